@@ -1,0 +1,57 @@
+/**
+ * What path validation takes and returns (contract: "Path report"; RFC 5280 §6.1.1 inputs).
+ */
+import type { Indication, SubIndication } from "../validation/indication.js";
+import type { RevocationResult } from "../revocation/types.js";
+import type { Certificate } from "./certificate.js";
+
+/** RFC 5280 §6.1.1 (c)–(f) */
+export interface PolicyInputs {
+  userInitialPolicySet: string[];
+  initialExplicitPolicy: boolean;
+  initialPolicyMappingInhibit: boolean;
+  initialAnyPolicyInhibit: boolean;
+}
+
+export const DEFAULT_POLICY_INPUTS: PolicyInputs = {
+  userInitialPolicySet: ["2.5.29.32.0"],
+  initialExplicitPolicy: false,
+  initialPolicyMappingInhibit: false,
+  initialAnyPolicyInhibit: false,
+};
+
+export interface PathError {
+  /** stable code, e.g. CERT_SIGNATURE_INVALID, CERT_EXPIRED, NOT_A_CA, CERT_REVOKED, REVOCATION_UNKNOWN */
+  code: string;
+  message: string;
+  /** sha256 hex of the certificate concerned */
+  certificate: string;
+}
+
+export interface PathEntryReport {
+  subject: string;
+  sha256: string;
+  revocation: { status: "good" | "revoked" | "unknown"; source: "CRL" | "OCSP" | null };
+}
+
+/** The contract's path report (`podpis chain --json`). */
+export interface PathReport {
+  indication: Indication;
+  subIndication: SubIndication | null;
+  validationTime: string;
+  path: PathEntryReport[];
+  errors: PathError[];
+}
+
+/** The report plus what signature validation needs to go on (EN 319 102-1 §5.2.6 outputs). */
+export interface PathResult {
+  report: PathReport;
+  /** the path, leaf first, trust anchor last; empty when none was found */
+  certificates: Certificate[];
+  /** revocation outcome per certificate in `certificates` (the anchor's is "good"/null source) */
+  revocation: RevocationResult[];
+  /** sha256 of every CRL consulted */
+  crlsUsed: string[];
+  /** the leaf's policy outcome: valid_policy_tree's authority-constrained policies, when not null */
+  validPolicies: string[] | null;
+}
