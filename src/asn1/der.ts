@@ -261,7 +261,7 @@ export function readTime(buf: Uint8Array, node: Node): Date {
   let year: number;
   let q: number;
   if (node.tag === Tag.UTC_TIME) {
-    if (len !== 13 && len !== 11) throw new Asn1Error("malformed UTCTime");
+    if (len !== 13) throw new Asn1Error("malformed UTCTime (RFC 5280 §4.1.2.5.1: YYMMDDHHMMSSZ)");
     const yy = digits(buf, p, 2);
     year = yy >= 50 ? 1900 + yy : 2000 + yy; // RFC 5280 §4.1.2.5.1
     q = p + 2;
