@@ -14,8 +14,9 @@ export interface AlgorithmIdentifier {
 }
 
 export function parseAlgorithmIdentifier(buf: Uint8Array, node: Node): AlgorithmIdentifier {
-  const [o, p] = seq(buf, node, "AlgorithmIdentifier");
-  return { oid: readOid(buf, o!), params: p ? bytesOf(buf, p) : null };
+  const [o, p, extra] = seq(buf, node, "AlgorithmIdentifier");
+  if (!o || extra) throw new Asn1Error("AlgorithmIdentifier must hold an OID and at most one parameter");
+  return { oid: readOid(buf, o), params: p ? bytesOf(buf, p) : null };
 }
 
 export type SignatureScheme = "rsa-pkcs1" | "rsa-pss" | "ecdsa" | "dsa" | "eddsa";

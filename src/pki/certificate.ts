@@ -173,7 +173,9 @@ export function parseCertificate(input: Uint8Array): Certificate {
   try {
     return parse(der);
   } catch (e) {
-    if (e instanceof Asn1Error || e instanceof CertificateError) throw new CertificateError(`not a valid X.509 certificate: ${e.message}`);
+    // Hostile input may also trip a missing field deep inside (a TypeError on undefined): it is
+    // still malformed input, never a crash.
+    if (e instanceof Error) throw new CertificateError(`not a valid X.509 certificate: ${e.message}`);
     throw e;
   }
 }

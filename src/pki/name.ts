@@ -66,7 +66,8 @@ export function parseName(buf: Uint8Array, node: Node): Name {
   return { der: bytesOf(buf, node), rdns, key: keys.join(",") };
 }
 
-const rdnKey = (rdn: AttributeTypeAndValue[]): string => rdn.map(avaKey).sort().join("+");
+/** Comparison key of one RelativeDistinguishedName (RFC 5280 §7.1), as used inside `Name.key`. */
+export const rdnKey = (rdn: AttributeTypeAndValue[]): string => rdn.map(avaKey).sort().join("+");
 
 /** The AttributeTypeAndValues of a RelativeDistinguishedName (a SET, or an IMPLICIT-tagged one). */
 export function parseRdn(buf: Uint8Array, setNode: Node): AttributeTypeAndValue[] {

@@ -2,7 +2,8 @@
  * What path validation takes and returns (contract: "Path report"; RFC 5280 §6.1.1 inputs).
  */
 import type { Indication, SubIndication } from "../validation/indication.js";
-import type { RevocationResult } from "../revocation/types.js";
+import type { KeyObject } from "node:crypto";
+import type { RevocationErrorCode, RevocationResult } from "../revocation/types.js";
 import type { Certificate } from "./certificate.js";
 
 /** RFC 5280 §6.1.1 (c)–(f) */
@@ -26,6 +27,8 @@ export interface PathError {
   message: string;
   /** sha256 hex of the certificate concerned */
   certificate: string;
+  /** for REVOCATION_UNKNOWN: why the status could not be determined */
+  revocationCode?: RevocationErrorCode;
 }
 
 export interface PathEntryReport {
@@ -54,4 +57,9 @@ export interface PathResult {
   crlsUsed: string[];
   /** the leaf's policy outcome: valid_policy_tree's authority-constrained policies, when not null */
   validPolicies: string[] | null;
+  /**
+   * RFC 5280 §6.1.6 working_public_key: the leaf's key as the path gives it (a DSA key without
+   * parameters carries its issuer's); null when no path was found or the key is unusable.
+   */
+  workingPublicKey?: KeyObject | null;
 }

@@ -1,6 +1,7 @@
 /**
  * The seam between path validation and revocation checking (RFC 5280 §6.3, EN 319 102-1 §5.2.5).
  */
+import type { KeyObject } from "node:crypto";
 import type { Certificate } from "../pki/certificate.js";
 
 export type RevocationStatusValue = "good" | "revoked" | "unknown";
@@ -46,6 +47,11 @@ export interface RevocationContext {
   at: Date;
   /** the certificate that issued `cert` in the path being validated (RFC 5280 working_issuer) */
   issuer: Certificate;
+  /**
+   * The working public key of `issuer` in that path when it differs from the certificate's own
+   * (RFC 5280 §6.1.4 (f): a DSA key inheriting its parameters, PKITS 4.1.5); absent otherwise.
+   */
+  issuerPublicKey?: KeyObject;
   /**
    * Validates a CRL signer that is not `issuer` (indirect CRLs, separate CRL-signing keys,
    * key rollover, PKITS 4.4.19–21, 4.5, 4.14): builds and validates its path to the same trust

@@ -1,0 +1,88 @@
+/**
+ * CAdES verification speed (issue 3 "Speed"): a full validation of a ~10 KB CAdES (parse,
+ * message digest, signer signature, ESS binding, path with CRLs already loaded, policy, report)
+ * per second, against raw `crypto.verify` of the same key in the same run. Goal: ratio >= 0.25.
+ *   npx tsx bench/cades-verify.ts
+ */
+import { createHash, verify as nodeVerify } from "node:crypto";
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hashStream } from "../src/cades/hash-stream.js";
+import { verifyCades } from "../src/cades/verify.js";
+import { publicKeyOf } from "../src/pki/certificate.js";
+import { cert, hasOpenssl, opensslSign, signerLayout, layout } from "../test/helpers/cms-tools.js";
+import { testContext } from "../test/helpers/cades-context.js";
+
+const AT = new Date("2026-06-01T00:00:00Z");
+
+async function rate(name: string, ms: number, f: () => unknown): Promise<number> {
+  for (let i = 0; i < 300; i++) await f();
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < 50; i++) await f();
+    n += 50;
+    t = performance.now();
+  }
+  const r = (n * 1000) / (t - t0);
+  console.log(`${name.padEnd(58)} ${r.toFixed(0).padStart(8)} /s  ${(((t - t0) / n) * 1000).toFixed(1).padStart(8)} µs`);
+  return r;
+}
+
+if (!hasOpenssl()) {
+  console.log("openssl not found: the bench signs its input with `openssl cms -sign`");
+  process.exit(1);
+}
+
+// A form of about 6.5 KB, signed RSA-2048 / SHA-256 with -cades and the issuing CA: ~10 KB of CMS.
+const content = Buffer.from(("<Ред><Поле>стойност на полето от формуляра</Поле></Ред>\n").repeat(65));
+const p7m = opensslSign({ signer: "citizen-rsa2048", content, cades: true });
+console.log(`signed file: ${p7m.length} bytes (content ${content.length} bytes)`);
+
+// raw: the one signature a validation cannot avoid, over the signed attributes, same key
+const si = signerLayout(p7m, layout(p7m).signerInfos[0]!);
+const signedAttrs = Buffer.from(p7m.subarray(si.signedAttrs!.start, si.signedAttrs!.end));
+signedAttrs[0] = 0x31;
+const sig = Buffer.from(p7m.subarray(si.signature.cs, si.signature.ce));
+const key = publicKeyOf(cert("citizen-rsa2048"));
+if (!nodeVerify("sha256", signedAttrs, key, sig)) throw new Error("raw verify failed");
+const raw = await rate("raw crypto.verify RSA-2048 over the signed attributes", 2000, () => nodeVerify("sha256", signedAttrs, key, sig));
+
+const cached = testContext();
+const check = await verifyCades(p7m, { at: AT, context: cached });
+if (check.indication !== "TOTAL_PASSED") throw new Error(`bench input does not validate: ${JSON.stringify(check.signatures[0]?.errors)}`);
+const full = await rate("verifyCades full (validator caches warm, fixed time)", 3000, () => verifyCades(p7m, { at: AT, context: cached }));
+
+// Every call at a new time: the path cache never hits; certificate parsing, certificate and CRL
+// signature checks stay cached (they do not depend on time).
+const uncached = testContext({ cachePaths: false });
+let tick = 0;
+const fresh = await rate("verifyCades full, path validated on every call", 3000, () => verifyCades(p7m, { at: new Date(AT.getTime() + tick++), context: uncached }));
+
+console.log(`\nratio full / raw crypto.verify:            ${(full / raw).toFixed(3)}  (goal >= 0.25)`);
+console.log(`ratio (path on every call) / raw:          ${(fresh / raw).toFixed(3)}`);
+
+// A large detached file hashed as a stream, against sha256 of the same bytes in memory.
+const dir = mkdtempSync(join(tmpdir(), "podpis-bench-"));
+try {
+  const big = join(dir, "big.bin");
+  const chunk = Buffer.alloc(1 << 20, 7);
+  const mb = 256;
+  writeFileSync(big, Buffer.alloc(0));
+  for (let i = 0; i < mb; i++) writeFileSync(big, chunk, { flag: "a" });
+  const rss0 = process.memoryUsage().rss;
+  let t = performance.now();
+  await hashStream(createReadStream(big, { highWaterMark: 1 << 20 }), ["sha256"]);
+  const streamMs = performance.now() - t;
+  const rss1 = process.memoryUsage().rss;
+  t = performance.now();
+  const h = createHash("sha256");
+  for (let i = 0; i < mb; i++) h.update(chunk);
+  h.digest();
+  const memMs = performance.now() - t;
+  console.log(`\nhashStream ${mb} MiB from disk: ${((mb * 1000) / streamMs).toFixed(0)} MiB/s (in-memory sha256 ${((mb * 1000) / memMs).toFixed(0)} MiB/s), rss grew ${((rss1 - rss0) / 2 ** 20).toFixed(1)} MiB`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

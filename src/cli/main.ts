@@ -1,0 +1,67 @@
+/**
+ * The podpis command line (contract: "Command line"). Commands are thin: parse the arguments,
+ * call one library function, render. Exit codes: 0 passed, 1 indeterminate, 2 failed (or bad
+ * input), 64 usage.
+ */
+import { UsageError } from "./args.js";
+import { chainCommand } from "./chain.js";
+import { EXIT_FAILED, EXIT_USAGE, type Output, stdio } from "./output.js";
+import { InputError } from "../validator.js";
+
+const HELP = `podpis — qualified electronic signature validation (CAdES, XAdES) for e-government
+
+Usage:
+  podpis chain CERT [--untrusted FILE]… --trust PEM-or-DIR… [--crl FILE-or-DIR]… [--at ISO-8601]
+               [--offline] [--initial-policy OID]… [--require-explicit-policy]
+               [--inhibit-policy-mapping] [--inhibit-any-policy] [--json]
+      Validates one certificate path (RFC 5280 §6) with CRL revocation for every certificate.
+
+  podpis help
+      This text.
+
+Every command takes --json (machine output on stdout). Exit codes: 0 TOTAL_PASSED,
+1 INDETERMINATE, 2 TOTAL_FAILED or unusable input, 64 usage error.
+Without --at, the validation time is now; tests and audits pass a fixed --at.
+`;
+
+type Command = (argv: string[], out: Output) => Promise<number>;
+
+/** `podpis serve` (and so `npm start`) until the HTTP service lands: say so, show the CLI. */
+const serveCommand: Command = async (_argv, out) => {
+  out.stderr("podpis serve: the HTTP service is not in this version yet; the command line below works now.\n\n");
+  out.stdout(HELP);
+  return 0;
+};
+
+const COMMANDS: Record<string, Command> = {
+  chain: chainCommand,
+  serve: serveCommand,
+};
+
+export async function run(argv: string[], out: Output = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    out.stdout(HELP);
+    return name ? 0 : EXIT_USAGE;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    out.stderr(`podpis: unknown command "${name}"\n\n${HELP}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await cmd(rest, out);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      out.stderr(`podpis ${name}: ${e.message}\n(see \`podpis help\`)\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof InputError || (e instanceof Error && typeof (e as { code?: unknown }).code === "string")) {
+      const code = (e as unknown as { code: string }).code;
+      out.stderr(`podpis ${name}: ${code}: ${e.message}\n`);
+      return EXIT_FAILED;
+    }
+    out.stderr(`podpis ${name}: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,431 @@
+/**
+ * Certificate status from CRLs (RFC 5280 §6.3): for each distribution point of the certificate
+ * (or, without the extension, the CRLs of its issuer), the complete CRLs in scope, their delta
+ * CRLs, the CRL signer, until every reason code is covered or a revocation is found.
+ *
+ * Never "good" without a CRL that covers the certificate for all reasons: a missing, stale,
+ * unverifiable or out-of-scope CRL makes the status "unknown" with a code saying why.
+ */
+import { createHash, type KeyObject } from "node:crypto";
+import { signatureAlgorithm, verifySignature } from "../pki/algorithms.js";
+import { type Certificate, KeyUsage, publicKeyOf } from "../pki/certificate.js";
+import { ALL_REASONS, type DistributionPoint, type DistributionPointName, type GeneralName } from "../pki/general-name.js";
+import { type Name, appendRdn } from "../pki/name.js";
+import { BoundedCache, bytesEqual } from "../pki/path-builder.js";
+import type { Crl, IssuingDistributionPoint, RevokedEntry } from "./crl-types.js";
+import type { CrlFetcher } from "./fetch.js";
+import type { RevocationChecker, RevocationContext, RevocationErrorCode, RevocationResult } from "./types.js";
+
+/** What the checker needs of a CRL store (CrlStore provides it). */
+export interface CrlSource {
+  /** CRLs, complete and delta, whose issuer has this Name key, newest first */
+  byIssuer(nameKey: string): readonly Crl[];
+  add(crl: Crl): Crl;
+}
+
+export interface CrlCheckerOptions {
+  store: CrlSource;
+  /** fetches distribution points when `ctx.allowFetch` and the store has no usable CRL */
+  fetcher?: CrlFetcher;
+  /** RFC 5280 §6.3.3 use-deltas; default true */
+  useDeltas?: boolean;
+  /** CRL signature results by `${crl.sha256}:${signer.sha256}` (default: one shared by the process) */
+  signatureCache?: BoundedCache<boolean>;
+  /** most certificates tried as the signer of one CRL */
+  maxSignerCandidates?: number;
+}
+
+/** Shared: the key names the exact CRL and signer bytes, so the result never goes stale. */
+export const crlSignatureResults = new BoundedCache<boolean>(50_000);
+
+/** A certificate without cRLDistributionPoints: one implicit point, the CRLs of its issuer. */
+const IMPLICIT_DP: DistributionPoint = { name: null, reasons: null, crlIssuer: null };
+
+/** Which reason to report when several CRLs could not be used; lower is more telling. */
+const PROBLEM_ORDER: RevocationErrorCode[] = [
+  "CRL_UNSUPPORTED",
+  "CRL_SIGNATURE_INVALID",
+  "CRL_ISSUER_INVALID",
+  "CRL_STALE",
+  "CRL_NOT_YET_VALID",
+  "CRL_FETCH_FAILED",
+  "CRL_MALFORMED",
+  "REASONS_NOT_COVERED",
+  "CRL_MISSING",
+];
+
+interface Problem {
+  code: RevocationErrorCode;
+  message: string;
+}
+
+/** The state of §6.3.2 for one certificate. */
+class Check {
+  reasons = 0;
+  readonly consulted = new Set<string>();
+  problem: Problem | null = null;
+  revoked: { entry: RevokedEntry; crl: Crl } | null = null;
+
+  note(code: RevocationErrorCode, message: string): void {
+    if (!this.problem || PROBLEM_ORDER.indexOf(code) < PROBLEM_ORDER.indexOf(this.problem.code)) this.problem = { code, message };
+  }
+}
+
+interface Signer {
+  cert: Certificate;
+  key: KeyObject;
+  tag: string;
+}
+
+export function createCrlChecker(opts: CrlCheckerOptions): RevocationChecker {
+  return new CrlChecker(opts);
+}
+
+class CrlChecker implements RevocationChecker {
+  private readonly store: CrlSource;
+  private readonly useDeltas: boolean;
+  private readonly cache: BoundedCache<boolean>;
+  private readonly maxSigners: number;
+  private readonly bySubject = new WeakMap<readonly Certificate[], Map<string, Certificate[]>>();
+
+  constructor(private readonly opts: CrlCheckerOptions) {
+    this.store = opts.store;
+    this.useDeltas = opts.useDeltas ?? true;
+    this.cache = opts.signatureCache ?? crlSignatureResults;
+    this.maxSigners = opts.maxSignerCandidates ?? 16;
+  }
+
+  async check(cert: Certificate, ctx: RevocationContext): Promise<RevocationResult> {
+    const state = new Check();
+    const dps = cert.crlDistributionPoints?.length ? cert.crlDistributionPoints : [IMPLICIT_DP];
+    for (const dp of dps) {
+      if (state.reasons === ALL_REASONS) break;
+      let covered = await this.fromStore(cert, dp, ctx, state);
+      if (state.revoked) break;
+      if (!covered && ctx.allowFetch && this.opts.fetcher && (await this.fetch(dp, ctx, state))) {
+        covered = await this.fromStore(cert, dp, ctx, state);
+        if (state.revoked) break;
+      }
+    }
+    const crls = [...state.consulted];
+    if (state.revoked) {
+      const { entry } = state.revoked;
+      return {
+        status: "revoked",
+        source: "CRL",
+        revocationDate: entry.revocationDate,
+        ...(entry.reason ? { reason: entry.reason } : {}),
+        crls,
+      };
+    }
+    if (state.reasons === ALL_REASONS) return { status: "good", source: "CRL", crls };
+    const problem =
+      state.problem ??
+      (state.reasons !== 0
+        ? { code: "REASONS_NOT_COVERED" as const, message: "the CRLs in scope do not cover every revocation reason" }
+        : { code: "CRL_MISSING" as const, message: "no CRL in scope for this certificate" });
+    return { status: "unknown", source: null, errorCode: problem.code, message: problem.message, crls };
+  }
+
+  /**
+   * §6.3.3 (a)–(l) for one distribution point over the CRLs in the store; true when some complete
+   * CRL in scope was usable for it.
+   */
+  private async fromStore(cert: Certificate, dp: DistributionPoint, ctx: RevocationContext, state: Check): Promise<boolean> {
+    let used = false;
+    const at = ctx.at.getTime();
+    for (const crl of this.completeCrls(cert, dp)) {
+      if (state.reasons === ALL_REASONS || state.revoked) break;
+      const idp = crl.issuingDistributionPoint;
+      // (b)(1): a cRLIssuer in the distribution point means an indirect CRL from that issuer
+      if (dp.crlIssuer && !idp?.indirectCRL) continue;
+      if (!inScope(cert, dp, crl, idp)) continue;
+      state.consulted.add(crl.sha256);
+      if (crl.unknownCriticalExtensions.length > 0) {
+        state.note("CRL_UNSUPPORTED", `CRL ${crl.sha256.slice(0, 16)} has unrecognised critical extension(s) ${crl.unknownCriticalExtensions.join(", ")}`);
+        continue;
+      }
+      if (crl.thisUpdate.getTime() > at) {
+        state.note("CRL_NOT_YET_VALID", `CRL ${crl.sha256.slice(0, 16)} was issued after the validation time (thisUpdate ${crl.thisUpdate.toISOString()})`);
+        continue;
+      }
+      // (c)–(d): the reasons this CRL adds
+      const interim = (idp?.onlySomeReasons ?? ALL_REASONS) & (dp.reasons ?? ALL_REASONS) & ALL_REASONS;
+      if ((interim & ~state.reasons) === 0) continue;
+      // (f)–(g)
+      const signer = await this.signerOf(crl, ctx, state);
+      if (!signer) continue;
+      // (a)(1)(i), (c), (h): a current delta CRL
+      const delta = this.useDeltas ? this.deltaFor(crl, signer, ctx, state) : null;
+      const stale = crl.nextUpdate !== null && crl.nextUpdate.getTime() < at;
+      if (stale && !delta) {
+        state.note("CRL_STALE", `the newest CRL in scope was due for replacement at ${crl.nextUpdate!.toISOString()}`);
+        continue;
+      }
+      // (i)–(k)
+      let entry: RevokedEntry | null = null;
+      if (delta) {
+        const e = entryFor(delta, cert);
+        if (e?.unknownCriticalExtension) {
+          state.note("CRL_UNSUPPORTED", `the delta CRL entry has unrecognised critical extension ${e.unknownCriticalExtension}`);
+          continue;
+        }
+        entry = e;
+      }
+      if (!entry) {
+        const e = entryFor(crl, cert);
+        if (e?.unknownCriticalExtension) {
+          state.note("CRL_UNSUPPORTED", `the CRL entry has unrecognised critical extension ${e.unknownCriticalExtension}`);
+          continue;
+        }
+        entry = e;
+      }
+      used = true;
+      if (delta) state.consulted.add(delta.sha256);
+      // (l)
+      state.reasons |= interim;
+      if (entry && entry.reason !== "removeFromCRL") {
+        state.revoked = { entry, crl: delta && entryFor(delta, cert) === entry ? delta : crl };
+        break;
+      }
+    }
+    return used;
+  }
+
+  /** Complete CRLs whose issuer is the one the distribution point names (§6.3.3 (b)(1)). */
+  private completeCrls(cert: Certificate, dp: DistributionPoint): Crl[] {
+    const issuers = dp.crlIssuer ? directoryNames(dp.crlIssuer) : [cert.issuer];
+    const out: Crl[] = [];
+    for (const name of issuers) for (const c of this.store.byIssuer(name.key)) if (c.deltaCrlIndicator === null) out.push(c);
+    if (issuers.length > 1) out.sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime());
+    return out;
+  }
+
+  /**
+   * §6.3.3 (f): the CRL's signer. Usually the certificate's issuer itself; otherwise another
+   * certificate under the CRL issuer's name (a separate CRL-signing key, a rolled-over key, an
+   * indirect CRL issuer), which must carry cRLSign and have a valid path to the same anchor.
+   */
+  private async signerOf(crl: Crl, ctx: RevocationContext, state: Check): Promise<Signer | null> {
+    const issuer = ctx.issuer;
+    let problem: Problem | null = null;
+    if (crl.issuer.key === issuer.subject.key) {
+      const key = ctx.issuerPublicKey ?? ownKey(issuer);
+      const tag = ctx.issuerPublicKey ? keyTag(ctx.issuerPublicKey) : "";
+      if (key && this.verify(crl, issuer, key, tag)) {
+        if (canSignCrls(issuer)) return { cert: issuer, key, tag };
+        problem = { code: "CRL_ISSUER_INVALID", message: "the CRL issuer's certificate does not allow CRL signing (keyUsage without cRLSign)" };
+      }
+    }
+    const candidates = this.candidatesNamed(ctx.candidates, crl.issuer, crl);
+    let tried = 0;
+    for (const c of candidates) {
+      if (c === issuer || c.sha256 === issuer.sha256) continue;
+      if (++tried > this.maxSigners) break;
+      const key = ownKey(c);
+      if (!key || !this.verify(crl, c, key, "")) continue;
+      if (!canSignCrls(c)) {
+        problem ??= { code: "CRL_ISSUER_INVALID", message: "the certificate that signed the CRL does not allow CRL signing (keyUsage without cRLSign)" };
+        continue;
+      }
+      if (await ctx.validateCrlSigner(c)) return { cert: c, key, tag: "" };
+      problem = { code: "CRL_ISSUER_INVALID", message: "the certificate that signed the CRL has no valid path to the trust anchor" };
+    }
+    if (problem) state.note(problem.code, problem.message);
+    else state.note("CRL_SIGNATURE_INVALID", `the signature of CRL ${crl.sha256.slice(0, 16)} does not verify with any key of its issuer`);
+    return null;
+  }
+
+  /** Candidates whose subject is the CRL issuer, those whose SKI the CRL's AKI names first. */
+  private candidatesNamed(all: readonly Certificate[], name: Name, crl: Crl): Certificate[] {
+    let index = this.bySubject.get(all);
+    if (!index) {
+      index = new Map();
+      for (const c of all) {
+        const l = index.get(c.subject.key);
+        if (l) l.push(c);
+        else index.set(c.subject.key, [c]);
+      }
+      this.bySubject.set(all, index);
+    }
+    const list = index.get(name.key) ?? [];
+    const kid = crl.authorityKeyIdentifier?.keyIdentifier;
+    if (!kid || list.length < 2) return list;
+    return [...list].sort((a, b) => Number(b.subjectKeyIdentifier === kid) - Number(a.subjectKeyIdentifier === kid));
+  }
+
+  private verify(crl: Crl, signer: Certificate, key: KeyObject, tag: string): boolean {
+    const id = `${crl.sha256}:${signer.sha256}${tag}`;
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    let ok = false;
+    if (sameAlgorithm(crl)) {
+      try {
+        ok = verifySignature(signatureAlgorithm(crl.signatureAlgorithm), key, crl.tbs, crl.signatureValue);
+      } catch {
+        ok = false;
+      }
+    }
+    this.cache.set(id, ok);
+    return ok;
+  }
+
+  /**
+   * The newest usable delta CRL for a complete CRL (RFC 5280 §5.2.4, §6.3.3 (c), (h)): same issuer,
+   * same scope, same key, a base CRL number not beyond the complete CRL's number, newer than it,
+   * current at the validation time, signed by the same signer.
+   */
+  private deltaFor(complete: Crl, signer: Signer, ctx: RevocationContext, state: Check): Crl | null {
+    if (complete.crlNumber === null) return null;
+    const at = ctx.at.getTime();
+    let best: Crl | null = null;
+    for (const d of this.store.byIssuer(complete.issuer.key)) {
+      if (d.deltaCrlIndicator === null || d.deltaCrlIndicator > complete.crlNumber) continue;
+      if (d.crlNumber !== null && d.crlNumber <= complete.crlNumber) continue;
+      if (!sameScope(d, complete)) continue;
+      const ka = d.authorityKeyIdentifier?.keyIdentifier;
+      const kb = complete.authorityKeyIdentifier?.keyIdentifier;
+      if (ka && kb && ka !== kb) continue;
+      if (d.thisUpdate.getTime() > at || (d.nextUpdate !== null && d.nextUpdate.getTime() < at)) continue;
+      if (d.unknownCriticalExtensions.length > 0) {
+        state.note("CRL_UNSUPPORTED", `delta CRL ${d.sha256.slice(0, 16)} has unrecognised critical extension(s) ${d.unknownCriticalExtensions.join(", ")}`);
+        continue;
+      }
+      if (!this.verify(d, signer.cert, signer.key, signer.tag)) continue;
+      if (!best || (d.crlNumber ?? 0n) > (best.crlNumber ?? 0n)) best = d;
+    }
+    return best;
+  }
+
+  /** Fetches the http(s) URIs of a distribution point into the store; true when any CRL arrived. */
+  private async fetch(dp: DistributionPoint, ctx: RevocationContext, state: Check): Promise<boolean> {
+    const fetcher = this.opts.fetcher!;
+    const urls = dp.name && "fullName" in dp.name ? dp.name.fullName.flatMap((g) => (g.type === "uniformResourceIdentifier" && /^https?:\/\//i.test(g.value) ? [g.value] : [])) : [];
+    let added = false;
+    for (const url of urls) {
+      try {
+        this.store.add(await fetcher.fetch(url, ctx.at));
+        added = true;
+      } catch (e) {
+        state.note("CRL_FETCH_FAILED", e instanceof Error ? e.message : String(e));
+      }
+    }
+    return added;
+  }
+}
+
+function ownKey(c: Certificate): KeyObject | null {
+  try {
+    return publicKeyOf(c);
+  } catch {
+    return null;
+  }
+}
+
+const keyTags = new WeakMap<KeyObject, string>();
+
+/** Tells a working key that differs from the certificate's own apart in the signature cache. */
+function keyTag(key: KeyObject): string {
+  let t = keyTags.get(key);
+  if (!t) {
+    t = ":k" + createHash("sha256").update(key.export({ type: "spki", format: "der" })).digest("hex").slice(0, 32);
+    keyTags.set(key, t);
+  }
+  return t;
+}
+
+function canSignCrls(c: Certificate): boolean {
+  return c.keyUsage === null || (c.keyUsage & (1 << KeyUsage.cRLSign)) !== 0;
+}
+
+function sameAlgorithm(crl: Crl): boolean {
+  const a = crl.signatureAlgorithm;
+  const b = crl.tbsSignatureAlgorithm;
+  if (a.oid !== b.oid) return false;
+  const isNull = (p: Uint8Array | null) => p === null || (p.length === 2 && p[0] === 0x05 && p[1] === 0);
+  if (a.params === null || b.params === null) return isNull(a.params) && isNull(b.params);
+  return bytesEqual(a.params, b.params);
+}
+
+function directoryNames(names: readonly GeneralName[]): Name[] {
+  return names.flatMap((g) => (g.type === "directoryName" ? [g.name] : []));
+}
+
+/**
+ * The entry of `crl` about `cert`: same serial and, in an indirect CRL, the same certificate
+ * issuer (§5.3.3). A direct CRL speaks only of its issuer's certificates, so a stray
+ * certificateIssuer there cannot hide an entry.
+ */
+function entryFor(crl: Crl, cert: Certificate): RevokedEntry | null {
+  const indirect = crl.issuingDistributionPoint?.indirectCRL === true;
+  for (const e of crl.lookup(cert.serialNumber)) {
+    if (!indirect) return e;
+    const issuers = e.certificateIssuer ? directoryNames(e.certificateIssuer) : [crl.issuer];
+    if (issuers.some((n) => n.key === cert.issuer.key)) return e;
+  }
+  return null;
+}
+
+/** §6.3.3 (b)(2): the issuing distribution point of the CRL covers this certificate. */
+function inScope(cert: Certificate, dp: DistributionPoint, crl: Crl, idp: IssuingDistributionPoint | null): boolean {
+  if (!idp) return true;
+  if (idp.distributionPoint) {
+    const crlNames = dpNameKeys(idp.distributionPoint, crl.issuer);
+    let certNames: Set<string>;
+    if (dp.name) {
+      const base = dp.crlIssuer ? (directoryNames(dp.crlIssuer)[0] ?? cert.issuer) : cert.issuer;
+      certNames = dpNameKeys(dp.name, base);
+    } else if (dp.crlIssuer) certNames = new Set(dp.crlIssuer.map(generalNameKey));
+    else return false; // a partitioned CRL does not cover a certificate that names no distribution point
+    let match = false;
+    for (const k of crlNames) if (certNames.has(k)) match = true;
+    if (!match) return false;
+  }
+  const isCa = cert.basicConstraints?.ca === true;
+  if (idp.onlyContainsUserCerts && isCa) return false;
+  if (idp.onlyContainsCACerts && !isCa) return false;
+  if (idp.onlyContainsAttributeCerts) return false;
+  return true;
+}
+
+/** Comparable keys of a DistributionPointName; a relative name is appended to `base` (§4.2.1.13, §5.2.5). */
+function dpNameKeys(name: DistributionPointName, base: Name): Set<string> {
+  if ("fullName" in name) return new Set(name.fullName.map(generalNameKey));
+  return new Set([`dn:${appendRdn(base, name.relativeName).key}`]);
+}
+
+function generalNameKey(g: GeneralName): string {
+  switch (g.type) {
+    case "directoryName":
+      return `dn:${g.name.key}`;
+    case "rfc822Name":
+    case "dNSName":
+    case "uniformResourceIdentifier":
+      return `${g.type}:${g.value}`;
+    case "iPAddress":
+      return `ip:${Buffer.from(g.bytes).toString("hex")}`;
+    case "registeredID":
+      return `oid:${g.oid}`;
+    default:
+      return `${g.type}:${Buffer.from(g.der).toString("hex")}`;
+  }
+}
+
+/** Same issuing distribution point (§6.3.3 (c): a delta must have the complete CRL's scope). */
+function sameScope(a: Crl, b: Crl): boolean {
+  return idpKey(a) === idpKey(b);
+}
+
+function idpKey(crl: Crl): string {
+  const idp = crl.issuingDistributionPoint;
+  if (!idp) return "";
+  const names = idp.distributionPoint ? [...dpNameKeys(idp.distributionPoint, crl.issuer)].sort().join("|") : "";
+  return [
+    names,
+    idp.onlyContainsUserCerts,
+    idp.onlyContainsCACerts,
+    idp.onlySomeReasons ?? "all",
+    idp.indirectCRL,
+    idp.onlyContainsAttributeCerts,
+  ].join(";");
+}

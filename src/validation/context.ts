@@ -1,0 +1,192 @@
+/**
+ * What signature validation runs against: the trust store, extra certificates, a revocation
+ * source, the algorithm policy, and the caches a long-lived validator keeps between calls.
+ * Built once per validator (the service's hot path), passed to every verification.
+ */
+import { type Certificate, parseCertificate } from "../pki/certificate.js";
+import type { PathResult, PolicyInputs } from "../pki/path-types.js";
+import type { TrustStore } from "../pki/trust-store.js";
+import { validatePath } from "../pki/validate-path.js";
+import type { RevocationChecker } from "../revocation/types.js";
+import { type AlgorithmPolicy, loadDefaultPolicy } from "./policy.js";
+
+export interface ValidationContext {
+  trustStore: TrustStore;
+  /** certificates offered for path building besides those in the signature (`--untrusted`) */
+  untrusted: readonly Certificate[];
+  revocation: RevocationChecker;
+  policy: AlgorithmPolicy;
+  /** false: no network fetches (the CLI's --offline) */
+  allowFetch: boolean;
+  certificates: CertificateCache;
+  /** path results by (certificate, time, pool); omit to validate every path afresh */
+  paths: PathCache | null;
+  /** RFC 5280 §6.1.1 policy inputs for signer paths (default: any policy) */
+  pathPolicy?: PolicyInputs;
+  /**
+   * Whether an anchor is a qualified CA (from configuration, later from trusted lists).
+   * undefined: not configured — qualification then rests on the certificate's own statements.
+   */
+  isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
+}
+
+/**
+ * Parsed certificates by their DER: a signature's certificate bag is parsed once per validator,
+ * not once per verification. Looked up by length and signature tail, confirmed by comparing the
+ * whole encoding (cheaper than hashing it, and no two different encodings ever share an entry).
+ * Bounded, so hostile input cannot grow it without limit.
+ */
+export class CertificateCache {
+  private readonly map = new Map<string, Certificate[]>();
+  private count = 0;
+  constructor(private readonly max = 10_000) {}
+
+  private static key(der: Uint8Array): string {
+    const n = der.length;
+    let k = n.toString(36) + ":";
+    for (let i = Math.max(0, n - 24); i < n; i++) k += String.fromCharCode(der[i]!);
+    return k;
+  }
+
+  private find(key: string, der: Uint8Array): Certificate | null {
+    const bucket = this.map.get(key);
+    if (bucket) for (const c of bucket) if (Buffer.compare(c.der, der) === 0) return c;
+    return null;
+  }
+
+  private keep(key: string, cert: Certificate): Certificate {
+    if (this.count >= this.max) {
+      const [oldest, list] = this.map.entries().next().value!;
+      this.map.delete(oldest);
+      this.count -= list.length;
+    }
+    const bucket = this.map.get(key);
+    // A bucket only fills with look-alike encodings (same length and tail): keep it short.
+    if (bucket && bucket.length < 8) bucket.push(cert);
+    else {
+      if (bucket) this.count -= bucket.length;
+      this.map.set(key, [cert]);
+    }
+    this.count++;
+    return cert;
+  }
+
+  /** The parsed certificate for these DER bytes; throws CertificateError when they do not parse. */
+  get(der: Uint8Array): Certificate {
+    const key = CertificateCache.key(der);
+    const hit = this.find(key, der);
+    if (hit) return hit;
+    // Copied: the cached certificate must not keep the caller's (possibly large) input buffer alive.
+    return this.keep(key, parseCertificate(Buffer.from(der)));
+  }
+
+  /** Keeps an already parsed certificate (anchors, --untrusted) so bags that repeat it reuse it. */
+  put(cert: Certificate): Certificate {
+    const key = CertificateCache.key(cert.der);
+    return this.find(key, cert.der) ?? this.keep(key, cert);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.count = 0;
+  }
+}
+
+/**
+ * Path results by leaf, validation time and certificate pool. A result depends on the time, so
+ * by default only an identical time hits; `windowMs` lets a result stand for later times within
+ * the window (a service validating at "now" then shares results for that long), never past the
+ * validity of a certificate in the path. Results with an unknown revocation status are not kept:
+ * fetching or adding CRLs may change them. Call clear() after replacing revocation data.
+ */
+export class PathCache {
+  private readonly map = new Map<string, { at: number; until: number; result: PathResult }>();
+  constructor(
+    private readonly max = 2_000,
+    private readonly windowMs = 0,
+  ) {}
+
+  private key(leaf: Certificate, pool: readonly Certificate[], policy: string): string {
+    let k = leaf.sha256 + "|" + policy;
+    for (const c of pool) k += "|" + c.sha256;
+    return k;
+  }
+
+  get(leaf: Certificate, pool: readonly Certificate[], at: Date, policy = ""): PathResult | null {
+    const e = this.map.get(this.key(leaf, pool, policy));
+    if (!e) return null;
+    const t = at.getTime();
+    return t >= e.at && t <= e.until ? e.result : null;
+  }
+
+  set(leaf: Certificate, pool: readonly Certificate[], at: Date, result: PathResult, policy = ""): void {
+    if (result.revocation.some((r) => r.status === "unknown")) return;
+    if (result.report.subIndication === "TRY_LATER") return;
+    let until = at.getTime() + this.windowMs;
+    for (const c of result.certificates) until = Math.min(until, c.notAfter.getTime());
+    if (until < at.getTime()) until = at.getTime();
+    const key = this.key(leaf, pool, policy);
+    if (!this.map.has(key) && this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, { at: at.getTime(), until, result });
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** validatePath through the context's cache. `pool` are the certificates the signature carries. */
+export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date): Promise<PathResult> {
+  const policyKey = ctx.pathPolicy ? JSON.stringify(ctx.pathPolicy) : "";
+  const hit = ctx.paths?.get(leaf, pool, at, policyKey);
+  if (hit) return hit;
+  const untrusted = pool.length === 0 ? [...ctx.untrusted] : [...pool, ...ctx.untrusted];
+  const result = await validatePath(leaf, {
+    anchors: ctx.trustStore,
+    untrusted,
+    revocation: ctx.revocation,
+    at,
+    policy: ctx.pathPolicy,
+    allowFetch: ctx.allowFetch,
+  });
+  ctx.paths?.set(leaf, pool, at, result, policyKey);
+  return result;
+}
+
+export interface ValidationContextInit {
+  trustStore: TrustStore;
+  untrusted?: readonly Certificate[];
+  revocation: RevocationChecker;
+  /** default: policy/default.json */
+  policy?: AlgorithmPolicy;
+  allowFetch?: boolean;
+  /** keep path results (default true); see PathCache */
+  cachePaths?: boolean;
+  /** how long a path result computed for one time stands for later times (default 0: only that time) */
+  pathCacheWindowMs?: number;
+  certificateCache?: CertificateCache;
+  pathPolicy?: PolicyInputs;
+  isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
+}
+
+export function createValidationContext(init: ValidationContextInit): ValidationContext {
+  const certificates = init.certificateCache ?? new CertificateCache();
+  const untrusted = (init.untrusted ?? []).map((c) => certificates.put(c));
+  for (const a of init.trustStore.certificates()) certificates.put(a);
+  const ctx: ValidationContext = {
+    trustStore: init.trustStore,
+    untrusted,
+    revocation: init.revocation,
+    policy: init.policy ?? loadDefaultPolicy(),
+    allowFetch: init.allowFetch ?? false,
+    certificates,
+    paths: init.cachePaths === false ? null : new PathCache(2_000, init.pathCacheWindowMs ?? 0),
+  };
+  if (init.pathPolicy) ctx.pathPolicy = init.pathPolicy;
+  if (init.isQualifiedAnchor) ctx.isQualifiedAnchor = init.isQualifiedAnchor;
+  return ctx;
+}

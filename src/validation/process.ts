@@ -1,0 +1,251 @@
+/**
+ * The signature validation process of ETSI EN 319 102-1, format-neutral: the basic signature
+ * validation (§5.3: format checking, identification of the signing certificate, X.509
+ * certificate validation, cryptographic verification, signature acceptance) followed by the
+ * validation with time-stamps (§5.5) and past signature validation (§5.6.2.4), where a valid
+ * signature time-stamp is the proof of existence that lets a later revocation or expiry pass.
+ */
+import { type Certificate, KeyUsage, publicKeyOf } from "../pki/certificate.js";
+import { signatureAlgorithm } from "../pki/algorithms.js";
+import type { PathResult } from "../pki/path-types.js";
+import { type TimestampValidation, validateTimestamp } from "../timestamp/validate.js";
+import { type ValidationContext, pathFor } from "./context.js";
+import type { Indication, SubIndication } from "./indication.js";
+import { type AlgorithmUse, checkAlgorithms, publicKeyInfo } from "./policy.js";
+import { type Qualification, type QualificationFacts, certificateFacts, qualificationOf } from "./qualification.js";
+import type { Message, SignatureModel } from "./signature-model.js";
+
+export interface SignatureOutcome {
+  model: SignatureModel;
+  indication: Indication;
+  subIndication: SubIndication | null;
+  /** the signing certificate's path as it decided the outcome (at the validation time, or at the proof of existence) */
+  path: PathResult | null;
+  /** the earliest time a valid signature time-stamp proves the signature existed; null without one */
+  bestSignatureTime: Date | null;
+  timestamps: TimestampValidation[];
+  qualification: Qualification;
+  errors: Message[];
+  warnings: Message[];
+}
+
+/** Past this many milliseconds, a signing-time later than the time-stamp is reported (clocks differ a little). */
+const SIGNING_TIME_TOLERANCE_MS = 5 * 60_000;
+
+export async function validateSignature(model: SignatureModel, ctx: ValidationContext, at: Date): Promise<SignatureOutcome> {
+  const out: SignatureOutcome = {
+    model,
+    indication: "TOTAL_PASSED",
+    subIndication: null,
+    path: null,
+    bestSignatureTime: null,
+    timestamps: [],
+    qualification: "N/A",
+    errors: [...model.errors],
+    warnings: [...model.warnings],
+  };
+  const finish = (indication: Indication, subIndication: SubIndication | null, error?: Message): SignatureOutcome => {
+    out.indication = indication;
+    out.subIndication = subIndication;
+    if (error) out.errors.push(error);
+    return out;
+  };
+
+  // §5.2.2 format checking.
+  if (model.formatErrors.length > 0) {
+    out.errors.push(...model.formatErrors);
+    return finish("TOTAL_FAILED", "FORMAT_FAILURE");
+  }
+  // §5.2.7 cryptographic verification. A signature that does not verify is TOTAL_FAILED whatever
+  // the other blocks say (§5.3.4): a tampered file from an unknown QTSP is still a tampered file.
+  if (model.integrity.dataIntact === false) {
+    return finish("TOTAL_FAILED", "HASH_FAILURE", { code: "DIGEST_MISMATCH", message: "the signed data does not match the digest in the signature: it was changed after signing" });
+  }
+  if (model.integrity.signatureIntact === false) {
+    return finish("TOTAL_FAILED", "SIG_CRYPTO_FAILURE", { code: "SIGNATURE_INVALID", message: "the signature value does not verify with the signing certificate's public key" });
+  }
+  // §5.2.3 identification of the signing certificate.
+  const cert = model.signingCertificate;
+  if (!cert) {
+    return finish("INDETERMINATE", "NO_SIGNING_CERTIFICATE_FOUND", { code: "SIGNING_CERTIFICATE_NOT_FOUND", message: "the signer's certificate is neither in the signature nor among the known certificates" });
+  }
+  const ref = model.signingCertificateReference;
+  if (ref.digestMatches === false || ref.issuerSerialMatches === false) {
+    return finish("INDETERMINATE", "NO_SIGNING_CERTIFICATE_FOUND", {
+      code: "SIGNING_CERTIFICATE_MISMATCH",
+      message: `the ${ref.attribute ?? "signing certificate"} reference does not match the certificate used (${ref.digestMatches === false ? "digest" : "issuer and serial"} differ)`,
+    });
+  }
+  if (model.integrity.dataIntact === null) {
+    return finish("INDETERMINATE", "SIGNED_DATA_NOT_FOUND", { code: "SIGNED_DATA_NOT_FOUND", message: "the signed data is not available (detached content missing)" });
+  }
+  if (model.integrity.signatureIntact === null) {
+    return finish("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE", { code: "ALGORITHM_UNSUPPORTED", message: "the signature's algorithm is not supported, so its value could not be checked" });
+  }
+
+  // §5.4 time-stamps: each valid signature time-stamp is a proof of existence (POE) of the signature.
+  for (const t of model.timestamps) {
+    const v = await validateTimestamp(t, ctx, at);
+    out.timestamps.push(v);
+    if (v.indication !== "TOTAL_PASSED") {
+      out.warnings.push({ code: "TIMESTAMP_NOT_VALID", message: `a ${t.kind} time-stamp was not usable: ${v.errors.at(-1)?.message ?? v.subIndication}` });
+      continue;
+    }
+    if (t.kind === "signature" && v.genTime && (!out.bestSignatureTime || v.genTime < out.bestSignatureTime)) out.bestSignatureTime = v.genTime;
+  }
+  const poe = out.bestSignatureTime;
+  const claimed = model.claimedSigningTime;
+  if (claimed && claimed.getTime() > at.getTime() + SIGNING_TIME_TOLERANCE_MS) {
+    out.warnings.push({ code: "SIGNING_TIME_AFTER_VALIDATION_TIME", message: `the claimed signing time ${claimed.toISOString()} is after the validation time` });
+  }
+  if (poe && claimed && claimed.getTime() > poe.getTime() + SIGNING_TIME_TOLERANCE_MS) {
+    out.warnings.push({ code: "SIGNING_TIME_AFTER_TIMESTAMP", message: `the claimed signing time ${claimed.toISOString()} is after the signature time-stamp ${poe.toISOString()}` });
+  }
+
+  // §5.2.6 X.509 certificate validation at the validation time.
+  const path = await pathFor(ctx, cert, model.certificates, at);
+  out.path = path;
+  if (path.report.indication !== "TOTAL_PASSED") {
+    const settled = await pastValidation(out, path, cert, ctx);
+    if (settled) return settled;
+  }
+
+  // The signature cannot predate its certificate (EN 319 102-1 §5.3.4): a claimed
+  // signing time or a time-stamp before notBefore says the signature was made with a key not yet certified.
+  if (claimed && claimed < cert.notBefore) {
+    return finish("TOTAL_FAILED", "NOT_YET_VALID", { code: "SIGNED_BEFORE_CERTIFICATE", message: `the claimed signing time ${claimed.toISOString()} is before the certificate's validity (${cert.notBefore.toISOString()})` });
+  }
+  if (poe && poe < cert.notBefore) {
+    return finish("TOTAL_FAILED", "NOT_YET_VALID", { code: "SIGNED_BEFORE_CERTIFICATE", message: `the signature time-stamp ${poe.toISOString()} is before the certificate's validity (${cert.notBefore.toISOString()})` });
+  }
+
+  // The signing certificate must be meant for signatures (EN 319 412-2 §4.3.2: nonRepudiation
+  // or digitalSignature). A certificate constraint, hence CHAIN_CONSTRAINTS_FAILURE.
+  if (cert.keyUsage !== null && !(cert.keyUsage & ((1 << KeyUsage.nonRepudiation) | (1 << KeyUsage.digitalSignature)))) {
+    return finish("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", { code: "SIGNING_CERTIFICATE_KEY_USAGE", message: "the signer's certificate allows neither nonRepudiation nor digitalSignature" });
+  }
+
+  // §5.2.8 cryptographic constraints, at the proof of existence (or the validation time).
+  const time = poe ?? at;
+  const uses: AlgorithmUse[] = [...model.algorithms, ...chainAlgorithms(out.path!)];
+  const failures = checkAlgorithms(ctx.policy, uses, time);
+  if (failures.length > 0) {
+    for (const f of failures) out.errors.push({ code: "CRYPTO_CONSTRAINTS", message: f.message });
+    return finish("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE");
+  }
+  if (model.signaturePolicy?.id) {
+    out.warnings.push({ code: "SIGNATURE_POLICY_NOT_PROCESSED", message: `the signature names the signature policy ${model.signaturePolicy.id}; its rules were not applied` });
+  }
+  out.qualification = qualify(cert, out.path!, ctx);
+  return finish("TOTAL_PASSED", null);
+}
+
+function qualify(cert: Certificate, path: PathResult, ctx: ValidationContext): Qualification {
+  const anchor = path.certificates.at(-1) ?? null;
+  const facts: QualificationFacts = certificateFacts(cert, anchor && ctx.isQualifiedAnchor ? ctx.isQualifiedAnchor(anchor) : undefined);
+  return qualificationOf(facts, true);
+}
+
+/** The signature algorithms of every certificate in the path but the anchor's own. */
+function chainAlgorithms(path: PathResult): AlgorithmUse[] {
+  const uses: AlgorithmUse[] = [];
+  const certs = path.certificates;
+  for (let i = 0; i + 1 < certs.length; i++) {
+    try {
+      const alg = signatureAlgorithm(certs[i]!.signatureAlgorithm);
+      uses.push({ kind: "signature", scheme: alg.scheme, digest: alg.hash, key: publicKeyInfo(publicKeyOf(certs[i + 1]!)), what: `signature on certificate ${i === 0 ? "of the signer" : `#${i} of the chain`}` });
+    } catch {
+      // an algorithm path validation accepted is one Node verified; nothing to add
+    }
+  }
+  return uses;
+}
+
+/**
+ * §5.6.2.4 past signature validation: the path failed at the validation time because a
+ * certificate was revoked or expired since; with a proof of existence before that event the
+ * signature stands. Returns a final outcome, or null when the signature may go on (out.path then
+ * holds the path that passed).
+ */
+async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Certificate, ctx: ValidationContext): Promise<SignatureOutcome | null> {
+  const sub = path.report.subIndication;
+  const poe = out.bestSignatureTime;
+  const claimed = out.model.claimedSigningTime;
+  const contentTimes = out.timestamps.filter((v) => v.token.kind === "content" && v.indication === "TOTAL_PASSED" && v.genTime).map((v) => v.genTime!);
+  const fail = (indication: Indication, subIndication: SubIndication | null, error?: Message): SignatureOutcome => {
+    out.indication = indication;
+    out.subIndication = subIndication;
+    for (const e of path.report.errors) out.errors.push({ code: e.code, message: e.message });
+    if (error) out.errors.push(error);
+    return out;
+  };
+  const passWith = (p: PathResult, warning: Message): null => {
+    out.path = p;
+    out.warnings.push(warning);
+    return null;
+  };
+
+  if (path.report.indication === "TOTAL_FAILED") return fail(path.report.indication, sub);
+
+  if (sub === "REVOKED_NO_POE" || sub === "REVOKED_CA_NO_POE") {
+    const idx = sub === "REVOKED_NO_POE" ? 0 : path.revocation.findIndex((r, i) => i > 0 && r.status === "revoked");
+    const rev = path.revocation[idx];
+    const revDate = rev?.revocationDate ?? null;
+    if (revDate && sub === "REVOKED_NO_POE") {
+      // EN 319 102-1 §5.3.4: the signature says (or a content time-stamp proves) it was made after the revocation.
+      if (claimed && claimed >= revDate) {
+        return fail("TOTAL_FAILED", "REVOKED", { code: "SIGNED_AFTER_REVOCATION", message: `the certificate was revoked on ${revDate.toISOString()}, before the claimed signing time ${claimed.toISOString()}` });
+      }
+      const late = contentTimes.find((t) => t >= revDate);
+      if (late) {
+        return fail("TOTAL_FAILED", "REVOKED", { code: "SIGNED_AFTER_REVOCATION", message: `the certificate was revoked on ${revDate.toISOString()}, before the content time-stamp ${late.toISOString()}` });
+      }
+    }
+    if (revDate && poe && poe < revDate) {
+      return passWith(path, {
+        code: sub === "REVOKED_NO_POE" ? "REVOKED_AFTER_SIGNATURE_TIMESTAMP" : "CA_REVOKED_AFTER_SIGNATURE_TIMESTAMP",
+        message: `${sub === "REVOKED_NO_POE" ? "the signer's certificate" : "a CA certificate of the chain"} was revoked on ${revDate.toISOString()}, after the signature time-stamp ${poe.toISOString()}`,
+      });
+    }
+    if (poe) {
+      const past = await pastPath(cert, out, ctx, poe);
+      if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated at the signature time-stamp ${poe.toISOString()}` });
+    }
+    return fail("INDETERMINATE", sub);
+  }
+
+  if (sub === "OUT_OF_BOUNDS_NO_POE" || sub === "OUT_OF_BOUNDS_NOT_REVOKED" || sub === "EXPIRED") {
+    if (claimed && claimed < cert.notBefore) {
+      return fail("TOTAL_FAILED", "NOT_YET_VALID", { code: "SIGNED_BEFORE_CERTIFICATE", message: `the claimed signing time ${claimed.toISOString()} is before the certificate's validity (${cert.notBefore.toISOString()})` });
+    }
+    const inValidity = poe !== null && path.certificates.length > 0 && path.certificates.every((c, i) => i === path.certificates.length - 1 || (poe >= c.notBefore && poe <= c.notAfter));
+    if (poe && (inValidity || path.certificates.length === 0)) {
+      if (sub === "OUT_OF_BOUNDS_NOT_REVOKED" && inValidity) {
+        return passWith(path, { code: "EXPIRED_AFTER_SIGNATURE_TIMESTAMP", message: `the certificate expired after the signature time-stamp ${poe.toISOString()}` });
+      }
+      const past = await pastPath(cert, out, ctx, poe);
+      if (past) return passWith(past, { code: "EXPIRED_AFTER_SIGNATURE_TIMESTAMP", message: `the certificate path was valid at the signature time-stamp ${poe.toISOString()} and has expired since` });
+    }
+    return fail("INDETERMINATE", sub === "EXPIRED" ? "OUT_OF_BOUNDS_NO_POE" : sub);
+  }
+
+  // Revocation status unknown now: with a POE, status at that time (with revocation data fresh
+  // relative to it) is what matters.
+  if (sub === "TRY_LATER" && poe) {
+    const past = await pastPath(cert, out, ctx, poe);
+    if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated at the signature time-stamp ${poe.toISOString()}` });
+  }
+  return fail(path.report.indication, sub);
+}
+
+/** Path validation at the POE; the result when it passed there, null otherwise. */
+async function pastPath(cert: Certificate, out: SignatureOutcome, ctx: ValidationContext, poe: Date): Promise<PathResult | null> {
+  const past = await pathFor(ctx, cert, out.model.certificates, poe);
+  if (past.report.indication === "TOTAL_PASSED") return past;
+  // A checker that reports a revocation regardless of the time asked: revoked after the POE is fine.
+  if (past.report.subIndication === "REVOKED_NO_POE" || past.report.subIndication === "REVOKED_CA_NO_POE") {
+    const revs = past.revocation.filter((r) => r.status === "revoked");
+    if (revs.length > 0 && revs.every((r) => r.revocationDate && r.revocationDate > poe)) return past;
+  }
+  return null;
+}

@@ -1,0 +1,165 @@
+/**
+ * The validation report of the contract (`verify --json`, `POST /api/v1/verify`): one entry per
+ * signature with EN 319 102-1 indications, who signed, the chain, and what was signed.
+ */
+import { type Certificate } from "../pki/certificate.js";
+import { subjectIdentity } from "../pki/identifier.js";
+import { nameAttribute, nameToString } from "../pki/name.js";
+import type { PathEntryReport } from "../pki/path-types.js";
+import type { TimestampKind } from "../timestamp/token.js";
+import { type Indication, type SubIndication, worst } from "./indication.js";
+import type { SignatureOutcome } from "./process.js";
+import type { Qualification } from "./qualification.js";
+import type { Message, SignatureFormat, SignaturePolicyInfo, SignedDataEntry } from "./signature-model.js";
+
+export interface IdentifierReport {
+  type: string;
+  country: string;
+  value: string;
+}
+
+export interface SignerReport {
+  subject: string;
+  commonName: string | null;
+  serialNumber: string;
+  sha256: string;
+  identifier: IdentifierReport | null;
+  /** a natural person's certificate that also names an organization */
+  organizationIdentifier: IdentifierReport | null;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface TimestampReport {
+  kind: TimestampKind;
+  genTime: string | null;
+  indication: Indication;
+  subIndication: SubIndication | null;
+  tsa: { subject: string; sha256: string } | null;
+  /** SHA-256 of the token */
+  sha256: string;
+  errors: Message[];
+}
+
+export interface SignatureReport {
+  id: string;
+  format: SignatureFormat;
+  indication: Indication;
+  subIndication: SubIndication | null;
+  /** signature value and every signed reference / message digest verify */
+  intact: boolean;
+  level: string;
+  signer: SignerReport | null;
+  qualification: Qualification;
+  claimedSigningTime: string | null;
+  /** the earliest time a valid signature time-stamp proves; null without one */
+  bestSignatureTime: string | null;
+  counterSignatureOf: string | null;
+  signedData: SignedDataEntry[];
+  chain: PathEntryReport[];
+  timestamps: TimestampReport[];
+  signaturePolicy: SignaturePolicyInfo | null;
+  commitmentTypes: string[];
+  errors: Message[];
+  warnings: Message[];
+  hints: Message[];
+}
+
+export interface DocumentReport {
+  sha256: string;
+  format: SignatureFormat;
+  packaging: "enveloping" | "enveloped" | "detached";
+}
+
+export interface ValidationReport {
+  validationTime: string;
+  /** the worst over all signatures */
+  indication: Indication;
+  document: DocumentReport;
+  signatures: SignatureReport[];
+}
+
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+const signers = new WeakMap<Certificate, { report: SignerReport; warnings: Message[] }>();
+
+/** Who the certificate names; kept per certificate (a validator sees the same signers again and again). */
+export function signerReport(cert: Certificate, warnings?: Message[]): SignerReport {
+  let hit = signers.get(cert);
+  if (!hit) {
+    hit = buildSignerReport(cert);
+    signers.set(cert, hit);
+  }
+  if (warnings) warnings.push(...hit.warnings);
+  return { ...hit.report };
+}
+
+function buildSignerReport(cert: Certificate): { report: SignerReport; warnings: Message[] } {
+  const id = subjectIdentity(cert);
+  const warnings = id.warnings.map((w) => ({ code: w.code, message: w.message }));
+  const strip = (i: typeof id.identifier): IdentifierReport | null => (i ? { type: i.type, country: i.country, value: i.value } : null);
+  const report: SignerReport = {
+    subject: nameToString(cert.subject),
+    commonName: nameAttribute(cert.subject, "2.5.4.3"),
+    serialNumber: cert.serialNumber,
+    sha256: cert.sha256,
+    identifier: strip(id.identifier),
+    organizationIdentifier: strip(id.organizationIdentifier),
+    issuer: nameToString(cert.issuer),
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+  };
+  return { report, warnings };
+}
+
+export function signatureReport(o: SignatureOutcome): SignatureReport {
+  const m = o.model;
+  const warnings = [...o.warnings];
+  const signer = m.signingCertificate ? signerReport(m.signingCertificate, warnings) : null;
+  return {
+    id: m.id,
+    format: m.format,
+    indication: o.indication,
+    subIndication: o.subIndication,
+    intact: m.formatErrors.length === 0 && m.integrity.dataIntact === true && m.integrity.signatureIntact === true,
+    level: m.level,
+    signer,
+    qualification: o.qualification,
+    claimedSigningTime: iso(m.claimedSigningTime),
+    bestSignatureTime: iso(o.bestSignatureTime),
+    counterSignatureOf: m.counterSignatureOf,
+    signedData: m.signedData,
+    chain: o.path?.report.path ?? [],
+    timestamps: o.timestamps.map((t) => ({
+      kind: t.token.kind,
+      genTime: iso(t.genTime),
+      indication: t.indication,
+      subIndication: t.subIndication,
+      tsa: t.token.tsaCertificate ? { subject: nameToString(t.token.tsaCertificate.subject), sha256: t.token.tsaCertificate.sha256 } : null,
+      sha256: t.token.sha256,
+      errors: t.errors,
+    })),
+    signaturePolicy: m.signaturePolicy,
+    commitmentTypes: m.commitmentTypes,
+    errors: dedupe(o.errors),
+    warnings: dedupe(warnings),
+    hints: m.hints,
+  };
+}
+
+function dedupe(list: Message[]): Message[] {
+  const seen = new Set<string>();
+  return list.filter((m) => {
+    const k = m.code + "\u0000" + m.message;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function validationReport(at: Date, document: DocumentReport, signatures: SignatureReport[]): ValidationReport {
+  let indication: Indication = signatures.length === 0 ? "TOTAL_FAILED" : "TOTAL_PASSED";
+  for (const s of signatures) indication = worst(indication, s.indication);
+  return { validationTime: at.toISOString(), indication, document, signatures };
+}

@@ -1,0 +1,302 @@
+/**
+ * Canonical XML over the tree of xml.ts: inclusive c14n 1.0 (W3C REC 2001-03-15), c14n 1.1
+ * (W3C REC 2008-05-02) and exclusive c14n 1.0 (W3C REC 2002-07-18), each with or without comments.
+ *
+ * The node-sets XMLDSig produces for same-document references are an element subtree (or the
+ * whole document) minus comments when the reference is a bare name or "", minus any subtrees the
+ * enveloped-signature transform removes. That is what is supported here: an apex (element or
+ * document), an optional set of excluded element subtrees, and comments kept or dropped. In such
+ * a node-set only the apex can have a parent outside the set, which is where namespace and xml:*
+ * attribute context has to be brought in from the ancestors.
+ */
+import { XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
+
+export type C14nMethod = "c14n10" | "c14n11" | "exc-c14n";
+
+export interface C14nAlgorithm {
+  method: C14nMethod;
+  comments: boolean;
+}
+
+/** Algorithm URIs (XMLDSig 1.1 §6.6, c14n 1.1 §1, exc-c14n §2.1) */
+export const C14N_ALGORITHMS: Readonly<Record<string, C14nAlgorithm>> = {
+  "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": { method: "c14n10", comments: false },
+  "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": { method: "c14n10", comments: true },
+  "http://www.w3.org/2006/12/xml-c14n11": { method: "c14n11", comments: false },
+  "http://www.w3.org/2006/12/xml-c14n11#WithComments": { method: "c14n11", comments: true },
+  "http://www.w3.org/2001/10/xml-exc-c14n#": { method: "exc-c14n", comments: false },
+  "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": { method: "exc-c14n", comments: true },
+};
+
+export const EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
+export interface C14nOptions extends C14nAlgorithm {
+  /** exc-c14n InclusiveNamespaces PrefixList; "#default" stands for the default namespace */
+  inclusivePrefixes?: readonly string[];
+  /** element subtrees left out of the node-set (the enveloped-signature transform) */
+  exclude?: ReadonlySet<XmlElement> | null;
+}
+
+/** Canonicalizes an element subtree or a whole document; the result is to be encoded as UTF-8. */
+export function canonicalize(target: XmlElement | XmlDocument, opts: C14nOptions): string {
+  return new Canonicalizer(opts).run(target);
+}
+
+/**
+ * String order by UCS code point (c14n 1.0 §2.2: "lexicographic … based on the UCS codepoint
+ * values"), which differs from UTF-16 unit order only between surrogates and U+E000–U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x !== y) {
+      if (x >= 0xd800 && y >= 0xd800) {
+        x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+        y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+      }
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+const TEXT_SPECIAL = /[&<>\r]/;
+const ATTR_SPECIAL = /[&<"\t\n\r]/;
+
+/** c14n 1.0 §2.3 text node escaping */
+export function escapeText(t: string): string {
+  if (!TEXT_SPECIAL.test(t)) return t;
+  return t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#xD;");
+}
+
+/** c14n 1.0 §2.3 attribute value escaping */
+export function escapeAttr(v: string): string {
+  if (!ATTR_SPECIAL.test(v)) return v;
+  return v
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/"/g, "&quot;")
+    .replace(/\t/g, "&#x9;")
+    .replace(/\n/g, "&#xA;")
+    .replace(/\r/g, "&#xD;");
+}
+
+interface AttrOut {
+  ns: string;
+  local: string;
+  name: string;
+  value: string;
+}
+
+class Canonicalizer {
+  private out = "";
+  /** in-scope prefix → URI at the element being rendered ("" key: default namespace) */
+  private readonly scope = new Map<string, string>();
+  /** prefix → URI as rendered by the output ancestors */
+  private readonly rendered = new Map<string, string>();
+  private readonly undo: Array<[Map<string, string>, string, string | undefined]> = [];
+  private readonly exclusive: boolean;
+  private readonly inclusive: readonly string[];
+
+  constructor(private readonly opts: C14nOptions) {
+    this.exclusive = opts.method === "exc-c14n";
+    this.inclusive = this.exclusive ? (opts.inclusivePrefixes ?? []).map((p) => (p === "#default" ? "" : p)) : [];
+  }
+
+  run(target: XmlElement | XmlDocument): string {
+    if ("root" in target) {
+      // c14n 1.0 §2.1: nodes around the document element are separated from it by #xA
+      let seenRoot = false;
+      for (const node of target.children) {
+        if (node.type === 1) {
+          if (!this.excluded(node)) this.element(node, true);
+          seenRoot = true;
+        } else if (node.type === 8 && !this.opts.comments) continue;
+        else {
+          if (seenRoot) this.out += "\n";
+          this.other(node);
+          if (!seenRoot) this.out += "\n";
+        }
+      }
+      return this.out;
+    }
+    if (this.excluded(target)) return "";
+    // bring in the namespace context of the omitted ancestors
+    const chain: XmlElement[] = [];
+    for (let e = target.parent; e; e = e.parent) chain.push(e);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const decls = chain[i]!.nsDecls;
+      if (decls) for (const d of decls) this.scope.set(d.prefix, d.uri);
+    }
+    this.element(target, true, chain);
+    return this.out;
+  }
+
+  private excluded(el: XmlElement): boolean {
+    return this.opts.exclude ? this.opts.exclude.has(el) : false;
+  }
+
+  private set(map: Map<string, string>, k: string, v: string): void {
+    this.undo.push([map, k, map.get(k)]);
+    map.set(k, v);
+  }
+
+  private element(el: XmlElement, apex: boolean, ancestors?: XmlElement[]): void {
+    const mark = this.undo.length;
+    if (el.nsDecls) for (const d of el.nsDecls) this.set(this.scope, d.prefix, d.uri);
+
+    // namespace axis (c14n 1.0 §2.3 / 4.?; exc-c14n §3)
+    let candidates: string[];
+    if (this.exclusive) {
+      candidates = [el.prefix];
+      for (const a of el.attrs) if (a.prefix !== "" && a.prefix !== "xml" && !candidates.includes(a.prefix)) candidates.push(a.prefix);
+      for (const p of this.inclusive) if (!candidates.includes(p)) candidates.push(p);
+    } else if (apex) {
+      candidates = [...this.scope.keys()];
+      if (!candidates.includes("")) candidates.push("");
+    } else {
+      candidates = el.nsDecls ? el.nsDecls.map((d) => d.prefix) : [];
+    }
+    let nsOut: Array<[string, string]> | null = null;
+    for (const p of candidates) {
+      if (p === "xml") continue;
+      const uri = this.scope.get(p);
+      if (p === "") {
+        const v = uri ?? "";
+        if ((this.rendered.get("") ?? "") !== v) (nsOut ??= []).push(["", v]);
+      } else if (uri !== undefined && uri !== "" && this.rendered.get(p) !== uri) {
+        (nsOut ??= []).push([p, uri]);
+      }
+    }
+
+    // attribute axis, plus xml:* attributes of omitted ancestors at the apex (c14n 1.0 §2.4, c14n 1.1 §2.4)
+    let attrs: AttrOut[] = el.attrs;
+    if (apex && ancestors && ancestors.length && !this.exclusive) attrs = this.inheritXmlAttrs(el, ancestors);
+
+    let s = "<" + el.name;
+    if (nsOut) {
+      if (nsOut.length > 1) nsOut.sort((a, b) => compareCodePoints(a[0], b[0]));
+      for (const [p, uri] of nsOut) {
+        s += p === "" ? ' xmlns="' + escapeAttr(uri) + '"' : " xmlns:" + p + '="' + escapeAttr(uri) + '"';
+        this.set(this.rendered, p, uri);
+      }
+    }
+    if (attrs.length) {
+      if (attrs.length > 1) {
+        attrs = attrs.slice().sort((a, b) => (a.ns === b.ns ? compareCodePoints(a.local, b.local) : compareCodePoints(a.ns, b.ns)));
+      }
+      for (const a of attrs) s += " " + a.name + '="' + escapeAttr(a.value) + '"';
+    }
+    this.out += s + ">";
+
+    for (const c of el.children) {
+      switch (c.type) {
+        case 3:
+          this.out += escapeText(c.value);
+          break;
+        case 1:
+          if (!this.excluded(c)) this.element(c, false);
+          break;
+        case 8:
+          if (this.opts.comments) this.other(c);
+          break;
+        case 7:
+          this.other(c);
+          break;
+      }
+    }
+    this.out += "</" + el.name + ">";
+
+    while (this.undo.length > mark) {
+      const [map, k, prev] = this.undo.pop()!;
+      if (prev === undefined) map.delete(k);
+      else map.set(k, prev);
+    }
+  }
+
+  private inheritXmlAttrs(el: XmlElement, ancestors: XmlElement[]): AttrOut[] {
+    const v11 = this.opts.method === "c14n11";
+    const own = new Set<string>();
+    for (const a of el.attrs) if (a.ns === XML_NS) own.add(a.local);
+    const extra: AttrOut[] = [];
+    const bases: string[] = [];
+    for (const anc of ancestors) {
+      for (const a of anc.attrs) {
+        if (a.ns !== XML_NS) continue;
+        if (v11) {
+          // c14n 1.1 §2.4: xml:id is not inherited; xml:base is joined, not copied
+          if (a.local === "id") continue;
+          if (a.local === "base") {
+            bases.push(a.value);
+            continue;
+          }
+          if (a.local !== "lang" && a.local !== "space") continue;
+        }
+        if (own.has(a.local) || extra.some((x) => x.local === a.local)) continue;
+        extra.push({ ns: XML_NS, local: a.local, name: "xml:" + a.local, value: a.value });
+      }
+    }
+    let attrs: AttrOut[] = el.attrs;
+    if (v11 && bases.length) {
+      // nearest ancestor last in `bases` order reversed: resolve from the outermost inwards
+      let base = bases[bases.length - 1]!;
+      for (let i = bases.length - 2; i >= 0; i--) base = joinUri(base, bases[i]!);
+      const ownBase = el.attr("base", XML_NS);
+      const value = ownBase === null ? base : joinUri(base, ownBase);
+      attrs = attrs.filter((a) => !(a.ns === XML_NS && a.local === "base"));
+      extra.push({ ns: XML_NS, local: "base", name: "xml:base", value });
+    }
+    return extra.length ? [...attrs, ...extra] : attrs;
+  }
+
+  private other(node: XmlNode): void {
+    if (node.type === 8) this.out += "<!--" + node.value + "-->";
+    else if (node.type === 7) this.out += "<?" + node.target + (node.data ? " " + node.data : "") + "?>";
+  }
+}
+
+/**
+ * RFC 3986 §5.2 reference resolution as c14n 1.1 §2.4 uses it for xml:base fix-up, where both
+ * values may be relative: leading ".." segments of a relative result are kept.
+ */
+export function joinUri(base: string, ref: string): string {
+  if (ref === "") return base.replace(/#.*$/, "");
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(ref)) return ref;
+  const m = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?:\/\/([^/?#]*))?([^?#]*)(\?[^#]*)?/.exec(base)!;
+  const scheme = m[1] !== undefined ? m[1] + ":" : "";
+  const authority = m[2] !== undefined ? "//" + m[2] : "";
+  const bpath = m[3] ?? "";
+  if (ref.startsWith("//")) return scheme + ref;
+  if (ref.startsWith("?")) return scheme + authority + bpath + ref;
+  if (ref.startsWith("#")) return scheme + authority + bpath + (m[4] ?? "") + ref;
+  let path: string;
+  const q = ref.search(/[?#]/);
+  const rpath = q === -1 ? ref : ref.slice(0, q);
+  const rest = q === -1 ? "" : ref.slice(q);
+  if (rpath.startsWith("/")) path = rpath;
+  else if (authority && bpath === "") path = "/" + rpath;
+  else path = bpath.slice(0, bpath.lastIndexOf("/") + 1) + rpath;
+  return scheme + authority + removeDotSegments(path) + rest;
+}
+
+function removeDotSegments(path: string): string {
+  const absolute = path.startsWith("/");
+  const segs = path.split("/");
+  if (absolute) segs.shift();
+  const out: string[] = [];
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i]!;
+    const last = i === segs.length - 1;
+    if (s === ".") {
+      if (last) out.push("");
+    } else if (s === "..") {
+      if (out.length && out[out.length - 1] !== "..") out.pop();
+      else if (!absolute) out.push("..");
+      if (last) out.push("");
+    } else out.push(s);
+  }
+  return (absolute ? "/" : "") + out.join("/");
+}

@@ -1,0 +1,436 @@
+/**
+ * The XAdES-specific part of signature validation: everything that needs the XML. Per
+ * signature it establishes the format (EN 319 102-1 §5.2.2), identifies the signing
+ * certificate through the signed binding (§5.2.3, EN 319 132-1 §5.2.2), checks the references
+ * and the signature value (§5.2.7), reads the claimed properties and the data the timestamps
+ * are over, and says what the signature covers. Path validation, timestamps, algorithm policy,
+ * qualification and the report are format-neutral and happen in src/validation/.
+ */
+import { createHash } from "node:crypto";
+import { type Certificate, parseCertificate, publicKeyOf } from "../pki/certificate.js";
+import { nameToString } from "../pki/name.js";
+import { canonicalize } from "./c14n.js";
+import {
+  type QualifyingProperties,
+  SIGNED_PROPERTIES_TYPE,
+  findQualifyingProperties,
+  levelOf,
+  readQualifyingProperties,
+  XADES111_NS,
+  XADES_NS,
+} from "./properties.js";
+import {
+  DS_NS,
+  type DetachedContent,
+  DigestMeter,
+  type ReferenceOutcome,
+  type Signature,
+  XmlDsigFormatError,
+  findSignatures,
+  parseSignature,
+  processReferences,
+  signedInfoOctets,
+  verifySignatureValue,
+} from "./xmldsig.js";
+import { type ParseOptions, type XmlDocument, type XmlElement, XmlError, parseXml } from "./xml.js";
+
+export interface Problem {
+  code: string;
+  message: string;
+}
+
+export interface SignedDataItem {
+  kind: "whole-document" | "element" | "detached" | "external";
+  ref: string;
+  sha256: string | null;
+}
+
+export type Verdict =
+  | { indication: "TOTAL_PASSED"; subIndication: null }
+  | { indication: "TOTAL_FAILED"; subIndication: "FORMAT_FAILURE" | "HASH_FAILURE" | "SIG_CRYPTO_FAILURE" }
+  | { indication: "INDETERMINATE"; subIndication: "NO_SIGNING_CERTIFICATE_FOUND" | "SIGNED_DATA_NOT_FOUND" };
+
+/** What one ds:Signature amounts to before path, time and policy are considered. */
+export interface XadesSignatureCheck {
+  id: string;
+  element: XmlElement;
+  signature: Signature | null;
+  /** the verdict of the format, binding and cryptographic checks; TOTAL_PASSED means "go on" */
+  verdict: Verdict;
+  /** signature value and every reference verify */
+  intact: boolean;
+  /** every reference's digest matches; null when some signed data was not available */
+  dataIntact: boolean | null;
+  /** the SignatureValue verifies with the signing certificate's key; null when there is no certificate */
+  signatureIntact: boolean | null;
+  /** the signed reference to the signing certificate, as the format-neutral model wants it */
+  reference: { attribute: string | null; digestAlgorithm: string | null; digestMatches: boolean | null; issuerSerialMatches: boolean | null };
+  /** structural problems (each makes the signature FORMAT_FAILURE) */
+  formatErrors: Problem[];
+  level: string;
+  properties: QualifyingProperties | null;
+  signingCertificate: Certificate | null;
+  /** how the signing certificate is bound: SigningCertificate(V2), a signed KeyInfo, or none (plain XMLDSig) */
+  binding: "SigningCertificateV2" | "SigningCertificate" | "KeyInfo" | "none" | null;
+  /** certificates the signature carries (KeyInfo, CertificateValues), for path building */
+  certificates: Certificate[];
+  claimedSigningTime: Date | null;
+  signedData: SignedDataItem[];
+  references: ReferenceOutcome[];
+  /** the whole form is covered: see coversWholeDocument() */
+  coversWholeDocument: boolean;
+  /** RFC 3161 tokens with the octets their message imprint must be over */
+  signatureTimestamps: Array<{ token: Buffer; data: Buffer }>;
+  archiveTimestampCount: number;
+  /** the signature and digest algorithms used, for the algorithm policy */
+  algorithms: { signature: Signature["algorithm"] | null; digests: string[] };
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+export interface XadesDocumentCheck {
+  doc: XmlDocument | null;
+  sha256: string;
+  packaging: "enveloping" | "enveloped" | "detached";
+  signatures: XadesSignatureCheck[];
+  /** some intact signature covers the whole form */
+  coversWholeDocument: boolean;
+  /** set when the bytes are not a readable XML signature document at all */
+  formatError: Problem | null;
+}
+
+export interface CheckOptions {
+  contents?: readonly DetachedContent[];
+  /** extra certificates that may be the signer's (the validator's untrusted pool) */
+  pool?: readonly Certificate[];
+  parse?: ParseOptions;
+  maxReferences?: number;
+  /** parsed-certificate cache (default: a small module-level one) */
+  certificates?: CertificateSource;
+}
+
+/** Where parsed certificates are kept between verifications (the validator's cache). */
+export interface CertificateSource {
+  get(der: Uint8Array): Certificate;
+}
+
+/**
+ * Used when the caller brings no cache: certificates in KeyInfo repeat from one form to the next,
+ * and parsing one (with its public key import) costs more than the whole XML work of a form.
+ */
+class SmallCertificateCache implements CertificateSource {
+  private readonly map = new Map<string, Certificate>();
+  get(der: Uint8Array): Certificate {
+    const key = createHash("sha256").update(der).digest("base64");
+    let c = this.map.get(key);
+    if (!c) {
+      c = parseCertificate(Buffer.from(der));
+      if (this.map.size >= 1000) this.map.delete(this.map.keys().next().value!);
+      this.map.set(key, c);
+    }
+    return c;
+  }
+}
+const defaultCertificates = new SmallCertificateCache();
+
+function digestHex(c: Certificate, alg: string): string {
+  return alg === "sha256" ? c.sha256 : createHash(alg).update(c.der).digest("hex");
+}
+
+/** Decimal serial → hex as Certificate.serialNumber has it (no leading zero octets, lower case). */
+function decimalToHex(dec: string): string {
+  let v = BigInt(dec);
+  if (v < 0n) v = -v;
+  let h = v.toString(16);
+  if (h.length % 2) h = "0" + h;
+  return h.replace(/^(00)+(?=..)/, "");
+}
+
+function normName(s: string): string {
+  return s.toLowerCase().replace(/\s*([,=+])\s*/g, "$1").replace(/\s+/g, " ").trim();
+}
+
+/** RFC 5035 IssuerSerial DER → { issuer Name DER, serial hex } (only the directoryName form). */
+function readIssuerSerialV2(der: Buffer): { issuer: Buffer; serial: string } | null {
+  // SEQUENCE { GeneralNames SEQUENCE { [4] { Name } }, INTEGER }
+  try {
+    let p = 0;
+    const len = (): number => {
+      let l = der[p++]!;
+      if (l & 0x80) {
+        const n = l & 0x7f;
+        l = 0;
+        for (let i = 0; i < n; i++) l = l * 256 + der[p++]!;
+      }
+      return l;
+    };
+    if (der[p++] !== 0x30) return null;
+    len();
+    if (der[p++] !== 0x30) return null;
+    len();
+    if (der[p++] !== 0xa4) return null;
+    const nl = len();
+    const issuer = der.subarray(p, p + nl);
+    p += nl;
+    if (der[p++] !== 0x02) return null;
+    const sl = len();
+    let serial = der.subarray(p, p + sl).toString("hex");
+    serial = serial.replace(/^(00)+(?=..)/, "");
+    return { issuer, serial };
+  } catch {
+    return null;
+  }
+}
+
+function fail(check: XadesSignatureCheck, verdict: Verdict, code: string, message: string): XadesSignatureCheck {
+  if (check.verdict.indication === "TOTAL_PASSED" || (check.verdict.indication === "INDETERMINATE" && verdict.indication === "TOTAL_FAILED")) {
+    check.verdict = verdict;
+  }
+  if (verdict.subIndication === "FORMAT_FAILURE") check.formatErrors.push({ code, message });
+  else check.errors.push({ code, message });
+  return check;
+}
+
+export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): XadesDocumentCheck {
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  let doc: XmlDocument;
+  try {
+    doc = parseXml(bytes, opts.parse);
+  } catch (e) {
+    if (e instanceof XmlError) return { doc: null, sha256, packaging: "enveloped", signatures: [], coversWholeDocument: false, formatError: { code: e.code, message: e.message } };
+    throw e;
+  }
+  const sigEls = findSignatures(doc);
+  if (sigEls.length === 0) {
+    return { doc, sha256, packaging: "enveloped", signatures: [], coversWholeDocument: false, formatError: { code: "NO_SIGNATURE", message: "the XML document holds no ds:Signature" } };
+  }
+  const meter = new DigestMeter(Math.max(64 * 1024 * 1024, 8 * bytes.length));
+  const signatures = sigEls.map((el, i) => checkSignature(doc, el, i, opts, meter));
+  const enveloping = doc.root.ns === DS_NS && doc.root.local === "Signature";
+  const allExternal = signatures.every((s) => s.signature !== null && s.signature.references.every((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#")) || r.type === SIGNED_PROPERTIES_TYPE));
+  const packaging = allExternal ? "detached" : enveloping ? "enveloping" : "enveloped";
+  for (const s of signatures) s.coversWholeDocument = s.intact && coversWholeDocument(doc, s, packaging, opts.contents ?? []);
+  return { doc, sha256, packaging, signatures, coversWholeDocument: signatures.some((s) => s.coversWholeDocument), formatError: null };
+}
+
+function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: CheckOptions, meter: DigestMeter): XadesSignatureCheck {
+  const certs = opts.certificates ?? defaultCertificates;
+  const cert = (der: Uint8Array): Certificate => certs.get(der);
+  const check: XadesSignatureCheck = {
+    id: el.attr("Id") ?? `signature-${index + 1}`,
+    element: el,
+    signature: null,
+    verdict: { indication: "TOTAL_PASSED", subIndication: null },
+    intact: false,
+    dataIntact: null,
+    signatureIntact: null,
+    reference: { attribute: null, digestAlgorithm: null, digestMatches: null, issuerSerialMatches: null },
+    formatErrors: [],
+    level: "XMLDSig",
+    properties: null,
+    signingCertificate: null,
+    binding: null,
+    certificates: [],
+    claimedSigningTime: null,
+    signedData: [],
+    references: [],
+    coversWholeDocument: false,
+    signatureTimestamps: [],
+    archiveTimestampCount: 0,
+    algorithms: { signature: null, digests: [] },
+    errors: [],
+    warnings: [],
+  };
+  const formatFailure = { indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE" } as const;
+  let sig: Signature;
+  let qp: QualifyingProperties | null = null;
+  try {
+    sig = parseSignature(el, { maxReferences: opts.maxReferences });
+    check.signature = sig;
+    check.algorithms = { signature: sig.algorithm, digests: [...new Set(sig.references.map((r) => r.digest))] };
+    for (const der of sig.keyInfoCertificates) check.certificates.push(cert(der));
+    const qpEl = findQualifyingProperties(sig);
+    if (qpEl) {
+      const ns = qpEl.ns;
+      const sps = qpEl.elements(ns, "SignedProperties");
+      if (sps.length > 1) throw new XmlDsigFormatError("more than one SignedProperties");
+      qp = readQualifyingProperties(qpEl, sps[0] ?? null);
+      check.properties = qp;
+      check.level = levelOf(qp);
+      if (ns === XADES111_NS) check.warnings.push({ code: "XADES_1_1_1", message: "XAdES 1.1.1 namespace (legacy)" });
+      for (const der of qp.certificateValues) check.certificates.push(cert(der));
+      check.claimedSigningTime = qp.signingTime;
+      check.archiveTimestampCount = qp.archiveTimestamps.length;
+      for (const t of qp.signatureTimestamps) {
+        // EN 319 132-1 §5.3: the time-stamped data is the canonicalized ds:SignatureValue element
+        check.signatureTimestamps.push({ token: t.token, data: Buffer.from(canonicalize(sig.signatureValueElement, t.c14n), "utf8") });
+      }
+    }
+  } catch (e) {
+    if (e instanceof XmlDsigFormatError || e instanceof XmlError) return fail(check, formatFailure, "FORMAT_FAILURE", e.message);
+    if (e instanceof Error && (e as { code?: string }).code === "MALFORMED_CERTIFICATE") return fail(check, formatFailure, "FORMAT_FAILURE", e.message);
+    throw e;
+  }
+
+  // References (EN 319 102-1 §5.2.7.4: each digest; a missing detached content is SIGNED_DATA_NOT_FOUND)
+  let outcomes: ReferenceOutcome[];
+  try {
+    outcomes = processReferences(doc, sig, opts.contents ?? [], meter);
+  } catch (e) {
+    if (e instanceof XmlDsigFormatError) return fail(check, formatFailure, "FORMAT_FAILURE", e.message);
+    throw e;
+  }
+  check.references = outcomes;
+  let refsOk = true;
+  let dataIntact: boolean | null = true;
+  let signedPropsCovered = false;
+  let keyInfoCovered = false;
+  for (const o of outcomes) {
+    const r = o.reference;
+    const isSignedProps = r.type === SIGNED_PROPERTIES_TYPE || (qp?.signedProperties != null && o.target === qp.signedProperties);
+    if (o.error) {
+      refsOk = false;
+      if (o.error.code === "SIGNED_DATA_NOT_FOUND" && dataIntact) dataIntact = null;
+      if (o.error.code === "SIGNED_DATA_NOT_FOUND") fail(check, { indication: "INDETERMINATE", subIndication: "SIGNED_DATA_NOT_FOUND" }, o.error.code, o.error.message);
+      else fail(check, formatFailure, "REFERENCE_FORMAT", `reference ${r.uri ?? "(no URI)"}: ${o.error.message}`);
+      continue;
+    }
+    if (!o.ok) {
+      refsOk = false;
+      dataIntact = false;
+      fail(check, { indication: "TOTAL_FAILED", subIndication: "HASH_FAILURE" }, "REFERENCE_DIGEST_MISMATCH", `reference ${r.uri ?? "(no URI)"} (${o.ref || o.kind}) does not match its digest`);
+    }
+    if (isSignedProps) {
+      if (!qp?.signedProperties || o.target !== qp.signedProperties) {
+        fail(check, formatFailure, "SIGNED_PROPERTIES_MISMATCH", "the SignedProperties reference does not point at this signature's xades:SignedProperties");
+        continue;
+      }
+      signedPropsCovered = true;
+      continue;
+    }
+    if (sig.keyInfo && o.target === sig.keyInfo) {
+      keyInfoCovered = true;
+      continue;
+    }
+    check.signedData.push({ kind: o.kind, ref: o.ref, sha256: o.sha256 || null });
+  }
+  if (qp?.signedProperties && !signedPropsCovered) fail(check, formatFailure, "SIGNED_PROPERTIES_NOT_SIGNED", "xades:SignedProperties is not covered by a reference of the signature");
+  if (check.signedData.length === 0 && check.verdict.indication === "TOTAL_PASSED") fail(check, formatFailure, "NOTHING_SIGNED", "no reference covers any data other than the signature's own properties");
+  if (check.verdict.subIndication === "FORMAT_FAILURE") return check;
+
+  // Signing certificate identification and the signature value (§5.2.3, §5.2.7)
+  const siOctets = signedInfoOctets(sig);
+  const candidates = [...check.certificates, ...(opts.pool ?? [])];
+  const keyInfoCerts = sig.keyInfoCertificates.map(cert);
+  let sigOk = false;
+  const tryKey = (c: Certificate): boolean => verifySignatureValue(sig, publicKeyOf(c), siOctets);
+  if (qp?.signingCertificate) {
+    const sc = qp.signingCertificate;
+    check.binding = sc.version === 2 ? "SigningCertificateV2" : "SigningCertificate";
+    check.reference.attribute = check.binding;
+    check.reference.digestAlgorithm = sc.certs[0]!.digest;
+    // The signer is a certificate the signed reference names and whose key verifies; never just any key.
+    let chosen: { c: Certificate; ref: (typeof sc.certs)[number] } | null = null;
+    outer: for (const ref of sc.certs) {
+      const want = ref.digestValue.toString("hex");
+      for (const c of candidates) {
+        if (digestHex(c, ref.digest) !== want) continue;
+        if (tryKey(c)) {
+          chosen = { c, ref };
+          sigOk = true;
+          break outer;
+        }
+        chosen ??= { c, ref };
+      }
+    }
+    if (chosen) {
+      check.signingCertificate = chosen.c;
+      check.reference.digestMatches = true;
+      check.reference.digestAlgorithm = chosen.ref.digest;
+      check.signatureIntact = sigOk;
+      const c = chosen.c;
+      const ref = chosen.ref;
+      if (ref.serialDecimal !== null) {
+        check.reference.issuerSerialMatches = decimalToHex(ref.serialDecimal) === c.serialNumber;
+        if (check.reference.issuerSerialMatches && ref.issuerName !== null && normName(ref.issuerName) !== normName(nameToString(c.issuer))) {
+          check.warnings.push({ code: "ISSUER_NAME_DIFFERS", message: `X509IssuerName "${ref.issuerName}" is written differently from the certificate's issuer "${nameToString(c.issuer)}"` });
+        }
+      } else if (ref.issuerSerialV2) {
+        const is = readIssuerSerialV2(ref.issuerSerialV2);
+        check.reference.issuerSerialMatches = !!is && is.serial === c.serialNumber && is.issuer.equals(Buffer.from(c.issuer.der));
+      }
+      if (!sigOk) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the signing certificate");
+      else if (check.reference.issuerSerialMatches === false) {
+        fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "ISSUER_SERIAL_MISMATCH", "the signed IssuerSerial does not name the signing certificate");
+      }
+    } else {
+      // Nothing the signature carries is the certificate it names: report what it carries, bound to nothing.
+      check.reference.digestMatches = false;
+      const first = keyInfoCerts[0] ?? null;
+      check.signingCertificate = first;
+      check.signatureIntact = first ? tryKey(first) : null;
+      fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "no available certificate matches the signed SigningCertificate reference");
+    }
+  } else {
+    // No signed certificate reference: a signed KeyInfo binds (EN 319 132-1 §5.2.2 note); otherwise plain XMLDSig.
+    check.binding = keyInfoCovered ? "KeyInfo" : "none";
+    if (keyInfoCovered) check.reference.attribute = "KeyInfo";
+    for (const c of keyInfoCerts) {
+      if (tryKey(c)) {
+        sigOk = true;
+        check.signingCertificate = c;
+        break;
+      }
+    }
+    if (keyInfoCerts.length) check.signatureIntact = sigOk;
+    if (!sigOk) {
+      check.signingCertificate = keyInfoCerts[0] ?? null;
+      if (keyInfoCerts.length) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo certificate");
+      else fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the signature carries no X.509 certificate (a bare key cannot be trusted)");
+    } else if (!qp) {
+      check.warnings.push({ code: "PLAIN_XMLDSIG", message: "plain XMLDSig without XAdES properties: the signing certificate is not bound by the signature" });
+    } else if (!keyInfoCovered) {
+      fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_SIGNED", "XAdES signature without SigningCertificate(V2) or a signed KeyInfo");
+    }
+  }
+  check.dataIntact = dataIntact;
+  check.intact = refsOk && sigOk;
+  if (qp && !qp.signedProperties) check.warnings.push({ code: "NO_SIGNED_PROPERTIES", message: "QualifyingProperties without SignedProperties" });
+  return check;
+}
+
+/**
+ * Whether the signature covers the whole form, the portal's question:
+ * - enveloped: a verified reference to the document (or its document element) that leaves out
+ *   nothing but this signature (or all ds:Signature elements);
+ * - enveloping: every ds:Object of the signature other than the one with the XAdES properties is
+ *   itself referenced, or its single element child is;
+ * - detached: every supplied content is matched by a verified reference.
+ */
+function coversWholeDocument(doc: XmlDocument, s: XadesSignatureCheck, packaging: string, contents: readonly DetachedContent[]): boolean {
+  const sig = s.signature;
+  if (!sig) return false;
+  const ok = s.references.filter((o) => o.ok && !o.error && o.reference.type !== SIGNED_PROPERTIES_TYPE);
+  if (packaging === "detached") {
+    if (contents.length === 0) return false;
+    return contents.every((c) => ok.some((o) => o.kind === "detached" && matchesContent(o, c)));
+  }
+  if (packaging === "enveloping") {
+    const forms = sig.objects.filter((obj) => !obj.elements().some((e) => e.local === "QualifyingProperties" && (e.ns === XADES_NS || e.ns === XADES111_NS)));
+    if (forms.length === 0) return false;
+    return forms.every((obj) => {
+      const kids = obj.elements();
+      return ok.some((o) => o.excluded.length === 0 && (o.target === obj || (kids.length === 1 && o.target === kids[0])));
+    });
+  }
+  return ok.some(
+    (o) =>
+      (o.target === doc || o.target === doc.root) &&
+      (o.excludesAllSignatures ? o.excluded.every((e) => e === sig.element) : o.excluded.length === 1 && o.excluded[0] === sig.element),
+  );
+}
+
+function matchesContent(o: ReferenceOutcome, c: DetachedContent): boolean {
+  const digest = c.bytes ? createHash("sha256").update(c.bytes).digest("hex") : c.digests?.sha256 ? Buffer.from(c.digests.sha256).toString("hex") : null;
+  return o.sha256 === digest || (c.name !== undefined && o.ref !== "" && (c.name === o.ref || c.name.endsWith("/" + o.ref) || o.ref.endsWith("/" + c.name)));
+}

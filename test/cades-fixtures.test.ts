@@ -1,0 +1,42 @@
+/**
+ * The committed CAdES fixtures (fixtures/cades/, made by make.ts with OpenSSL and the test PKI)
+ * give the outcomes their manifest records.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { verifyCades } from "../src/cades/verify.js";
+import { renderText } from "../src/validation/report-text.js";
+import { ROOT, cert } from "./helpers/cms-tools.js";
+import { testContext } from "./helpers/cades-context.js";
+
+const DIR = join(ROOT, "fixtures", "cades");
+interface Entry {
+  file: string;
+  description: string;
+  content?: string;
+  at: string;
+  crls?: string[];
+  untrusted?: string[];
+  expect: Array<{ indication: string; subIndication: string | null; level?: string; qualification?: string; intact?: boolean }>;
+}
+const manifest = JSON.parse(readFileSync(join(DIR, "manifest.json"), "utf8")) as { fixtures: Entry[] };
+
+describe("CAdES fixtures", () => {
+  for (const f of manifest.fixtures) {
+    it(`${f.file}: ${f.description}`, async () => {
+      const ctx = testContext({
+        crls: (f.crls ?? []).map((c) => readFileSync(join(DIR, c))),
+        untrusted: (f.untrusted ?? []).map(cert),
+      });
+      const report = await verifyCades(readFileSync(join(DIR, f.file)), {
+        contents: f.content ? [readFileSync(join(DIR, f.content))] : [],
+        at: new Date(f.at),
+        context: ctx,
+      });
+      const got = report.signatures.map((s) => ({ indication: s.indication, subIndication: s.subIndication, level: s.level, qualification: s.qualification, intact: s.intact }));
+      const want = f.expect.map((e, i) => ({ ...got[i], ...e }));
+      expect(got, renderText(report) + JSON.stringify(report.signatures.map((s) => s.errors), null, 1)).toEqual(want);
+    });
+  }
+});
