@@ -48,21 +48,38 @@ signedAttrs[0] = 0x31;
 const sig = Buffer.from(p7m.subarray(si.signature.cs, si.signature.ce));
 const key = publicKeyOf(cert("citizen-rsa2048"));
 if (!nodeVerify("sha256", signedAttrs, key, sig)) throw new Error("raw verify failed");
-const raw = await rate("raw crypto.verify RSA-2048 over the signed attributes", 2000, () => nodeVerify("sha256", signedAttrs, key, sig));
 
 const cached = testContext();
 const check = await verifyCades(p7m, { at: AT, context: cached });
 if (check.indication !== "TOTAL_PASSED") throw new Error(`bench input does not validate: ${JSON.stringify(check.signatures[0]?.errors)}`);
-const full = await rate("verifyCades full (validator caches warm, fixed time)", 3000, () => verifyCades(p7m, { at: AT, context: cached }));
-
 // Every call at a new time: the path cache never hits; certificate parsing, certificate and CRL
 // signature checks stay cached (they do not depend on time).
 const uncached = testContext({ cachePaths: false });
 let tick = 0;
-const fresh = await rate("verifyCades full, path validated on every call", 3000, () => verifyCades(p7m, { at: new Date(AT.getTime() + tick++), context: uncached }));
 
-console.log(`\nratio full / raw crypto.verify:            ${(full / raw).toFixed(3)}  (goal >= 0.25)`);
-console.log(`ratio (path on every call) / raw:          ${(fresh / raw).toFixed(3)}`);
+// The machine is shared and its load moves: raw and full are measured in alternating rounds and
+// the ratio is taken per round, so both sides of a ratio saw the same load.
+const rounds = 5;
+const ratios: number[] = [];
+const ratiosFresh: number[] = [];
+let bestRaw = 0;
+let bestFull = 0;
+let bestFresh = 0;
+for (let r = 0; r < rounds; r++) {
+  console.log(`round ${r + 1}`);
+  const raw = await rate("  raw crypto.verify RSA-2048 over the signed attributes", 600, () => nodeVerify("sha256", signedAttrs, key, sig));
+  const full = await rate("  verifyCades full (validator caches warm, fixed time)", 600, () => verifyCades(p7m, { at: AT, context: cached }));
+  const fresh = await rate("  verifyCades full, path validated on every call", 600, () => verifyCades(p7m, { at: new Date(AT.getTime() + tick++), context: uncached }));
+  ratios.push(full / raw);
+  ratiosFresh.push(fresh / raw);
+  bestRaw = Math.max(bestRaw, raw);
+  bestFull = Math.max(bestFull, full);
+  bestFresh = Math.max(bestFresh, fresh);
+}
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+console.log(`\nbest rates: raw ${bestRaw.toFixed(0)}/s, full ${bestFull.toFixed(0)}/s, path on every call ${bestFresh.toFixed(0)}/s`);
+console.log(`ratio full / raw crypto.verify (median of ${rounds} rounds):       ${median(ratios).toFixed(3)}  (goal >= 0.25)`);
+console.log(`ratio path-on-every-call / raw (median of ${rounds} rounds):      ${median(ratiosFresh).toFixed(3)}`);
 
 // A large detached file hashed as a stream, against sha256 of the same bytes in memory.
 const dir = mkdtempSync(join(tmpdir(), "podpis-bench-"));

@@ -4,7 +4,7 @@
  * parsed certificates, CRL indexes and verified signatures between calls — it is the hot path of
  * the CLI and the service alike.
  */
-import { type Certificate, CertificateError, parseCertificate, parseCertificates } from "./pki/certificate.js";
+import { type Certificate, CertificateError, parseCertificates } from "./pki/certificate.js";
 import { DEFAULT_POLICY_INPUTS, type PathReport, type PathResult, type PolicyInputs } from "./pki/path-types.js";
 import { TrustStore } from "./pki/trust-store.js";
 import { validatePath as validateCertificatePath } from "./pki/validate-path.js";
@@ -12,6 +12,13 @@ import { createCrlChecker } from "./revocation/checker.js";
 import { CrlStore } from "./revocation/crl-store.js";
 import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
+import { createHash } from "node:crypto";
+import { type ContentInput, NotSignedDataError, verifyCades } from "./cades/verify.js";
+import type { DetachedDigests } from "./cades/signer.js";
+import { type ValidationContext, createValidationContext } from "./validation/context.js";
+import type { AlgorithmPolicy } from "./validation/policy.js";
+import type { ValidationReport } from "./validation/report.js";
+import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./xades/verify.js";
 
 export interface ValidatorOptions {
   /** trust anchors: DER or PEM bytes (a PEM may hold several certificates) */
@@ -24,6 +31,8 @@ export interface ValidatorOptions {
   offline?: boolean;
   /** network fetcher for CRL distribution points (default: HTTP with timeout and size limit) */
   fetcher?: CrlFetcher;
+  /** algorithm policy (default: policy/default.json) */
+  policy?: AlgorithmPolicy;
 }
 
 export interface PathOptions {
@@ -45,33 +54,51 @@ export class InputError extends Error {
   }
 }
 
-/** Parsed certificates by the bytes they came from, so repeated inputs are parsed once. */
-export class CertificateCache {
-  private readonly map = new Map<string, Certificate>();
-  constructor(private readonly max = 50_000) {}
+/**
+ * Detached content: bytes, named bytes (XAdES matches a reference URI by file name), or the
+ * digests of a large file hashed as a stream (hashStream).
+ */
+export type DetachedInput = Uint8Array | { name?: string; bytes: Uint8Array } | DetachedDigests;
 
-  parse(der: Uint8Array): Certificate {
-    const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64");
-    let c = this.map.get(key);
-    if (!c) {
-      c = parseCertificate(der);
-      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-      this.map.set(key, c);
-    }
-    return c;
-  }
+export interface VerifyOptions {
+  contents?: readonly DetachedInput[];
+  /** validation time (default: now) */
+  at?: Date;
 }
 
-export class Validator {
-  readonly certificates = new CertificateCache();
+/** The report of an input that is no signature at all (the service answers it with 422). */
+export type NotASignatureReport = ValidationReport & { errors: Array<{ code: string; message: string }> };
 
+export class Validator {
   constructor(
     readonly trustStore: TrustStore,
     readonly crlStore: CrlStore,
     readonly untrusted: Certificate[],
     readonly revocation: RevocationChecker,
     readonly offline: boolean,
+    readonly context: ValidationContext,
   ) {}
+
+  /**
+   * Validates every signature in a CAdES (DER, BER or PEM CMS) or XAdES (XML) file. Input that
+   * is no signature at all gives TOTAL_FAILED / FORMAT_FAILURE with no signatures and an
+   * `errors` entry NOT_A_SIGNATURE.
+   */
+  async verify(bytes: Uint8Array, opts: VerifyOptions = {}): Promise<ValidationReport | NotASignatureReport> {
+    const at = opts.at ?? new Date();
+    const contents = opts.contents ?? [];
+    try {
+      if (looksLikeXml(bytes)) {
+        const xml: XadesContentInput[] = contents.map((c) => (c instanceof Uint8Array ? { bytes: c } : c));
+        return await verifyXades(bytes, { contents: xml, at, context: this.context });
+      }
+      const cms: ContentInput[] = contents.map((c) => (c instanceof Uint8Array || "digests" in c ? c : c.bytes));
+      return await verifyCades(bytes, { contents: cms, at, context: this.context });
+    } catch (e) {
+      if (e instanceof NotSignedDataError || e instanceof NotXmlSignatureError) return notASignature(bytes, at, e.message);
+      throw e;
+    }
+  }
 
   /** RFC 5280 path validation of one certificate (contract: `podpis chain`). */
   async validatePath(certBytes: Uint8Array, opts: PathOptions = {}): Promise<PathReport> {
@@ -104,6 +131,24 @@ export class Validator {
       allowFetch: !this.offline,
     });
   }
+}
+
+/** XML when the first non-blank character (after a UTF-8 byte order mark) is "<". */
+function looksLikeXml(bytes: Uint8Array): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  return bytes[i] === 0x3c;
+}
+
+function notASignature(bytes: Uint8Array, at: Date, message: string): NotASignatureReport {
+  return {
+    validationTime: at.toISOString(),
+    indication: "TOTAL_FAILED",
+    subIndication: "FORMAT_FAILURE",
+    document: { sha256: createHash("sha256").update(bytes).digest("hex"), format: null, packaging: null },
+    signatures: [],
+    errors: [{ code: "NOT_A_SIGNATURE", message }],
+  } as unknown as NotASignatureReport;
 }
 
 function formatFailure(at: Date, message: string): PathResult {
@@ -146,5 +191,6 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
   const offline = opts.offline ?? false;
   const fetcher = offline ? undefined : (opts.fetcher ?? createCrlFetcher());
   const revocation = createCrlChecker({ store: crlStore, fetcher });
-  return new Validator(trust, crlStore, untrusted, revocation, offline);
+  const context = createValidationContext({ trustStore: trust, untrusted, revocation, policy: opts.policy, allowFetch: !offline });
+  return new Validator(trust, crlStore, untrusted, revocation, offline, context);
 }

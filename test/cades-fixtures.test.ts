@@ -35,8 +35,10 @@ describe("CAdES fixtures", () => {
         context: ctx,
       });
       const got = report.signatures.map((s) => ({ indication: s.indication, subIndication: s.subIndication, level: s.level, qualification: s.qualification, intact: s.intact }));
-      const want = f.expect.map((e, i) => ({ ...got[i], ...e }));
-      expect(got, renderText(report) + JSON.stringify(report.signatures.map((s) => s.errors), null, 1)).toEqual(want);
+      // several signers: OpenSSL orders SignerInfos as a DER SET OF, so compare without order
+      const key = (o: object) => JSON.stringify(o);
+      const want = f.expect.map((e) => ({ ...got.find((g) => Object.entries(e).every(([k, v]) => (g as Record<string, unknown>)[k] === v)), ...e }));
+      expect(got.map(key).sort(), renderText(report) + JSON.stringify(report.signatures.map((s) => s.errors), null, 1)).toEqual(want.map(key).sort());
     });
   }
 });

@@ -102,7 +102,12 @@ const BER = { ber: true, maxDepth: LIMITS.maxDepth };
 export function unwrapPem(input: Uint8Array): Uint8Array {
   if (!looksLikePem(input)) return input;
   for (const label of ["PKCS7", "CMS", "PKCS #7 SIGNED DATA"]) {
-    const blocks = decodePem(input, label);
+    let blocks: Buffer[];
+    try {
+      blocks = decodePem(input, label);
+    } catch (e) {
+      throw new NotSignedDataError(`PEM ${label}: ${(e as Error).message}`);
+    }
     if (blocks.length > 0) return blocks[0]!;
   }
   throw new NotSignedDataError("PEM data holds no PKCS7 or CMS block");

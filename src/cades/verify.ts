@@ -6,10 +6,10 @@
 import { createHash } from "node:crypto";
 import { Asn1Error, readRoot } from "../asn1/der.js";
 import { UnsupportedAlgorithmError } from "../pki/algorithms.js";
-import { type Certificate, CertificateError, publicKeyOf } from "../pki/certificate.js";
+import { type Certificate, CertificateError } from "../pki/certificate.js";
 import { readTimestampToken, type TimestampToken } from "../timestamp/token.js";
 import type { ValidationContext } from "../validation/context.js";
-import { type AlgorithmUse, publicKeyInfo } from "../validation/policy.js";
+import { type AlgorithmUse, certificateKeyInfo } from "../validation/policy.js";
 import { validateSignature } from "../validation/process.js";
 import { type SignatureReport, type ValidationReport, signatureReport, validationReport } from "../validation/report.js";
 import type { Message, SignatureModel, SignaturePolicyInfo, SignedDataEntry } from "../validation/signature-model.js";
@@ -234,15 +234,8 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
 
   const algorithms: AlgorithmUse[] = [];
   if (check.digest) algorithms.push({ kind: "digest", digest: check.digest, what: "message digest" });
-  if (check.signature && check.signingCertificate) {
-    algorithms.push({
-      kind: "signature",
-      scheme: check.signature.scheme,
-      digest: check.signature.hash,
-      key: publicKeyInfo(publicKeyOf(check.signingCertificate)),
-      what: "signature",
-    });
-  }
+  const key = check.signingCertificate ? certificateKeyInfo(check.signingCertificate) : null;
+  if (check.signature && key) algorithms.push({ kind: "signature", scheme: check.signature.scheme, digest: check.signature.hash, key, what: "signature" });
   m.algorithms = algorithms;
 
   // Signed attributes beyond the core ones (EN 319 122-1 §5.2).

@@ -5,12 +5,19 @@
  */
 import { UsageError } from "./args.js";
 import { chainCommand } from "./chain.js";
+import { verifyCommand } from "./verify.js";
 import { EXIT_FAILED, EXIT_USAGE, type Output, stdio } from "./output.js";
 import { InputError } from "../validator.js";
 
 const HELP = `podpis — qualified electronic signature validation (CAdES, XAdES) for e-government
 
 Usage:
+  podpis verify FILE [--content FILE]… [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]…
+                [--at ISO-8601] [--offline] [--policy FILE] [--json]
+      Validates every CAdES (.p7s/.p7m, DER/BER/PEM) or XAdES (.xml) signature in FILE
+      (ETSI EN 319 102-1). --content gives detached content. Without --trust, the bundled
+      TEST trust store and its CRLs are used (with a warning).
+
   podpis chain CERT [--untrusted FILE]… --trust PEM-or-DIR… [--crl FILE-or-DIR]… [--at ISO-8601]
                [--offline] [--initial-policy OID]… [--require-explicit-policy]
                [--inhibit-policy-mapping] [--inhibit-any-policy] [--json]
@@ -35,6 +42,7 @@ const serveCommand: Command = async (_argv, out) => {
 
 const COMMANDS: Record<string, Command> = {
   chain: chainCommand,
+  verify: verifyCommand,
   serve: serveCommand,
 };
 

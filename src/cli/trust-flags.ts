@@ -2,8 +2,9 @@
 import { InputError, type Validator, createValidator } from "../validator.js";
 import { type ParsedArgs, all, has } from "./args.js";
 import { readFileOrDir, readInput } from "./io.js";
+import type { AlgorithmPolicy } from "../validation/policy.js";
 
-export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[] } = {}): Promise<Validator> {
+export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: AlgorithmPolicy } = {}): Promise<Validator> {
   const trustPaths = all(a, "trust").length ? all(a, "trust") : (defaults.trust ?? []);
   const trust = trustPaths.flatMap((p) => readFileOrDir(p, "trust anchor"));
   const crls = all(a, "crl").flatMap((p) => readFileOrDir(p, "CRL"));
@@ -14,6 +15,7 @@ export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: stri
       crls: crls.map((f) => f.bytes),
       untrusted: untrusted.map((f) => f.bytes),
       offline: has(a, "offline"),
+      policy: defaults.policy,
     });
   } catch (e) {
     if (e instanceof InputError && e.code === "BAD_CRL" && e.index !== undefined) {

@@ -7,6 +7,7 @@
  * unverifiable or out-of-scope CRL makes the status "unknown" with a code saying why.
  */
 import { createHash, type KeyObject } from "node:crypto";
+import { children, readRoot } from "../asn1/der.js";
 import { signatureAlgorithm, verifySignature } from "../pki/algorithms.js";
 import { type Certificate, KeyUsage, publicKeyOf } from "../pki/certificate.js";
 import { ALL_REASONS, type DistributionPoint, type DistributionPointName, type GeneralName } from "../pki/general-name.js";
@@ -64,7 +65,7 @@ class Check {
   reasons = 0;
   readonly consulted = new Set<string>();
   problem: Problem | null = null;
-  revoked: { entry: RevokedEntry; crl: Crl } | null = null;
+  revoked: RevokedEntry | null = null;
 
   note(code: RevocationErrorCode, message: string): void {
     if (!this.problem || PROBLEM_ORDER.indexOf(code) < PROBLEM_ORDER.indexOf(this.problem.code)) this.problem = { code, message };
@@ -100,16 +101,17 @@ class CrlChecker implements RevocationChecker {
     const dps = cert.crlDistributionPoints?.length ? cert.crlDistributionPoints : [IMPLICIT_DP];
     for (const dp of dps) {
       if (state.reasons === ALL_REASONS) break;
-      let covered = await this.fromStore(cert, dp, ctx, state);
+      const covered = await this.fromStore(cert, dp, ctx, state);
       if (state.revoked) break;
+      // Nothing usable stored for this point (none, stale, unusable): fetch it, then look again.
       if (!covered && ctx.allowFetch && this.opts.fetcher && (await this.fetch(dp, ctx, state))) {
-        covered = await this.fromStore(cert, dp, ctx, state);
+        await this.fromStore(cert, dp, ctx, state);
         if (state.revoked) break;
       }
     }
     const crls = [...state.consulted];
     if (state.revoked) {
-      const { entry } = state.revoked;
+      const entry = state.revoked;
       return {
         status: "revoked",
         source: "CRL",
@@ -185,7 +187,7 @@ class CrlChecker implements RevocationChecker {
       // (l)
       state.reasons |= interim;
       if (entry && entry.reason !== "removeFromCRL") {
-        state.revoked = { entry, crl: delta && entryFor(delta, cert) === entry ? delta : crl };
+        state.revoked = entry;
         break;
       }
     }
@@ -358,12 +360,34 @@ function directoryNames(names: readonly GeneralName[]): Name[] {
  */
 function entryFor(crl: Crl, cert: Certificate): RevokedEntry | null {
   const indirect = crl.issuingDistributionPoint?.indirectCRL === true;
-  for (const e of crl.lookup(cert.serialNumber)) {
+  for (const e of crl.lookup(serialKeyOf(cert))) {
     if (!indirect) return e;
     const issuers = e.certificateIssuer ? directoryNames(e.certificateIssuer) : [crl.issuer];
     if (issuers.some((n) => n.key === cert.issuer.key)) return e;
   }
   return null;
+}
+
+const serialKeys = new WeakMap<Certificate, string>();
+
+/**
+ * The serial as its minimal two's-complement octets in hex: unlike Certificate.serialNumber
+ * (leading zero octets dropped, for display), 00 FF (255) and FF (-1) stay apart (PKITS 4.4.14/15).
+ */
+export function serialKeyOf(cert: Certificate): string {
+  let k = serialKeys.get(cert);
+  if (k === undefined) {
+    const tbs = children(cert.tbs, readRoot(cert.tbs));
+    const serial = tbs[0]?.tag === 0xa0 ? tbs[1]! : tbs[0]!;
+    let i = serial.cs;
+    const end = serial.ce;
+    const b = cert.tbs;
+    // drop sign-extension octets only: 00 before a clear high bit, FF before a set one
+    while (i < end - 1 && ((b[i] === 0x00 && b[i + 1]! < 0x80) || (b[i] === 0xff && b[i + 1]! >= 0x80))) i++;
+    k = Buffer.from(b.buffer, b.byteOffset + i, end - i).toString("hex");
+    serialKeys.set(cert, k);
+  }
+  return k;
 }
 
 /** §6.3.3 (b)(2): the issuing distribution point of the CRL covers this certificate. */

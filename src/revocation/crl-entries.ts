@@ -135,8 +135,13 @@ function hashBytes(buf: Uint8Array, from: number, to: number): number {
 }
 
 /** The serial's significant octets start after leading zero octets (how readIntegerHex shows them). */
+/**
+ * Where the minimal two's-complement form of an INTEGER starts: only sign-extension octets are
+ * dropped, so serial 00 FF (255) and FF (-1) stay different (PKITS 4.4.14). lookup() takes the
+ * same minimal form (serialKeyOf in checker.ts).
+ */
 function keyStart(buf: Uint8Array, cs: number, ce: number): number {
-  while (cs < ce - 1 && buf[cs] === 0) cs++;
+  while (cs < ce - 1 && ((buf[cs] === 0 && buf[cs + 1]! < 0x80) || (buf[cs] === 0xff && buf[cs + 1]! >= 0x80))) cs++;
   return cs;
 }
 

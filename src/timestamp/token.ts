@@ -8,13 +8,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Asn1Error } from "../asn1/der.js";
 import { UnsupportedAlgorithmError } from "../pki/algorithms.js";
-import { type Certificate, publicKeyOf } from "../pki/certificate.js";
+import type { Certificate } from "../pki/certificate.js";
 import { CmsFormatError, NotSignedDataError, parseSignedData } from "../cades/cms.js";
 import { parseBag, signerCandidates } from "../cades/certificates.js";
 import { CMS } from "../cades/oids.js";
 import { checkSigner } from "../cades/signer.js";
 import type { ValidationContext } from "../validation/context.js";
-import { type AlgorithmUse, publicKeyInfo } from "../validation/policy.js";
+import { type AlgorithmUse, certificateKeyInfo } from "../validation/policy.js";
 import type { Integrity, Message, SigningCertificateReference } from "../validation/signature-model.js";
 import { type TstInfo, parseTstInfo } from "./tst-info.js";
 
@@ -112,14 +112,7 @@ export function readTimestampToken(der: Uint8Array, opts: ReadTimestampOptions):
   }
   token.algorithms.push({ kind: "digest", digest: tst.imprintAlgorithm, what: "time-stamp message imprint" });
   if (check.digest) token.algorithms.push({ kind: "digest", digest: check.digest, what: "time-stamp token digest" });
-  if (check.signature && token.tsaCertificate) {
-    token.algorithms.push({
-      kind: "signature",
-      scheme: check.signature.scheme,
-      digest: check.signature.hash,
-      key: publicKeyInfo(publicKeyOf(token.tsaCertificate)),
-      what: "time-stamp token signature",
-    });
-  }
+  const key = token.tsaCertificate ? certificateKeyInfo(token.tsaCertificate) : null;
+  if (check.signature && key) token.algorithms.push({ kind: "signature", scheme: check.signature.scheme, digest: check.signature.hash, key, what: "time-stamp token signature" });
   return token;
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
 import type { SignatureScheme } from "../pki/algorithms.js";
+import { type Certificate, publicKeyOf } from "../pki/certificate.js";
 
 export interface KeySizeRule {
   minBits: number;
@@ -112,6 +113,15 @@ export function publicKeyInfo(key: KeyObject): PublicKeyInfo {
     return { type, bits: m ? Number(m[1]) : 0, curve };
   }
   return { type, bits: d.modulusLength ?? 0, curve: null };
+}
+
+/** Key facts of a certificate's public key; null when Node cannot import the key. */
+export function certificateKeyInfo(cert: Certificate): PublicKeyInfo | null {
+  try {
+    return publicKeyInfo(publicKeyOf(cert));
+  } catch {
+    return null;
+  }
 }
 
 /** One use of an algorithm to check: a digest, or a signature scheme with its key. */

@@ -5,13 +5,13 @@
  * validation with time-stamps (§5.5) and past signature validation (§5.6.2.4), where a valid
  * signature time-stamp is the proof of existence that lets a later revocation or expiry pass.
  */
-import { type Certificate, KeyUsage, publicKeyOf } from "../pki/certificate.js";
+import { type Certificate, KeyUsage } from "../pki/certificate.js";
 import { signatureAlgorithm } from "../pki/algorithms.js";
 import type { PathResult } from "../pki/path-types.js";
 import { type TimestampValidation, validateTimestamp } from "../timestamp/validate.js";
 import { type ValidationContext, pathFor } from "./context.js";
 import type { Indication, SubIndication } from "./indication.js";
-import { type AlgorithmUse, checkAlgorithms, publicKeyInfo } from "./policy.js";
+import { type AlgorithmUse, certificateKeyInfo, checkAlgorithms } from "./policy.js";
 import { type Qualification, type QualificationFacts, certificateFacts, qualificationOf } from "./qualification.js";
 import type { Message, SignatureModel } from "./signature-model.js";
 
@@ -151,12 +151,14 @@ function chainAlgorithms(path: PathResult): AlgorithmUse[] {
   const uses: AlgorithmUse[] = [];
   const certs = path.certificates;
   for (let i = 0; i + 1 < certs.length; i++) {
+    let alg;
     try {
-      const alg = signatureAlgorithm(certs[i]!.signatureAlgorithm);
-      uses.push({ kind: "signature", scheme: alg.scheme, digest: alg.hash, key: publicKeyInfo(publicKeyOf(certs[i + 1]!)), what: `signature on certificate ${i === 0 ? "of the signer" : `#${i} of the chain`}` });
+      alg = signatureAlgorithm(certs[i]!.signatureAlgorithm);
     } catch {
-      // an algorithm path validation accepted is one Node verified; nothing to add
+      continue; // an algorithm path validation accepted is one Node verified
     }
+    const key = certificateKeyInfo(certs[i + 1]!);
+    if (key) uses.push({ kind: "signature", scheme: alg.scheme, digest: alg.hash, key, what: `signature on certificate ${i === 0 ? "of the signer" : `#${i} of the chain`}` });
   }
   return uses;
 }

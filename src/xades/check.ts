@@ -32,7 +32,7 @@ import {
   signedInfoOctets,
   verifySignatureValue,
 } from "./xmldsig.js";
-import { type ParseOptions, type XmlDocument, type XmlElement, XmlError, parseXml } from "./xml.js";
+import { type ParseOptions, type XmlDocument, XmlElement, XmlError, parseXml } from "./xml.js";
 
 export interface Problem {
   code: string;
@@ -209,6 +209,7 @@ export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): 
   const enveloping = doc.root.ns === DS_NS && doc.root.local === "Signature";
   const allExternal = signatures.every((s) => s.signature !== null && s.signature.references.every((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#")) || r.type === SIGNED_PROPERTIES_TYPE));
   const packaging = allExternal ? "detached" : enveloping ? "enveloping" : "enveloped";
+  if (packaging === "enveloped") for (const s of signatures) refuseHiddenSignedData(s, sigEls);
   for (const s of signatures) s.coversWholeDocument = s.intact && coversWholeDocument(doc, s, packaging, opts.contents ?? []);
   return { doc, sha256, packaging, signatures, coversWholeDocument: signatures.some((s) => s.coversWholeDocument), formatError: null };
 }
@@ -397,6 +398,20 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
   check.intact = refsOk && sigOk;
   if (qp && !qp.signedProperties) check.warnings.push({ code: "NO_SIGNED_PROPERTIES", message: "QualifyingProperties without SignedProperties" });
   return check;
+}
+
+/**
+ * Signature wrapping (XSW): in a form that carries its signature inside (enveloped), a signature
+ * whose every signed element lies within a ds:Signature (moved into a ds:Object, say) signs
+ * nothing the form shows — what the portal reads is not what was signed. It must not pass.
+ */
+function refuseHiddenSignedData(s: XadesSignatureCheck, signatureElements: readonly XmlElement[]): void {
+  if (!s.intact || !s.signature) return;
+  const data = s.references.filter((o) => !o.error && o.kind === "element" && o.reference.type !== SIGNED_PROPERTIES_TYPE && o.target !== s.signature!.keyInfo);
+  if (s.signedData.length === 0 || data.length !== s.signedData.length) return;
+  const hidden = data.every((o) => o.target instanceof XmlElement && signatureElements.some((sig) => o.target === sig || (o.target as XmlElement).isDescendantOf(sig)));
+  if (!hidden) return;
+  fail(s, { indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE" }, "SIGNED_DATA_HIDDEN", `the signature signs only ${data.map((o) => o.ref).join(", ")}, inside a ds:Signature, not the form itself (signature wrapping)`);
 }
 
 /**

@@ -1,0 +1,37 @@
+/** Opens the configured archive: PostgreSQL when a database URL is given, SQLite under the data directory otherwise. */
+import { join } from "node:path";
+import type { ArchiveStore } from "./port.js";
+import { PostgresArchive } from "./postgres.js";
+import { DEFAULT_NUMBER_FORMAT, checkNumberFormat } from "./registration.js";
+import { SqliteArchive } from "./sqlite.js";
+
+export interface ArchiveConfig {
+  /** directory of the SQLite file (default ./data) */
+  dataDir?: string;
+  /** postgres://… — selects the PostgreSQL adapter */
+  databaseUrl?: string;
+  numberFormat?: string;
+  pgSchema?: string;
+}
+
+export const SQLITE_FILE = "podpis.sqlite";
+
+export function openArchive(cfg: ArchiveConfig): ArchiveStore {
+  const numberFormat = cfg.numberFormat ?? DEFAULT_NUMBER_FORMAT;
+  checkNumberFormat(numberFormat);
+  if (cfg.databaseUrl) return new PostgresArchive({ url: cfg.databaseUrl, numberFormat, schema: cfg.pgSchema });
+  return new SqliteArchive({ path: join(cfg.dataDir ?? "data", SQLITE_FILE), numberFormat });
+}
+
+/** where the archive lives, for messages (never the password of a URL) */
+export function describeArchive(cfg: ArchiveConfig): string {
+  if (cfg.databaseUrl) {
+    try {
+      const u = new URL(cfg.databaseUrl);
+      return `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}`;
+    } catch {
+      return "PostgreSQL";
+    }
+  }
+  return `SQLite ${join(cfg.dataDir ?? "data", SQLITE_FILE)}`;
+}

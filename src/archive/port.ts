@@ -1,0 +1,122 @@
+/**
+ * The archive's one storage port. The service speaks only to this interface; SQLite (the
+ * embedded default) and PostgreSQL implement it, and the same test suite runs against both.
+ *
+ * A submission is stored in ONE transaction with everything needed to replay its validation
+ * later from the archive alone: the original bytes, detached contents, the report, the
+ * revocation data and trust anchors that were used (stored once by SHA-256), the algorithm
+ * policy, the registration number and the sealed receipt, plus its audit-log entries.
+ */
+export type Scope = "verify" | "submit" | "audit";
+export const SCOPES: readonly Scope[] = ["verify", "submit", "audit"];
+
+/** Validation material kept once by SHA-256 and linked to the submissions that used it. */
+export type MaterialKind = "crl" | "anchors" | "policy" | "untrusted";
+
+export interface Material {
+  kind: MaterialKind;
+  sha256: string;
+  bytes: Uint8Array;
+}
+
+export interface NewSubmission {
+  id: string;
+  register: string;
+  receivedAt: Date;
+  validationTime: Date;
+  applicant: string;
+  service: string;
+  accepted: boolean;
+  policyVersion: string;
+  document: Uint8Array;
+  contents: Uint8Array[];
+  /** the validation report, as the JSON text that is served back byte for byte */
+  reportJson: string;
+  /** worst indication, for listings and the audit entry */
+  indication: string;
+  material: Material[];
+}
+
+/** What the transaction assigned before the receipt is sealed. */
+export interface Assigned {
+  sequence: number;
+  registrationNumber: string;
+}
+
+export interface SubmissionRecord {
+  id: string;
+  register: string;
+  sequence: number;
+  registrationNumber: string;
+  receivedAt: string;
+  validationTime: string;
+  applicant: string;
+  service: string;
+  accepted: boolean;
+  indication: string;
+  policyVersion: string;
+  documentSha256: string;
+  documentSize: number;
+  contents: Array<{ sha256: string; size: number }>;
+  receiptSha256: string;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  kind: "submission" | "receipt" | "revalidation" | "api-key";
+  subject: string;
+  /** canonical JSON text; the hash covers it exactly as stored */
+  data: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** SHA-256 (hex) of the secret part; the key itself is shown once and never stored */
+  secretHash: string;
+  scopes: Scope[];
+  createdAt: string;
+}
+
+export interface ArchiveStore {
+  readonly kind: "sqlite" | "postgres";
+  /** creates or upgrades the schema; safe to call from several processes */
+  migrate(): Promise<void>;
+  /**
+   * Stores a submission in one transaction: assigns the next gap-free number of its register,
+   * lets `seal` produce the receipt for that number (still inside the transaction, so a failed
+   * seal leaves no number used), writes everything and the audit entries, and commits.
+   */
+  submit(input: NewSubmission, seal: (assigned: Assigned) => Promise<string>): Promise<SubmissionRecord>;
+  getSubmission(id: string): Promise<SubmissionRecord | null>;
+  getDocument(id: string): Promise<{ document: Buffer; contents: Buffer[] } | null>;
+  getReport(id: string): Promise<string | null>;
+  getReceipt(id: string): Promise<string | null>;
+  findByRegistrationNumber(registrationNumber: string): Promise<SubmissionRecord | null>;
+  /** the material linked to a submission */
+  getMaterial(id: string): Promise<Material[]>;
+  /** appends one audit entry (revalidations, key creation) */
+  appendAudit(kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry>;
+  /** every audit entry in log order */
+  auditEntries(): Promise<AuditEntry[]>;
+  /** the stored head (last seq and hash), kept with each append so truncation shows */
+  auditHead(): Promise<{ seq: number; hash: string } | null>;
+  createApiKey(record: ApiKeyRecord): Promise<void>;
+  findApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** cheap liveness check of the database */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class ArchiveError extends Error {
+  constructor(
+    readonly code: "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND",
+    message: string,
+  ) {
+    super(message);
+    this.name = "ArchiveError";
+  }
+}

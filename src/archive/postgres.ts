@@ -1,0 +1,189 @@
+/**
+ * The PostgreSQL archive (DATABASE_URL), for when one machine is not enough. The register's
+ * counter row and the audit head row are locked (SELECT … FOR UPDATE, always in that order) for
+ * the length of the transaction, so numbers stay gap-free and the audit chain linear across
+ * every process and machine.
+ */
+import pg from "pg";
+import { nextAuditEntry } from "./audit.js";
+import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionRecord } from "./port.js";
+import { auditDataFor, sha256hex, toRecord } from "./record.js";
+import { formatRegistrationNumber } from "./registration.js";
+import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql } from "./schema.js";
+import { apiKeyRow, auditRow } from "./sqlite.js";
+
+export interface PostgresOptions {
+  url: string;
+  numberFormat: string;
+  /** a schema of its own (tests use one per run); default: public */
+  schema?: string;
+  poolSize?: number;
+}
+
+type Client = pg.PoolClient;
+
+export class PostgresArchive implements ArchiveStore {
+  readonly kind = "postgres" as const;
+  private readonly pool: pg.Pool;
+  private readonly schema: string;
+
+  constructor(private readonly opts: PostgresOptions) {
+    this.schema = opts.schema ?? "public";
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new ArchiveError("BAD_CONFIG", `invalid PostgreSQL schema name "${this.schema}"`);
+    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8, connectionTimeoutMillis: 5_000 });
+    // An idle client's error (server restart) must not crash the process; the next query reconnects.
+    this.pool.on("error", () => {});
+    this.pool.on("connect", (c) => void c.query(`SET search_path TO ${this.schema}`).catch(() => {}));
+  }
+
+  private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query(`SET search_path TO ${this.schema}`);
+      await c.query("BEGIN");
+      const out = await fn(c);
+      await c.query("COMMIT");
+      return out;
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    const c = await this.pool.connect();
+    try {
+      await c.query(`SET search_path TO ${this.schema}`);
+      return (await c.query<R>(sql, params)).rows;
+    } finally {
+      c.release();
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock(7365723)");
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      for (const s of schemaSql("BYTEA")) await c.query(s);
+    });
+  }
+
+  async submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
+    await this.tx(async (c) => {
+      await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [input.register]);
+      const row = (await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [input.register])).rows[0]!;
+      const sequence = Number(row.last_seq) + 1;
+      const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt) };
+      const receipt = await seal(assigned);
+      await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [input.register, sequence]);
+      await c.query(
+        `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
+          indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        [
+          input.id, input.register, sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
+          input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
+          Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
+        ],
+      );
+      for (const [i, b] of input.contents.entries()) {
+        await c.query("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES ($1, $2, $3, $4)", [input.id, i, sha256hex(b), Buffer.from(b)]);
+      }
+      for (const m of input.material) {
+        await c.query("INSERT INTO material (sha256, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING", [m.sha256, m.kind, Buffer.from(m.bytes)]);
+        await c.query("INSERT INTO submission_material (submission_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING", [input.id, m.sha256]);
+      }
+      const audit = auditDataFor(input, assigned, receipt);
+      await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
+      await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);
+    });
+    return (await this.getSubmission(input.id))!;
+  }
+
+  private async appendIn(c: Client, kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry> {
+    await c.query("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING");
+    const h = (await c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")).rows[0]!;
+    const e = nextAuditEntry(Number(h.seq) === 0 ? null : { seq: Number(h.seq), hash: h.hash }, kind, subject, data, at);
+    await c.query("INSERT INTO audit_log (seq, at, kind, subject, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)", [e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash]);
+    await c.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [e.seq, e.hash]);
+    return e;
+  }
+
+  appendAudit(kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry> {
+    return this.tx((c) => this.appendIn(c, kind, subject, data, at));
+  }
+
+  async getSubmission(id: string): Promise<SubmissionRecord | null> {
+    const r = (await this.q<SubmissionRow & pg.QueryResultRow>(`SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE id = $1`, [id]))[0];
+    return r ? this.withContents(r) : null;
+  }
+
+  async findByRegistrationNumber(n: string): Promise<SubmissionRecord | null> {
+    const r = (await this.q<SubmissionRow & pg.QueryResultRow>(`SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE registration_number = $1`, [n]))[0];
+    return r ? this.withContents(r) : null;
+  }
+
+  private async withContents(r: SubmissionRow): Promise<SubmissionRecord> {
+    const c = await this.q<{ sha256: string; size: string }>("SELECT sha256, length(bytes) AS size FROM submission_contents WHERE submission_id = $1 ORDER BY idx", [r.id]);
+    return toRecord(r, c);
+  }
+
+  async getDocument(id: string): Promise<{ document: Buffer; contents: Buffer[] } | null> {
+    const r = (await this.q<{ document: Buffer }>("SELECT document FROM submissions WHERE id = $1", [id]))[0];
+    if (!r) return null;
+    const c = await this.q<{ bytes: Buffer }>("SELECT bytes FROM submission_contents WHERE submission_id = $1 ORDER BY idx", [id]);
+    return { document: r.document, contents: c.map((x) => x.bytes) };
+  }
+
+  async getReport(id: string): Promise<string | null> {
+    return (await this.q<{ report: string }>("SELECT report FROM submissions WHERE id = $1", [id]))[0]?.report ?? null;
+  }
+
+  async getReceipt(id: string): Promise<string | null> {
+    return (await this.q<{ receipt: string }>("SELECT receipt FROM submissions WHERE id = $1", [id]))[0]?.receipt ?? null;
+  }
+
+  async getMaterial(id: string): Promise<Material[]> {
+    const rows = await this.q<{ sha256: string; kind: MaterialKind; bytes: Buffer }>(
+      "SELECT m.sha256, m.kind, m.bytes FROM submission_material l JOIN material m ON m.sha256 = l.sha256 WHERE l.submission_id = $1 ORDER BY m.kind, m.sha256",
+      [id],
+    );
+    return rows.map((r) => ({ sha256: r.sha256, kind: r.kind, bytes: r.bytes }));
+  }
+
+  async auditEntries(): Promise<AuditEntry[]> {
+    return (await this.q("SELECT seq, at, kind, subject, data, prev_hash, hash FROM audit_log ORDER BY seq")).map(auditRow);
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    const r = (await this.q<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1"))[0];
+    return r && Number(r.seq) > 0 ? { seq: Number(r.seq), hash: r.hash } : null;
+  }
+
+  async createApiKey(k: ApiKeyRecord): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query("INSERT INTO api_keys (id, name, secret_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)", [k.id, k.name, k.secretHash, k.scopes.join(","), k.createdAt]);
+      await this.appendIn(c, "api-key", k.name, { id: k.id, scopes: k.scopes }, new Date(k.createdAt));
+    });
+  }
+
+  async findApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const r = (await this.q<Record<string, string>>("SELECT id, name, secret_hash, scopes, created_at FROM api_keys WHERE id = $1", [id]))[0];
+    return r ? apiKeyRow(r) : null;
+  }
+
+  async ping(): Promise<void> {
+    await this.q("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** for tests: run SQL in this archive's schema */
+  async rawQuery(sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
+    return this.q(sql, params);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The archive schema, one text for both databases; `{blob}` is BLOB in SQLite and BYTEA in
+ * PostgreSQL. Audit data is TEXT, not JSON/JSONB, so the hashed bytes are kept exactly.
+ */
+export const SCHEMA_VERSION = 1;
+
+export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS registers (name TEXT PRIMARY KEY, last_seq BIGINT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS submissions (
+      id TEXT PRIMARY KEY,
+      register TEXT NOT NULL,
+      seq BIGINT NOT NULL,
+      registration_number TEXT NOT NULL UNIQUE,
+      received_at TEXT NOT NULL,
+      validation_time TEXT NOT NULL,
+      applicant TEXT NOT NULL,
+      service TEXT NOT NULL,
+      accepted INTEGER NOT NULL,
+      indication TEXT NOT NULL,
+      policy_version TEXT NOT NULL,
+      document_sha256 TEXT NOT NULL,
+      document ${blob} NOT NULL,
+      report TEXT NOT NULL,
+      receipt TEXT NOT NULL,
+      receipt_sha256 TEXT NOT NULL,
+      UNIQUE (register, seq))`,
+    `CREATE TABLE IF NOT EXISTS submission_contents (
+      submission_id TEXT NOT NULL REFERENCES submissions(id),
+      idx INTEGER NOT NULL,
+      sha256 TEXT NOT NULL,
+      bytes ${blob} NOT NULL,
+      PRIMARY KEY (submission_id, idx))`,
+    `CREATE TABLE IF NOT EXISTS material (sha256 TEXT PRIMARY KEY, kind TEXT NOT NULL, bytes ${blob} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS submission_material (
+      submission_id TEXT NOT NULL REFERENCES submissions(id),
+      sha256 TEXT NOT NULL REFERENCES material(sha256),
+      PRIMARY KEY (submission_id, sha256))`,
+    `CREATE TABLE IF NOT EXISTS audit_log (
+      seq BIGINT PRIMARY KEY,
+      at TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      data TEXT NOT NULL,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS api_keys (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      secret_hash TEXT NOT NULL,
+      scopes TEXT NOT NULL,
+      created_at TEXT NOT NULL)`,
+  ];
+}
+
+/** A submissions row as both drivers return it (numbers may come back as strings from pg). */
+export interface SubmissionRow {
+  id: string;
+  register: string;
+  seq: number | string;
+  registration_number: string;
+  received_at: string;
+  validation_time: string;
+  applicant: string;
+  service: string;
+  accepted: number;
+  indication: string;
+  policy_version: string;
+  document_sha256: string;
+  document_size: number | string;
+  receipt_sha256: string;
+}
+
+export const SUBMISSION_COLUMNS = `id, register, seq, registration_number, received_at, validation_time, applicant, service,
+  accepted, indication, policy_version, document_sha256, length(document) AS document_size, receipt_sha256`;

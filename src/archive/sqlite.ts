@@ -1,0 +1,188 @@
+/**
+ * The embedded archive: SQLite through better-sqlite3, WAL journal, synchronous=FULL (a commit
+ * is on disk before the 201 goes out). Several processes (cluster workers) share the file;
+ * writers serialise on SQLite's write lock (BEGIN IMMEDIATE) and, within a process, on a mutex,
+ * because the receipt is sealed between assigning the number and committing.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { nextAuditEntry } from "./audit.js";
+import { Mutex } from "./mutex.js";
+import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionRecord } from "./port.js";
+import { auditDataFor, sha256hex, toRecord } from "./record.js";
+import { formatRegistrationNumber } from "./registration.js";
+import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql } from "./schema.js";
+
+export interface SqliteOptions {
+  path: string;
+  numberFormat: string;
+  /** how long a writer waits for another process's write lock */
+  busyTimeoutMs?: number;
+}
+
+type Db = Database.Database;
+
+export class SqliteArchive implements ArchiveStore {
+  readonly kind = "sqlite" as const;
+  private readonly db: Db;
+  private readonly writes = new Mutex();
+
+  constructor(private readonly opts: SqliteOptions) {
+    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 15_000 });
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("foreign_keys = ON");
+  }
+
+  async migrate(): Promise<void> {
+    this.db.transaction(() => {
+      for (const s of schemaSql("BLOB")) this.db.exec(s);
+    }).immediate();
+  }
+
+  async submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
+    return this.writes.run(async () => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const row = this.db.prepare("SELECT last_seq FROM registers WHERE name = ?").get(input.register) as { last_seq: number } | undefined;
+        const sequence = (row?.last_seq ?? 0) + 1;
+        const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt) };
+        const receipt = await seal(assigned);
+        this.writeSubmission(input, assigned, receipt);
+        this.db.exec("COMMIT");
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw e;
+      }
+      return (await this.getSubmission(input.id))!;
+    });
+  }
+
+  private writeSubmission(s: NewSubmission, a: Assigned, receipt: string): void {
+    const db = this.db;
+    db.prepare("INSERT INTO registers (name, last_seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET last_seq = excluded.last_seq").run(s.register, a.sequence);
+    db.prepare(
+      `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
+        indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      s.id, s.register, a.sequence, a.registrationNumber, s.receivedAt.toISOString(), s.validationTime.toISOString(), s.applicant, s.service,
+      s.accepted ? 1 : 0, s.indication, s.policyVersion, sha256hex(s.document), Buffer.from(s.document), s.reportJson, receipt, sha256hex(receipt),
+    );
+    const content = db.prepare("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES (?, ?, ?, ?)");
+    s.contents.forEach((c, i) => content.run(s.id, i, sha256hex(c), Buffer.from(c)));
+    const material = db.prepare("INSERT INTO material (sha256, kind, bytes) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING");
+    const link = db.prepare("INSERT INTO submission_material (submission_id, sha256) VALUES (?, ?) ON CONFLICT DO NOTHING");
+    for (const m of s.material) {
+      material.run(m.sha256, m.kind, Buffer.from(m.bytes));
+      link.run(s.id, m.sha256);
+    }
+    const audit = auditDataFor(s, a, receipt);
+    this.appendAuditSync("submission", s.id, audit.submission, s.receivedAt);
+    this.appendAuditSync("receipt", s.id, audit.receipt, s.receivedAt);
+  }
+
+  private appendAuditSync(kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): AuditEntry {
+    const head = this.db.prepare("SELECT seq, hash FROM audit_head WHERE id = 1").get() as { seq: number; hash: string } | undefined;
+    const e = nextAuditEntry(head ?? null, kind, subject, data, at);
+    this.db.prepare("INSERT INTO audit_log (seq, at, kind, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)").run(e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash);
+    this.db.prepare("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(e.seq, e.hash);
+    return e;
+  }
+
+  async appendAudit(kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry> {
+    return this.writes.run(async () => this.db.transaction(() => this.appendAuditSync(kind, subject, data, at)).immediate());
+  }
+
+  async getSubmission(id: string): Promise<SubmissionRecord | null> {
+    const r = this.db.prepare(`SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE id = ?`).get(id) as SubmissionRow | undefined;
+    return r ? this.withContents(r) : null;
+  }
+
+  async findByRegistrationNumber(n: string): Promise<SubmissionRecord | null> {
+    const r = this.db.prepare(`SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE registration_number = ?`).get(n) as SubmissionRow | undefined;
+    return r ? this.withContents(r) : null;
+  }
+
+  private withContents(r: SubmissionRow): SubmissionRecord {
+    const c = this.db.prepare("SELECT sha256, length(bytes) AS size FROM submission_contents WHERE submission_id = ? ORDER BY idx").all(r.id) as Array<{ sha256: string; size: number }>;
+    return toRecord(r, c);
+  }
+
+  async getDocument(id: string): Promise<{ document: Buffer; contents: Buffer[] } | null> {
+    const r = this.db.prepare("SELECT document FROM submissions WHERE id = ?").get(id) as { document: Buffer } | undefined;
+    if (!r) return null;
+    const c = this.db.prepare("SELECT bytes FROM submission_contents WHERE submission_id = ? ORDER BY idx").all(id) as Array<{ bytes: Buffer }>;
+    return { document: r.document, contents: c.map((x) => x.bytes) };
+  }
+
+  async getReport(id: string): Promise<string | null> {
+    return (this.db.prepare("SELECT report FROM submissions WHERE id = ?").get(id) as { report: string } | undefined)?.report ?? null;
+  }
+
+  async getReceipt(id: string): Promise<string | null> {
+    return (this.db.prepare("SELECT receipt FROM submissions WHERE id = ?").get(id) as { receipt: string } | undefined)?.receipt ?? null;
+  }
+
+  async getMaterial(id: string): Promise<Material[]> {
+    const rows = this.db
+      .prepare("SELECT m.sha256, m.kind, m.bytes FROM submission_material l JOIN material m ON m.sha256 = l.sha256 WHERE l.submission_id = ? ORDER BY m.kind, m.sha256")
+      .all(id) as Array<{ sha256: string; kind: MaterialKind; bytes: Buffer }>;
+    return rows.map((r) => ({ sha256: r.sha256, kind: r.kind, bytes: r.bytes }));
+  }
+
+  async auditEntries(): Promise<AuditEntry[]> {
+    const rows = this.db.prepare("SELECT seq, at, kind, subject, data, prev_hash, hash FROM audit_log ORDER BY seq").all() as Array<Record<string, unknown>>;
+    return rows.map(auditRow);
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    const r = this.db.prepare("SELECT seq, hash FROM audit_head WHERE id = 1").get() as { seq: number; hash: string } | undefined;
+    return r ? { seq: Number(r.seq), hash: r.hash } : null;
+  }
+
+  async createApiKey(k: ApiKeyRecord): Promise<void> {
+    await this.writes.run(async () =>
+      this.db.transaction(() => {
+        this.db.prepare("INSERT INTO api_keys (id, name, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)").run(k.id, k.name, k.secretHash, k.scopes.join(","), k.createdAt);
+        this.appendAuditSync("api-key", k.name, { id: k.id, scopes: k.scopes }, new Date(k.createdAt));
+      }).immediate(),
+    );
+  }
+
+  async findApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const r = this.db.prepare("SELECT id, name, secret_hash, scopes, created_at FROM api_keys WHERE id = ?").get(id) as Record<string, string> | undefined;
+    return r ? apiKeyRow(r) : null;
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    await this.writes.run(async () => this.db.close());
+  }
+
+  /** for tests that tamper with the log */
+  get raw(): Db {
+    return this.db;
+  }
+}
+
+export function auditRow(r: Record<string, unknown>): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: String(r.at),
+    kind: r.kind as AuditEntry["kind"],
+    subject: String(r.subject),
+    data: String(r.data),
+    prevHash: String(r.prev_hash),
+    hash: String(r.hash),
+  };
+}
+
+export function apiKeyRow(r: Record<string, string>): ApiKeyRecord {
+  return { id: r.id!, name: r.name!, secretHash: r.secret_hash!, scopes: r.scopes!.split(",").filter(Boolean) as Scope[], createdAt: r.created_at! };
+}
