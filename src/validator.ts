@@ -4,7 +4,7 @@
  * parsed certificates, CRL indexes and verified signatures between calls — it is the hot path of
  * the CLI and the service alike.
  */
-import { type Certificate, CertificateError, parseCertificates } from "./pki/certificate.js";
+import { type Certificate, CertificateError, decodePem, looksLikePem, parseCertificates } from "./pki/certificate.js";
 import { DEFAULT_POLICY_INPUTS, type PathReport, type PathResult, type PolicyInputs } from "./pki/path-types.js";
 import { TrustStore } from "./pki/trust-store.js";
 import { validatePath as validateCertificatePath } from "./pki/validate-path.js";
@@ -110,14 +110,22 @@ export class Validator {
     let leaf: Certificate;
     let extra: Certificate[];
     try {
-      const certs = parseCertificates(certBytes);
+      const certs = this.parseCached(certBytes);
       leaf = certs[0]!;
-      extra = [...certs.slice(1), ...(opts.untrusted ?? []).flatMap((b) => parseCertificates(b))];
+      extra = [...certs.slice(1), ...(opts.untrusted ?? []).flatMap((b) => this.parseCached(b))];
     } catch (e) {
       if (e instanceof CertificateError) return formatFailure(at, e.message);
       throw e;
     }
     return this.validateCertificate(leaf, { at, policy: opts.policy, untrusted: extra });
+  }
+
+  /** Certificates from DER or PEM through the validator's cache: the same bytes are parsed once. */
+  private parseCached(bytes: Uint8Array): Certificate[] {
+    if (!looksLikePem(bytes)) return [this.context.certificates.get(bytes)];
+    const blocks = decodePem(bytes, "CERTIFICATE");
+    if (blocks.length === 0) throw new CertificateError("PEM data holds no CERTIFICATE block");
+    return blocks.map((b) => this.context.certificates.get(b));
   }
 
   /** Path validation of an already parsed certificate (what signature validation calls). */
