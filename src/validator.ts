@@ -93,7 +93,8 @@ export class Validator {
         return await verifyXades(bytes, { contents: xml, at, context: this.context });
       }
       const cms: ContentInput[] = contents.map((c) => (c instanceof Uint8Array || "digests" in c ? c : c.bytes));
-      return await verifyCades(bytes, { contents: cms, at, context: this.context });
+      const contentNames = contents.map((c, i) => (!(c instanceof Uint8Array) && c.name) || `content ${i + 1}`);
+      return await verifyCades(bytes, { contents: cms, contentNames, at, context: this.context });
     } catch (e) {
       if (e instanceof NotSignedDataError || e instanceof NotXmlSignatureError) return notASignature(bytes, at, e.message);
       throw e;
@@ -199,6 +200,6 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
   const offline = opts.offline ?? false;
   const fetcher = offline ? undefined : (opts.fetcher ?? createCrlFetcher());
   const revocation = createCrlChecker({ store: crlStore, fetcher });
-  const context = createValidationContext({ trustStore: trust, untrusted, revocation, policy: opts.policy, allowFetch: !offline });
+  const context = createValidationContext({ trustStore: trust, untrusted, revocation, crlStore, policy: opts.policy, allowFetch: !offline });
   return new Validator(trust, crlStore, untrusted, revocation, offline, context);
 }

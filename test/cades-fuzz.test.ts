@@ -126,6 +126,6 @@ describe("CAdES mutation fuzzing", () => {
       expect(slowest, where).toBeLessThan(2_000);
     }
     console.log(`fuzz: ${JSON.stringify(tally)}, slowest ${slowest.toFixed(1)} ms`);
-    expect(tally.reports).toBeGreaterThan(ROUNDS / 4);
+    expect(tally.reports).toBeGreaterThan(ROUNDS / 2);
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { verifyCades } from "../src/cades/verify.js";
 import { hashStream } from "../src/cades/hash-stream.js";
+import { CrlStore } from "../src/revocation/crl-store.js";
 import type { ValidationReport } from "../src/validation/report.js";
 import { renderText } from "../src/validation/report-text.js";
 import * as T from "./helpers/cms-tools.js";
@@ -229,6 +230,22 @@ describe.skipIf(!haveOpenssl)("openssl cms -sign → podpis", () => {
       });
       expect(ok).toBe(0);
     });
+  });
+
+  it("B-LT: CRLs carried in the SignedData are used when the validator has none", async () => {
+    const p7 = T.opensslSign({ signer: "citizen-rsa2048", content, cades: true });
+    const token = T.makeTimestampToken(T.signatureValue(p7), { genTime: new Date("2026-05-01T00:00:00Z") });
+    const crls = ["root.crl", "qualified-ca.crl"].map((f) => readFileSync(`${T.PKI}/crl/${f}`));
+    const lt = T.addCrls(T.addSignatureTimestamp(p7, token), crls);
+    expect(T.opensslVerifies(lt)).toBe(true);
+    const bare = testContext({ store: new CrlStore() });
+    const r = await verify(lt, { ctx: bare });
+    expect(outcome(r), renderText(r)).toEqual(["TOTAL_PASSED/-"]);
+    expect(r.signatures[0]!.level).toBe("B-LT");
+    expect(r.signatures[0]!.timestamps[0]!.indication).toBe("TOTAL_PASSED");
+    // without them, the same validator cannot tell the revocation status
+    const r2 = await verify(T.addSignatureTimestamp(p7, token), { ctx: bare });
+    expect(outcome(r2)).toEqual(["INDETERMINATE/TRY_LATER"]);
   });
 
   it("a countersignature is reported as its own signature", async () => {

@@ -132,7 +132,11 @@ export function parseSignedData(input: Uint8Array): SignedData {
     contentNode = inner[0]!;
   } catch (e) {
     if (e instanceof NotSignedDataError || e instanceof CmsFormatError) throw e;
-    if (e instanceof Asn1Error) throw new NotSignedDataError(`not CMS SignedData: ${e.message}`);
+    if (e instanceof Asn1Error) {
+      // A file that starts as SignedData is a broken signature (FORMAT_FAILURE), not "no signature".
+      if (startsAsSignedData(buf)) throw new CmsFormatError(`SignedData: ${e.message}`);
+      throw new NotSignedDataError(`not CMS SignedData: ${e.message}`);
+    }
     throw e;
   }
   try {
@@ -141,6 +145,16 @@ export function parseSignedData(input: Uint8Array): SignedData {
     if (e instanceof Asn1Error) throw new CmsFormatError(`SignedData: ${e.message}`);
     throw e;
   }
+}
+
+const SIGNED_DATA_OID = Buffer.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]);
+
+/** A SEQUENCE whose first element is the id-signedData OID (whatever the lengths say). */
+function startsAsSignedData(buf: Uint8Array): boolean {
+  if (buf[0] !== Tag.SEQUENCE) return false;
+  const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 16));
+  const at = head.indexOf(SIGNED_DATA_OID);
+  return at >= 2 && at <= 5;
 }
 
 /** SignedData from its SEQUENCE node (timestamp tokens come here too). */

@@ -17,14 +17,16 @@ import { readCommitmentType, readContentHints, readSignaturePolicy } from "./att
 import { parseBag, signerCandidates } from "./certificates.js";
 import { CmsFormatError, NotSignedDataError, type SignedData, type SignerInfo, findAttributes, parseSignedData, readSignerInfo } from "./cms.js";
 import { CMS } from "./oids.js";
-import { type ContentInput, type SignerCheck, checkSigner, isDetachedDigests } from "./signer.js";
+import { type ContentInput, type DetachedDigests, type SignerCheck, checkSigner, isDetachedDigests } from "./signer.js";
 
 export { NotSignedDataError, CmsFormatError };
-export type { ContentInput };
+export type { ContentInput, DetachedDigests };
 
 export interface CadesVerifyOptions {
   /** detached content: bytes, or digests of a file hashed as a stream (hashStream); ignored for enveloping signatures */
   contents?: readonly ContentInput[];
+  /** names of the detached contents for the report's signedData `ref` (default content[i]) */
+  contentNames?: readonly string[];
   /** validation time (default: now) */
   at?: Date;
   context: ValidationContext;
@@ -62,7 +64,7 @@ export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): 
   }
   const bag = parseBag(sd.certificates, ctx, documentWarnings);
   const digest = memoDigest();
-  const signedData = describeContents(contents, sd.eContent !== null, digest);
+  const signedData = describeContents(contents, sd.eContent !== null, digest, sd.eContent ? [] : (opts.contentNames ?? []));
 
   const models: SignatureModel[] = [];
   sd.signerInfos.forEach((si, i) => collect(models, si, `S${i + 1}`, null, { sd, bag, contents, signedData, ctx, digest }, 0));
@@ -120,15 +122,15 @@ function formatFailure(id: string, message: string): SignatureReport {
   };
 }
 
-function describeContents(contents: readonly ContentInput[], enveloped: boolean, digest: Env["digest"]): SignedDataEntry[] {
+function describeContents(contents: readonly ContentInput[], enveloped: boolean, digest: Env["digest"], names: readonly string[]): SignedDataEntry[] {
   return contents.map((c, i) => {
     if (isDetachedDigests(c)) {
       const d = c.digests.sha256;
-      return { kind: "detached", ref: c.name ?? `content[${i}]`, sha256: d ? Buffer.from(d).toString("hex") : null };
+      return { kind: "detached", ref: names[i] ?? c.name ?? `content[${i}]`, sha256: d ? Buffer.from(d).toString("hex") : null };
     }
     return {
       kind: enveloped ? "whole-document" : "detached",
-      ref: enveloped ? "encapsulated content" : `content[${i}]`,
+      ref: enveloped ? "encapsulated content" : (names[i] ?? `content[${i}]`),
       sha256: Buffer.from(digest(c, "sha256")).toString("hex"),
     };
   });
@@ -220,6 +222,9 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
   m.errors.push(...check.errors);
   m.warnings.push(...check.warnings);
   m.signingCertificate = check.signingCertificate;
+  const revocationValues = findAttributes(si.unsignedAttrs, CMS.revocationValues).length > 0;
+  if (env.sd.crls.length > 0) m.embeddedCrls = env.sd.crls;
+  if (revocationValues) m.warnings.push({ code: "REVOCATION_VALUES_NOT_USED", message: "the revocation-values attribute (CAdES-X-L) is not read; SignedData.crls is" });
   m.signingCertificateReference = check.reference;
   m.integrity = { dataIntact: check.dataIntact, signatureIntact: check.signatureIntact };
   m.claimedSigningTime = check.signingTime;

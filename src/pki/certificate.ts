@@ -111,6 +111,8 @@ export interface Certificate {
   /** the signature inside TBSCertificate, which must equal signatureAlgorithm (§4.1.1.2) */
   tbsSignatureAlgorithm: AlgorithmIdentifier;
   signatureValue: Uint8Array;
+  /** the signature BIT STRING's unused-bits octet: anything but 0 makes the signature invalid */
+  signatureUnusedBits: number;
   issuer: Name;
   subject: Name;
   notBefore: Date;
@@ -207,7 +209,8 @@ function parse(der: Uint8Array): Certificate {
     if (n.tag === 0xa3) extensionsNode = n;
     else if (n.tag !== 0x81 && n.tag !== 0x82) throw new CertificateError(`unexpected field 0x${n.tag.toString(16)} in TBSCertificate`);
   }
-  // A signature BIT STRING with unused bits cannot verify; it is left to fail there, as a bad signature.
+  // A signature BIT STRING with unused bits cannot verify; path building treats it as a bad
+  // signature (PKITS 4.1.2 alters exactly that octet), rather than as an unreadable certificate.
   const sig = readBitString(der, sigNode);
 
   const cert: Certificate = {
@@ -219,6 +222,7 @@ function parse(der: Uint8Array): Certificate {
     signatureAlgorithm: parseAlgorithmIdentifier(der, sigAlgNode),
     tbsSignatureAlgorithm,
     signatureValue: sig.bytes,
+    signatureUnusedBits: sig.unusedBits,
     issuer,
     subject,
     notBefore: readTime(der, nb!),

@@ -244,7 +244,8 @@ export function checkSignature(
   if (hit !== undefined) return hit;
   if (budget && !budget.takeSignature()) return null;
   let ok = false;
-  if (key && algorithmsAgree(child)) {
+  // A signature BIT STRING with unused bits is no signature value the algorithm defines.
+  if (key && algorithmsAgree(child) && child.signatureUnusedBits === 0) {
     try {
       ok = verifySignature(signatureAlgorithm(child.signatureAlgorithm), key, child.tbs, child.signatureValue);
     } catch {

@@ -5,6 +5,7 @@
  */
 import { OID as CERT_OID, type Certificate } from "../pki/certificate.js";
 import type { PathResult } from "../pki/path-types.js";
+import type { Crl } from "../revocation/crl-types.js";
 import { type ValidationContext, pathFor } from "../validation/context.js";
 import type { Indication, SubIndication } from "../validation/indication.js";
 import { checkAlgorithms } from "../validation/policy.js";
@@ -33,7 +34,8 @@ export function tsaUsageProblem(cert: Certificate): string | null {
   return null;
 }
 
-export async function validateTimestamp(token: TimestampToken, ctx: ValidationContext, at: Date): Promise<TimestampValidation> {
+/** `crls`: CRLs the enclosing signature carries (B-LT), consulted for the TSA's path too. */
+export async function validateTimestamp(token: TimestampToken, ctx: ValidationContext, at: Date, crls: readonly Crl[] = []): Promise<TimestampValidation> {
   const out: TimestampValidation = {
     token,
     indication: "TOTAL_PASSED",
@@ -71,7 +73,7 @@ export async function validateTimestamp(token: TimestampToken, ctx: ValidationCo
   if (genTime < tsa.notBefore || genTime > tsa.notAfter) {
     return result("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE", "TIMESTAMP_OUTSIDE_TSA_VALIDITY", "the time-stamp was made outside the TSA certificate's validity period");
   }
-  const path = await pathFor(ctx, tsa, token.certificates, at);
+  const path = await pathFor(ctx, tsa, token.certificates, at, crls);
   out.path = path;
   if (path.report.indication !== "TOTAL_PASSED") {
     out.indication = path.report.indication;

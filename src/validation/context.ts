@@ -7,6 +7,8 @@ import { type Certificate, parseCertificate } from "../pki/certificate.js";
 import type { PathResult, PolicyInputs } from "../pki/path-types.js";
 import type { TrustStore } from "../pki/trust-store.js";
 import { validatePath } from "../pki/validate-path.js";
+import { type CrlSource, createCrlChecker } from "../revocation/checker.js";
+import type { Crl } from "../revocation/crl-types.js";
 import type { RevocationChecker } from "../revocation/types.js";
 import { type AlgorithmPolicy, loadDefaultPolicy } from "./policy.js";
 
@@ -23,6 +25,11 @@ export interface ValidationContext {
   paths: PathCache | null;
   /** RFC 5280 §6.1.1 policy inputs for signer paths (default: any policy) */
   pathPolicy?: PolicyInputs;
+  /**
+   * The CRLs behind `revocation`, when it is a CRL checker: CRLs a signature carries (B-LT) are
+   * then consulted together with them. Without it, embedded CRLs are reported but not used.
+   */
+  crlStore?: CrlSource;
   /**
    * Whether an anchor is a qualified CA (from configuration, later from trusted lists).
    * undefined: not configured — qualification then rests on the certificate's own statements.
@@ -139,22 +146,50 @@ export class PathCache {
   }
 }
 
-/** validatePath through the context's cache. `pool` are the certificates the signature carries. */
-export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date): Promise<PathResult> {
+/**
+ * validatePath through the context's cache. `pool` are the certificates the signature carries,
+ * `crls` the CRLs it carries (consulted before the validator's own; such paths are not cached).
+ */
+export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, crls: readonly Crl[] = []): Promise<PathResult> {
+  const embedded = crls.length > 0 && ctx.crlStore !== undefined;
   const policyKey = ctx.pathPolicy ? JSON.stringify(ctx.pathPolicy) : "";
-  const hit = ctx.paths?.get(leaf, pool, at, policyKey);
+  const hit = embedded ? null : ctx.paths?.get(leaf, pool, at, policyKey);
   if (hit) return hit;
   const untrusted = pool.length === 0 ? [...ctx.untrusted] : [...pool, ...ctx.untrusted];
   const result = await validatePath(leaf, {
     anchors: ctx.trustStore,
     untrusted,
-    revocation: ctx.revocation,
+    revocation: embedded ? withEmbeddedCrls(ctx.revocation, ctx.crlStore!, crls) : ctx.revocation,
     at,
-    policy: ctx.pathPolicy,
+    ...(ctx.pathPolicy ? { policy: ctx.pathPolicy } : {}),
     allowFetch: ctx.allowFetch,
   });
-  ctx.paths?.set(leaf, pool, at, result, policyKey);
+  if (!embedded) ctx.paths?.set(leaf, pool, at, result, policyKey);
   return result;
+}
+
+/**
+ * A checker that consults a signature's own CRLs together with the validator's (RFC 5280 §6.3;
+ * a CRL proves itself by its signature, so where it came from does not matter), and falls back
+ * to the validator's checker (which may fetch) when they do not settle the status.
+ */
+function withEmbeddedCrls(base: RevocationChecker, store: CrlSource, crls: readonly Crl[]): RevocationChecker {
+  const overlay: CrlSource = {
+    byIssuer(nameKey) {
+      const own = crls.filter((c) => c.issuer.key === nameKey);
+      const shared = store.byIssuer(nameKey);
+      if (own.length === 0) return shared;
+      return [...own, ...shared.filter((c) => !own.some((o) => o.sha256 === c.sha256))].sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime());
+    },
+    add: (crl) => store.add(crl),
+  };
+  const local = createCrlChecker({ store: overlay });
+  return {
+    async check(cert, rctx) {
+      const r = await local.check(cert, { ...rctx, allowFetch: false });
+      return r.status === "unknown" ? base.check(cert, rctx) : r;
+    },
+  };
 }
 
 export interface ValidationContextInit {
@@ -170,6 +205,8 @@ export interface ValidationContextInit {
   pathCacheWindowMs?: number;
   certificateCache?: CertificateCache;
   pathPolicy?: PolicyInputs;
+  /** the CRL store behind `revocation` (see ValidationContext.crlStore) */
+  crlStore?: CrlSource;
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
 }
 
@@ -187,6 +224,7 @@ export function createValidationContext(init: ValidationContextInit): Validation
     paths: init.cachePaths === false ? null : new PathCache(2_000, init.pathCacheWindowMs ?? 0),
   };
   if (init.pathPolicy) ctx.pathPolicy = init.pathPolicy;
+  if (init.crlStore) ctx.crlStore = init.crlStore;
   if (init.isQualifiedAnchor) ctx.isQualifiedAnchor = init.isQualifiedAnchor;
   return ctx;
 }

@@ -8,6 +8,8 @@
 import { type Certificate, KeyUsage } from "../pki/certificate.js";
 import { signatureAlgorithm } from "../pki/algorithms.js";
 import type { PathResult } from "../pki/path-types.js";
+import { CrlError, parseCrl } from "../revocation/crl.js";
+import type { Crl } from "../revocation/crl-types.js";
 import { type TimestampValidation, validateTimestamp } from "../timestamp/validate.js";
 import { type ValidationContext, pathFor } from "./context.js";
 import type { Indication, SubIndication } from "./indication.js";
@@ -84,8 +86,9 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   }
 
   // §5.4 time-stamps: each valid signature time-stamp is a proof of existence (POE) of the signature.
+  const crls = embeddedCrls(model, out.warnings);
   for (const t of model.timestamps) {
-    const v = await validateTimestamp(t, ctx, at);
+    const v = await validateTimestamp(t, ctx, at, crls);
     out.timestamps.push(v);
     if (v.indication !== "TOTAL_PASSED") {
       out.warnings.push({ code: "TIMESTAMP_NOT_VALID", message: `a ${t.kind} time-stamp was not usable: ${v.errors.at(-1)?.message ?? v.subIndication}` });
@@ -103,10 +106,10 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   }
 
   // §5.2.6 X.509 certificate validation at the validation time.
-  const path = await pathFor(ctx, cert, model.certificates, at);
+  const path = await pathFor(ctx, cert, model.certificates, at, crls);
   out.path = path;
   if (path.report.indication !== "TOTAL_PASSED") {
-    const settled = await pastValidation(out, path, cert, ctx);
+    const settled = await pastValidation(out, path, cert, ctx, crls);
     if (settled) return settled;
   }
 
@@ -146,6 +149,28 @@ function qualify(cert: Certificate, path: PathResult, ctx: ValidationContext): Q
   return qualificationOf(facts, true);
 }
 
+const parsedCrls = new WeakMap<Uint8Array, Crl | null>();
+
+/** The CRLs a signature carries, parsed (once per encoding); malformed ones are reported and left out. */
+function embeddedCrls(model: SignatureModel, warnings: Message[]): Crl[] {
+  const out: Crl[] = [];
+  for (const der of model.embeddedCrls ?? []) {
+    let crl = parsedCrls.get(der);
+    if (crl === undefined) {
+      try {
+        crl = parseCrl(der);
+      } catch (e) {
+        if (!(e instanceof CrlError)) throw e;
+        warnings.push({ code: "EMBEDDED_CRL_MALFORMED", message: `a CRL carried by the signature does not parse: ${e.message}` });
+        crl = null;
+      }
+      parsedCrls.set(der, crl);
+    }
+    if (crl) out.push(crl);
+  }
+  return out;
+}
+
 /** The signature algorithms of every certificate in the path but the anchor's own. */
 function chainAlgorithms(path: PathResult): AlgorithmUse[] {
   const uses: AlgorithmUse[] = [];
@@ -169,7 +194,7 @@ function chainAlgorithms(path: PathResult): AlgorithmUse[] {
  * signature stands. Returns a final outcome, or null when the signature may go on (out.path then
  * holds the path that passed).
  */
-async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Certificate, ctx: ValidationContext): Promise<SignatureOutcome | null> {
+async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Certificate, ctx: ValidationContext, crls: readonly Crl[]): Promise<SignatureOutcome | null> {
   const sub = path.report.subIndication;
   const poe = out.bestSignatureTime;
   const claimed = out.model.claimedSigningTime;
@@ -210,7 +235,7 @@ async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Cer
       });
     }
     if (poe) {
-      const past = await pastPath(cert, out, ctx, poe);
+      const past = await pastPath(cert, out, ctx, poe, crls);
       if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated at the signature time-stamp ${poe.toISOString()}` });
     }
     return fail("INDETERMINATE", sub);
@@ -225,7 +250,7 @@ async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Cer
       if (sub === "OUT_OF_BOUNDS_NOT_REVOKED" && inValidity) {
         return passWith(path, { code: "EXPIRED_AFTER_SIGNATURE_TIMESTAMP", message: `the certificate expired after the signature time-stamp ${poe.toISOString()}` });
       }
-      const past = await pastPath(cert, out, ctx, poe);
+      const past = await pastPath(cert, out, ctx, poe, crls);
       if (past) return passWith(past, { code: "EXPIRED_AFTER_SIGNATURE_TIMESTAMP", message: `the certificate path was valid at the signature time-stamp ${poe.toISOString()} and has expired since` });
     }
     return fail("INDETERMINATE", sub === "EXPIRED" ? "OUT_OF_BOUNDS_NO_POE" : sub);
@@ -234,15 +259,15 @@ async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Cer
   // Revocation status unknown now: with a POE, status at that time (with revocation data fresh
   // relative to it) is what matters.
   if (sub === "TRY_LATER" && poe) {
-    const past = await pastPath(cert, out, ctx, poe);
+    const past = await pastPath(cert, out, ctx, poe, crls);
     if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated at the signature time-stamp ${poe.toISOString()}` });
   }
   return fail(path.report.indication, sub);
 }
 
 /** Path validation at the POE; the result when it passed there, null otherwise. */
-async function pastPath(cert: Certificate, out: SignatureOutcome, ctx: ValidationContext, poe: Date): Promise<PathResult | null> {
-  const past = await pathFor(ctx, cert, out.model.certificates, poe);
+async function pastPath(cert: Certificate, out: SignatureOutcome, ctx: ValidationContext, poe: Date, crls: readonly Crl[]): Promise<PathResult | null> {
+  const past = await pathFor(ctx, cert, out.model.certificates, poe, crls);
   if (past.report.indication === "TOTAL_PASSED") return past;
   // A checker that reports a revocation regardless of the time asked: revoked after the POE is fine.
   if (past.report.subIndication === "REVOKED_NO_POE" || past.report.subIndication === "REVOKED_CA_NO_POE") {

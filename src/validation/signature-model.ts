@@ -73,6 +73,8 @@ export interface SignatureModel {
   level: string;
   signaturePolicy: SignaturePolicyInfo | null;
   commitmentTypes: string[];
+  /** CRLs the signature carries (CAdES SignedData.crls, revocation-values; XAdES RevocationValues), DER */
+  embeddedCrls?: Uint8Array[];
   /** the algorithms of the signature itself (digest, signature scheme with key size) */
   algorithms: AlgorithmUse[];
   /** structural problems: any of them makes the signature TOTAL_FAILED/FORMAT_FAILURE */

@@ -19,12 +19,14 @@ export function testCrlStore(extra: Uint8Array[] = []): CrlStore {
   return store;
 }
 
-export function testContext(opts: { crls?: Uint8Array[]; untrusted?: Certificate[]; revocation?: RevocationChecker } & Partial<ValidationContextInit> = {}): ValidationContext {
+export function testContext(opts: { crls?: Uint8Array[]; untrusted?: Certificate[]; revocation?: RevocationChecker; store?: CrlStore } & Partial<ValidationContextInit> = {}): ValidationContext {
+  const store = opts.store ?? testCrlStore(opts.crls);
   return createValidationContext({
     ...opts,
     trustStore: new TrustStore(trustAnchors()),
     untrusted: opts.untrusted ?? [],
-    revocation: opts.revocation ?? createCrlChecker({ store: testCrlStore(opts.crls) }),
+    revocation: opts.revocation ?? createCrlChecker({ store }),
+    crlStore: store,
     allowFetch: false,
   });
 }

@@ -374,6 +374,17 @@ export function addCertificates(cms: Uint8Array, certs: Certificate[]): Buffer {
   return sequence(oid(OIDS.signedData), explicit(0, sequence(...fields)));
 }
 
+/** Adds CRLs (RevocationInfoChoices, [1]) to the SignedData: the B-LT revocation values. */
+export function addCrls(cms: Uint8Array, crls: Uint8Array[]): Buffer {
+  const l = layout(cms);
+  const fields = l.fields.map((f) => Buffer.from(bytesOf(cms, f)));
+  const at = l.fields.findIndex((f) => f.tag === 0xa1);
+  const added = crls.map((c) => Buffer.from(c));
+  if (at >= 0) fields[at] = tlv(0xa1, ...children(cms, l.fields[at]!, BER).map((n) => Buffer.from(bytesOf(cms, n))), ...added);
+  else fields.splice(fields.length - 1, 0, tlv(0xa1, ...added));
+  return sequence(oid(OIDS.signedData), explicit(0, sequence(...fields)));
+}
+
 /**
  * A countersignature by `signer` over the signature value of signer `index` (RFC 5652 §11.4);
  * the countersigner's certificate and issuing CA are added to the bag.

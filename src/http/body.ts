@@ -1,0 +1,98 @@
+/**
+ * Request bodies, streamed with a hard size limit: the raw body, or multipart/form-data parts
+ * (busboy). Nothing beyond the limit is buffered; going over it is a 413, answered as soon as
+ * the limit is crossed (or at once from Content-Length).
+ */
+import busboy from "busboy";
+import type { Request } from "express";
+import { HttpProblem } from "./problem.js";
+
+export interface Upload {
+  files: Map<string, Buffer[]>;
+  fields: Map<string, string>;
+}
+
+function tooLarge(limit: number): HttpProblem {
+  return new HttpProblem("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`, { limit });
+}
+
+function checkDeclaredLength(req: Request, limit: number): void {
+  const n = Number(req.headers["content-length"] ?? NaN);
+  if (Number.isFinite(n) && n > limit) throw tooLarge(limit);
+}
+
+export async function readRaw(req: Request, limit: number): Promise<Buffer> {
+  checkDeclaredLength(req, limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+export const isMultipart = (req: Request): boolean => /^multipart\/form-data/i.test(req.headers["content-type"] ?? "");
+
+/** Parts named in `allowed` only; every other file part is a 400. `limit` caps the whole body. */
+export function readMultipart(req: Request, limit: number, allowedFiles: readonly string[], allowedFields: readonly string[]): Promise<Upload> {
+  checkDeclaredLength(req, limit);
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 64 * 1024, fields: 20, files: 20, parts: 40 } });
+    } catch (e) {
+      reject(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${(e as Error).message}`));
+      return;
+    }
+    const out: Upload = { files: new Map(), fields: new Map() };
+    let total = 0;
+    let failed = false;
+    const fail = (p: HttpProblem): void => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(bb);
+      req.resume();
+      reject(p);
+    };
+    bb.on("file", (name, stream) => {
+      if (!allowedFiles.includes(name)) {
+        stream.resume();
+        fail(new HttpProblem("BAD_REQUEST", `unexpected file part "${name.slice(0, 40)}" (expected ${allowedFiles.join(", ")})`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => {
+        total += c.length;
+        if (total > limit) {
+          stream.resume();
+          fail(tooLarge(limit));
+          return;
+        }
+        chunks.push(c);
+      });
+      stream.on("limit", () => fail(tooLarge(limit)));
+      stream.on("end", () => {
+        const list = out.files.get(name) ?? [];
+        list.push(Buffer.concat(chunks));
+        out.files.set(name, list);
+      });
+    });
+    bb.on("field", (name, value, info) => {
+      if (!allowedFields.includes(name)) return fail(new HttpProblem("BAD_REQUEST", `unexpected field "${name.slice(0, 40)}" (expected ${allowedFields.join(", ")})`));
+      if (info.valueTruncated) return fail(new HttpProblem("BAD_REQUEST", `field "${name}" is too long`));
+      // a field may also arrive as a file part from some clients; fields are small text
+      out.fields.set(name, value);
+    });
+    bb.on("partsLimit", () => fail(new HttpProblem("BAD_REQUEST", "too many parts")));
+    bb.on("filesLimit", () => fail(new HttpProblem("BAD_REQUEST", "too many files")));
+    bb.on("fieldsLimit", () => fail(new HttpProblem("BAD_REQUEST", "too many fields")));
+    bb.on("error", (e: Error) => fail(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${e.message}`)));
+    bb.on("close", () => {
+      if (!failed) resolve(out);
+    });
+    req.on("error", (e) => fail(new HttpProblem("BAD_REQUEST", `upload interrupted: ${e.message}`)));
+    req.pipe(bb);
+  });
+}

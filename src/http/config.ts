@@ -1,0 +1,187 @@
+/**
+ * `podpis serve` configuration (plain data, handed from the primary to each cluster worker) and
+ * the runtime each worker builds from it: validator, archive, seal, service, logger.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { type ArchiveConfig, openArchive } from "../archive/open.js";
+import type { ArchiveStore } from "../archive/port.js";
+import { DEFAULT_NUMBER_FORMAT, DEFAULT_REGISTER } from "../archive/registration.js";
+import type { Timestamper } from "../cades/sign.js";
+import { openKey } from "../keys/index.js";
+import { type ReceiptSealer, xadesSealer } from "../receipt/seal.js";
+import { buildTimestampRequest, parseTimestampResponse } from "../timestamp/request.js";
+import { TimestampAuthority } from "../timestamp/tsa.js";
+import { createTimestamper } from "../timestamp/tsa-client.js";
+import { loadPolicy } from "../validation/policy.js";
+import { type Validator, createValidator } from "../validator.js";
+import { readFileOrDir, readInput } from "../cli/io.js";
+import { type Clock, PodpisService, clockFrom } from "./service.js";
+
+const REPO = join(fileURLToPath(import.meta.url), "..", "..", "..");
+export const BUNDLED = {
+  trust: join(REPO, "certs-test", "trust"),
+  crls: join(REPO, "certs-test", "crl"),
+  sealKey: join(REPO, "certs-test", "keys", "seal-rsa2048.p12"),
+  tsaKey: join(REPO, "certs-test", "keys", "tsa.p12"),
+  /** test-only password of every bundled .p12 (certs-test/README.md) */
+  password: "podpis-test",
+  tsaPolicy: "1.3.6.1.4.1.99999.1.3",
+  policy: join(REPO, "policy", "default.json"),
+};
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** from DATABASE_URL: selects PostgreSQL */
+  databaseUrl?: string;
+  trust: string[];
+  crls: string[];
+  untrusted: string[];
+  offline: boolean;
+  policyPath?: string;
+  sealKey: string;
+  /** name of the environment variable holding the seal key's password / PIN (default: the bundled test password) */
+  sealPasswordEnv?: string;
+  pkcs11Module?: string;
+  /** an RFC 3161 TSA URL; without it the built-in TSA signs the time-stamps */
+  tsaUrl?: string;
+  tsaKey: string;
+  tsaPasswordEnv?: string;
+  tsaPolicy: string;
+  register: string;
+  numberFormat: string;
+  maxBodyBytes: number;
+  ratePerSecond: number;
+  rateBurst: number;
+  workers: number;
+  /** ISO instant the service clock starts at (tests); default: the real clock */
+  clock?: string;
+  logLevel: string;
+  /** true when no --trust was given: the bundled TEST trust store is in use */
+  bundledTrust: boolean;
+}
+
+export function defaultConfig(): ServeConfig {
+  return {
+    host: "127.0.0.1",
+    port: 8080,
+    dataDir: "data",
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    trust: [BUNDLED.trust],
+    crls: [BUNDLED.crls],
+    untrusted: [],
+    offline: false,
+    sealKey: BUNDLED.sealKey,
+    tsaKey: BUNDLED.tsaKey,
+    tsaPolicy: BUNDLED.tsaPolicy,
+    register: DEFAULT_REGISTER,
+    numberFormat: DEFAULT_NUMBER_FORMAT,
+    maxBodyBytes: 20 * 1024 * 1024,
+    ratePerSecond: 0,
+    rateBurst: 0,
+    workers: 0,
+    logLevel: "info",
+    bundledTrust: true,
+  };
+}
+
+export function archiveConfig(c: ServeConfig): ArchiveConfig {
+  return { dataDir: c.dataDir, databaseUrl: c.databaseUrl, numberFormat: c.numberFormat };
+}
+
+/** Log lines never carry an EGN: any ten-digit run is masked, whatever field it hides in. */
+export function scrub(s: string): string {
+  return s.replace(/\d{10}/g, "[redacted]");
+}
+
+export function createLogger(level: string): pino.Logger {
+  return pino({
+    level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === "string" ? scrub(a) : a)) as Parameters<typeof method>);
+      },
+    },
+  });
+}
+
+async function validatorFromConfig(c: ServeConfig, policyBytes: Buffer): Promise<Validator> {
+  const files = (paths: string[], what: string) => paths.flatMap((p) => readFileOrDir(p, what)).map((f) => f.bytes);
+  return createValidator({
+    trust: files(c.trust, "trust anchor"),
+    crls: files(c.crls, "CRL"),
+    untrusted: c.untrusted.map((p) => readInput(p, "untrusted certificate")),
+    offline: c.offline,
+    policy: loadPolicy(JSON.parse(policyBytes.toString("utf8"))),
+  });
+}
+
+const secret = (envName: string | undefined): string => (envName ? (process.env[envName] ?? "") : BUNDLED.password);
+
+/** The built-in TSA, in process: RFC 3161 request and response, serials random 120-bit (unique across workers and restarts). */
+async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ timestamper: Timestamper; close: () => Promise<void> }> {
+  const key = await openKey({ key: c.tsaKey, secret: secret(c.tsaPasswordEnv), pkcs11Module: c.pkcs11Module });
+  const tsa = new TimestampAuthority({
+    key,
+    policy: c.tsaPolicy,
+    clock,
+    serials: { next: () => BigInt("0x" + randomBytes(15).toString("hex")) | 1n, close: () => {} },
+  });
+  const timestamper: Timestamper = async (data, hash) => {
+    const req = buildTimestampRequest(data, hash, { certReq: true });
+    const res = await tsa.respond(req.der);
+    const parsed = parseTimestampResponse(res.response);
+    if (!parsed.token) throw new Error(`the built-in TSA refused: ${res.failure ?? "no token"}`);
+    return parsed.token;
+  };
+  return { timestamper, close: () => key.close() };
+}
+
+export interface Runtime {
+  config: ServeConfig;
+  service: PodpisService;
+  archive: ArchiveStore;
+  validator: Validator;
+  sealer: ReceiptSealer;
+  clock: Clock;
+  log: pino.Logger;
+  close(): Promise<void>;
+}
+
+export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel)): Promise<Runtime> {
+  const clock = clockFrom(c.clock ? new Date(c.clock) : null);
+  const policyBytes = readFileSync(c.policyPath ?? BUNDLED.policy);
+  const policyName = (JSON.parse(policyBytes.toString("utf8")) as { name?: string }).name ?? "policy";
+  const validator = await validatorFromConfig(c, policyBytes);
+  const archive = openArchive(archiveConfig(c));
+  await archive.migrate();
+  let ts: { timestamper: Timestamper; close: () => Promise<void> };
+  if (c.tsaUrl) {
+    const t = createTimestamper({ url: c.tsaUrl, context: validator.context, now: clock });
+    ts = { timestamper: (data, hash) => t(data, hash), close: async () => {} };
+  } else ts = await builtInTimestamper(c, clock);
+  const sealKey = await openKey({ key: c.sealKey, secret: secret(c.sealPasswordEnv), pkcs11Module: c.pkcs11Module });
+  const sealer = xadesSealer(sealKey, ts.timestamper, ts.close);
+  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
+  return {
+    config: c,
+    service,
+    archive,
+    validator,
+    sealer,
+    clock,
+    log,
+    async close() {
+      await sealer.close().catch(() => {});
+      await archive.close().catch(() => {});
+    },
+  };
+}

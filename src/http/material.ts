@@ -1,0 +1,84 @@
+/**
+ * What a submission's validation rested on, so it can be replayed from the archive alone
+ * (revalidate?at=received): the CRLs consulted, the trust anchors, extra intermediates and the
+ * algorithm policy. CRLs are recorded as the revocation checker consults them (per request,
+ * through AsyncLocalStorage) and, because a cached path result skips the checker, also every
+ * stored CRL whose issuer is a CA named in the report's chains or a trust anchor — a superset
+ * that replays to the same verdict, since the checker picks among the same candidates.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
+import { nameToString } from "../pki/name.js";
+import type { RevocationChecker } from "../revocation/types.js";
+import type { ValidationReport } from "../validation/report.js";
+import type { Validator } from "../validator.js";
+import type { Material } from "../archive/port.js";
+
+const recording = new AsyncLocalStorage<Set<string>>();
+
+/** Wraps the validator's revocation checker once so that CRLs used inside `withRecording` are noted. */
+export function recordCrlUse(validator: Validator): void {
+  const ctx = validator.context as { revocation: RevocationChecker & { __podpisRecording?: true } };
+  if (ctx.revocation.__podpisRecording) return;
+  const inner = ctx.revocation;
+  const wrapped: RevocationChecker & { __podpisRecording?: true } = {
+    async check(cert, rctx) {
+      const r = await inner.check(cert, rctx);
+      const set = recording.getStore();
+      if (set) for (const s of r.crls) set.add(s);
+      return r;
+    },
+    __podpisRecording: true,
+  };
+  ctx.revocation = wrapped;
+}
+
+export async function withRecording<T>(fn: () => Promise<T>): Promise<{ value: T; crls: Set<string> }> {
+  const crls = new Set<string>();
+  const value = await recording.run(crls, fn);
+  return { value, crls };
+}
+
+const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+
+export function pem(der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
+  return `-----BEGIN CERTIFICATE-----\n${b64}${b64.endsWith("\n") ? "" : "\n"}-----END CERTIFICATE-----\n`;
+}
+
+/** The validator's fixed material (anchors, intermediates, policy), computed once per process. */
+export interface StaticMaterial {
+  items: Material[];
+  policyVersion: string;
+}
+
+export function staticMaterial(validator: Validator, policyBytes: Uint8Array, policyName: string): StaticMaterial {
+  const certsBlob = (certs: readonly { der: Uint8Array; sha256: string }[]): Buffer =>
+    Buffer.from([...certs].sort((a, b) => a.sha256.localeCompare(b.sha256)).map((c) => pem(c.der)).join(""));
+  const items: Material[] = [];
+  const anchors = certsBlob(validator.trustStore.certificates());
+  items.push({ kind: "anchors", sha256: sha256(anchors), bytes: anchors });
+  if (validator.untrusted.length) {
+    const u = certsBlob(validator.untrusted);
+    items.push({ kind: "untrusted", sha256: sha256(u), bytes: u });
+  }
+  const policySha = sha256(policyBytes);
+  items.push({ kind: "policy", sha256: policySha, bytes: policyBytes });
+  return { items, policyVersion: `${policyName} (sha256:${policySha.slice(0, 16)})` };
+}
+
+/** The CRLs to archive with a report. */
+export function crlMaterial(validator: Validator, report: ValidationReport, recorded: Set<string>): Material[] {
+  const issuers = new Set<string>();
+  for (const s of report.signatures) for (const c of s.chain) issuers.add(c.subject);
+  for (const a of validator.trustStore.certificates()) issuers.add(nameToString(a.subject));
+  const out = new Map<string, Material>();
+  for (const crl of validator.crlStore.all()) {
+    if (recorded.has(crl.sha256) || issuers.has(nameToString(crl.issuer))) out.set(crl.sha256, { kind: "crl", sha256: crl.sha256, bytes: crl.der });
+  }
+  for (const s of recorded) {
+    const crl = validator.crlStore.bySha256(s);
+    if (crl) out.set(s, { kind: "crl", sha256: s, bytes: crl.der });
+  }
+  return [...out.values()];
+}

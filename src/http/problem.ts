@@ -1,0 +1,55 @@
+/**
+ * RFC 9457 problem details. Every error the service sends is one of these codes; `type` is a
+ * stable URN built from the code, so clients switch on it (or on `code`), never on `detail`.
+ */
+import type { Response } from "express";
+
+export const PROBLEMS = {
+  BAD_REQUEST: { status: 400, title: "The request is malformed" },
+  UNAUTHORIZED: { status: 401, title: "An API key is required" },
+  FORBIDDEN: { status: 403, title: "The API key lacks the scope this route needs" },
+  NOT_FOUND: { status: 404, title: "No such resource" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed on this resource" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "The upload exceeds the size limit" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported content type" },
+  NOT_A_SIGNATURE: { status: 422, title: "The input is not a signature" },
+  RATE_LIMITED: { status: 429, title: "Too many requests" },
+  INTERNAL: { status: 500, title: "Internal error" },
+  NOT_IMPLEMENTED: { status: 501, title: "Not available in this version" },
+  UNAVAILABLE: { status: 503, title: "The service cannot answer now" },
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = "HttpProblem";
+  }
+  get status(): number {
+    return PROBLEMS[this.code].status;
+  }
+}
+
+export const problemType = (code: ProblemCode): string => `urn:podpis:problem:${code.toLowerCase().replace(/_/g, "-")}`;
+
+export function sendProblem(res: Response, p: HttpProblem, requestId: string | undefined): void {
+  const body = {
+    type: problemType(p.code),
+    title: PROBLEMS[p.code].title,
+    status: p.status,
+    code: p.code,
+    detail: p.detail,
+    ...(requestId ? { instance: `urn:podpis:request:${requestId}` } : {}),
+    ...p.extra,
+  };
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(p.status).type("application/problem+json").send(JSON.stringify(body));
+}

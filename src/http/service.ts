@@ -1,0 +1,200 @@
+/**
+ * What the routes call: verification, submission (validate → archive → seal, all before the
+ * answer), auditor replay and receipt checks. Routes stay thin; this is the one place that ties
+ * the validator, the archive and the receipt together.
+ */
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { canonicalJson } from "../archive/audit.js";
+import type { ArchiveStore, Material, SubmissionRecord } from "../archive/port.js";
+import { buildReceipt, rejectionReasons } from "../receipt/document.js";
+import { type ReceiptCheck, checkReceipt } from "../receipt/check.js";
+import type { ReceiptSealer } from "../receipt/seal.js";
+import { loadPolicy } from "../validation/policy.js";
+import type { ValidationReport } from "../validation/report.js";
+import { type DetachedInput, type Validator, createValidator } from "../validator.js";
+import { type StaticMaterial, crlMaterial, recordCrlUse, staticMaterial, withRecording } from "./material.js";
+
+export type Clock = () => Date;
+
+/** A clock that starts at `base` and runs at real speed (tests pin the calendar, not the seconds). */
+export function clockFrom(base: Date | null): Clock {
+  if (!base) return () => new Date();
+  const t0 = Date.now();
+  return () => new Date(base.getTime() + (Date.now() - t0));
+}
+
+export interface ServiceOptions {
+  validator: Validator;
+  archive: ArchiveStore;
+  sealer: ReceiptSealer;
+  clock: Clock;
+  policy: { bytes: Uint8Array; name: string };
+  register: string;
+  transportType?: string;
+  registeredBy?: string;
+}
+
+export interface SubmissionInput {
+  document: Buffer;
+  contents: Buffer[];
+  applicant: string;
+  service: string;
+}
+
+export interface SubmissionResult {
+  record: SubmissionRecord;
+  report: ValidationReport;
+  receipt: string;
+}
+
+export type RevalidationMode = "received" | "now";
+
+export interface Revalidation {
+  id: string;
+  registrationNumber: string;
+  mode: RevalidationMode;
+  validationTime: string;
+  original: { validationTime: string; indication: string };
+  indication: string;
+  /** at=received: the replay gave exactly the archived report */
+  reproduced?: boolean;
+  /** per signature, where the verdict differs from the archived one */
+  changes: Array<{ id: string; from: string; to: string }>;
+  report: ValidationReport;
+}
+
+const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
+
+export const isNotASignature = (r: ValidationReport): boolean =>
+  r.signatures.length === 0 && ((r as { errors?: Array<{ code: string }> }).errors ?? []).some((e) => e.code === "NOT_A_SIGNATURE");
+
+const verdict = (s: { indication: string; subIndication: string | null }): string => s.indication + (s.subIndication ? "/" + s.subIndication : "");
+
+export class PodpisService {
+  private readonly fixed: StaticMaterial;
+  private readonly replayValidators = new Map<string, Promise<Validator>>();
+
+  constructor(private readonly o: ServiceOptions) {
+    recordCrlUse(o.validator);
+    this.fixed = staticMaterial(o.validator, o.policy.bytes, o.policy.name);
+  }
+
+  get clock(): Clock {
+    return this.o.clock;
+  }
+
+  get validator(): Validator {
+    return this.o.validator;
+  }
+
+  async verify(document: Uint8Array, contents: DetachedInput[], at = this.o.clock()): Promise<ValidationReport> {
+    return this.o.validator.verify(document, { contents, at });
+  }
+
+  async submit(input: SubmissionInput): Promise<SubmissionResult> {
+    const receivedAt = this.o.clock();
+    const { value: report, crls } = await withRecording(() => this.o.validator.verify(input.document, { contents: input.contents, at: receivedAt }));
+    const accepted = report.indication === "TOTAL_PASSED";
+    const reportJson = JSON.stringify(report);
+    const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls)];
+    const id = randomUUID();
+    let receipt = "";
+    const record = await this.o.archive.submit(
+      {
+        id, register: this.o.register, receivedAt, validationTime: receivedAt, applicant: input.applicant, service: input.service, accepted,
+        policyVersion: this.fixed.policyVersion, document: input.document, contents: input.contents, reportJson, indication: report.indication, material,
+      },
+      async (assigned) => {
+        const xml = buildReceipt({
+          submissionId: id,
+          accepted,
+          provider: this.o.sealer.provider,
+          transportType: this.o.transportType ?? "HTTPS API",
+          registeredBy: this.o.registeredBy ?? "podpis",
+          register: this.o.register,
+          sequence: assigned.sequence,
+          registrationNumber: assigned.registrationNumber,
+          receivedAt,
+          caseAccessIdentifier: randomBytes(12).toString("base64url"),
+          applicant: input.applicant,
+          documentType: input.service,
+          files: [
+            { role: "signature", sha256: sha256(input.document), size: input.document.length },
+            ...input.contents.map((c) => ({ role: "content" as const, sha256: sha256(c), size: c.length })),
+          ],
+          report,
+          reasons: accepted ? undefined : rejectionReasons(report),
+        });
+        receipt = await this.o.sealer.seal(xml, receivedAt);
+        return receipt;
+      },
+    );
+    return { record, report, receipt };
+  }
+
+  /** A validator built from a submission's archived material only, offline. */
+  private replayValidator(material: Material[]): Promise<Validator> {
+    const key = material.map((m) => m.sha256).sort().join(",");
+    let v = this.replayValidators.get(key);
+    if (!v) {
+      const of = (k: Material["kind"]) => material.filter((m) => m.kind === k).map((m) => m.bytes);
+      const policy = of("policy")[0];
+      v = createValidator({
+        trust: of("anchors"),
+        crls: of("crl"),
+        untrusted: of("untrusted"),
+        offline: true,
+        policy: policy ? loadPolicy(JSON.parse(Buffer.from(policy).toString("utf8"))) : undefined,
+      });
+      if (this.replayValidators.size >= 32) this.replayValidators.delete(this.replayValidators.keys().next().value!);
+      this.replayValidators.set(key, v);
+      v.catch(() => this.replayValidators.delete(key));
+    }
+    return v;
+  }
+
+  async revalidate(id: string, mode: RevalidationMode): Promise<Revalidation | null> {
+    const rec = await this.o.archive.getSubmission(id);
+    if (!rec) return null;
+    const [doc, reportJson] = await Promise.all([this.o.archive.getDocument(id), this.o.archive.getReport(id)]);
+    const original = JSON.parse(reportJson!) as ValidationReport;
+    let report: ValidationReport;
+    let reproduced: boolean | undefined;
+    if (mode === "received") {
+      const v = await this.replayValidator(await this.o.archive.getMaterial(id));
+      report = await v.verify(doc!.document, { contents: doc!.contents, at: new Date(rec.validationTime) });
+      reproduced = canonicalJson(report) === canonicalJson(original);
+    } else {
+      report = await this.o.validator.verify(doc!.document, { contents: doc!.contents, at: this.o.clock() });
+    }
+    const changes: Revalidation["changes"] = [];
+    const before = new Map(original.signatures.map((s) => [s.id, verdict(s)]));
+    for (const s of report.signatures) if (before.get(s.id) !== verdict(s)) changes.push({ id: s.id, from: before.get(s.id) ?? "absent", to: verdict(s) });
+    const result: Revalidation = {
+      id,
+      registrationNumber: rec.registrationNumber,
+      mode,
+      validationTime: report.validationTime,
+      original: { validationTime: original.validationTime, indication: original.indication },
+      indication: report.indication,
+      ...(reproduced === undefined ? {} : { reproduced }),
+      changes,
+      report,
+    };
+    await this.o.archive.appendAudit("revalidation", id, { mode, validationTime: report.validationTime, indication: report.indication, reproduced: reproduced ?? null, reportSha256: sha256(JSON.stringify(report)) }, this.o.clock());
+    return result;
+  }
+
+  async checkReceipt(xml: Buffer): Promise<ReceiptCheck & { report: ValidationReport; archived: boolean | null }> {
+    const report = await this.o.validator.verify(xml, { at: this.o.clock() });
+    const check = checkReceipt(xml, report, [this.o.sealer.certificateSha256]);
+    let archived: boolean | null = null;
+    if (check.valid && check.registrationNumber) {
+      const rec = await this.o.archive.findByRegistrationNumber(check.registrationNumber);
+      archived = rec !== null && rec.id === check.submissionId;
+      if (!archived) check.problems.push({ code: "NOT_IN_ARCHIVE", message: "no submission with this registration number and id is in the archive" });
+      check.valid = archived;
+    }
+    return { ...check, report, archived };
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Is this a receipt podpis issued, unaltered? The seal must be intact, cover the whole receipt
+ * (enveloped, URI=""), and be made with one of this service's seal certificates — a valid
+ * XAdES by anyone else over a look-alike receipt is not a receipt of this service.
+ */
+import type { ValidationReport } from "../validation/report.js";
+import { XmlError, parseXml } from "../xades/xml.js";
+import { ACKNOWLEDGED, NOT_ACKNOWLEDGED, RECEIPT_NS } from "./document.js";
+
+const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
+
+export interface ReceiptCheck {
+  valid: boolean;
+  registrationNumber: string | null;
+  submissionId: string | null;
+  accepted: boolean | null;
+  /** why not valid (stable codes) */
+  problems: Array<{ code: string; message: string }>;
+}
+
+export interface ReceiptFields {
+  registrationNumber: string | null;
+  submissionId: string | null;
+  accepted: boolean | null;
+}
+
+/** Reads the receipt's own fields; null when the bytes are no podpis receipt. */
+export function readReceipt(xml: Uint8Array | string): ReceiptFields | null {
+  let doc;
+  try {
+    doc = parseXml(xml);
+  } catch (e) {
+    if (e instanceof XmlError) return null;
+    throw e;
+  }
+  const root = doc.root;
+  if (root.ns !== RECEIPT_NS || (root.local !== ACKNOWLEDGED && root.local !== NOT_ACKNOWLEDGED)) return null;
+  const uri = root.first(RECEIPT_NS, "DocumentURI");
+  return {
+    registrationNumber: uri?.first(RECEIPT_NS, "RegistrationNumber")?.text() ?? null,
+    submissionId: root.first(RECEIPT_NS, "SubmissionId")?.text() ?? null,
+    accepted: root.local === ACKNOWLEDGED,
+  };
+}
+
+/** `report` is the validator's report of the receipt; `sealCertificates` the SHA-256 of this service's seal certificates. */
+export function checkReceipt(xml: Uint8Array | string, report: ValidationReport, sealCertificates: readonly string[]): ReceiptCheck {
+  const problems: ReceiptCheck["problems"] = [];
+  const fields = readReceipt(xml);
+  if (!fields) {
+    return { valid: false, registrationNumber: null, submissionId: null, accepted: null, problems: [{ code: "NOT_A_RECEIPT", message: "the document is not a podpis receipt" }] };
+  }
+  const doc = parseXml(xml);
+  const sigs = doc.root.elements(DSIG_NS, "Signature");
+  if (report.signatures.length !== 1 || sigs.length !== 1) problems.push({ code: "SEAL_COUNT", message: `a receipt carries exactly one seal, as a child of its root (found ${report.signatures.length})` });
+  const s = report.signatures[0];
+  if (s) {
+    if (!s.intact) problems.push({ code: "SEAL_BROKEN", message: "the seal does not verify: the receipt was altered after sealing" });
+    if (!(s as { coversWholeDocument?: boolean }).coversWholeDocument) problems.push({ code: "SEAL_PARTIAL", message: "the seal does not cover the whole receipt" });
+    if (!s.signer || !sealCertificates.includes(s.signer.sha256)) problems.push({ code: "NOT_THIS_SERVICE", message: "the receipt was not sealed by this service" });
+    if (s.indication !== "TOTAL_PASSED") problems.push({ code: "SEAL_NOT_VALID", message: `the seal's validation is ${s.indication}${s.subIndication ? "/" + s.subIndication : ""}` });
+  }
+  return { valid: problems.length === 0, ...fields, problems };
+}
