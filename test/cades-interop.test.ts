@@ -4,7 +4,6 @@
  * files with a content byte, a signed attribute or the signature value changed fail as EN 319
  * 102-1 says. OpenSSL is a CI dependency: with CI=true a missing openssl fails the run.
  */
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -14,7 +13,7 @@ import { CrlStore } from "../src/revocation/crl-store.js";
 import type { ValidationReport } from "../src/validation/report.js";
 import { renderText } from "../src/validation/report-text.js";
 import * as T from "./helpers/cms-tools.js";
-import { allGood, testContext } from "./helpers/cades-context.js";
+import { testContext } from "./helpers/cades-context.js";
 
 const AT = new Date("2026-06-01T00:00:00Z");
 const content = Buffer.from("<Заявление><Услуга>Удостоверение за семейно положение</Услуга><ЕГН>8503154023</ЕГН></Заявление>\n".repeat(20));
@@ -182,16 +181,16 @@ describe.skipIf(!haveOpenssl)("openssl cms -sign → podpis", () => {
       const token = T.opensslTimestamp(T.signatureValue(p7));
       const bt = T.addSignatureTimestamp(p7, token);
       expect(T.opensslVerifies(bt)).toBe(true);
-      // genTime is "now"; a revocation source that calls everything good keeps this test independent of the CRLs' dates
-      const at = new Date(Date.now() + 60_000);
-      const r = await verify(bt, { at, ctx: testContext({ revocation: allGood }) });
+      // openssl runs at PEER_TIME (libfaketime), so genTime is fixed and the real CRLs cover it
+      const at = new Date(T.PEER_DATE.getTime() + 60 * 60_000);
+      const r = await verify(bt, { at, ctx: testContext() });
       expect(outcome(r), renderText(r)).toEqual(["TOTAL_PASSED/-"]);
       const s = r.signatures[0]!;
       expect(s.level).toBe("B-T");
       expect(s.timestamps).toHaveLength(1);
       expect(s.timestamps[0]!.indication).toBe("TOTAL_PASSED");
       expect(s.bestSignatureTime).toBe(s.timestamps[0]!.genTime);
-      expect(Math.abs(new Date(s.bestSignatureTime!).getTime() - Date.now())).toBeLessThan(10 * 60_000);
+      expect(Math.abs(new Date(s.bestSignatureTime!).getTime() - T.PEER_DATE.getTime())).toBeLessThan(10 * 60_000);
     });
 
     it("a certificate revoked after the time-stamp passes; one revoked before it does not", async () => {
@@ -226,7 +225,7 @@ describe.skipIf(!haveOpenssl)("openssl cms -sign → podpis", () => {
         writeFileSync(`${dir}/t.der`, token);
         writeFileSync(`${dir}/d`, data);
         writeFileSync(`${dir}/chain.pem`, readFileSync(T.pem("tsa")));
-        return spawnSync("openssl", ["ts", "-verify", "-in", `${dir}/t.der`, "-token_in", "-data", `${dir}/d`, "-CAfile", `${T.PKI}/trust/root-ca.pem`, "-untrusted", `${dir}/chain.pem`]).status;
+        return T.peer("openssl", ["ts", "-verify", "-in", `${dir}/t.der`, "-token_in", "-data", `${dir}/d`, "-CAfile", `${T.PKI}/trust/root-ca.pem`, "-untrusted", `${dir}/chain.pem`]).status;
       });
       expect(ok).toBe(0);
     });

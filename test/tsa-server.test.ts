@@ -23,6 +23,9 @@ import { P12_PASSWORD, PKI, has, requireTool, run } from "./helpers/sign-tools.j
 const haveOpenssl = requireTool("openssl", has("openssl"));
 const POLICY = "1.3.6.1.4.1.99999.1.3";
 const tsaKey = () => openPkcs12(readFileSync(join(PKI, "keys", "tsa.p12")), P12_PASSWORD);
+/** The TSAs here stamp, and their answers are checked, at this fixed time: no time bombs. */
+const NOW = new Date("2026-05-31T12:00:00Z");
+const clock = () => NOW;
 
 let server: TsaServer;
 let validator: Validator;
@@ -30,7 +33,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podpis-tsa-"));
-  const tsa = new TimestampAuthority({ key: tsaKey(), policy: POLICY, serials: fileSerialSource(join(dir, "data")), accuracyMs: 250 });
+  const tsa = new TimestampAuthority({ key: tsaKey(), policy: POLICY, serials: fileSerialSource(join(dir, "data")), accuracyMs: 250, clock });
   server = await startTsaServer(tsa, { port: 0 });
   validator = await createValidator({
     trust: [readFileSync(join(PKI, "trust", "root-ca.pem"))],
@@ -76,7 +79,7 @@ describe("podpis tsa over HTTP", () => {
     expect(tst.policy).toBe(POLICY);
     expect(tst.accuracyMs).toBe(250);
     expect(sd.signerInfos[0]!.signedAttrs!.some((a) => a.oid === "1.2.840.113549.1.9.16.2.47")).toBe(true);
-    const ts = createTimestamper({ url: server.url, context: validator.context });
+    const ts = createTimestamper({ url: server.url, context: validator.context, now: clock });
     expect((await ts(data, "sha256")).length).toBeGreaterThan(1000);
   });
 
@@ -137,32 +140,32 @@ describe("the signer's TSA client refuses", () => {
 
   it("garbage: TSA_BAD_RESPONSE; an HTTP error: TSA_HTTP_ERROR; nobody listening: TSA_UNREACHABLE", async () => {
     const junk = await fake((_q, r) => r.end("<html>hello</html>"));
-    expect(await codeOf(createTimestamper({ url: junk, context: validator.context })(Buffer.from("x"), "sha256"))).toBe("TSA_BAD_RESPONSE");
+    expect(await codeOf(createTimestamper({ url: junk, context: validator.context, now: clock })(Buffer.from("x"), "sha256"))).toBe("TSA_BAD_RESPONSE");
     const e500 = await fake((_q, r) => {
       r.statusCode = 500;
       r.end();
     });
-    expect(await codeOf(createTimestamper({ url: e500, context: validator.context })(Buffer.from("x"), "sha256"))).toBe("TSA_HTTP_ERROR");
-    expect(await codeOf(createTimestamper({ url: "http://127.0.0.1:1/", context: validator.context })(Buffer.from("x"), "sha256"))).toBe("TSA_UNREACHABLE");
+    expect(await codeOf(createTimestamper({ url: e500, context: validator.context, now: clock })(Buffer.from("x"), "sha256"))).toBe("TSA_HTTP_ERROR");
+    expect(await codeOf(createTimestamper({ url: "http://127.0.0.1:1/", context: validator.context, now: clock })(Buffer.from("x"), "sha256"))).toBe("TSA_UNREACHABLE");
   });
 
   it("a token for another request (replayed: other nonce and imprint): TSA_MISMATCH", async () => {
-    const tsa = new TimestampAuthority({ key: tsaKey(), policy: POLICY, serials: memorySerialSource() });
+    const tsa = new TimestampAuthority({ key: tsaKey(), policy: POLICY, serials: memorySerialSource(), clock });
     const old = (await tsa.respond(buildTimestampRequest(Buffer.from("old"), "sha256").der)).response;
-    const ts = createTimestamper({ url: "x", context: validator.context, transport: async () => old });
+    const ts = createTimestamper({ url: "x", context: validator.context, now: clock, transport: async () => old });
     expect(await codeOf(ts(Buffer.from("new"), "sha256"))).toBe("TSA_MISMATCH");
   });
 
   it("a TSA whose certificate does not chain to the trust store: TSA_UNTRUSTED", async () => {
     const evil = openKeyFiles(join(PKI, "keys", "evil-leaf.key.pem"), join(PKI, "evil-leaf.pem"));
-    const tsa = new TimestampAuthority({ key: evil, policy: POLICY, serials: memorySerialSource() });
-    const ts = createTimestamper({ url: "x", context: validator.context, transport: async (_u, body) => (await tsa.respond(body)).response });
+    const tsa = new TimestampAuthority({ key: evil, policy: POLICY, serials: memorySerialSource(), clock });
+    const ts = createTimestamper({ url: "x", context: validator.context, now: clock, transport: async (_u, body) => (await tsa.respond(body)).response });
     expect(await codeOf(ts(Buffer.from("x"), "sha256"))).toBe("TSA_UNTRUSTED");
   });
 
   it("a rejection: TSA_REJECTED", async () => {
-    const tsa = new TimestampAuthority({ key: tsaKey(), policy: POLICY, serials: memorySerialSource(), acceptedHashes: ["sha512"] });
-    const ts = createTimestamper({ url: "x", context: validator.context, transport: async (_u, body) => (await tsa.respond(body)).response });
+    const tsa = new TimestampAuthority({ key: tsaKey(), policy: POLICY, serials: memorySerialSource(), acceptedHashes: ["sha512"], clock });
+    const ts = createTimestamper({ url: "x", context: validator.context, now: clock, transport: async (_u, body) => (await tsa.respond(body)).response });
     expect(await codeOf(ts(Buffer.from("x"), "sha256"))).toBe("TSA_REJECTED");
   });
 });

@@ -5,6 +5,8 @@
  */
 import { UsageError } from "./args.js";
 import { chainCommand } from "./chain.js";
+import { signCommand } from "./sign.js";
+import { tsaCommand } from "./tsa.js";
 import { verifyCommand } from "./verify.js";
 import { EXIT_FAILED, EXIT_USAGE, type Output, stdio } from "./output.js";
 import { InputError } from "../validator.js";
@@ -22,6 +24,19 @@ Usage:
                [--offline] [--initial-policy OID]… [--require-explicit-policy]
                [--inhibit-policy-mapping] [--inhibit-any-policy] [--json]
       Validates one certificate path (RFC 5280 §6) with CRL revocation for every certificate.
+
+  podpis sign FILE --key KEY.p12|pkcs11:URI [--password-env VAR] --format cades|xades
+              [--packaging enveloping|enveloped|detached] [--level B-B|B-T] [--tsa URL]
+              [--hash sha256|sha384|sha512] [--rsa-pss] [--mime-type TYPE] [--pkcs11-module PATH]
+              [--tsa-timeout MS] [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--offline] [--json] -o OUT
+      Signs FILE (CAdES .p7m/.p7s or XAdES). The password (or PKCS#11 PIN) comes from the
+      environment variable --password-env names, or a prompt on a terminal; never the command line.
+      B-T asks the RFC 3161 TSA at --tsa and checks its answer against --trust (default: test PKI).
+
+  podpis tsa [--port 3161] [--host 127.0.0.1] [--key KEY.p12|pkcs11:URI] [--password-env VAR]
+             [--data DIR] [--policy OID] [--accuracy-ms N]
+      Runs an RFC 3161 timestamp authority over HTTP (POST application/timestamp-query).
+      Without --key, the bundled TEST TSA key.
 
   podpis help
       This text.
@@ -43,6 +58,8 @@ const serveCommand: Command = async (_argv, out) => {
 const COMMANDS: Record<string, Command> = {
   chain: chainCommand,
   verify: verifyCommand,
+  sign: signCommand,
+  tsa: tsaCommand,
   serve: serveCommand,
 };
 

@@ -49,7 +49,8 @@ export function createApp(o: AppOptions): express.Express {
   const svc = o.service;
 
   app.use((req, res, next) => {
-    const requestId = /^[\w-]{1,64}$/.test(req.headers["x-request-id"] as string) ? (req.headers["x-request-id"] as string) : randomUUID();
+    const given = req.headers["x-request-id"];
+    const requestId = typeof given === "string" && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader("X-Request-Id", requestId);
     const t0 = process.hrtime.bigint();

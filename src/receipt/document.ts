@@ -49,6 +49,11 @@ export function maskIdentifier(type: string, value: string): string {
   return value;
 }
 
+/** Messages name certificates by subject; a natural person's identifier in them is masked too. */
+export function maskIdentifiersIn(text: string): string {
+  return text.replace(/\b(PNO|IDC|PAS|TIN)([A-Z]{2})[-:]([0-9A-Za-z]+)/g, (_m, t: string, c: string, v: string) => `${t}${c}-${maskIdentifier(t, v)}`);
+}
+
 /** Why a document was not acknowledged, for the receipt (stable codes, one line each). */
 export function rejectionReasons(report: ValidationReport): Array<{ code: string; message: string }> {
   const out: Array<{ code: string; message: string }> = [];
@@ -58,7 +63,7 @@ export function rejectionReasons(report: ValidationReport): Array<{ code: string
   for (const s of report.signatures) {
     if (s.indication === "TOTAL_PASSED") continue;
     const first = s.errors[0];
-    out.push({ code: s.subIndication ?? s.indication, message: `signature ${s.id}: ${s.indication}${s.subIndication ? "/" + s.subIndication : ""}${first ? ` — ${first.message}` : ""}` });
+    out.push({ code: s.subIndication ?? s.indication, message: maskIdentifiersIn(`signature ${s.id}: ${s.indication}${s.subIndication ? "/" + s.subIndication : ""}${first ? ` — ${first.message}` : ""}`) });
   }
   return out;
 }

@@ -5,6 +5,7 @@
  * TEST KEYS ONLY.
  */
 import { spawnSync } from "node:child_process";
+import { hasFaketime, peer } from "./peer.js";
 import { createHash, createPrivateKey, constants, sign as nodeSign, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,12 +44,15 @@ export const OIDS = {
 // ---------------------------------------------------------------------------------------------
 // openssl availability: a CI dependency. CI=true fails without it; locally the tests skip loudly.
 
-export const hasOpenssl = (): boolean => spawnSync("openssl", ["version"], { encoding: "utf8" }).status === 0;
+export { PEER_DATE, PEER_TIME, peer } from "./peer.js";
+
+export const hasOpenssl = (): boolean =>
+  spawnSync("openssl", ["version"], { encoding: "utf8" }).status === 0 && hasFaketime();
 
 export function opensslOrSkip(): boolean {
   if (hasOpenssl()) return true;
-  if (process.env.CI === "true") throw new Error("openssl is required in CI (interop peer for CAdES tests) but was not found on PATH");
-  console.warn("\n*** SKIPPING OpenSSL interop tests: `openssl` is not installed (CI=true makes this an error) ***\n");
+  if (process.env.CI === "true") throw new Error("openssl and faketime are required in CI (interop peer for CAdES tests) but were not found on PATH");
+  console.warn("\n*** SKIPPING OpenSSL interop tests: `openssl` or `faketime` is not installed (CI=true makes this an error) ***\n");
   return false;
 }
 
@@ -91,7 +95,7 @@ export interface OpensslSignOptions {
 }
 
 function run(cmd: string, args: string[], input?: Uint8Array): Buffer {
-  const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 30 });
+  const r = peer(cmd, args, input);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr?.toString() ?? r.error}`);
   return r.stdout;
 }
@@ -140,14 +144,14 @@ export function opensslVerifies(p7: Uint8Array, content?: Uint8Array): boolean {
       writeFileSync(join(dir, "c"), content);
       args.push("-content", join(dir, "c"));
     }
-    return spawnSync("openssl", args).status === 0;
+    return peer("openssl", args).status === 0;
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // RFC 3161 tokens
 
-/** A token from `openssl ts -reply` over `data` (genTime: now), signed with the test TSA. */
+/** A token from `openssl ts -reply` over `data` (genTime: PEER_TIME), signed with the test TSA. */
 export function opensslTimestamp(data: Uint8Array, md: "sha256" | "sha384" | "sha512" = "sha256"): Buffer {
   return withTmp((dir) => {
     writeFileSync(join(dir, "data"), data);

@@ -4,6 +4,7 @@
  * the citizen keys and their chains, and a TSA on a local port. TEST KEYS ONLY.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { peer } from "./peer.js";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,12 +97,18 @@ export function setupSoftHsm(): SoftHsm {
   return { module, conf, token: "podpis", rsa: "pkcs11:token=podpis;object=citizen-rsa", ec: "pkcs11:token=podpis;object=citizen-p256", noPinToken: "pkcs11:token=nopin;object=x" };
 }
 
-/** The bundled test TSA in-process (memory serials), at the current time. */
+/** The bundled test TSA in-process (memory serials), its clock a minute after SIGNING_TIME. */
 export function testTsa(): TimestampAuthority {
-  return new TimestampAuthority({ key: openPkcs12(readFileSync(join(PKI, "keys", "tsa.p12")), P12_PASSWORD), policy: "1.3.6.1.4.1.99999.1.3", serials: memorySerialSource() });
+  return new TimestampAuthority({
+    key: openPkcs12(readFileSync(join(PKI, "keys", "tsa.p12")), P12_PASSWORD),
+    policy: "1.3.6.1.4.1.99999.1.3",
+    serials: memorySerialSource(),
+    clock: () => new Date(SIGNING_TIME.getTime() + 60_000),
+  });
 }
 
+/** An interop peer (openssl, xmlsec1) at PEER_TIME (see peer.ts). */
 export function run(cmd: string, args: string[], opts: { cwd?: string } = {}): { status: number; out: string } {
-  const r = spawnSync(cmd, args, { encoding: "utf8", cwd: opts.cwd });
+  const r = peer(cmd, args, { cwd: opts.cwd });
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }

@@ -1,0 +1,209 @@
+/**
+ * Running the service: one process (workers = 1) or a node:cluster primary with a worker per
+ * core. Workers share the listening socket; the primary migrates the archive first, restarts a
+ * worker that dies, sums the workers' metrics, and on SIGTERM/SIGINT asks every worker to finish
+ * its requests and close (graceful), killing stragglers after a timeout.
+ */
+import cluster, { type Worker } from "node:cluster";
+import type { Server } from "node:http";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { openArchive } from "../archive/open.js";
+import { createApp } from "./app.js";
+import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogger } from "./config.js";
+import { Metrics, type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "./metrics.js";
+
+export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+type Say = (line: string) => void;
+
+interface Started {
+  server: Server;
+  runtime: Runtime;
+  port: number;
+}
+
+/** One serving process: runtime, app, listen. `metricsText` is given in a cluster worker. */
+async function startServing(config: ServeConfig, metrics: Metrics, metricsText?: () => Promise<string>): Promise<Started> {
+  const runtime = await buildRuntime(config);
+  const app = createApp({
+    service: runtime.service,
+    archive: runtime.archive,
+    log: runtime.log,
+    maxBodyBytes: config.maxBodyBytes,
+    ratePerSecond: config.ratePerSecond,
+    rateBurst: config.rateBurst,
+    metrics,
+    metricsText,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  server.keepAliveTimeout = 5_000;
+  server.requestTimeout = 120_000;
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  return { server, runtime, port };
+}
+
+function gracefulClose({ server, runtime }: Started): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    server.close(() => {
+      clearTimeout(timer);
+      void runtime.close().finally(resolve);
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** `podpis serve` in the foreground; resolves with the exit code once shut down. */
+export async function runServer(config: ServeConfig, say: Say): Promise<number> {
+  const workers = config.workers > 0 ? config.workers : availableParallelism();
+  if (workers <= 1) return runSingle(config, say);
+  return runPrimary(config, workers, say);
+}
+
+async function runSingle(config: ServeConfig, say: Say): Promise<number> {
+  const started = await startServing(config, new Metrics());
+  say(`podpis serve: listening on http://${config.host}:${started.port} (1 process, archive ${started.runtime.archive.kind})`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      say("podpis serve: shutting down");
+      void gracefulClose(started).then(resolve);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+  return 0;
+}
+
+function workerExec(): { exec: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const exec = here.replace(/server\.(ts|js)$/, "worker.$1");
+  // keep loader flags (tsx in tests and development), drop an -e/-p script of the primary
+  const execArgv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i]!;
+    if (a === "-e" || a === "--eval" || a === "-p" || a === "--print" || a === "--input-type") {
+      i++;
+      continue;
+    }
+    if (a.startsWith("--input-type=")) continue;
+    execArgv.push(a);
+  }
+  return { exec, execArgv };
+}
+
+async function runPrimary(config: ServeConfig, workers: number, say: Say): Promise<number> {
+  const archive = openArchive(archiveConfig(config));
+  await archive.migrate();
+  await archive.close();
+  cluster.setupPrimary({ ...workerExec(), silent: false });
+  const snapshots = new Map<number, MetricsSnapshot>();
+  let stopping = false;
+  let announced = false;
+  const env = { [CONFIG_ENV]: JSON.stringify(config) };
+  const fork = (): Worker => {
+    const w = cluster.fork(env);
+    w.on("message", (m: { type?: string; snap?: MetricsSnapshot; reqId?: string }) => {
+      if (m?.type === "metrics" && m.snap) snapshots.set(w.id, m.snap);
+      if (m?.type === "metrics?" && m.reqId) {
+        if (m.snap) snapshots.set(w.id, m.snap);
+        w.send({ type: "metrics!", reqId: m.reqId, text: renderPrometheus(mergeSnapshots([...snapshots.values()]), { podpis_workers: Object.keys(cluster.workers ?? {}).length }) });
+      }
+    });
+    w.on("listening", (addr) => {
+      if (!announced) {
+        announced = true;
+        say(`podpis serve: listening on http://${config.host}:${addr.port} (${workers} workers, archive ${archive.kind})`);
+      }
+    });
+    return w;
+  };
+  for (let i = 0; i < workers; i++) fork();
+  let crashes = 0;
+  cluster.on("exit", (w, code, signal) => {
+    if (stopping) return;
+    say(`podpis serve: worker ${w.process.pid} ended (${signal ?? code}); starting another`);
+    if (++crashes > workers * 5 && !announced) {
+      say("podpis serve: workers keep failing at start; giving up");
+      process.exit(1);
+    }
+    fork();
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      say("podpis serve: shutting down (waiting for requests in flight)");
+      const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+      let left = live.length;
+      if (left === 0) resolve();
+      const killer = setTimeout(() => live.forEach((w) => w.process.kill("SIGKILL")), SHUTDOWN_TIMEOUT_MS + 2_000).unref();
+      for (const w of live) {
+        w.once("exit", () => {
+          if (--left === 0) {
+            clearTimeout(killer);
+            resolve();
+          }
+        });
+        w.send({ type: "shutdown" });
+      }
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+  return 0;
+}
+
+/** A cluster worker's life: serve until the primary says shutdown (or the primary is gone). */
+export async function runWorker(): Promise<void> {
+  const config = JSON.parse(process.env[CONFIG_ENV] ?? "{}") as ServeConfig;
+  const metrics = new Metrics();
+  const pending = new Map<string, (text: string) => void>();
+  let n = 0;
+  const metricsText = (): Promise<string> =>
+    new Promise((resolve) => {
+      const reqId = `${process.pid}-${++n}`;
+      const t = setTimeout(() => {
+        pending.delete(reqId);
+        resolve(renderPrometheus(metrics.snapshot()));
+      }, 1_000);
+      pending.set(reqId, (text) => {
+        clearTimeout(t);
+        resolve(text);
+      });
+      process.send?.({ type: "metrics?", reqId, snap: metrics.snapshot() });
+    });
+  let started: Started;
+  try {
+    started = await startServing(config, metrics, metricsText);
+  } catch (e) {
+    createLogger("error").error({ err: { message: (e as Error).message } }, "worker failed to start");
+    process.exit(1);
+  }
+  const push = setInterval(() => process.send?.({ type: "metrics", snap: metrics.snapshot() }), 1_000);
+  push.unref();
+  // SIGTERM/SIGINT reach every process of the group; the primary coordinates the shutdown.
+  process.on("SIGTERM", () => {});
+  process.on("SIGINT", () => {});
+  let closing = false;
+  const shutdown = (): void => {
+    if (closing) return;
+    closing = true;
+    clearInterval(push);
+    process.stderr.write(`worker ${process.pid} shutdown\n`);
+    void gracefulClose(started).then(() => (process.stderr.write("closed\n"), process.exit(0)));
+  };
+  process.on("message", (m: { type?: string; reqId?: string; text?: string }) => {
+    if (m?.type === "shutdown") shutdown();
+    if (m?.type === "metrics!" && m.reqId) pending.get(m.reqId)?.(m.text ?? "");
+  });
+  process.on("disconnect", shutdown);
+}
