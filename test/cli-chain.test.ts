@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.js";
-import { issueCertificate, loadKey } from "../certs-test/pki.js";
+import { issueCertificate, issueCrl, loadKey } from "../certs-test/pki.js";
+import { createValidator } from "../src/validator.js";
 
 const ROOT = resolve(__dirname, "..");
 const PKI = join(ROOT, "certs-test");
@@ -153,6 +154,45 @@ describe("CRL fetched from the distribution point", () => {
     expect(report.indication).toBe("TOTAL_PASSED");
     expect(report.path[0].revocation).toEqual({ status: "good", source: "CRL" });
     expect(hits).toBe(1);
+  });
+
+  it("a refetched distribution point replaces the CRL it fetched before (the store does not grow)", async () => {
+    const caKey = await loadKey(readFileSync(join(PKI, "keys/qualified-ca.key.pem"), "utf8"), "rsa3072");
+    const issuer = { cert: readFileSync(join(PKI, "qualified-ca.pem"), "utf8"), key: caKey };
+    const month = (m: number) => new Date(Date.UTC(2026, m, 1));
+    const crls = [await issueCrl({ issuer, thisUpdate: month(4), nextUpdate: month(5), crlNumber: 100 }), await issueCrl({ issuer, thisUpdate: month(5), nextUpdate: month(6), crlNumber: 101 })];
+    let served = 0;
+    const local = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/pkix-crl" });
+      res.end(crls[Math.min(served++, 1)]!.der);
+    });
+    await new Promise<void>((r) => local.listen(0, "127.0.0.1", r));
+    try {
+      const caKeyLeaf = await loadKey(readFileSync(join(PKI, "keys/citizen-p256.key.pem"), "utf8"), "p256");
+      const leaf = await issueCertificate({
+        subject: [["C", "BG", "printable"], ["CN", "Петър Стоянов Колев"]],
+        issuer,
+        subjectKey: caKeyLeaf,
+        serial: 0x7e57f00en,
+        notBefore: new Date("2025-01-01T00:00:00Z"),
+        notAfter: new Date("2028-01-01T00:00:00Z"),
+        extensions: { crlDistributionPoints: [`http://127.0.0.1:${(local.address() as AddressInfo).port}/q.crl`] },
+      });
+      const v = await createValidator({
+        trust: [readFileSync(join(PKI, "trust/root-ca.pem"))],
+        untrusted: [readFileSync(join(PKI, "qualified-ca.pem"))],
+        crls: [readFileSync(join(PKI, "crl/root.crl"))],
+      });
+      const issuerKey = v.crlStore.all().length;
+      expect((await v.validatePath(leaf.der, { at: new Date("2026-05-15T00:00:00Z") })).indication).toBe("TOTAL_PASSED");
+      expect((await v.validatePath(leaf.der, { at: new Date("2026-06-15T00:00:00Z") })).indication).toBe("TOTAL_PASSED");
+      expect(served).toBe(2);
+      // the root's CRL plus only the newer of the two fetched ones
+      expect(v.crlStore.all().length).toBe(issuerKey + 1);
+      expect(v.crlStore.all().some((c) => c.crlNumber === 101n)).toBe(true);
+    } finally {
+      await new Promise<void>((r) => local.close(() => r()));
+    }
   });
 
   it("does not fetch with --offline", async () => {

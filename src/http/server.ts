@@ -49,10 +49,13 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
 
 function gracefulClose({ server, runtime }: Started): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.closeAllConnections();
-    }, SHUTDOWN_TIMEOUT_MS).unref();
+    // Requests in flight finish; keep-alive connections are closed as soon as they fall idle
+    // (polled: a connection may be mid-request when the shutdown starts).
+    server.on("request", (_req, res) => res.setHeader("Connection", "close"));
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_TIMEOUT_MS).unref();
     server.close(() => {
+      clearInterval(idle);
       clearTimeout(timer);
       void runtime.close().finally(resolve);
     });
@@ -198,8 +201,7 @@ export async function runWorker(): Promise<void> {
     if (closing) return;
     closing = true;
     clearInterval(push);
-    process.stderr.write(`worker ${process.pid} shutdown\n`);
-    void gracefulClose(started).then(() => (process.stderr.write("closed\n"), process.exit(0)));
+    void gracefulClose(started).then(() => process.exit(0));
   };
   process.on("message", (m: { type?: string; reqId?: string; text?: string }) => {
     if (m?.type === "shutdown") shutdown();

@@ -22,6 +22,8 @@ export interface CrlSource {
   /** CRLs, complete and delta, whose issuer has this Name key, newest first */
   byIssuer(nameKey: string): readonly Crl[];
   add(crl: Crl): Crl;
+  /** drops a CRL (a fetched one superseded by a newer fetch) */
+  remove?(sha256: string): boolean;
 }
 
 export interface CrlCheckerOptions {
@@ -88,6 +90,8 @@ class CrlChecker implements RevocationChecker {
   private readonly cache: BoundedCache<boolean>;
   private readonly maxSigners: number;
   private readonly bySubject = new WeakMap<readonly Certificate[], Map<string, Certificate[]>>();
+  /** sha256 of the CRL last fetched from each URL */
+  private readonly fetched = new Map<string, string>();
 
   constructor(private readonly opts: CrlCheckerOptions) {
     this.store = opts.store;
@@ -306,7 +310,12 @@ class CrlChecker implements RevocationChecker {
     let added = false;
     for (const url of urls) {
       try {
-        this.store.add(await fetcher.fetch(url, ctx.at));
+        const crl = this.store.add(await fetcher.fetch(url, ctx.at));
+        // A long-running service refetches a distribution point as its CRLs age: keep only the
+        // newest per URL so a 45 MB national CRL is held once, not once per nextUpdate.
+        const previous = this.fetched.get(url);
+        if (previous && previous !== crl.sha256 && this.store.remove) this.store.remove(previous);
+        this.fetched.set(url, crl.sha256);
         added = true;
       } catch (e) {
         state.note("CRL_FETCH_FAILED", e instanceof Error ? e.message : String(e));
