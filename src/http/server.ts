@@ -111,6 +111,7 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
   const snapshots = new Map<number, MetricsSnapshot>();
   let stopping = false;
   let announced = false;
+  let listening = 0;
   const env = { [CONFIG_ENV]: JSON.stringify(config) };
   const fork = (): Worker => {
     const w = cluster.fork(env);
@@ -122,7 +123,7 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
       }
     });
     w.on("listening", (addr) => {
-      if (!announced) {
+      if (++listening >= workers && !announced) {
         announced = true;
         say(`podpis serve: listening on http://${config.host}:${addr.port} (${workers} workers, archive ${archive.kind})`);
       }
@@ -184,28 +185,35 @@ export async function runWorker(): Promise<void> {
       });
       process.send?.({ type: "metrics?", reqId, snap: metrics.snapshot() });
     });
-  let started: Started;
-  try {
-    started = await startServing(config, metrics, metricsText);
-  } catch (e) {
-    createLogger("error").error({ err: { message: (e as Error).message } }, "worker failed to start");
-    process.exit(1);
-  }
-  const push = setInterval(() => process.send?.({ type: "metrics", snap: metrics.snapshot() }), 1_000);
-  push.unref();
-  // SIGTERM/SIGINT reach every process of the group; the primary coordinates the shutdown.
-  process.on("SIGTERM", () => {});
-  process.on("SIGINT", () => {});
+  // Listen for the primary before starting: a shutdown may arrive while the runtime is built.
+  let started: Started | null = null;
   let closing = false;
+  let push: NodeJS.Timeout | undefined;
   const shutdown = (): void => {
     if (closing) return;
     closing = true;
     clearInterval(push);
-    void gracefulClose(started).then(() => process.exit(0));
+    if (started) void gracefulClose(started).then(() => process.exit(0));
   };
   process.on("message", (m: { type?: string; reqId?: string; text?: string }) => {
     if (m?.type === "shutdown") shutdown();
     if (m?.type === "metrics!" && m.reqId) pending.get(m.reqId)?.(m.text ?? "");
   });
   process.on("disconnect", shutdown);
+  // SIGTERM/SIGINT reach every process of the group; the primary coordinates the shutdown.
+  process.on("SIGTERM", () => {});
+  process.on("SIGINT", () => {});
+  try {
+    started = await startServing(config, metrics, metricsText);
+  } catch (e) {
+    createLogger("error").error({ err: { message: (e as Error).message } }, "worker failed to start");
+    process.exit(1);
+  }
+  if (closing) {
+    closing = false;
+    shutdown();
+    return;
+  }
+  push = setInterval(() => process.send?.({ type: "metrics", snap: metrics.snapshot() }), 1_000);
+  push.unref();
 }
