@@ -309,16 +309,9 @@ function applyExtension(cert: Certificate, ext: Extension): void {
       if (root.tag !== Tag.OCTET_STRING) throw new Asn1Error("SubjectKeyIdentifier must be an OCTET STRING");
       cert.subjectKeyIdentifier = hex(contentOf(b, root));
       break;
-    case OID.authorityKeyIdentifier: {
-      const aki: AuthorityKeyIdentifier = { keyIdentifier: null, issuer: null, serialNumber: null };
-      for (const c of seq(b, root, "AuthorityKeyIdentifier")) {
-        if (c.tag === 0x80) aki.keyIdentifier = hex(contentOf(b, c));
-        else if (c.tag === 0xa1) aki.issuer = parseGeneralNames(b, c);
-        else if (c.tag === 0x82) aki.serialNumber = readIntegerHex(b, c);
-      }
-      cert.authorityKeyIdentifier = aki;
+    case OID.authorityKeyIdentifier:
+      cert.authorityKeyIdentifier = parseAuthorityKeyIdentifier(b, root);
       break;
-    }
     case OID.certificatePolicies: {
       const seen = new Set<string>();
       cert.certificatePolicies = seq(b, root, "CertificatePolicies").map((pi) => {
@@ -397,6 +390,18 @@ function applyExtension(cert: Certificate, ext: Extension): void {
       parseGeneralNames(b, root);
       break;
   }
+}
+
+/** RFC 5280 §4.2.1.1 AuthorityKeyIdentifier, in certificates and CRLs (§5.2.1) alike. */
+export function parseAuthorityKeyIdentifier(b: Uint8Array, root: Node): AuthorityKeyIdentifier {
+  const aki: AuthorityKeyIdentifier = { keyIdentifier: null, issuer: null, serialNumber: null };
+  for (const c of seq(b, root, "AuthorityKeyIdentifier")) {
+    if (c.tag === 0x80) aki.keyIdentifier = hex(contentOf(b, c));
+    else if (c.tag === 0xa1) aki.issuer = parseGeneralNames(b, c);
+    else if (c.tag === 0x82) aki.serialNumber = readIntegerHex(b, c);
+    else throw new Asn1Error(`AuthorityKeyIdentifier: unknown field 0x${c.tag.toString(16)}`);
+  }
+  return aki;
 }
 
 export function hasKeyUsage(cert: Certificate, bit: number): boolean {

@@ -11,11 +11,9 @@ import {
   bytesOf,
   children,
   contentOf,
-  hex,
   readBigInt,
   readBitString,
   readBoolean,
-  readIntegerHex,
   readOid,
   readRoot,
   readSmallInt,
@@ -23,7 +21,7 @@ import {
   seq,
 } from "../asn1/der.js";
 import { type AlgorithmIdentifier, parseAlgorithmIdentifier } from "../pki/algorithms.js";
-import { type AuthorityKeyIdentifier, CertificateError, decodePem, looksLikePem } from "../pki/certificate.js";
+import { type AuthorityKeyIdentifier, CertificateError, decodePem, looksLikePem, parseAuthorityKeyIdentifier } from "../pki/certificate.js";
 import { parseDistributionPointName, parseDistributionPoints, parseGeneralNames, reasonMask } from "../pki/general-name.js";
 import { parseName } from "../pki/name.js";
 import { RevokedIndex } from "./crl-entries.js";
@@ -229,17 +227,9 @@ function applyExtension(crl: ParsedCrl, oid: string, b: Uint8Array, root: Node):
     case CRL_OID.deltaCrlIndicator:
       crl.deltaCrlIndicator = nonNegative(b, root, "BaseCRLNumber");
       break;
-    case CRL_OID.authorityKeyIdentifier: {
-      const aki: AuthorityKeyIdentifier = { keyIdentifier: null, issuer: null, serialNumber: null };
-      for (const c of seq(b, root, "AuthorityKeyIdentifier")) {
-        if (c.tag === 0x80) aki.keyIdentifier = hex(contentOf(b, c));
-        else if (c.tag === 0xa1) aki.issuer = parseGeneralNames(b, c);
-        else if (c.tag === 0x82) aki.serialNumber = readIntegerHex(b, c);
-        else throw new CrlError(`AuthorityKeyIdentifier: unknown field 0x${c.tag.toString(16)}`);
-      }
-      crl.authorityKeyIdentifier = aki;
+    case CRL_OID.authorityKeyIdentifier:
+      crl.authorityKeyIdentifier = parseAuthorityKeyIdentifier(b, root);
       break;
-    }
     case CRL_OID.issuingDistributionPoint:
       crl.issuingDistributionPoint = parseIdp(b, root);
       break;
