@@ -5,6 +5,9 @@
  */
 import { UsageError } from "./args.js";
 import { chainCommand } from "./chain.js";
+import { auditCommand } from "./audit.js";
+import { keysCommand } from "./keys.js";
+import { serveCommand } from "./serve.js";
 import { signCommand } from "./sign.js";
 import { tsaCommand } from "./tsa.js";
 import { verifyCommand } from "./verify.js";
@@ -38,6 +41,20 @@ Usage:
       Runs an RFC 3161 timestamp authority over HTTP (POST application/timestamp-query).
       Without --key, the bundled TEST TSA key.
 
+  podpis serve [--port 8080] [--host 0.0.0.0] [--data DIR] [--database-url URL] [--trust …]… [--crl …]…
+               [--untrusted …]… [--offline] [--policy FILE] [--workers N] [--max-body BYTES]
+               [--rate N] [--rate-burst N] [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR]
+               [--tsa URL | --tsa-key KEY.p12 --tsa-password-env VAR] [--register CODE]
+               [--number-format FORMAT] [--log-level LEVEL]
+      Runs the HTTP service (README: "The service"). Without --trust, the bundled TEST trust store;
+      without --database-url (or DATABASE_URL), SQLite under --data (default ./data).
+
+  podpis keys create --name NAME --scope verify|submit|audit… [--data DIR] [--json]
+      Makes an API key (shown only this once; stored hashed).
+
+  podpis audit verify [--data DIR] [--json]
+      Walks the archive's audit log and names the first entry changed, removed or reordered.
+
   podpis help
       This text.
 
@@ -48,19 +65,14 @@ Without --at, the validation time is now; tests and audits pass a fixed --at.
 
 type Command = (argv: string[], out: Output) => Promise<number>;
 
-/** `podpis serve` (and so `npm start`) until the HTTP service lands: say so, show the CLI. */
-const serveCommand: Command = async (_argv, out) => {
-  out.stderr("podpis serve: the HTTP service is not in this version yet; the command line below works now.\n\n");
-  out.stdout(HELP);
-  return 0;
-};
-
 const COMMANDS: Record<string, Command> = {
   chain: chainCommand,
   verify: verifyCommand,
   sign: signCommand,
   tsa: tsaCommand,
   serve: serveCommand,
+  keys: keysCommand,
+  audit: auditCommand,
 };
 
 export async function run(argv: string[], out: Output = stdio): Promise<number> {
