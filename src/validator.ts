@@ -200,6 +200,6 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
   const offline = opts.offline ?? false;
   const fetcher = offline ? undefined : (opts.fetcher ?? createCrlFetcher());
   const revocation = createCrlChecker({ store: crlStore, fetcher });
-  const context = createValidationContext({ trustStore: trust, untrusted, revocation, crlStore, policy: opts.policy, allowFetch: !offline });
+  const context = createValidationContext({ trustStore: trust, untrusted, revocation, crlStore, revocationFromStore: true, policy: opts.policy, allowFetch: !offline });
   return new Validator(trust, crlStore, untrusted, revocation, offline, context);
 }

@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import { readRoot } from "../asn1/der.js";
 import { explicit, integer, nullValue, octetString, oid, sequence, setOf, tlv, unsignedInteger, x509Time } from "../asn1/writer.js";
-import type { KeyProvider, SigningHash, SigningScheme } from "../keys/provider.js";
+import { HASH_LENGTH, type KeyProvider, type SigningHash, type SigningScheme } from "../keys/provider.js";
+import { RSASSA_PSS } from "../pki/algorithms.js";
 import { type Certificate, parseCertificate } from "../pki/certificate.js";
 import { CMS } from "./oids.js";
 
@@ -17,7 +18,6 @@ export const DIGEST_OID: Readonly<Record<SigningHash, string>> = {
 };
 const RSA_WITH: Record<SigningHash, string> = { sha256: "1.2.840.113549.1.1.11", sha384: "1.2.840.113549.1.1.12", sha512: "1.2.840.113549.1.1.13" };
 const ECDSA_WITH: Record<SigningHash, string> = { sha256: "1.2.840.10045.4.3.2", sha384: "1.2.840.10045.4.3.3", sha512: "1.2.840.10045.4.3.4" };
-const RSASSA_PSS = "1.2.840.113549.1.1.10";
 const MGF1 = "1.2.840.113549.1.1.8";
 const SALT: Record<SigningHash, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
@@ -84,28 +84,79 @@ export function signingCertificateV2(cert: Certificate, h: SigningHash): Buffer 
   return sequence(sequence(essCertId));
 }
 
-/**
- * Builds and signs a CAdES signature; returns the DER ContentInfo (.p7m when enveloping, .p7s
- * when detached).
- */
-export async function signCades(opts: CadesSignOptions): Promise<Buffer> {
-  const h = opts.hash ?? "sha256";
-  const key = opts.key;
-  const scheme = opts.scheme ?? key.schemes[0]!;
-  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
-  const signer = parseCertificate(key.certificate);
-  const signingTime = opts.signingTime ?? new Date();
+/** The schemes a certificate's key can sign with; the first is the default (PKCS#1 v1.5 for RSA, widest acceptance). */
+export function schemesFor(cert: Certificate): SigningScheme[] {
+  switch (cert.publicKeyAlgorithm.oid) {
+    case CMS.rsaEncryption:
+      return ["rsa-pkcs1", "rsa-pss"];
+    case RSASSA_PSS:
+      // RFC 4055 §1.2: a certificate with id-RSASSA-PSS limits the key to PSS
+      return ["rsa-pss"];
+    case CMS.ecPublicKey:
+      return ["ecdsa"];
+    default:
+      throw new SigningError("UNSUPPORTED_ALGORITHM", `the certificate's key (${cert.publicKeyAlgorithm.oid}) cannot sign here (RSA and ECDSA only)`);
+  }
+}
 
+/** The signing scheme asked for, checked against what the certificate's key can do. */
+export function schemeFor(cert: Certificate, asked: SigningScheme | undefined): SigningScheme {
+  const can = schemesFor(cert);
+  const scheme = asked ?? can[0]!;
+  if (!can.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${can[0] === "ecdsa" ? "EC" : "RSA"} key cannot sign with ${scheme}`);
+  return scheme;
+}
+
+/** What a CAdES signature is built from, apart from the signature value. */
+export interface CadesSigningInput {
+  /** the signer's certificate, DER */
+  certificate: Uint8Array;
+  /** the certificates to embed, signer first (DER) */
+  chain: readonly Uint8Array[];
+  /** the content, or (detached only) its digest under `hash` */
+  content: Uint8Array | { digest: Uint8Array };
+  packaging: "enveloping" | "detached";
+  hash: SigningHash;
+  scheme: SigningScheme;
+  signingTime: Date;
+}
+
+/** A CAdES signature waiting for its signature value. */
+export interface PreparedCades {
+  input: CadesSigningInput;
+  /** DER of the signed attributes SET: what the signature value covers (RFC 5652 §5.4) */
+  toBeSigned: Buffer;
+  /** SignerInfo.signatureAlgorithm, DER */
+  signatureAlgorithm: Buffer;
+}
+
+/** The signed attributes of a CAdES-B-B signature; the same input gives the same octets. */
+export function prepareCades(input: CadesSigningInput): PreparedCades {
+  const h = input.hash;
+  const signer = parseCertificate(input.certificate);
+  const c = input.content;
+  if (input.packaging === "enveloping" && !(c instanceof Uint8Array)) throw new SigningError("CONTENT_REQUIRED", "an enveloping signature needs the content, not only its digest");
+  const messageDigest = c instanceof Uint8Array ? createHash(h).update(c).digest() : Buffer.from(c.digest);
+  if (messageDigest.length !== HASH_LENGTH[h]) throw new SigningError("BAD_DIGEST", `a ${h} digest is ${HASH_LENGTH[h]} octets, got ${messageDigest.length}`);
   // EN 319 122-1 §5.2: the B-B signed attributes; SET OF in DER order (X.690 §11.6)
-  const signedAttrs = setOf(
+  const toBeSigned = setOf(
     attribute(CMS.contentType, oid(CMS.data)),
-    attribute(CMS.messageDigest, octetString(createHash(h).update(opts.content).digest())),
+    attribute(CMS.messageDigest, octetString(messageDigest)),
     // RFC 5652 §11.3: UTCTime for 1950–2049
-    attribute(CMS.signingTime, x509Time(signingTime)),
+    attribute(CMS.signingTime, x509Time(input.signingTime)),
     attribute(CMS.signingCertificateV2, signingCertificateV2(signer, h)),
   );
-  const signature = await key.sign({ data: signedAttrs }, { scheme, hash: h, ecdsaEncoding: "der" });
+  return { input, toBeSigned, signatureAlgorithm: signatureAlgorithm(input.scheme, h) };
+}
 
+/**
+ * The ContentInfo around a signature value over `prepared.toBeSigned` (ECDSA as DER
+ * Ecdsa-Sig-Value, RFC 5753 §2.1.1). An enveloping signature needs the content again.
+ */
+export async function assembleCades(prepared: PreparedCades, signature: Uint8Array, opts: { content?: Uint8Array; timestamper?: Timestamper } = {}): Promise<Buffer> {
+  const { input } = prepared;
+  const h = input.hash;
+  const signer = parseCertificate(input.certificate);
   const unsigned: Buffer[] = [];
   if (opts.timestamper) {
     // EN 319 122-1 §5.3: the timestamp covers the value of the signature field
@@ -117,20 +168,47 @@ export async function signCades(opts: CadesSignOptions): Promise<Buffer> {
     integer(1),
     sequence(signer.issuer.der, serialOf(signer)),
     digestAlgorithm(h),
-    tlv(0xa0, contentOfSet(signedAttrs)),
-    signatureAlgorithm(scheme, h),
+    tlv(0xa0, contentOfSet(prepared.toBeSigned)),
+    prepared.signatureAlgorithm,
     octetString(signature),
     ...(unsigned.length ? [tlv(0xa1, ...sortDer(unsigned))] : []),
   );
-  const encap = opts.packaging === "enveloping" ? sequence(oid(CMS.data), explicit(0, octetString(opts.content))) : sequence(oid(CMS.data));
+  let encap: Buffer;
+  if (input.packaging === "enveloping") {
+    const content = opts.content ?? (input.content instanceof Uint8Array ? input.content : null);
+    if (!content) throw new SigningError("CONTENT_REQUIRED", "an enveloping signature needs the content");
+    encap = sequence(oid(CMS.data), explicit(0, octetString(content)));
+  } else encap = sequence(oid(CMS.data));
   const signedData = sequence(
     integer(1),
     setOf(digestAlgorithm(h)),
     encap,
-    tlv(0xa0, ...sortDer(key.chain.map((c) => Buffer.from(c)))),
+    tlv(0xa0, ...sortDer(input.chain.map((c) => Buffer.from(c)))),
     setOf(signerInfo),
   );
   return sequence(oid(CMS.signedData), explicit(0, signedData));
+}
+
+/**
+ * Builds and signs a CAdES signature; returns the DER ContentInfo (.p7m when enveloping, .p7s
+ * when detached).
+ */
+export async function signCades(opts: CadesSignOptions): Promise<Buffer> {
+  const key = opts.key;
+  const hash = opts.hash ?? "sha256";
+  const scheme = opts.scheme ?? key.schemes[0]!;
+  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
+  const prepared = prepareCades({
+    certificate: key.certificate,
+    chain: key.chain,
+    content: opts.content,
+    packaging: opts.packaging,
+    hash,
+    scheme,
+    signingTime: opts.signingTime ?? new Date(),
+  });
+  const signature = await key.sign({ data: prepared.toBeSigned }, { scheme, hash, ecdsaEncoding: "der" });
+  return assembleCades(prepared, signature, { timestamper: opts.timestamper });
 }
 
 /** The content octets of a DER SET (to re-tag it [0] IMPLICIT). */

@@ -8,6 +8,8 @@ import type { Crl } from "./crl-types.js";
 export class CrlStore {
   private readonly bySha = new Map<string, Crl>();
   private readonly issuers = new Map<string, Crl[]>();
+  /** changes with every CRL added or removed: what was concluded from an older version may not stand */
+  version = 0;
 
   constructor(crls: Iterable<Crl> = []) {
     for (const c of crls) this.add(c);
@@ -18,6 +20,7 @@ export class CrlStore {
     const known = this.bySha.get(crl.sha256);
     if (known) return known;
     this.bySha.set(crl.sha256, crl);
+    this.version++;
     const list = this.issuers.get(crl.issuer.key);
     if (list) {
       list.push(crl);
@@ -42,6 +45,7 @@ export class CrlStore {
     const crl = this.bySha.get(sha256);
     if (!crl) return false;
     this.bySha.delete(sha256);
+    this.version++;
     const list = this.issuers.get(crl.issuer.key)!.filter((c) => c !== crl);
     if (list.length) this.issuers.set(crl.issuer.key, list);
     else this.issuers.delete(crl.issuer.key);

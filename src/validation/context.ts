@@ -10,7 +10,11 @@ import { validatePath } from "../pki/validate-path.js";
 import { type CrlSource, createCrlChecker } from "../revocation/checker.js";
 import type { Crl } from "../revocation/crl-types.js";
 import type { RevocationChecker } from "../revocation/types.js";
+import { CrlStore } from "../revocation/crl-store.js";
+import { PathCache, timeSpan } from "./path-cache.js";
 import { type AlgorithmPolicy, loadDefaultPolicy } from "./policy.js";
+
+export { PathCache };
 
 export interface ValidationContext {
   trustStore: TrustStore;
@@ -30,6 +34,12 @@ export interface ValidationContext {
    * then consulted together with them. Without it, embedded CRLs are reported but not used.
    */
   crlStore?: CrlSource;
+  /**
+   * `revocation` decides from the CRLs in `crlStore` alone (fetching into it): a cached path
+   * result may then stand for other validation times, as far as the certificates' and CRLs'
+   * dates allow (path-cache.ts).
+   */
+  revocationFromStore?: boolean;
   /**
    * Whether an anchor is a qualified CA (from configuration, later from trusted lists).
    * undefined: not configured — qualification then rests on the certificate's own statements.
@@ -104,56 +114,16 @@ export class CertificateCache {
 }
 
 /**
- * Path results by leaf, validation time and certificate pool. A result depends on the time, so
- * by default only an identical time hits; `windowMs` lets a result stand for later times within
- * the window (a service validating at "now" then shares results for that long), never past the
- * validity of a certificate in the path. Results with an unknown revocation status are not kept:
- * fetching or adding CRLs may change them. Call clear() after replacing revocation data.
- */
-export class PathCache {
-  private readonly map = new Map<string, { at: number; until: number; result: PathResult }>();
-  constructor(
-    private readonly max = 2_000,
-    private readonly windowMs = 0,
-  ) {}
-
-  private key(leaf: Certificate, pool: readonly Certificate[], policy: string): string {
-    let k = leaf.sha256 + "|" + policy;
-    for (const c of pool) k += "|" + c.sha256;
-    return k;
-  }
-
-  get(leaf: Certificate, pool: readonly Certificate[], at: Date, policy = ""): PathResult | null {
-    const e = this.map.get(this.key(leaf, pool, policy));
-    if (!e) return null;
-    const t = at.getTime();
-    return t >= e.at && t <= e.until ? e.result : null;
-  }
-
-  set(leaf: Certificate, pool: readonly Certificate[], at: Date, result: PathResult, policy = ""): void {
-    if (result.revocation.some((r) => r.status === "unknown")) return;
-    if (result.report.subIndication === "TRY_LATER") return;
-    let until = at.getTime() + this.windowMs;
-    for (const c of result.certificates) until = Math.min(until, c.notAfter.getTime());
-    if (until < at.getTime()) until = at.getTime();
-    const key = this.key(leaf, pool, policy);
-    if (!this.map.has(key) && this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-    this.map.set(key, { at: at.getTime(), until, result });
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
-}
-
-/**
  * validatePath through the context's cache. `pool` are the certificates the signature carries,
  * `crls` the CRLs it carries (consulted before the validator's own; such paths are not cached).
  */
 export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, crls: readonly Crl[] = []): Promise<PathResult> {
   const embedded = crls.length > 0 && ctx.crlStore !== undefined;
   const policyKey = ctx.pathPolicy ? JSON.stringify(ctx.pathPolicy) : "";
-  const hit = embedded ? null : ctx.paths?.get(leaf, pool, at, policyKey);
+  // A result stands for other times only when all revocation data is in a versioned store.
+  const store = ctx.revocationFromStore && ctx.crlStore instanceof CrlStore ? ctx.crlStore : null;
+  const version = store?.version;
+  const hit = embedded ? null : ctx.paths?.get(leaf, pool, at, policyKey, version);
   if (hit) return hit;
   const untrusted = pool.length === 0 ? [...ctx.untrusted] : [...pool, ...ctx.untrusted];
   const result = await validatePath(leaf, {
@@ -164,7 +134,10 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
     ...(ctx.pathPolicy ? { policy: ctx.pathPolicy } : {}),
     allowFetch: ctx.allowFetch,
   });
-  if (!embedded) ctx.paths?.set(leaf, pool, at, result, policyKey);
+  if (!embedded && ctx.paths) {
+    const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, ctx.trustStore.certificates()], store, version) : null;
+    ctx.paths.set(leaf, pool, at, result, policyKey, span);
+  }
   return result;
 }
 
@@ -207,6 +180,8 @@ export interface ValidationContextInit {
   pathPolicy?: PolicyInputs;
   /** the CRL store behind `revocation` (see ValidationContext.crlStore) */
   crlStore?: CrlSource;
+  /** see ValidationContext.revocationFromStore */
+  revocationFromStore?: boolean;
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
 }
 
@@ -225,6 +200,7 @@ export function createValidationContext(init: ValidationContextInit): Validation
   };
   if (init.pathPolicy) ctx.pathPolicy = init.pathPolicy;
   if (init.crlStore) ctx.crlStore = init.crlStore;
+  if (init.crlStore && init.revocationFromStore) ctx.revocationFromStore = true;
   if (init.isQualifiedAnchor) ctx.isQualifiedAnchor = init.isQualifiedAnchor;
   return ctx;
 }

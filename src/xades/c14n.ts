@@ -9,6 +9,7 @@
  * a node-set only the apex can have a parent outside the set, which is where namespace and xml:*
  * attribute context has to be brought in from the ancestors.
  */
+import { binaryOctets, fromBinary, toBinary } from "./binary.js";
 import { XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
 
 export type C14nMethod = "c14n10" | "c14n11" | "exc-c14n";
@@ -39,7 +40,12 @@ export interface C14nOptions extends C14nAlgorithm {
 
 /** Canonicalizes an element subtree or a whole document; the result is to be encoded as UTF-8. */
 export function canonicalize(target: XmlElement | XmlDocument, opts: C14nOptions): string {
-  return new Canonicalizer(opts).run(target);
+  return fromBinary(new Canonicalizer(opts).run(target));
+}
+
+/** The canonical form as octets (UTF-8), built without decoding the document's text. */
+export function canonicalOctets(target: XmlElement | XmlDocument, opts: C14nOptions): Buffer {
+  return binaryOctets(new Canonicalizer(opts).run(target));
 }
 
 /**
@@ -84,26 +90,42 @@ export function escapeAttr(v: string): string {
     .replace(/\r/g, "&#xD;");
 }
 
+/** An attribute to render: names as strings (for ordering), qualified name and value as binary strings. */
 interface AttrOut {
   ns: string;
   local: string;
-  name: string;
-  value: string;
+  qn: string;
+  raw: string;
 }
 
+const NONE: readonly string[] = [];
+
+function byNsThenLocal(a: AttrOut, b: AttrOut): number {
+  return a.ns === b.ns ? compareCodePoints(a.local, b.local) : compareCodePoints(a.ns, b.ns);
+}
+
+/**
+ * Works on binary strings (binary.ts) throughout: prefixes, URIs, names and values as UTF-8
+ * bytes, so the output is the canonical octets one character per byte. UTF-8 keeps code point
+ * order, so sorting binary prefixes sorts them by code point as c14n requires.
+ */
 class Canonicalizer {
   private out = "";
-  /** in-scope prefix → URI at the element being rendered ("" key: default namespace) */
+  /** in-scope binary prefix → binary URI at the element being rendered ("" key: default namespace) */
   private readonly scope = new Map<string, string>();
   /** prefix → URI as rendered by the output ancestors */
   private readonly rendered = new Map<string, string>();
-  private readonly undo: Array<[Map<string, string>, string, string | undefined]> = [];
+  private readonly undo: Array<Map<string, string> | string | undefined> = [];
   private readonly exclusive: boolean;
   private readonly inclusive: readonly string[];
+  private readonly comments: boolean;
+  private readonly exclude: ReadonlySet<XmlElement> | null;
 
   constructor(private readonly opts: C14nOptions) {
     this.exclusive = opts.method === "exc-c14n";
-    this.inclusive = this.exclusive ? (opts.inclusivePrefixes ?? []).map((p) => (p === "#default" ? "" : p)) : [];
+    this.inclusive = this.exclusive ? (opts.inclusivePrefixes ?? []).map((p) => (p === "#default" ? "" : toBinary(p))) : NONE;
+    this.comments = opts.comments;
+    this.exclude = opts.exclude && opts.exclude.size ? opts.exclude : null;
   }
 
   run(target: XmlElement | XmlDocument): string {
@@ -114,7 +136,7 @@ class Canonicalizer {
         if (node.type === 1) {
           if (!this.excluded(node)) this.element(node, true);
           seenRoot = true;
-        } else if (node.type === 8 && !this.opts.comments) continue;
+        } else if (node.type === 8 && !this.comments) continue;
         else {
           if (seenRoot) this.out += "\n";
           this.other(node);
@@ -129,40 +151,26 @@ class Canonicalizer {
     for (let e = target.parent; e; e = e.parent) chain.push(e);
     for (let i = chain.length - 1; i >= 0; i--) {
       const decls = chain[i]!.nsDecls;
-      if (decls) for (const d of decls) this.scope.set(d.prefix, d.uri);
+      if (decls) for (const d of decls) this.scope.set(d.bp, d.bu);
     }
     this.element(target, true, chain);
     return this.out;
   }
 
   private excluded(el: XmlElement): boolean {
-    return this.opts.exclude ? this.opts.exclude.has(el) : false;
+    return this.exclude !== null && this.exclude.has(el);
   }
 
   private set(map: Map<string, string>, k: string, v: string): void {
-    this.undo.push([map, k, map.get(k)]);
+    this.undo.push(map, k, map.get(k));
     map.set(k, v);
   }
 
-  private element(el: XmlElement, apex: boolean, ancestors?: XmlElement[]): void {
-    const mark = this.undo.length;
-    if (el.nsDecls) for (const d of el.nsDecls) this.set(this.scope, d.prefix, d.uri);
-
-    // namespace axis (c14n 1.0 §2.3 / 4.?; exc-c14n §3)
-    let candidates: string[];
-    if (this.exclusive) {
-      candidates = [el.prefix];
-      for (const a of el.attrs) if (a.prefix !== "" && a.prefix !== "xml" && !candidates.includes(a.prefix)) candidates.push(a.prefix);
-      for (const p of this.inclusive) if (!candidates.includes(p)) candidates.push(p);
-    } else if (apex) {
-      candidates = [...this.scope.keys()];
-      if (!candidates.includes("")) candidates.push("");
-    } else {
-      candidates = el.nsDecls ? el.nsDecls.map((d) => d.prefix) : [];
-    }
+  /** The namespace nodes to render on `el` (c14n 1.0 §2.3 / §4.7; exc-c14n §3), in any order. */
+  private namespaces(el: XmlElement, apex: boolean): Array<[string, string]> | null {
     let nsOut: Array<[string, string]> | null = null;
-    for (const p of candidates) {
-      if (p === "xml") continue;
+    const consider = (p: string): void => {
+      if (p === "xml") return;
       const uri = this.scope.get(p);
       if (p === "") {
         const v = uri ?? "";
@@ -170,48 +178,82 @@ class Canonicalizer {
       } else if (uri !== undefined && uri !== "" && this.rendered.get(p) !== uri) {
         (nsOut ??= []).push([p, uri]);
       }
+    };
+    if (this.exclusive) {
+      const seen: string[] = [el.bprefix];
+      consider(el.bprefix);
+      for (const a of el.attrs) {
+        if (a.bprefix !== "" && a.bprefix !== "xml" && !seen.includes(a.bprefix)) {
+          seen.push(a.bprefix);
+          consider(a.bprefix);
+        }
+      }
+      for (const p of this.inclusive) {
+        if (!seen.includes(p)) {
+          seen.push(p);
+          consider(p);
+        }
+      }
+    } else if (apex) {
+      for (const p of this.scope.keys()) consider(p);
+      if (!this.scope.has("")) consider("");
+    } else if (el.nsDecls) {
+      for (const d of el.nsDecls) consider(d.bp);
     }
+    return nsOut;
+  }
+
+  private element(el: XmlElement, apex: boolean, ancestors?: XmlElement[]): void {
+    const mark = this.undo.length;
+    if (el.nsDecls) for (const d of el.nsDecls) this.set(this.scope, d.bp, d.bu);
+
+    // Outside exc-c14n, an element below the apex that declares nothing renders no namespace node.
+    const nsOut = this.exclusive || apex || el.nsDecls ? this.namespaces(el, apex) : null;
 
     // attribute axis, plus xml:* attributes of omitted ancestors at the apex (c14n 1.0 §2.4, c14n 1.1 §2.4)
-    let attrs: AttrOut[] = el.attrs;
+    let attrs: readonly AttrOut[] = el.attrs;
     if (apex && ancestors && ancestors.length && !this.exclusive) attrs = this.inheritXmlAttrs(el, ancestors);
 
-    let s = "<" + el.name;
-    if (nsOut) {
-      if (nsOut.length > 1) nsOut.sort((a, b) => compareCodePoints(a[0], b[0]));
-      for (const [p, uri] of nsOut) {
+    let s = "<" + el.qn;
+    if (nsOut !== null) {
+      const list: Array<[string, string]> = nsOut;
+      if (list.length > 1) list.sort((a, b) => compareCodePoints(a[0], b[0]));
+      for (const [p, uri] of list) {
         s += p === "" ? ' xmlns="' + escapeAttr(uri) + '"' : " xmlns:" + p + '="' + escapeAttr(uri) + '"';
         this.set(this.rendered, p, uri);
       }
     }
     if (attrs.length) {
-      if (attrs.length > 1) {
-        attrs = attrs.slice().sort((a, b) => (a.ns === b.ns ? compareCodePoints(a.local, b.local) : compareCodePoints(a.ns, b.ns)));
-      }
-      for (const a of attrs) s += " " + a.name + '="' + escapeAttr(a.value) + '"';
+      if (attrs.length > 1) attrs = attrs.slice().sort(byNsThenLocal);
+      for (const a of attrs) s += " " + a.qn + '="' + escapeAttr(a.raw) + '"';
     }
     this.out += s + ">";
 
-    for (const c of el.children) {
+    const children = el.children;
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
       switch (c.type) {
         case 3:
-          this.out += escapeText(c.value);
+          this.out += escapeText(c.raw);
           break;
         case 1:
           if (!this.excluded(c)) this.element(c, false);
           break;
         case 8:
-          if (this.opts.comments) this.other(c);
+          if (this.comments) this.other(c);
           break;
         case 7:
           this.other(c);
           break;
       }
     }
-    this.out += "</" + el.name + ">";
+    this.out += "</" + el.qn + ">";
 
-    while (this.undo.length > mark) {
-      const [map, k, prev] = this.undo.pop()!;
+    const undo = this.undo;
+    while (undo.length > mark) {
+      const prev = undo.pop() as string | undefined;
+      const k = undo.pop() as string;
+      const map = undo.pop() as Map<string, string>;
       if (prev === undefined) map.delete(k);
       else map.set(k, prev);
     }
@@ -236,7 +278,7 @@ class Canonicalizer {
           if (a.local !== "lang" && a.local !== "space") continue;
         }
         if (own.has(a.local) || extra.some((x) => x.local === a.local)) continue;
-        extra.push({ ns: XML_NS, local: a.local, name: "xml:" + a.local, value: a.value });
+        extra.push({ ns: XML_NS, local: a.local, qn: "xml:" + toBinary(a.local), raw: a.raw });
       }
     }
     let attrs: AttrOut[] = el.attrs;
@@ -247,14 +289,14 @@ class Canonicalizer {
       const ownBase = el.attr("base", XML_NS);
       const value = ownBase === null ? base : joinUri(base, ownBase);
       attrs = attrs.filter((a) => !(a.ns === XML_NS && a.local === "base"));
-      extra.push({ ns: XML_NS, local: "base", name: "xml:base", value });
+      extra.push({ ns: XML_NS, local: "base", qn: "xml:base", raw: toBinary(value) });
     }
     return extra.length ? [...attrs, ...extra] : attrs;
   }
 
   private other(node: XmlNode): void {
-    if (node.type === 8) this.out += "<!--" + node.value + "-->";
-    else if (node.type === 7) this.out += "<?" + node.target + (node.data ? " " + node.data : "") + "?>";
+    if (node.type === 8) this.out += "<!--" + node.raw + "-->";
+    else if (node.type === 7) this.out += "<?" + node.bt + (node.raw ? " " + node.raw : "") + "?>";
   }
 }
 

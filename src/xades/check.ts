@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { type Certificate, parseCertificate, publicKeyOf } from "../pki/certificate.js";
 import { nameToString } from "../pki/name.js";
-import { canonicalize } from "./c14n.js";
+import { canonicalOctets } from "./c14n.js";
 import {
   type QualifyingProperties,
   SIGNED_PROPERTIES_TYPE,
@@ -264,7 +264,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       check.archiveTimestampCount = qp.archiveTimestamps.length;
       for (const t of qp.signatureTimestamps) {
         // EN 319 132-1 §5.3: the time-stamped data is the canonicalized ds:SignatureValue element
-        check.signatureTimestamps.push({ token: t.token, data: Buffer.from(canonicalize(sig.signatureValueElement, t.c14n), "utf8") });
+        check.signatureTimestamps.push({ token: t.token, data: canonicalOctets(sig.signatureValueElement, t.c14n) });
       }
     }
   } catch (e) {

@@ -80,7 +80,7 @@ function digestOf(parent: XmlElement, what: string): { digest: string; digestVal
   if (!dm || !dv) throw new XmlDsigFormatError(`${what} without ds:DigestMethod/ds:DigestValue`);
   const digest = DIGEST_URIS[dm.attr("Algorithm") ?? ""];
   if (!digest) throw new XmlDsigFormatError(`${what}: unsupported digest ${dm.attr("Algorithm")}`);
-  return { digest, digestValue: decodeBase64(dv.text(), `${what} DigestValue`) };
+  return { digest, digestValue: decodeBase64(dv.rawText(), `${what} DigestValue`) };
 }
 
 function timestampsOf(parent: XmlElement | null, ns: string, local: string): EncapsulatedTimestamp[] {
@@ -96,7 +96,7 @@ function timestampsOf(parent: XmlElement | null, ns: string, local: string): Enc
       if (!a) throw new XmlDsigFormatError(`${local}: unsupported canonicalization ${cm.attr("Algorithm")}`);
       c14n = { ...a };
     }
-    out.push({ token: decodeBase64(enc.text(), `${local} EncapsulatedTimeStamp`), c14n, element: ts });
+    out.push({ token: decodeBase64(enc.rawText(), `${local} EncapsulatedTimeStamp`), c14n, element: ts });
   }
   return out;
 }
@@ -161,7 +161,7 @@ export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlEl
         if (serialDecimal === null || !/^-?[0-9]+$/.test(serialDecimal)) throw new XmlDsigFormatError("IssuerSerial with a bad X509SerialNumber");
       } else {
         const is = c.first(ns, "IssuerSerialV2");
-        if (is) issuerSerialV2 = decodeBase64(is.text(), "IssuerSerialV2");
+        if (is) issuerSerialV2 = decodeBase64(is.rawText(), "IssuerSerialV2");
       }
       certs.push({ digest, digestValue, issuerName, serialDecimal, issuerSerialV2 });
     }
@@ -205,10 +205,10 @@ export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlEl
 
   const certificateValues: Buffer[] = [];
   const cv = child(usp, ns, "CertificateValues");
-  for (const e of cv?.elements(ns, "EncapsulatedX509Certificate") ?? []) certificateValues.push(decodeBase64(e.text(), "EncapsulatedX509Certificate"));
+  for (const e of cv?.elements(ns, "EncapsulatedX509Certificate") ?? []) certificateValues.push(decodeBase64(e.rawText(), "EncapsulatedX509Certificate"));
   const crlValues: Buffer[] = [];
   const rv = child(usp, ns, "RevocationValues");
-  for (const e of rv?.first(ns, "CRLValues")?.elements(ns, "EncapsulatedCRLValue") ?? []) crlValues.push(decodeBase64(e.text(), "EncapsulatedCRLValue"));
+  for (const e of rv?.first(ns, "CRLValues")?.elements(ns, "EncapsulatedCRLValue") ?? []) crlValues.push(decodeBase64(e.rawText(), "EncapsulatedCRLValue"));
 
   return {
     namespace: ns,

@@ -13,7 +13,8 @@ import type { KeyProvider, SigningHash, SigningScheme } from "../keys/provider.j
 import { parseCertificate } from "../pki/certificate.js";
 import { SigningError, type Timestamper, issuerSerial } from "../cades/sign.js";
 import { DIGEST_URI_OF, signatureUriFor } from "./algorithms.js";
-import { canonicalize, escapeAttr, escapeText } from "./c14n.js";
+import { fromBinary } from "./binary.js";
+import { canonicalOctets, escapeAttr, escapeText } from "./c14n.js";
 import { SIGNED_PROPERTIES_TYPE, XADES_NS } from "./properties.js";
 import { DS_NS, ENVELOPED_SIGNATURE } from "./xmldsig.js";
 import { type XmlElement, parseXml } from "./xml.js";
@@ -69,36 +70,72 @@ function referenceXml(r: Ref, digestUri: string): string {
   return `<ds:Reference Id="${r.id}"${r.type ? ` Type="${r.type}"` : ""} URI="${escapeAttr(r.uri)}">${t}<ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${r.digest}</ds:DigestValue></ds:Reference>`;
 }
 
-/** Builds and signs; returns the signed document (enveloped), the ds:Signature document (enveloping, detached), UTF-8. */
-export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
-  const h = opts.hash ?? "sha256";
-  const key = opts.key;
-  const scheme = opts.scheme ?? key.schemes[0]!;
-  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
+/** What a XAdES signature is built from, apart from the signature value. */
+export interface XadesSigningInput {
+  /** the signer's certificate, DER */
+  certificate: Uint8Array;
+  /** the certificates for KeyInfo, signer first (DER) */
+  chain: readonly Uint8Array[];
+  packaging: "enveloped" | "enveloping" | "detached";
+  /** the signed content; a detached signature may be prepared from the content's digest under `hash` alone */
+  content: Uint8Array | { digest: Uint8Array };
+  name?: string;
+  mimeType?: string;
+  hash: SigningHash;
+  scheme: SigningScheme;
+  signingTime: Date;
+  /** the suffix of the element Ids (default random): the same input and tag give the same octets */
+  idTag?: string;
+}
+
+/** A XAdES signature waiting for its signature value. */
+export interface PreparedXades {
+  input: XadesSigningInput;
+  idTag: string;
+  mimeType: string;
+  /** the canonical (exc-c14n) ds:SignedInfo: what the signature value covers */
+  toBeSigned: Buffer;
+  /** ds:SignatureMethod */
+  signatureMethod: string;
+  /** the ds:Signature element with the given SignatureValue (base64) and UnsignedProperties */
+  render(signatureValue: string, unsigned: string): string;
+  /** enveloped: where the ds:Signature goes in the form */
+  host: { source: string; insertAt: number; selfClosing: boolean; rootName: string } | null;
+}
+
+/** The SignedInfo of a XAdES-B-B signature, and what is needed to finish it. */
+export function prepareXades(opts: XadesSigningInput): PreparedXades {
+  const h = opts.hash;
+  const scheme = opts.scheme;
   const digestUri = DIGEST_URI_OF[h]!;
   const sigUri = signatureUriFor(scheme, h);
-  const signer = parseCertificate(key.certificate);
-  const signingTime = opts.signingTime ?? new Date();
-  const tag = randomBytes(8).toString("hex");
+  const signer = parseCertificate(opts.certificate);
+  const signingTime = opts.signingTime;
+  const tag = opts.idTag ?? randomBytes(8).toString("hex");
+  if (!/^[\w-]{1,64}$/.test(tag)) throw new SigningError("XADES_INTERNAL", "the Id suffix must be a short token");
   const id = (what: string) => `${what}-${tag}`;
   const sigId = id("Signature");
   const spId = id("SignedProperties");
   const digest = (data: string | Uint8Array) => createHash(h).update(data).digest("base64");
 
-  const isXml = looksLikeXml(opts.content);
+  const given = opts.content;
+  const content = given instanceof Uint8Array ? given : null;
+  if (!content && opts.packaging !== "detached") throw new SigningError("CONTENT_REQUIRED", `an ${opts.packaging} signature needs the content, not only its digest`);
+  const isXml = content !== null && looksLikeXml(content);
   const mimeType = opts.mimeType ?? (isXml ? "text/xml" : "application/octet-stream");
-  let host: { source: string; insertAt: number; selfClosing: boolean; rootName: string } | null = null;
+  let host: PreparedXades["host"] = null;
   let objectXml = "";
   const dataRef: Ref = { id: id("Reference"), uri: "", transforms: [], digest: "" };
 
   if (opts.packaging === "enveloped") {
     if (!isXml) throw new SigningError("NOT_XML", "an enveloped XAdES signature needs an XML document to go into");
-    const doc = parseXml(opts.content);
+    const doc = parseXml(content!);
     // XMLDSig §6.6.4 with exc-c14n: the document without the signature, which is not there yet
     dataRef.transforms = [ENVELOPED_SIGNATURE, EXC_C14N];
-    dataRef.digest = digest(canonicalize(doc, EXC));
+    dataRef.digest = digest(canonicalOctets(doc, EXC));
     const root = doc.root;
     const selfClosing = doc.source.slice(root.end - 2, root.end) === "/>";
+    // source and offsets are binary (xml.ts): the pieces around the insertion point are decoded below
     host = { source: doc.source, insertAt: selfClosing ? root.end - 2 : doc.source.lastIndexOf("</", root.end), selfClosing, rootName: root.name };
   } else if (opts.packaging === "enveloping") {
     const objId = id("Object");
@@ -106,19 +143,19 @@ export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
     dataRef.transforms = [EXC_C14N];
     let inner: string;
     if (isXml) {
-      const doc = parseXml(opts.content);
-      inner = doc.source.slice(doc.root.start, doc.root.end);
+      const doc = parseXml(content!);
+      inner = fromBinary(doc.source.slice(doc.root.start, doc.root.end));
       objectXml = `<ds:Object Id="${objId}" MimeType="${escapeAttr(mimeType)}">${inner}</ds:Object>`;
     } else {
-      objectXml = `<ds:Object Id="${objId}" MimeType="${escapeAttr(mimeType)}" Encoding="http://www.w3.org/2000/09/xmldsig#base64">${b64(opts.content)}</ds:Object>`;
+      objectXml = `<ds:Object Id="${objId}" MimeType="${escapeAttr(mimeType)}" Encoding="http://www.w3.org/2000/09/xmldsig#base64">${b64(content!)}</ds:Object>`;
     }
     // digest filled in below, from the parsed signature (the Object's canonical form depends on its context)
   } else {
     dataRef.uri = encodeURIComponent(opts.name ?? "content");
-    dataRef.digest = digest(opts.content);
+    dataRef.digest = content ? digest(content) : b64((given as { digest: Uint8Array }).digest);
   }
 
-  const chainXml = key.chain.map((c) => `<ds:X509Certificate>${b64(c)}</ds:X509Certificate>`).join("");
+  const chainXml = opts.chain.map((c) => `<ds:X509Certificate>${b64(c)}</ds:X509Certificate>`).join("");
   const signedProperties =
     `<xades:SignedProperties Id="${spId}">` +
     `<xades:SignedSignatureProperties>` +
@@ -129,7 +166,8 @@ export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
     `<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#${dataRef.id}"><xades:MimeType>${escapeText(mimeType)}</xades:MimeType></xades:DataObjectFormat></xades:SignedDataObjectProperties>` +
     `</xades:SignedProperties>`;
 
-  const assemble = (signedInfo: string, signatureValue: string, unsigned: string) =>
+  let signedInfo = "";
+  const render = (signatureValue: string, unsigned: string) =>
     `<ds:Signature xmlns:ds="${DS_NS}" Id="${sigId}">${signedInfo}` +
     `<ds:SignatureValue Id="${id("SignatureValue")}">${signatureValue}</ds:SignatureValue>` +
     `<ds:KeyInfo><ds:X509Data>${chainXml}</ds:X509Data></ds:KeyInfo>` +
@@ -142,31 +180,62 @@ export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
   // Pass 1: the exclusive canonical forms of SignedProperties (and an enveloping Object) do not
   // depend on anything outside the ds:Signature element, so the signature is parsed on its own.
   const spRef: Ref = { id: id("Reference-SignedProperties"), uri: `#${spId}`, transforms: [EXC_C14N], digest: "", type: SIGNED_PROPERTIES_TYPE };
-  const draft = parseXml(assemble(signedInfoXml([dataRef, spRef]), "", ""));
-  spRef.digest = digest(canonicalize(findById(draft.root, spId), EXC));
-  if (opts.packaging === "enveloping") dataRef.digest = digest(canonicalize(findById(draft.root, dataRef.uri.slice(1)), EXC));
+  signedInfo = signedInfoXml([dataRef, spRef]);
+  const draft = parseXml(render("", ""));
+  spRef.digest = digest(canonicalOctets(findById(draft.root, spId), EXC));
+  if (opts.packaging === "enveloping") dataRef.digest = digest(canonicalOctets(findById(draft.root, dataRef.uri.slice(1)), EXC));
 
   // Pass 2: the canonical SignedInfo is what is signed
-  const signedInfo = signedInfoXml([dataRef, spRef]);
-  const parsedSi = parseXml(assemble(signedInfo, "", "")).root.first(DS_NS, "SignedInfo")!;
-  const tbs = Buffer.from(canonicalize(parsedSi, EXC), "utf8");
-  const sigValue = b64(await key.sign({ data: tbs }, { scheme, hash: h, ecdsaEncoding: "raw" }));
+  signedInfo = signedInfoXml([dataRef, spRef]);
+  const parsedSi = parseXml(render("", "")).root.first(DS_NS, "SignedInfo")!;
+  const toBeSigned = Buffer.from(canonicalOctets(parsedSi, EXC));
+  return { input: opts, idTag: tag, mimeType, toBeSigned, signatureMethod: sigUri, render, host };
+}
 
+/**
+ * The signed document around a signature value over `prepared.toBeSigned` (ECDSA as r || s,
+ * XMLDSig 1.1 §6.4.3): the form with the signature in it (enveloped), or the ds:Signature
+ * document (enveloping, detached), UTF-8.
+ */
+export async function assembleXades(prepared: PreparedXades, signature: Uint8Array, opts: { timestamper?: Timestamper } = {}): Promise<Buffer> {
+  const sigValue = b64(signature);
   let unsigned = "";
   if (opts.timestamper) {
     // EN 319 132-1 §5.3: the time-stamped data is the canonicalized ds:SignatureValue element
-    const sv = parseXml(assemble(signedInfo, sigValue, "")).root.first(DS_NS, "SignatureValue")!;
-    const token = await opts.timestamper(Buffer.from(canonicalize(sv, EXC), "utf8"), h);
+    const sv = parseXml(prepared.render(sigValue, "")).root.first(DS_NS, "SignatureValue")!;
+    const token = await opts.timestamper(canonicalOctets(sv, EXC), prepared.input.hash);
     unsigned =
-      `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp Id="${id("SignatureTimeStamp")}">` +
+      `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp Id="SignatureTimeStamp-${prepared.idTag}">` +
       `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><xades:EncapsulatedTimeStamp>${b64(token)}</xades:EncapsulatedTimeStamp>` +
       `</xades:SignatureTimeStamp></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`;
   }
-  const signature = assemble(signedInfo, sigValue, unsigned);
+  const element = prepared.render(sigValue, unsigned);
 
-  if (!host) return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${signature}\n`, "utf8");
-  const { source, insertAt, selfClosing, rootName } = host;
-  const out = selfClosing ? `${source.slice(0, insertAt)}>${signature}</${rootName}>${source.slice(insertAt + 2)}` : source.slice(0, insertAt) + signature + source.slice(insertAt);
+  if (!prepared.host) return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${element}\n`, "utf8");
+  const { source, insertAt, selfClosing, rootName } = prepared.host;
+  const before = fromBinary(source.slice(0, insertAt));
+  const out = selfClosing ? `${before}>${element}</${rootName}>${fromBinary(source.slice(insertAt + 2))}` : before + element + fromBinary(source.slice(insertAt));
   // the text is written as UTF-8 whatever the form's declaration said
   return Buffer.from(out.replace(/^(<\?xml[^?]*?encoding\s*=\s*)(["'])[^"']*\2/, "$1$2UTF-8$2"), "utf8");
+}
+
+/** Builds and signs; returns the signed document (enveloped), the ds:Signature document (enveloping, detached), UTF-8. */
+export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
+  const key = opts.key;
+  const hash = opts.hash ?? "sha256";
+  const scheme = opts.scheme ?? key.schemes[0]!;
+  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
+  const prepared = prepareXades({
+    certificate: key.certificate,
+    chain: key.chain,
+    packaging: opts.packaging,
+    content: opts.content,
+    name: opts.name,
+    mimeType: opts.mimeType,
+    hash,
+    scheme,
+    signingTime: opts.signingTime ?? new Date(),
+  });
+  const signature = await key.sign({ data: prepared.toBeSigned }, { scheme, hash, ecdsaEncoding: "raw" });
+  return assembleXades(prepared, signature, { timestamper: opts.timestamper });
 }

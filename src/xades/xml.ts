@@ -8,11 +8,14 @@
  *
  * What the tree keeps is what canonical XML needs (XML c14n 1.0 §2.1 data model): elements with
  * their namespace declarations and attributes in source order, text (CDATA merged as text,
- * entity and character references replaced), comments and processing instructions. Offsets are
- * UTF-16 indexes into the decoded text after line-end normalisation (XML 1.0 §2.11).
+ * entity and character references replaced), comments and processing instructions. The parser
+ * reads the UTF-8 bytes as a binary string (binary.ts): offsets are byte offsets after line-end
+ * normalisation (XML 1.0 §2.11), and values keep their raw form (for c14n) and are decoded only
+ * when read.
  */
 
 import { isUtf8 } from "node:buffer";
+import { codePointAt, encodeCodePoint, fromBinary, sequenceLength, toBinary } from "./binary.js";
 
 export const XML_NS = "http://www.w3.org/XML/1998/namespace";
 export const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
@@ -50,6 +53,7 @@ export const DEFAULT_LIMITS: Required<ParseOptions> = {
 };
 
 export class XmlAttribute {
+  private v: string | undefined = undefined;
   constructor(
     /** qualified name as written */
     readonly name: string,
@@ -57,8 +61,17 @@ export class XmlAttribute {
     readonly local: string,
     /** namespace URI, "" for an unprefixed attribute */
     readonly ns: string,
-    readonly value: string,
+    /** the value as a binary string (binary.ts), references replaced and whitespace normalised */
+    readonly raw: string,
+    /** the qualified name as a binary string */
+    readonly qn: string = name,
+    /** the prefix as a binary string */
+    readonly bprefix: string = prefix,
   ) {}
+
+  get value(): string {
+    return (this.v ??= fromBinary(this.raw));
+  }
 }
 
 /** A namespace declaration: prefix "" is the default namespace; uri "" undeclares it. */
@@ -66,6 +79,9 @@ export class NsDecl {
   constructor(
     readonly prefix: string,
     readonly uri: string,
+    /** prefix and URI as binary strings (binary.ts) */
+    readonly bp: string = prefix,
+    readonly bu: string = uri,
   ) {}
 }
 
@@ -88,6 +104,10 @@ export class XmlElement {
     readonly start: number,
     /** document order among elements, 0 for the document element */
     readonly order: number,
+    /** the qualified name as a binary string (binary.ts) */
+    readonly qn: string = name,
+    /** the prefix as a binary string */
+    readonly bprefix: string = prefix,
   ) {}
 
   attr(local: string, ns = ""): string | null {
@@ -112,10 +132,17 @@ export class XmlElement {
 
   /** The concatenated text of all descendant text nodes (XPath string-value). */
   text(): string {
+    return fromBinary(this.rawText());
+  }
+
+  /** text() as a binary string (binary.ts) */
+  rawText(): string {
+    const c = this.children;
+    if (c.length === 1 && c[0]!.type === 3) return c[0]!.raw;
     let s = "";
     const walk = (e: XmlElement): void => {
       for (const c of e.children) {
-        if (c.type === 3) s += c.value;
+        if (c.type === 3) s += c.raw;
         else if (c.type === 1) walk(c);
       }
     };
@@ -140,30 +167,50 @@ export class XmlElement {
 
 export class XmlText {
   readonly type = 3 as const;
+  private v: string | undefined = undefined;
   constructor(
-    readonly value: string,
+    /** the text as a binary string (binary.ts), references replaced */
+    readonly raw: string,
     readonly parent: XmlElement | null,
     readonly start: number,
   ) {}
+
+  get value(): string {
+    return (this.v ??= fromBinary(this.raw));
+  }
 }
 
 export class XmlComment {
   readonly type = 8 as const;
+  private v: string | undefined = undefined;
   constructor(
-    readonly value: string,
+    /** binary string (binary.ts) */
+    readonly raw: string,
     readonly parent: XmlElement | null,
     readonly start: number,
   ) {}
+
+  get value(): string {
+    return (this.v ??= fromBinary(this.raw));
+  }
 }
 
 export class XmlPI {
   readonly type = 7 as const;
+  private v: string | undefined = undefined;
   constructor(
     readonly target: string,
-    readonly data: string,
+    /** the data as a binary string (binary.ts) */
+    readonly raw: string,
     readonly parent: XmlElement | null,
     readonly start: number,
+    /** the target as a binary string */
+    readonly bt: string = target,
   ) {}
+
+  get data(): string {
+    return (this.v ??= fromBinary(this.raw));
+  }
 }
 
 export type XmlNode = XmlElement | XmlText | XmlComment | XmlPI;
@@ -172,7 +219,10 @@ export interface XmlDocument {
   root: XmlElement;
   /** top-level nodes in order: comments and PIs around the document element, and the element */
   children: Array<XmlElement | XmlComment | XmlPI>;
-  /** the decoded, newline-normalised text that offsets refer to */
+  /**
+   * The document as a binary string (binary.ts: one character per UTF-8 byte), newline-normalised;
+   * offsets refer to it. fromBinary() turns a slice of it into text.
+   */
   source: string;
   /**
    * Elements carrying an ID-like attribute (unprefixed Id, ID or id, or xml:id), by value. Without a
@@ -194,13 +244,38 @@ for (let c = 0; c < 128; c++) {
   else if (/[0-9.\-]/.test(ch)) NAME[c] = 2;
 }
 
-const INVALID_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+/** what XML 1.0 §2.2 does not allow, in a binary string: C0 controls but tab and line ends, U+FFFE and U+FFFF */
+const INVALID_SEQUENCES: string[] = ["\xEF\xBF\xBE", "\xEF\xBF\xBF"];
+for (let c = 0; c < 0x20; c++) if (c !== 0x09 && c !== 0x0a && c !== 0x0d) INVALID_SEQUENCES.push(String.fromCharCode(c));
 
-function isNameStart(c: number): boolean {
+/** The offset of the first character XML does not allow, or -1 (one native search per kind beats a regex scan). */
+function firstInvalid(s: string): number {
+  let first = -1;
+  for (const seq of INVALID_SEQUENCES) {
+    const i = s.indexOf(seq);
+    if (i !== -1 && (first === -1 || i < first)) first = i;
+  }
+  return first;
+}
+
+/** Decoded names by their binary form: element names repeat within and across documents. */
+const decodedNames = new Map<string, string>();
+
+function decodeName(b: string): string {
+  let n = decodedNames.get(b);
+  if (n === undefined) {
+    n = fromBinary(b);
+    if (decodedNames.size >= 10_000) decodedNames.clear();
+    decodedNames.set(b, n);
+  }
+  return n;
+}
+
+function isNameStartCp(c: number): boolean {
   return c < 128 ? (NAME[c]! & 1) !== 0 : c !== 0xd7 && c !== 0xf7 && !(c >= 0x2000 && c <= 0x206f && c !== 0x200c && c !== 0x200d);
 }
 
-function isNameChar(c: number): boolean {
+function isNameCharCp(c: number): boolean {
   return c < 128 ? NAME[c]! !== 0 : c !== 0xd7 && c !== 0xf7 && !(c >= 0x2000 && c <= 0x203e && c !== 0x200c && c !== 0x200d);
 }
 
@@ -212,26 +287,22 @@ function isXmlChar(cp: number): boolean {
   return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
-/** Decodes bytes to text: BOM or XML declaration decide the encoding; bad sequences are errors. */
-export function decodeXml(bytes: Uint8Array): string {
-  let label = "utf-8";
-  let skip = 0;
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) skip = 3;
-  else if (bytes[0] === 0xff && bytes[1] === 0xfe) (label = "utf-16le"), (skip = 2);
-  else if (bytes[0] === 0xfe && bytes[1] === 0xff) (label = "utf-16be"), (skip = 2);
-  else if (bytes[0] === 0x3c && bytes[1] === 0x3f) {
+/** The declared (or BOM-given) encoding and the length of the BOM. */
+function encodingOf(bytes: Uint8Array): { label: string; skip: number } {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { label: "utf-8", skip: 3 };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { label: "utf-16le", skip: 2 };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { label: "utf-16be", skip: 2 };
+  if (bytes[0] === 0x3c && bytes[1] === 0x3f) {
     // an ASCII-compatible encoding: read the declaration's encoding name (XML 1.0 §4.3.3, Appendix F)
     const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 256)).toString("latin1");
     const end = head.indexOf("?>");
     const m = /\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']/.exec(end > 0 ? head.slice(0, end) : head);
-    if (m) label = m[1]!.toLowerCase();
+    if (m) return { label: m[1]!.toLowerCase(), skip: 0 };
   }
-  if (label === "utf-8" || label === "utf8") {
-    // Node's native check and decode are several times faster than a fatal TextDecoder
-    const b = Buffer.from(bytes.buffer, bytes.byteOffset + skip, bytes.byteLength - skip);
-    if (!isUtf8(b)) throw new XmlError("XML_ENCODING", "input is not valid utf-8");
-    return b.toString("utf8");
-  }
+  return { label: "utf-8", skip: 0 };
+}
+
+function decodeOther(bytes: Uint8Array, label: string, skip: number): string {
   let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
@@ -245,14 +316,44 @@ export function decodeXml(bytes: Uint8Array): string {
   }
 }
 
+/** Decodes bytes to text: BOM or XML declaration decide the encoding; bad sequences are errors. */
+export function decodeXml(bytes: Uint8Array): string {
+  const { label, skip } = encodingOf(bytes);
+  if (label === "utf-8" || label === "utf8") {
+    // Node's native check and decode are several times faster than a fatal TextDecoder
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset + skip, bytes.byteLength - skip);
+    if (!isUtf8(b)) throw new XmlError("XML_ENCODING", "input is not valid utf-8");
+    return b.toString("utf8");
+  }
+  return decodeOther(bytes, label, skip);
+}
+
+/** The document as a binary string of its UTF-8 encoding (binary.ts), whatever it was encoded in. */
+function binaryXml(bytes: Uint8Array): string {
+  const { label, skip } = encodingOf(bytes);
+  if (label === "utf-8" || label === "utf8") {
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset + skip, bytes.byteLength - skip);
+    if (!isUtf8(b)) throw new XmlError("XML_ENCODING", "input is not valid utf-8");
+    return b.toString("latin1");
+  }
+  return toBinary(decodeOther(bytes, label, skip));
+}
+
 export function parseXml(input: Uint8Array | string, options?: ParseOptions): XmlDocument {
   const lim = options ? { ...DEFAULT_LIMITS, ...options } : DEFAULT_LIMITS;
   if (input.length > lim.maxBytes) throw new XmlError("XML_LIMIT_EXCEEDED", `document of ${input.length} bytes exceeds the limit of ${lim.maxBytes}`);
-  let s = typeof input === "string" ? input : decodeXml(input);
-  if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+  let s: string;
+  if (typeof input === "string") {
+    if (input.charCodeAt(0) === 0xfeff) input = input.slice(1);
+    s = toBinary(input);
+  } else s = binaryXml(input);
+  if (s.charCodeAt(0) === 0xef && s.charCodeAt(1) === 0xbb && s.charCodeAt(2) === 0xbf) s = s.slice(3);
   if (s.indexOf("\r") !== -1) s = s.replace(/\r\n?/g, "\n");
-  const bad = INVALID_CHARS.exec(s);
-  if (bad) throw new XmlError("MALFORMED_XML", `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0")} is not allowed in XML`, bad.index);
+  const bad = firstInvalid(s);
+  if (bad !== -1) {
+    const cp = s.charCodeAt(bad) < 0x20 ? s.charCodeAt(bad) : codePointAt(s, bad);
+    throw new XmlError("MALFORMED_XML", `character U+${cp.toString(16).padStart(4, "0")} is not allowed in XML`, bad);
+  }
   return new Parser(s, lim).parse();
 }
 
@@ -260,9 +361,11 @@ class Parser {
   private pos = 0;
   private nodes = 0;
   private order = 0;
-  /** current prefix → URI bindings, with an undo log per open element */
-  private readonly bindings = new Map<string, string>([["xml", XML_NS]]);
-  private readonly undo: Array<[string, string | undefined]> = [];
+  /** whether the last name() read only ASCII */
+  private ascii = true;
+  /** current binary prefix → declaration, with an undo log per open element */
+  private readonly bindings = new Map<string, NsDecl>([["xml", new NsDecl("xml", XML_NS)]]);
+  private readonly undo: Array<[string, NsDecl | undefined]> = [];
   private readonly undoMarks: number[] = [];
   private readonly ids = new Map<string, XmlElement[]>();
 
@@ -331,13 +434,13 @@ class Parser {
       } else {
         if (!cur && root) this.fail("a second document element", lt);
         if (stack.length >= this.lim.maxDepth) throw new XmlError("XML_LIMIT_EXCEEDED", `elements nested deeper than ${this.lim.maxDepth}`, lt);
-        const [el, empty] = this.startTag(cur);
+        const el = this.startTag(cur);
         if (cur) cur.children.push(el);
         else {
           root = el;
           top.push(el);
         }
-        if (empty) this.popScope();
+        if (el.end !== 0) this.popScope();
         else {
           stack.push(el);
           cur = el;
@@ -396,7 +499,7 @@ class Parser {
           else if (/^[A-Za-z_][\w.-]*$/.test(name)) this.fail(`undeclared entity &${name}; (no DTD entities are accepted)`, at + amp);
           else this.fail("malformed reference", at + amp);
           if (!isXmlChar(cp)) this.fail(`character reference &${name}; to a character not allowed in XML`, at + amp);
-          out += String.fromCodePoint(cp);
+          out += encodeCodePoint(cp);
         }
       }
       last = semi + 1;
@@ -404,12 +507,34 @@ class Parser {
     return out + raw.slice(last);
   }
 
+  /** A name as a binary string; this.ascii tells whether it is plain ASCII. */
   private name(): string {
     const s = this.s;
+    const n = s.length;
     const start = this.pos;
-    if (!isNameStart(s.charCodeAt(start))) this.fail("expected a name");
-    let p = start + 1;
-    while (p < s.length && isNameChar(s.charCodeAt(p))) p++;
+    let p = start;
+    let c = s.charCodeAt(p);
+    this.ascii = true;
+    if (p >= n) this.fail("expected a name");
+    if (c < 128) {
+      if (!(NAME[c]! & 1)) this.fail("expected a name");
+      p++;
+    } else {
+      if (!isNameStartCp(codePointAt(s, p))) this.fail("expected a name");
+      p += sequenceLength(c);
+      this.ascii = false;
+    }
+    while (p < n) {
+      c = s.charCodeAt(p);
+      if (c < 128) {
+        if (NAME[c] === 0) break;
+        p++;
+      } else {
+        if (!isNameCharCp(codePointAt(s, p))) break;
+        p += sequenceLength(c);
+        this.ascii = false;
+      }
+    }
     this.pos = p;
     return s.slice(start, p);
   }
@@ -421,14 +546,18 @@ class Parser {
     return this.pos > start;
   }
 
-  private startTag(parent: XmlElement | null): [XmlElement, boolean] {
+  /** The element of a start tag; its `end` is set (non-zero) when it was an empty-element tag. */
+  private startTag(parent: XmlElement | null): XmlElement {
     const s = this.s;
     const start = this.pos;
     this.pos++;
-    const qname = this.name();
-    const names: string[] = [];
-    const values: string[] = [];
+    const qn = this.name();
+    const qname = this.ascii ? qn : decodeName(qn);
+    let names: string[] | null = null;
+    let values: string[] | null = null;
+    let nonAscii: boolean[] | null = null;
     let nsDecls: NsDecl[] | null = null;
+    let count = 0;
     let empty = false;
     for (;;) {
       const hadSpace = this.skipSpace();
@@ -445,48 +574,63 @@ class Parser {
       if (this.pos >= s.length) this.fail(`unterminated start tag <${qname}>`, start);
       if (!hadSpace) this.fail("expected whitespace between attributes");
       const an = this.name();
+      const ascii = this.ascii;
       this.skipSpace();
-      if (s.charCodeAt(this.pos) !== 0x3d /* = */) this.fail(`attribute ${an} without a value`);
+      if (s.charCodeAt(this.pos) !== 0x3d /* = */) this.fail(`attribute ${fromBinary(an)} without a value`);
       this.pos++;
       this.skipSpace();
       const value = this.attrValue();
-      if (names.length + (nsDecls?.length ?? 0) >= this.lim.maxAttributes)
-        throw new XmlError("XML_LIMIT_EXCEEDED", `more than ${this.lim.maxAttributes} attributes on <${qname}>`, start);
+      if (count++ >= this.lim.maxAttributes) throw new XmlError("XML_LIMIT_EXCEEDED", `more than ${this.lim.maxAttributes} attributes on <${qname}>`, start);
       if (an.charCodeAt(0) === 0x78 /* x */ && an.startsWith("xmlns") && (an.length === 5 || an.charCodeAt(5) === 0x3a)) {
-        const prefix = an.length === 5 ? "" : an.slice(6);
-        this.checkNsDecl(prefix, value, start);
+        const bp = an.length === 5 ? "" : an.slice(6);
+        const d = new NsDecl(ascii ? bp : decodeName(bp), decodeName(value), bp, value);
+        this.checkNsDecl(d.prefix, d.uri, start);
         nsDecls ??= [];
-        for (const d of nsDecls) if (d.prefix === prefix) this.fail(`duplicate namespace declaration ${an}`, start);
-        nsDecls.push(new NsDecl(prefix, value));
+        for (const o of nsDecls) if (o.bp === bp) this.fail(`duplicate namespace declaration ${fromBinary(an)}`, start);
+        nsDecls.push(d);
       } else {
-        names.push(an);
-        values.push(value);
+        (names ??= []).push(an);
+        (values ??= []).push(value);
+        if (!ascii) ((nonAscii ??= [])[names.length - 1] = true);
       }
     }
     // Scope: declarations on this element apply to its own name and attributes (Namespaces §6.1).
     this.undoMarks.push(this.undo.length);
     if (nsDecls) {
       for (const d of nsDecls) {
-        this.undo.push([d.prefix, this.bindings.get(d.prefix)]);
-        this.bindings.set(d.prefix, d.uri);
+        this.undo.push([d.bp, this.bindings.get(d.bp)]);
+        this.bindings.set(d.bp, d);
       }
     }
-    const [prefix, local] = splitName(qname, start);
-    const ns = this.resolve(prefix, qname, start, true);
-    const attrs: XmlAttribute[] = new Array(names.length);
-    for (let i = 0; i < names.length; i++) {
-      const an = names[i]!;
-      const [ap, al] = splitName(an, start);
-      const ans = ap === "" ? "" : this.resolve(ap, an, start, false);
-      for (let j = 0; j < i; j++) {
-        const o = attrs[j]!;
-        if (o.name === an || (o.local === al && o.ns === ans)) this.fail(`duplicate attribute ${an} on <${qname}>`, start);
+    const colon = qn.indexOf(":");
+    const bprefix = colon === -1 ? "" : qn.slice(0, colon);
+    splitCheck(qn, colon, start);
+    const prefix = colon === -1 ? "" : qname.slice(0, qname.indexOf(":"));
+    const local = colon === -1 ? qname : qname.slice(qname.indexOf(":") + 1);
+    const ns = this.resolve(bprefix, qname, start, true);
+    let attrs: XmlAttribute[] = NO_ATTRS;
+    if (names) {
+      attrs = new Array(names.length);
+      for (let i = 0; i < names.length; i++) {
+        const an = names[i]!;
+        const ac = an.indexOf(":");
+        splitCheck(an, ac, start);
+        const aname = nonAscii?.[i] ? decodeName(an) : an;
+        const ap = ac === -1 ? "" : aname.slice(0, aname.indexOf(":"));
+        const al = ac === -1 ? aname : aname.slice(aname.indexOf(":") + 1);
+        const abp = ac === -1 ? "" : an.slice(0, ac);
+        const ans = ac === -1 ? "" : this.resolve(abp, aname, start, false);
+        for (let j = 0; j < i; j++) {
+          const o = attrs[j]!;
+          if (o.qn === an || (o.local === al && o.ns === ans)) this.fail(`duplicate attribute ${aname} on <${qname}>`, start);
+        }
+        attrs[i] = new XmlAttribute(aname, ap, al, ans, values![i]!, an, abp);
       }
-      attrs[i] = new XmlAttribute(an, ap, al, ans, values[i]!);
     }
     this.count();
-    const el = new XmlElement(qname, prefix, local, ns, attrs, nsDecls, parent, start, this.order++);
-    for (const a of attrs) {
+    const el = new XmlElement(qname, prefix, local, ns, attrs, nsDecls, parent, start, this.order++, qn, bprefix);
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs[i]!;
       if ((a.ns === "" && (a.local === "Id" || a.local === "ID" || a.local === "id")) || (a.ns === XML_NS && a.local === "id")) {
         const list = this.ids.get(a.value);
         if (list) list.push(el);
@@ -494,7 +638,7 @@ class Parser {
       }
     }
     if (empty) el.end = this.pos;
-    return [el, empty];
+    return el;
   }
 
   private checkNsDecl(prefix: string, uri: string, at: number): void {
@@ -505,13 +649,14 @@ class Parser {
     if (prefix.indexOf(":") !== -1) this.fail(`bad namespace prefix ${prefix}`, at);
   }
 
+  /** The namespace URI of a binary prefix. */
   private resolve(prefix: string, qname: string, at: number, element: boolean): string {
-    const uri = this.bindings.get(prefix);
-    if (uri === undefined) {
+    const d = this.bindings.get(prefix);
+    if (d === undefined) {
       if (prefix === "" && element) return "";
       this.fail(`namespace prefix of ${qname} is not declared`, at);
     }
-    return uri;
+    return d.uri;
   }
 
   private popScope(): void {
@@ -551,8 +696,9 @@ class Parser {
     const s = this.s;
     const at = this.pos;
     this.pos += 2;
-    const nameEnd = this.pos + cur.name.length;
-    if (!s.startsWith(cur.name, this.pos) || isNameChar(s.charCodeAt(nameEnd))) this.fail(`end tag does not match <${cur.name}>`, at);
+    const qn = cur.qn;
+    const nameEnd = this.pos + qn.length;
+    if (!s.startsWith(qn, this.pos) || (nameEnd < s.length && isNameCharCp(codePointAt(s, nameEnd)))) this.fail(`end tag does not match <${cur.name}>`, at);
     this.pos = nameEnd;
     this.skipSpace();
     if (s.charCodeAt(this.pos) !== 0x3e) this.fail("malformed end tag", at);
@@ -573,7 +719,8 @@ class Parser {
   private pi(parent: XmlElement | null): XmlPI {
     const start = this.pos;
     this.pos += 2;
-    const target = this.name();
+    const bt = this.name();
+    const target = this.ascii ? bt : decodeName(bt);
     if (target.toLowerCase() === "xml") this.fail("XML declaration not at the start of the document", start);
     if (target.indexOf(":") !== -1) this.fail("colon in a processing instruction target", start);
     const end = this.s.indexOf("?>", this.pos);
@@ -586,17 +733,36 @@ class Parser {
     }
     this.count();
     this.pos = end + 2;
-    return new XmlPI(target, data, parent, start);
+    return new XmlPI(target, data, parent, start, bt);
   }
 }
 
-function splitName(qname: string, at: number): [string, string] {
-  const i = qname.indexOf(":");
-  if (i === -1) return ["", qname];
-  const local = qname.slice(i + 1);
-  if (i === 0 || local.length === 0 || local.indexOf(":") !== -1 || !isNameStart(local.charCodeAt(0)))
-    throw new XmlError("MALFORMED_XML", `bad qualified name ${qname}`, at);
-  return [qname.slice(0, i), local];
+const NO_ATTRS: XmlAttribute[] = [];
+
+/** A qualified name (binary) with its first colon at `i`: both parts non-empty, no second colon, the local part a name. */
+function splitCheck(qname: string, i: number, at: number): void {
+  if (i === -1) return;
+  if (i === 0 || i === qname.length - 1 || qname.indexOf(":", i + 1) !== -1 || !isNameStartCp(codePointAt(qname, i + 1)))
+    throw new XmlError("MALFORMED_XML", `bad qualified name ${fromBinary(qname)}`, at);
+}
+
+/** Positions of element children among same-named siblings, per parent (elementPath for many references stays linear). */
+const positions = new WeakMap<XmlElement, Map<XmlElement, number>>();
+
+function positionOf(e: XmlElement, parent: XmlElement): number {
+  let m = positions.get(parent);
+  if (!m) {
+    m = new Map();
+    const counts = new Map<string, number>();
+    for (const c of parent.children) {
+      if (c.type !== 1) continue;
+      const i = (counts.get(c.name) ?? 0) + 1;
+      counts.set(c.name, i);
+      m.set(c, i);
+    }
+    positions.set(parent, m);
+  }
+  return m.get(e) ?? 1;
 }
 
 /** An XPath-like path of an element: `/Заявление/Данни[1]` (position among same-named siblings). */
@@ -604,14 +770,7 @@ export function elementPath(el: XmlElement): string {
   const parts: string[] = [];
   for (let e: XmlElement | null = el; e; e = e.parent) {
     if (!e.parent) parts.push(e.name);
-    else {
-      let i = 1;
-      for (const c of e.parent.children) {
-        if (c === e) break;
-        if (c.type === 1 && c.name === e.name) i++;
-      }
-      parts.push(`${e.name}[${i}]`);
-    }
+    else parts.push(`${e.name}[${positionOf(e, e.parent)}]`);
   }
   return "/" + parts.reverse().join("/");
 }

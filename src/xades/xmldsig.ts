@@ -10,7 +10,7 @@
  */
 import { createHash, type KeyObject } from "node:crypto";
 import { type SignatureAlgorithm, verifySignature } from "../pki/algorithms.js";
-import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalize } from "./c14n.js";
+import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalOctets } from "./c14n.js";
 import { DIGEST_URIS, PSS_NS, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignatureAlgorithm, ecdsaRawToDer } from "./algorithms.js";
 import { type XmlDocument, type XmlElement, XmlError, elementPath, parseXml } from "./xml.js";
 
@@ -140,11 +140,32 @@ const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 const DIGEST_LENGTH: Record<string, number> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64, "sha3-224": 28, "sha3-256": 32, "sha3-384": 48, "sha3-512": 64 };
 
+/**
+ * Long base64 values already decoded (certificates and CRLs repeat from one signature to the
+ * next), by their text. The buffers handed out are shared: callers must not write to them.
+ */
+const decodedBase64 = new Map<string, Buffer>();
+let decodedBase64Bytes = 0;
+
 /** base64Binary content (XML Schema): whitespace ignored, anything else strict. */
 export function decodeBase64(text: string, what: string): Buffer {
+  const long = text.length >= 512 && text.length <= 65_536;
+  if (long) {
+    const hit = decodedBase64.get(text);
+    if (hit) return hit;
+  }
   const t = /[ \t\n\r]/.test(text) ? text.replace(/[ \t\n\r]+/g, "") : text;
   if (t.length % 4 !== 0 || !B64.test(t)) throw new XmlDsigFormatError(`${what} is not valid base64`);
-  return Buffer.from(t, "base64");
+  const out = Buffer.from(t, "base64");
+  if (long) {
+    if (decodedBase64.size >= 1_000 || decodedBase64Bytes > 16 * 1024 * 1024) {
+      decodedBase64.clear();
+      decodedBase64Bytes = 0;
+    }
+    decodedBase64.set(text, out);
+    decodedBase64Bytes += text.length + out.length;
+  }
+  return out;
 }
 
 function c14nOf(el: XmlElement, what: string): { c14n: C14nOptions; uri: string } {
@@ -243,7 +264,7 @@ export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): 
     const digestUri = dm.attr("Algorithm") ?? "";
     const digest = DIGEST_URIS[digestUri];
     if (!digest) throw new XmlDsigFormatError(`unsupported digest algorithm ${digestUri || "(none)"}`);
-    const digestValue = decodeBase64(only(r, "DigestValue", true).text(), "ds:DigestValue");
+    const digestValue = decodeBase64(only(r, "DigestValue", true).rawText(), "ds:DigestValue");
     if (digestValue.length !== DIGEST_LENGTH[digest]) throw new XmlDsigFormatError("ds:DigestValue has the wrong length for its algorithm");
     references.push({ element: r, id: r.attr("Id"), uri: r.attr("URI"), type: r.attr("Type"), transforms: transformsOf(r), digestUri, digest, digestValue });
   }
@@ -252,7 +273,7 @@ export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): 
   const keyInfoCertificates: Buffer[] = [];
   if (keyInfo) {
     for (const xd of keyInfo.elements(DS_NS, "X509Data")) {
-      for (const c of xd.elements(DS_NS, "X509Certificate")) keyInfoCertificates.push(decodeBase64(c.text(), "ds:X509Certificate"));
+      for (const c of xd.elements(DS_NS, "X509Certificate")) keyInfoCertificates.push(decodeBase64(c.rawText(), "ds:X509Certificate"));
     }
   }
   return {
@@ -262,7 +283,7 @@ export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): 
     c14n,
     c14nUri,
     algorithm,
-    signatureValue: decodeBase64(sve.text(), "ds:SignatureValue"),
+    signatureValue: decodeBase64(sve.rawText(), "ds:SignatureValue"),
     signatureValueElement: sve,
     references,
     keyInfoCertificates,
@@ -316,9 +337,9 @@ function allSignatures(doc: XmlDocument): XmlElement[] {
 function nodeSetOctets(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): Buffer {
   const exclude = new Set(ns.exclude);
   if (ns.excludeAllSignatures) for (const s of allSignatures(doc)) exclude.add(s);
-  const str = canonicalize(ns.apex, { ...c14n, comments: c14n.comments && ns.comments, exclude: exclude.size ? exclude : null });
-  meter.add(str.length);
-  return Buffer.from(str, "utf8");
+  const octets = canonicalOctets(ns.apex, { ...c14n, comments: c14n.comments && ns.comments, exclude: exclude.size ? exclude : null });
+  meter.add(octets.length);
+  return octets;
 }
 
 function stringValue(ns: NodeSet): string {
@@ -466,7 +487,7 @@ export function processReferences(doc: XmlDocument, sig: Signature, contents: re
 
 /** The canonical SignedInfo, the octets the SignatureValue is over (XMLDSig §4.4.1). */
 export function signedInfoOctets(sig: Signature): Buffer {
-  return Buffer.from(canonicalize(sig.signedInfo, sig.c14n), "utf8");
+  return canonicalOctets(sig.signedInfo, sig.c14n);
 }
 
 /** Checks the SignatureValue with a key; false for a wrong signature or a key of the wrong type. */
