@@ -15,6 +15,7 @@ const HELP: Record<string, [string, "counter" | "histogram" | "gauge"]> = {
   podpis_validations_total: ["signature validations by indication", "counter"],
   podpis_submissions_total: ["archived submissions by outcome", "counter"],
   podpis_receipt_checks_total: ["receipt checks by outcome", "counter"],
+  podpis_signing_total: ["two-step signing steps by format", "counter"],
 };
 
 const key = (name: string, labels: Record<string, string | number>): string =>

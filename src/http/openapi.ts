@@ -25,6 +25,16 @@ const signedBody = (withFields: boolean) => ({
   },
 });
 
+const SIGNING_CHOICES = {
+  format: { enum: ["cades", "xades"] },
+  packaging: { enum: ["enveloping", "enveloped", "detached"], description: "default: enveloping (CAdES), enveloped (XAdES)" },
+  hash: { enum: ["sha256", "sha384", "sha512"], default: "sha256" },
+  scheme: { enum: ["rsa-pkcs1", "rsa-pss", "ecdsa"], description: "default: PKCS#1 v1.5 for RSA, ECDSA for EC" },
+  level: { enum: ["B-B", "B-T"], default: "B-B" },
+  name: { type: "string", description: "XAdES detached: the reference's file name" },
+  mimeType: { type: "string", description: "XAdES DataObjectFormat MIME type" },
+};
+
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: "3.1.0",
@@ -63,6 +73,64 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: "Check a receipt (public)", requestBody: { required: true, content: { "application/xml": { schema: { type: "string" } } } },
           responses: { "200": jsonOf("valid is false for any altered receipt or one not sealed by this service", "ReceiptCheck"), "400": problem("empty body"), "413": problem("over the size limit"), "429": problem("rate limited") },
+        },
+      },
+      "/api/v1/signing/prepare": {
+        post: {
+          summary: "Two-step signing, step 1: the exact octets a client-held key must sign, and a sealed state",
+          description:
+            "CAdES: toBeSigned is the DER of the signed attributes SET (RFC 5652 §5.4); XAdES: the exclusive-canonical ds:SignedInfo. " +
+            "The state is HMAC-protected by the service and expires (expiresAt); no session is kept.",
+          ...auth("submit"),
+          parameters: [
+            ...Object.keys(SIGNING_CHOICES).map((name) => ({ name, in: "query", required: false, description: "raw-body form only", schema: { type: "string" } })),
+            { name: "X-Signer-Certificate", in: "header", required: false, description: "raw-body form: the signer's certificate, then its chain, base64 DER, comma-separated", schema: { type: "string" } },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  type: "object", required: ["document", "certificate", "format"],
+                  properties: {
+                    document: { type: "string", contentMediaType: "application/octet-stream", description: "the document to sign" },
+                    certificate: { type: "string", description: "the signer's certificate (DER or PEM; a PEM bundle may carry the chain after it)" },
+                    chain: { type: "string", contentMediaType: "application/octet-stream", description: "further chain certificates (repeatable)" },
+                    ...SIGNING_CHOICES,
+                  },
+                },
+              },
+              "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream", description: "the document; choices in the query, certificates in X-Signer-Certificate" } },
+            },
+          },
+          responses: { "200": jsonOf("what to sign, how, and the state to send back", "SigningPrepared"), "400": problem("malformed request"), "413": problem("over the size limit"), "422": problem("CANNOT_SIGN: unreadable certificate, unsupported key or scheme, enveloped into a non-XML document"), "501": problem("B-T without a TSA"), ...common },
+        },
+      },
+      "/api/v1/signing/complete": {
+        post: {
+          summary: "Two-step signing, step 2: the signature value in, the assembled CAdES/XAdES out",
+          description: "The service rebuilds the to-be-signed octets from the state (and the document, for CAdES enveloping and XAdES enveloped/enveloping) and verifies the signature value against the certificate before assembling.",
+          ...auth("submit"),
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/SigningComplete" } },
+              "multipart/form-data": {
+                schema: {
+                  type: "object", required: ["state", "signatureValue"],
+                  properties: { state: { type: "string" }, signatureValue: { type: "string", contentEncoding: "base64" }, document: { type: "string", contentMediaType: "application/octet-stream" } },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": { description: "the signed file", content: { "application/pkcs7-mime": {}, "application/pkcs7-signature": {}, "application/xml": {} } },
+            "400": problem("INVALID_SIGNING_STATE (altered or foreign state), missing field or document"),
+            "413": problem("over the size limit"),
+            "415": problem("neither JSON nor multipart"),
+            "422": problem("SIGNATURE_VALUE_INVALID, SIGNING_STATE_EXPIRED, DOCUMENT_MISMATCH"),
+            ...common,
+          },
         },
       },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "UP" } } } },
@@ -104,6 +172,27 @@ export function openApiDocument(): Record<string, unknown> {
             mode: { enum: ["received", "now"] }, validationTime: { type: "string" }, indication: { type: "string" }, reproduced: { type: "boolean" },
             original: { type: "object" }, changes: { type: "array", items: { type: "object" } }, report: { $ref: "#/components/schemas/ValidationReport" },
           },
+        },
+        SigningPrepared: {
+          type: "object", required: ["toBeSigned", "digest", "digestAlgorithm", "signatureAlgorithm", "state", "expiresAt"],
+          properties: {
+            format: { enum: ["cades", "xades"] }, packaging: { enum: ["enveloping", "enveloped", "detached"] }, level: { enum: ["B-B", "B-T"] },
+            signingTime: { type: "string", format: "date-time" },
+            toBeSigned: { type: "string", contentEncoding: "base64", description: "the octets to sign" },
+            digest: { type: "string", contentEncoding: "base64", description: "their digest, for tokens that sign a hash" },
+            digestAlgorithm: { enum: ["sha256", "sha384", "sha512"] },
+            signatureAlgorithm: {
+              type: "object",
+              properties: { scheme: { enum: ["rsa-pkcs1", "rsa-pss", "ecdsa"] }, hash: { type: "string" }, id: { type: "string", description: "CMS OID or XMLDSig SignatureMethod URI" }, saltLength: { type: "integer" } },
+            },
+            signatureEncoding: { type: "string", description: "ECDSA: DER Ecdsa-Sig-Value or raw r||s, either accepted" },
+            expiresAt: { type: "string", format: "date-time" },
+            state: { type: "string", description: "opaque; send it back to /complete unchanged" },
+          },
+        },
+        SigningComplete: {
+          type: "object", required: ["state", "signatureValue"],
+          properties: { state: { type: "string" }, signatureValue: { type: "string", contentEncoding: "base64" }, document: { type: "string", contentEncoding: "base64", description: "required for CAdES enveloping and XAdES enveloped/enveloping" } },
         },
         ReceiptCheck: {
           type: "object", required: ["valid", "registrationNumber", "report"],

@@ -2,7 +2,7 @@
  * RFC 9457 problem details. Every error the service sends is one of these codes; `type` is a
  * stable URN built from the code, so clients switch on it (or on `code`), never on `detail`.
  */
-import type { Response } from "express";
+import type { ServerResponse } from "node:http";
 
 export const PROBLEMS = {
   BAD_REQUEST: { status: 400, title: "The request is malformed" },
@@ -42,7 +42,7 @@ export class HttpProblem extends Error {
 
 export const problemType = (code: ProblemCode): string => `urn:podpis:problem:${code.toLowerCase().replace(/_/g, "-")}`;
 
-export function sendProblem(res: Response, p: HttpProblem, requestId: string | undefined): void {
+export function sendProblem(res: ServerResponse, p: HttpProblem, requestId: string | undefined): void {
   const body = {
     type: problemType(p.code),
     title: PROBLEMS[p.code].title,
@@ -56,5 +56,7 @@ export function sendProblem(res: Response, p: HttpProblem, requestId: string | u
     res.destroy();
     return;
   }
-  res.status(p.status).type("application/problem+json").send(JSON.stringify(body));
+  res.statusCode = p.status;
+  res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
+  res.end(JSON.stringify(body));
 }

@@ -34,6 +34,7 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
     maxBodyBytes: config.maxBodyBytes,
     ratePerSecond: config.ratePerSecond,
     rateBurst: config.rateBurst,
+    signing: runtime.signing,
     metrics,
     metricsText,
   });
