@@ -9,8 +9,10 @@
  * a node-set only the apex can have a parent outside the set, which is where namespace and xml:*
  * attribute context has to be brought in from the ancestors.
  */
-import { binaryOctets, fromBinary, toBinary } from "./binary.js";
-import { XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
+import { binaryOctets, compareCodePoints, fromBinary, toBinary } from "./binary.js";
+
+export { compareCodePoints };
+import { C14N_START_TAG, C14N_SUBTREE, C14N_SUBTREE_COMMENTS, XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
 
 export type C14nMethod = "c14n10" | "c14n11" | "exc-c14n";
 
@@ -43,30 +45,14 @@ export function canonicalize(target: XmlElement | XmlDocument, opts: C14nOptions
   return fromBinary(new Canonicalizer(opts).run(target));
 }
 
+/** The canonical form as a binary string (binary.ts: one character per octet of its UTF-8). */
+export function canonicalBinary(target: XmlElement | XmlDocument, opts: C14nOptions): string {
+  return new Canonicalizer(opts).run(target);
+}
+
 /** The canonical form as octets (UTF-8), built without decoding the document's text. */
 export function canonicalOctets(target: XmlElement | XmlDocument, opts: C14nOptions): Buffer {
   return binaryOctets(new Canonicalizer(opts).run(target));
-}
-
-/**
- * String order by UCS code point (c14n 1.0 §2.2: "lexicographic … based on the UCS codepoint
- * values"), which differs from UTF-16 unit order only between surrogates and U+E000–U+FFFF.
- */
-export function compareCodePoints(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x !== y) {
-      if (x >= 0xd800 && y >= 0xd800) {
-        x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-        y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-      }
-      return x - y;
-    }
-  }
-  return a.length - b.length;
 }
 
 const TEXT_SPECIAL = /[&<>\r]/;
@@ -90,18 +76,19 @@ export function escapeAttr(v: string): string {
     .replace(/\r/g, "&#xD;");
 }
 
-/** An attribute to render: names as strings (for ordering), qualified name and value as binary strings. */
+/** An attribute to render: namespace URI as a string, local name, qualified name and value as binary strings. */
 interface AttrOut {
   ns: string;
-  local: string;
+  bl: string;
   qn: string;
   raw: string;
 }
 
 const NONE: readonly string[] = [];
 
+/** (UTF-8 binary order is code point order) */
 function byNsThenLocal(a: AttrOut, b: AttrOut): number {
-  return a.ns === b.ns ? compareCodePoints(a.local, b.local) : compareCodePoints(a.ns, b.ns);
+  return a.ns === b.ns ? (a.bl === b.bl ? 0 : a.bl < b.bl ? -1 : 1) : compareCodePoints(a.ns, b.ns);
 }
 
 /**
@@ -120,12 +107,38 @@ class Canonicalizer {
   private readonly inclusive: readonly string[];
   private readonly comments: boolean;
   private readonly exclude: ReadonlySet<XmlElement> | null;
+  /** start offsets of the excluded elements, sorted (to tell whether a subtree holds one) */
+  private excludedStarts: number[] | null = null;
+  /** the XmlElement.c14n bit saying a whole subtree is canonical in this mode; 0: not usable (exc-c14n) */
+  private readonly subtreeBit: number;
 
   constructor(private readonly opts: C14nOptions) {
     this.exclusive = opts.method === "exc-c14n";
     this.inclusive = this.exclusive ? (opts.inclusivePrefixes ?? []).map((p) => (p === "#default" ? "" : toBinary(p))) : NONE;
     this.comments = opts.comments;
     this.exclude = opts.exclude && opts.exclude.size ? opts.exclude : null;
+    this.subtreeBit = this.exclusive ? 0 : opts.comments ? C14N_SUBTREE_COMMENTS : C14N_SUBTREE;
+  }
+
+  /** Whether an excluded element lies strictly inside `el`. */
+  private holdsExcluded(el: XmlElement): boolean {
+    if (this.exclude === null) return false;
+    let starts = this.excludedStarts;
+    if (starts === null) {
+      starts = [];
+      for (const x of this.exclude) starts.push(x.start);
+      starts.sort((a, b) => a - b);
+      this.excludedStarts = starts;
+    }
+    // the first excluded start after el.start
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! <= el.start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < starts.length && starts[lo]! < el.end;
   }
 
   run(target: XmlElement | XmlDocument): string {
@@ -204,8 +217,24 @@ class Canonicalizer {
   }
 
   private element(el: XmlElement, apex: boolean, ancestors?: XmlElement[]): void {
+    // Below the apex of inclusive c14n, source the parser found canonical is copied as it is
+    // (XmlElement.c14n): the output ancestors have rendered exactly the namespaces in scope.
+    const fast = !apex && this.subtreeBit !== 0 ? el.c14n : 0;
+    if ((fast & this.subtreeBit) !== 0 && !this.holdsExcluded(el)) {
+      this.out += el.source.slice(el.start, el.end);
+      return;
+    }
     const mark = this.undo.length;
     if (el.nsDecls) for (const d of el.nsDecls) this.set(this.scope, d.bp, d.bu);
+    if ((fast & C14N_START_TAG) !== 0) {
+      // every declaration on the tag is rendered (none repeats what is in scope)
+      if (el.nsDecls) for (const d of el.nsDecls) this.set(this.rendered, d.bp, d.bu);
+      this.out += el.source.slice(el.start, el.tagEnd) + ">";
+      this.children(el);
+      this.out += "</" + el.qn + ">";
+      this.restore(mark);
+      return;
+    }
 
     // Outside exc-c14n, an element below the apex that declares nothing renders no namespace node.
     const nsOut = this.exclusive || apex || el.nsDecls ? this.namespaces(el, apex) : null;
@@ -228,13 +257,18 @@ class Canonicalizer {
       for (const a of attrs) s += " " + a.qn + '="' + escapeAttr(a.raw) + '"';
     }
     this.out += s + ">";
+    this.children(el);
+    this.out += "</" + el.qn + ">";
+    this.restore(mark);
+  }
 
+  private children(el: XmlElement): void {
     const children = el.children;
     for (let i = 0; i < children.length; i++) {
       const c = children[i]!;
       switch (c.type) {
         case 3:
-          this.out += escapeText(c.raw);
+          this.out += c.special ? escapeText(c.raw) : c.raw;
           break;
         case 1:
           if (!this.excluded(c)) this.element(c, false);
@@ -247,8 +281,9 @@ class Canonicalizer {
           break;
       }
     }
-    this.out += "</" + el.qn + ">";
+  }
 
+  private restore(mark: number): void {
     const undo = this.undo;
     while (undo.length > mark) {
       const prev = undo.pop() as string | undefined;
@@ -277,8 +312,8 @@ class Canonicalizer {
           }
           if (a.local !== "lang" && a.local !== "space") continue;
         }
-        if (own.has(a.local) || extra.some((x) => x.local === a.local)) continue;
-        extra.push({ ns: XML_NS, local: a.local, qn: "xml:" + toBinary(a.local), raw: a.raw });
+        if (own.has(a.local) || extra.some((x) => x.bl === a.bl)) continue;
+        extra.push({ ns: XML_NS, bl: a.bl, qn: "xml:" + a.bl, raw: a.raw });
       }
     }
     let attrs: AttrOut[] = el.attrs;
@@ -288,8 +323,8 @@ class Canonicalizer {
       for (let i = bases.length - 2; i >= 0; i--) base = joinUri(base, bases[i]!);
       const ownBase = el.attr("base", XML_NS);
       const value = ownBase === null ? base : joinUri(base, ownBase);
-      attrs = attrs.filter((a) => !(a.ns === XML_NS && a.local === "base"));
-      extra.push({ ns: XML_NS, local: "base", qn: "xml:base", raw: toBinary(value) });
+      attrs = attrs.filter((a) => !(a.ns === XML_NS && a.bl === "base"));
+      extra.push({ ns: XML_NS, bl: "base", qn: "xml:base", raw: toBinary(value) });
     }
     return extra.length ? [...attrs, ...extra] : attrs;
   }

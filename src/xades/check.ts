@@ -322,7 +322,8 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
   // Signing certificate identification and the signature value (§5.2.3, §5.2.7)
   const siOctets = signedInfoOctets(sig);
   const candidates = [...check.certificates, ...(opts.pool ?? [])];
-  const keyInfoCerts = sig.keyInfoCertificates.map(cert);
+  // check.certificates starts with the KeyInfo certificates, in order (looked up once)
+  const keyInfoCerts = check.certificates.slice(0, sig.keyInfoCertificates.length);
   let sigOk = false;
   const tryKey = (c: Certificate): boolean => verifySignatureValue(sig, publicKeyOf(c), siOctets);
   if (qp?.signingCertificate) {

@@ -15,7 +15,7 @@
  */
 
 import { isUtf8 } from "node:buffer";
-import { codePointAt, encodeCodePoint, fromBinary, sequenceLength, toBinary } from "./binary.js";
+import { codePointAt, compareCodePoints, encodeCodePoint, fromBinary, sequenceLength, toBinary } from "./binary.js";
 
 export const XML_NS = "http://www.w3.org/XML/1998/namespace";
 export const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
@@ -52,22 +52,40 @@ export const DEFAULT_LIMITS: Required<ParseOptions> = {
   maxNodes: 2_000_000,
 };
 
+/** The decoded form of a name that is not plain ASCII (names repeat: see decodeName). */
+function decoded(b: string, ascii: boolean): string {
+  return ascii ? b : decodeName(b);
+}
+
 export class XmlAttribute {
   private v: string | undefined = undefined;
   constructor(
-    /** qualified name as written */
-    readonly name: string,
-    readonly prefix: string,
-    readonly local: string,
+    /** the qualified name as a binary string (binary.ts) */
+    readonly qn: string,
+    /** the prefix as a binary string */
+    readonly bprefix: string,
+    /** the local name as a binary string */
+    readonly bl: string,
     /** namespace URI, "" for an unprefixed attribute */
     readonly ns: string,
     /** the value as a binary string (binary.ts), references replaced and whitespace normalised */
     readonly raw: string,
-    /** the qualified name as a binary string */
-    readonly qn: string = name,
-    /** the prefix as a binary string */
-    readonly bprefix: string = prefix,
+    /** the name is plain ASCII (binary and decoded forms are the same) */
+    private readonly ascii: boolean,
   ) {}
+
+  /** qualified name as written */
+  get name(): string {
+    return decoded(this.qn, this.ascii);
+  }
+
+  get prefix(): string {
+    return decoded(this.bprefix, this.ascii);
+  }
+
+  get local(): string {
+    return decoded(this.bl, this.ascii);
+  }
 
   get value(): string {
     return (this.v ??= fromBinary(this.raw));
@@ -76,24 +94,53 @@ export class XmlAttribute {
 
 /** A namespace declaration: prefix "" is the default namespace; uri "" undeclares it. */
 export class NsDecl {
+  private u: string | undefined = undefined;
   constructor(
-    readonly prefix: string,
-    readonly uri: string,
     /** prefix and URI as binary strings (binary.ts) */
-    readonly bp: string = prefix,
-    readonly bu: string = uri,
+    readonly bp: string,
+    readonly bu: string,
   ) {}
+
+  get prefix(): string {
+    return fromBinary(this.bp);
+  }
+
+  get uri(): string {
+    return (this.u ??= fromBinary(this.bu));
+  }
 }
+
+/** XmlElement.c14n: what of the element's source is already in canonical form (see c14n.ts) */
+export const C14N_START_TAG = 1;
+/** the whole element, as a non-apex element of inclusive c14n without comments */
+export const C14N_SUBTREE = 2;
+/** the same, with comments */
+export const C14N_SUBTREE_COMMENTS = 4;
 
 export class XmlElement {
   readonly type = 1 as const;
   children: XmlNode[] = [];
   /** offset just past the end tag (or the `/>` of an empty-element tag) */
   end = 0;
+  /**
+   * Canonical-form facts, for inclusive c14n of the element below the apex (C14N_* bits):
+   * C14N_START_TAG — the source from `start` to `tagEnd` is exactly the canonical start tag
+   * without its closing `>` (attributes and namespace declarations in canonical order, none
+   * redundant, one space before each, double quotes, nothing escaped or normalised);
+   * C14N_SUBTREE(_COMMENTS) — the source from `start` to `end` is the element's canonical form.
+   */
+  c14n = 0;
+  /** offset of the `>` closing the start tag, or of the `/` of `/>` */
+  tagEnd = 0;
+  /** positions of the element children among same-named siblings, built on first use (elementPath) */
+  positions: Map<XmlElement, number> | null = null;
   constructor(
-    readonly name: string,
-    readonly prefix: string,
-    readonly local: string,
+    /** the qualified name as a binary string (binary.ts) */
+    readonly qn: string,
+    /** the prefix as a binary string */
+    readonly bprefix: string,
+    /** the local name as a binary string */
+    readonly bl: string,
     readonly ns: string,
     /** attributes other than namespace declarations, in source order */
     readonly attrs: XmlAttribute[],
@@ -104,11 +151,24 @@ export class XmlElement {
     readonly start: number,
     /** document order among elements, 0 for the document element */
     readonly order: number,
-    /** the qualified name as a binary string (binary.ts) */
-    readonly qn: string = name,
-    /** the prefix as a binary string */
-    readonly bprefix: string = prefix,
+    /** the document as a binary string (XmlDocument.source) */
+    readonly source: string,
+    /** the name is plain ASCII (binary and decoded forms are the same) */
+    private readonly ascii: boolean,
   ) {}
+
+  /** qualified name as written */
+  get name(): string {
+    return decoded(this.qn, this.ascii);
+  }
+
+  get prefix(): string {
+    return decoded(this.bprefix, this.ascii);
+  }
+
+  get local(): string {
+    return decoded(this.bl, this.ascii);
+  }
 
   attr(local: string, ns = ""): string | null {
     const a = this.attrs;
@@ -173,6 +233,8 @@ export class XmlText {
     readonly raw: string,
     readonly parent: XmlElement | null,
     readonly start: number,
+    /** false when `raw` is known to hold none of the characters c14n escapes (& < > CR) */
+    readonly special: boolean = true,
   ) {}
 
   get value(): string {
@@ -365,6 +427,12 @@ class Parser {
   private ascii = true;
   /** current binary prefix → declaration, with an undo log per open element */
   private readonly bindings = new Map<string, NsDecl>([["xml", new NsDecl("xml", XML_NS)]]);
+  /** bindings.get(""): the default namespace, looked up for most names */
+  private dflt: NsDecl | undefined = undefined;
+  /** the text or attribute value read last may hold something c14n escapes */
+  private special = false;
+  /** the text read last is written in the source as c14n writes it */
+  private verbatim = true;
   private readonly undo: Array<[string, NsDecl | undefined]> = [];
   private readonly undoMarks: number[] = [];
   private readonly ids = new Map<string, XmlElement[]>();
@@ -398,7 +466,9 @@ class Parser {
       if (textEnd > this.pos) {
         if (cur) {
           this.count();
-          cur.children.push(new XmlText(this.text(this.pos, textEnd), cur, this.pos));
+          const raw = this.text(this.pos, textEnd);
+          if (!this.verbatim) cur.c14n &= C14N_START_TAG;
+          cur.children.push(new XmlText(raw, cur, this.pos, this.special));
         } else {
           for (let i = this.pos; i < textEnd; i++) if (!isSpace(s.charCodeAt(i))) this.fail("text outside the document element", i);
         }
@@ -411,32 +481,41 @@ class Parser {
         this.endTag(cur);
         this.popScope();
         stack.pop();
+        const closed = cur;
         cur = stack.length ? stack[stack.length - 1]! : null;
+        if (cur) cur.c14n &= closed.c14n | C14N_START_TAG;
       } else if (c === 0x21 /* ! */) {
         if (s.startsWith("<!--", lt)) {
           const node = this.comment(cur);
-          if (cur) cur.children.push(node);
-          else top.push(node);
+          if (cur) {
+            cur.children.push(node);
+            cur.c14n &= ~C14N_SUBTREE;
+          } else top.push(node);
         } else if (s.startsWith("<![CDATA[", lt)) {
           if (!cur) this.fail("CDATA section outside the document element", lt);
           const end = s.indexOf("]]>", lt + 9);
           if (end === -1) this.fail("unterminated CDATA section", lt);
           this.count();
           cur.children.push(new XmlText(s.slice(lt + 9, end), cur, lt));
+          cur.c14n &= C14N_START_TAG;
           this.pos = end + 3;
         } else if (s.startsWith("<!DOCTYPE", lt) || s.startsWith("<!ENTITY", lt)) {
           throw new XmlError("XML_DTD_FORBIDDEN", "document type declarations are not accepted (no DTDs, no entity declarations)", lt);
         } else this.fail("markup declaration not allowed", lt);
       } else if (c === 0x3f /* ? */) {
         const node = this.pi(cur);
-        if (cur) cur.children.push(node);
-        else top.push(node);
+        if (cur) {
+          cur.children.push(node);
+          cur.c14n &= C14N_START_TAG;
+        } else top.push(node);
       } else {
         if (!cur && root) this.fail("a second document element", lt);
         if (stack.length >= this.lim.maxDepth) throw new XmlError("XML_LIMIT_EXCEEDED", `elements nested deeper than ${this.lim.maxDepth}`, lt);
         const el = this.startTag(cur);
-        if (cur) cur.children.push(el);
-        else {
+        if (cur) {
+          cur.children.push(el);
+          if (el.end !== 0) cur.c14n &= C14N_START_TAG; // an empty-element tag is not canonical
+        } else {
           root = el;
           top.push(el);
         }
@@ -460,11 +539,24 @@ class Parser {
     this.pos = end + 2;
   }
 
-  /** Text content between markup: references replaced, `]]>` refused (XML 1.0 §2.4). */
+  /**
+   * Text content between markup: references replaced, `]]>` refused (XML 1.0 §2.4). Sets
+   * this.special (the text may hold what c14n escapes) and this.verbatim (the source is written
+   * as c14n writes the text: no `>`, and only references c14n would write the same).
+   */
   private text(from: number, to: number): string {
     const raw = this.s.slice(from, to);
-    if (raw.indexOf("]]>") !== -1) this.fail("']]>' in character data", from + raw.indexOf("]]>"));
-    return raw.indexOf("&") === -1 ? raw : this.references(raw, from);
+    const gt = raw.indexOf(">");
+    if (gt !== -1 && raw.indexOf("]]>", gt - 2) !== -1) this.fail("']]>' in character data", from + raw.indexOf("]]>"));
+    if (raw.indexOf("&") === -1) {
+      this.special = gt !== -1;
+      this.verbatim = gt === -1;
+      return raw;
+    }
+    const value = this.references(raw, from);
+    this.special = true;
+    this.verbatim = gt === -1 && canonicalText(value) === raw;
+    return value;
   }
 
   /** Replaces the five predefined entities and character references; any other reference is an error. */
@@ -552,42 +644,58 @@ class Parser {
     const start = this.pos;
     this.pos++;
     const qn = this.name();
-    const qname = this.ascii ? qn : decodeName(qn);
+    const qascii = this.ascii;
     let names: string[] | null = null;
     let values: string[] | null = null;
     let nonAscii: boolean[] | null = null;
     let nsDecls: NsDecl[] | null = null;
     let count = 0;
     let empty = false;
+    // whether the tag is written as c14n writes it (XmlElement.c14n); attribute order is checked below
+    let plain = true;
     for (;;) {
+      const before = this.pos;
       const hadSpace = this.skipSpace();
       const c = s.charCodeAt(this.pos);
       if (c === 0x3e /* > */) {
+        if (hadSpace) plain = false;
         this.pos++;
         break;
       }
       if (c === 0x2f /* / */ && s.charCodeAt(this.pos + 1) === 0x3e) {
+        if (hadSpace) plain = false;
         this.pos += 2;
         empty = true;
         break;
       }
-      if (this.pos >= s.length) this.fail(`unterminated start tag <${qname}>`, start);
+      if (this.pos >= s.length) this.fail(`unterminated start tag <${fromBinary(qn)}>`, start);
       if (!hadSpace) this.fail("expected whitespace between attributes");
+      if (this.pos !== before + 1 || s.charCodeAt(before) !== 0x20) plain = false;
       const an = this.name();
       const ascii = this.ascii;
-      this.skipSpace();
+      if (this.skipSpace()) plain = false;
       if (s.charCodeAt(this.pos) !== 0x3d /* = */) this.fail(`attribute ${fromBinary(an)} without a value`);
       this.pos++;
-      this.skipSpace();
+      if (this.skipSpace()) plain = false;
       const value = this.attrValue();
-      if (count++ >= this.lim.maxAttributes) throw new XmlError("XML_LIMIT_EXCEEDED", `more than ${this.lim.maxAttributes} attributes on <${qname}>`, start);
+      if (this.special) plain = false;
+      if (count++ >= this.lim.maxAttributes) throw new XmlError("XML_LIMIT_EXCEEDED", `more than ${this.lim.maxAttributes} attributes on <${fromBinary(qn)}>`, start);
       if (an.charCodeAt(0) === 0x78 /* x */ && an.startsWith("xmlns") && (an.length === 5 || an.charCodeAt(5) === 0x3a)) {
         const bp = an.length === 5 ? "" : an.slice(6);
-        const d = new NsDecl(ascii ? bp : decodeName(bp), decodeName(value), bp, value);
-        this.checkNsDecl(d.prefix, d.uri, start);
-        nsDecls ??= [];
-        for (const o of nsDecls) if (o.bp === bp) this.fail(`duplicate namespace declaration ${fromBinary(an)}`, start);
-        nsDecls.push(d);
+        this.checkNsDecl(bp, value, start);
+        if (nsDecls) {
+          for (const o of nsDecls) if (o.bp === bp) this.fail(`duplicate namespace declaration ${fromBinary(an)}`, start);
+          // c14n: namespace declarations first, by prefix; none that repeats the binding in scope
+          if (plain && (names !== null || !(nsDecls[nsDecls.length - 1]!.bp < bp))) plain = false;
+        } else {
+          nsDecls = [];
+          if (names !== null) plain = false;
+        }
+        if (plain) {
+          const prev = this.bindings.get(bp);
+          if (bp === "xml" || (prev === undefined ? bp === "" && value === "" : prev.bu === value)) plain = false;
+        }
+        nsDecls.push(new NsDecl(bp, value));
       } else {
         (names ??= []).push(an);
         (values ??= []).push(value);
@@ -600,14 +708,13 @@ class Parser {
       for (const d of nsDecls) {
         this.undo.push([d.bp, this.bindings.get(d.bp)]);
         this.bindings.set(d.bp, d);
+        if (d.bp === "") this.dflt = d;
       }
     }
     const colon = qn.indexOf(":");
-    const bprefix = colon === -1 ? "" : qn.slice(0, colon);
     splitCheck(qn, colon, start);
-    const prefix = colon === -1 ? "" : qname.slice(0, qname.indexOf(":"));
-    const local = colon === -1 ? qname : qname.slice(qname.indexOf(":") + 1);
-    const ns = this.resolve(bprefix, qname, start, true);
+    const bprefix = colon === -1 ? "" : qn.slice(0, colon);
+    const ns = this.resolve(bprefix, qn, start, true);
     let attrs: XmlAttribute[] = NO_ATTRS;
     if (names) {
       attrs = new Array(names.length);
@@ -615,46 +722,59 @@ class Parser {
         const an = names[i]!;
         const ac = an.indexOf(":");
         splitCheck(an, ac, start);
-        const aname = nonAscii?.[i] ? decodeName(an) : an;
-        const ap = ac === -1 ? "" : aname.slice(0, aname.indexOf(":"));
-        const al = ac === -1 ? aname : aname.slice(aname.indexOf(":") + 1);
         const abp = ac === -1 ? "" : an.slice(0, ac);
-        const ans = ac === -1 ? "" : this.resolve(abp, aname, start, false);
+        const al = ac === -1 ? an : an.slice(ac + 1);
+        const ans = ac === -1 ? "" : this.resolve(abp, an, start, false);
         for (let j = 0; j < i; j++) {
           const o = attrs[j]!;
-          if (o.qn === an || (o.local === al && o.ns === ans)) this.fail(`duplicate attribute ${aname} on <${qname}>`, start);
+          if (o.qn === an || (o.bl === al && o.ns === ans)) this.fail(`duplicate attribute ${fromBinary(an)} on <${fromBinary(qn)}>`, start);
         }
-        attrs[i] = new XmlAttribute(aname, ap, al, ans, values![i]!, an, abp);
+        // c14n order: by namespace URI, then local name (UTF-8 binary order is code point order)
+        if (plain && i > 0) {
+          const o = attrs[i - 1]!;
+          const cmp = o.ns === ans ? (o.bl < al ? -1 : 1) : compareCodePoints(o.ns, ans);
+          if (cmp >= 0) plain = false;
+        }
+        attrs[i] = new XmlAttribute(an, abp, al, ans, values![i]!, !nonAscii?.[i]);
       }
     }
     this.count();
-    const el = new XmlElement(qname, prefix, local, ns, attrs, nsDecls, parent, start, this.order++, qn, bprefix);
+    const el = new XmlElement(qn, bprefix, colon === -1 ? qn : qn.slice(colon + 1), ns, attrs, nsDecls, parent, start, this.order++, s, qascii);
     for (let i = 0; i < attrs.length; i++) {
       const a = attrs[i]!;
-      if ((a.ns === "" && (a.local === "Id" || a.local === "ID" || a.local === "id")) || (a.ns === XML_NS && a.local === "id")) {
+      const l = a.bl;
+      if ((a.ns === "" && (l === "Id" || l === "ID" || l === "id")) || (a.ns === XML_NS && l === "id")) {
         const list = this.ids.get(a.value);
         if (list) list.push(el);
         else this.ids.set(a.value, [el]);
       }
     }
-    if (empty) el.end = this.pos;
+    if (empty) {
+      el.end = this.pos;
+      el.tagEnd = this.pos - 2;
+      if (plain) el.c14n = C14N_START_TAG;
+    } else {
+      el.tagEnd = this.pos - 1;
+      if (plain) el.c14n = C14N_START_TAG | C14N_SUBTREE | C14N_SUBTREE_COMMENTS;
+    }
     return el;
   }
 
+  /** Namespaces §3 constraints on a declaration (binary prefix and URI: the names compared are ASCII). */
   private checkNsDecl(prefix: string, uri: string, at: number): void {
     if (prefix === "xmlns") this.fail("the xmlns prefix must not be declared", at);
     if (prefix === "xml" ? uri !== XML_NS : uri === XML_NS) this.fail("the xml prefix and namespace belong only to each other", at);
     if (uri === XMLNS_NS) this.fail("the xmlns namespace must not be declared", at);
-    if (prefix !== "" && uri === "") this.fail(`xmlns:${prefix}="" is not allowed in XML 1.0 namespaces`, at);
-    if (prefix.indexOf(":") !== -1) this.fail(`bad namespace prefix ${prefix}`, at);
+    if (prefix !== "" && uri === "") this.fail(`xmlns:${fromBinary(prefix)}="" is not allowed in XML 1.0 namespaces`, at);
+    if (prefix.indexOf(":") !== -1) this.fail(`bad namespace prefix ${fromBinary(prefix)}`, at);
   }
 
-  /** The namespace URI of a binary prefix. */
+  /** The namespace URI of a binary prefix (qname: the binary qualified name, for the message). */
   private resolve(prefix: string, qname: string, at: number, element: boolean): string {
-    const d = this.bindings.get(prefix);
+    const d = prefix === "" ? this.dflt : this.bindings.get(prefix);
     if (d === undefined) {
       if (prefix === "" && element) return "";
-      this.fail(`namespace prefix of ${qname} is not declared`, at);
+      this.fail(`namespace prefix of ${fromBinary(qname)} is not declared`, at);
     }
     return d.uri;
   }
@@ -665,10 +785,14 @@ class Parser {
       const [p, prev] = this.undo.pop()!;
       if (prev === undefined) this.bindings.delete(p);
       else this.bindings.set(p, prev);
+      if (p === "") this.dflt = prev;
     }
   }
 
-  /** AttValue with CDATA normalisation (XML 1.0 §3.3.3): literal whitespace becomes a space. */
+  /**
+   * AttValue with CDATA normalisation (XML 1.0 §3.3.3): literal whitespace becomes a space. Sets
+   * this.special unless the value is written as c14n writes it (double quotes, nothing replaced).
+   */
   private attrValue(): string {
     const s = this.s;
     const q = s.charCodeAt(this.pos);
@@ -687,6 +811,7 @@ class Parser {
       p++;
     }
     this.pos = p + 1;
+    this.special = refs || ws || q !== 0x22;
     let v = s.slice(start, p);
     if (ws) v = v.replace(/[\n\t]/g, " ");
     return refs ? this.references(v, start) : v;
@@ -696,11 +821,14 @@ class Parser {
     const s = this.s;
     const at = this.pos;
     this.pos += 2;
-    const qn = cur.qn;
-    const nameEnd = this.pos + qn.length;
-    if (!s.startsWith(qn, this.pos) || (nameEnd < s.length && isNameCharCp(codePointAt(s, nameEnd)))) this.fail(`end tag does not match <${cur.name}>`, at);
+    // the name as the start tag wrote it, compared in place
+    const len = cur.qn.length;
+    const nameEnd = this.pos + len;
+    let same = nameEnd <= s.length;
+    for (let i = 0, a = this.pos, b = cur.start + 1; same && i < len; i++) same = s.charCodeAt(a + i) === s.charCodeAt(b + i);
+    if (!same || (nameEnd < s.length && isNameCharCp(codePointAt(s, nameEnd)))) this.fail(`end tag does not match <${cur.name}>`, at);
     this.pos = nameEnd;
-    this.skipSpace();
+    if (this.skipSpace()) cur.c14n &= C14N_START_TAG;
     if (s.charCodeAt(this.pos) !== 0x3e) this.fail("malformed end tag", at);
     this.pos++;
     cur.end = this.pos;
@@ -739,6 +867,11 @@ class Parser {
 
 const NO_ATTRS: XmlAttribute[] = [];
 
+/** Text as canonical XML writes it (c14n 1.0 §2.3; c14n.ts escapeText), to tell whether the source already is. */
+function canonicalText(t: string): string {
+  return t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#xD;");
+}
+
 /** A qualified name (binary) with its first colon at `i`: both parts non-empty, no second colon, the local part a name. */
 function splitCheck(qname: string, i: number, at: number): void {
   if (i === -1) return;
@@ -746,21 +879,34 @@ function splitCheck(qname: string, i: number, at: number): void {
     throw new XmlError("MALFORMED_XML", `bad qualified name ${fromBinary(qname)}`, at);
 }
 
-/** Positions of element children among same-named siblings, per parent (elementPath for many references stays linear). */
-const positions = new WeakMap<XmlElement, Map<XmlElement, number>>();
-
+/**
+ * Position of an element among same-named siblings. A parent with many children has them
+ * counted once (elementPath for many references stays linear), kept on the parent rather than
+ * in a WeakMap: young WeakMap keys keep every parsed tree alive through scavenges.
+ */
 function positionOf(e: XmlElement, parent: XmlElement): number {
-  let m = positions.get(parent);
+  const kids = parent.children;
+  if (kids.length <= 64) {
+    let i = 0;
+    for (const c of kids) {
+      if (c.type === 1 && c.qn === e.qn) {
+        i++;
+        if (c === e) return i;
+      }
+    }
+    return 1;
+  }
+  let m = parent.positions;
   if (!m) {
     m = new Map();
     const counts = new Map<string, number>();
-    for (const c of parent.children) {
+    for (const c of kids) {
       if (c.type !== 1) continue;
-      const i = (counts.get(c.name) ?? 0) + 1;
-      counts.set(c.name, i);
+      const i = (counts.get(c.qn) ?? 0) + 1;
+      counts.set(c.qn, i);
       m.set(c, i);
     }
-    positions.set(parent, m);
+    parent.positions = m;
   }
   return m.get(e) ?? 1;
 }

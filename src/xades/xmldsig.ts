@@ -10,7 +10,7 @@
  */
 import { createHash, type KeyObject } from "node:crypto";
 import { type SignatureAlgorithm, verifySignature } from "../pki/algorithms.js";
-import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalOctets } from "./c14n.js";
+import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalBinary, canonicalOctets } from "./c14n.js";
 import { DIGEST_URIS, PSS_NS, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignatureAlgorithm, ecdsaRawToDer } from "./algorithms.js";
 import { type XmlDocument, type XmlElement, XmlError, elementPath, parseXml } from "./xml.js";
 
@@ -142,17 +142,25 @@ const DIGEST_LENGTH: Record<string, number> = { sha1: 20, sha224: 28, sha256: 32
 
 /**
  * Long base64 values already decoded (certificates and CRLs repeat from one signature to the
- * next), by their text. The buffers handed out are shared: callers must not write to them.
+ * next), by their text. Looked up by length and tail, confirmed by comparing the whole text:
+ * hashing kilobytes of text for a Map key would cost more than the lookup saves. The buffers
+ * handed out are shared: callers must not write to them.
  */
-const decodedBase64 = new Map<string, Buffer>();
+const decodedBase64 = new Map<string, Array<{ text: string; bytes: Buffer }>>();
 let decodedBase64Bytes = 0;
+
+function base64Key(text: string): string {
+  return text.length + ":" + text.slice(text.length - 40);
+}
 
 /** base64Binary content (XML Schema): whitespace ignored, anything else strict. */
 export function decodeBase64(text: string, what: string): Buffer {
   const long = text.length >= 512 && text.length <= 65_536;
+  let key = "";
   if (long) {
-    const hit = decodedBase64.get(text);
-    if (hit) return hit;
+    key = base64Key(text);
+    const bucket = decodedBase64.get(key);
+    if (bucket) for (const e of bucket) if (e.text === text) return e.bytes;
   }
   const t = /[ \t\n\r]/.test(text) ? text.replace(/[ \t\n\r]+/g, "") : text;
   if (t.length % 4 !== 0 || !B64.test(t)) throw new XmlDsigFormatError(`${what} is not valid base64`);
@@ -162,7 +170,11 @@ export function decodeBase64(text: string, what: string): Buffer {
       decodedBase64.clear();
       decodedBase64Bytes = 0;
     }
-    decodedBase64.set(text, out);
+    // a copy of the text: a slice would keep the whole document it came from alive
+    const entry = { text: Buffer.from(text, "latin1").toString("latin1"), bytes: out };
+    const bucket = decodedBase64.get(key);
+    if (bucket && bucket.length < 8) bucket.push(entry);
+    else decodedBase64.set(key, [entry]);
     decodedBase64Bytes += text.length + out.length;
   }
   return out;
@@ -334,10 +346,14 @@ function allSignatures(doc: XmlDocument): XmlElement[] {
   return out;
 }
 
-function nodeSetOctets(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): Buffer {
-  const exclude = new Set(ns.exclude);
-  if (ns.excludeAllSignatures) for (const s of allSignatures(doc)) exclude.add(s);
-  const octets = canonicalOctets(ns.apex, { ...c14n, comments: c14n.comments && ns.comments, exclude: exclude.size ? exclude : null });
+/** The canonical node-set as a binary string (binary.ts): digested as latin1, no Buffer made. */
+function nodeSetOctets(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): string {
+  let exclude = ns.exclude;
+  if (ns.excludeAllSignatures) {
+    exclude = new Set(exclude);
+    for (const s of allSignatures(doc)) exclude.add(s);
+  }
+  const octets = canonicalBinary(ns.apex, { ...c14n, comments: c14n.comments && ns.comments, exclude: exclude.size ? exclude : null });
   meter.add(octets.length);
   return octets;
 }
@@ -374,6 +390,14 @@ function findContent(uri: string | null, contents: readonly DetachedContent[], e
   return null;
 }
 
+function isOctets(data: NodeSet | Buffer | string): data is Buffer | string {
+  return typeof data === "string" || Buffer.isBuffer(data);
+}
+
+function digestOf(alg: string, data: Buffer | string): Buffer {
+  return typeof data === "string" ? createHash(alg).update(data, "latin1").digest() : createHash(alg).update(data).digest();
+}
+
 /** Dereferences, transforms and digests one Reference (XMLDSig §4.4.3.2). */
 export function processReference(
   doc: XmlDocument,
@@ -396,7 +420,8 @@ export function processReference(
     computed: null,
   };
   try {
-    let data: NodeSet | Buffer;
+    // an octet stream is a Buffer, or a binary string (binary.ts) when it is canonical XML
+    let data: NodeSet | Buffer | string;
     const uri = ref.uri;
     if (uri === null || (uri !== "" && !uri.startsWith("#"))) {
       outcome.kind = "detached";
@@ -440,33 +465,33 @@ export function processReference(
     for (const t of ref.transforms) {
       switch (t.kind) {
         case "enveloped":
-          if (Buffer.isBuffer(data)) throw new XmlDsigFormatError("enveloped-signature transform on octets");
+          if (isOctets(data)) throw new XmlDsigFormatError("enveloped-signature transform on octets");
           data.exclude.add(sig.element);
           outcome.excluded.push(sig.element);
           break;
         case "exclude-signatures":
-          if (Buffer.isBuffer(data)) throw new XmlDsigFormatError("XPath transform on octets");
+          if (isOctets(data)) throw new XmlDsigFormatError("XPath transform on octets");
           data.excludeAllSignatures = true;
           outcome.excludesAllSignatures = true;
           break;
         case "c14n":
-          if (Buffer.isBuffer(data)) {
+          if (isOctets(data)) {
             // an octet stream is parsed (hardened) and canonicalized as a document (XMLDSig §4.4.3.2)
-            const parsed = parseXml(data);
+            const parsed = parseXml(typeof data === "string" ? Buffer.from(data, "latin1") : data);
             data = nodeSetOctets(parsed, { apex: parsed, comments: true, exclude: new Set(), excludeAllSignatures: false }, t.c14n, meter);
           } else data = nodeSetOctets(doc, data, t.c14n, meter);
           break;
         case "base64":
-          data = decodeBase64(Buffer.isBuffer(data) ? data.toString("latin1") : stringValue(data), "base64 transform input");
+          data = decodeBase64(typeof data === "string" ? data : Buffer.isBuffer(data) ? data.toString("latin1") : stringValue(data), "base64 transform input");
           break;
       }
     }
-    if (!Buffer.isBuffer(data)) data = nodeSetOctets(doc, data, { method: "c14n10", comments: false }, meter);
+    if (!isOctets(data)) data = nodeSetOctets(doc, data, { method: "c14n10", comments: false }, meter);
     else meter.add(data.length);
-    const digest = createHash(ref.digest).update(data).digest();
+    const digest = digestOf(ref.digest, data);
     outcome.computed = digest;
     outcome.ok = digest.equals(ref.digestValue);
-    outcome.sha256 = ref.digest === "sha256" ? digest.toString("hex") : createHash("sha256").update(data).digest("hex");
+    outcome.sha256 = ref.digest === "sha256" ? digest.toString("hex") : digestOf("sha256", data).toString("hex");
     return outcome;
   } catch (e) {
     if (e instanceof XmlDsigFormatError || e instanceof XmlError) {
