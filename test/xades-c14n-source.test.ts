@@ -71,6 +71,18 @@ const HOSTILE: Record<string, string> = {
   unicode: `<р xmlns:п="urn:п" а="1" б="2"><п:д п:я="x" п:а="y">текст „кавички“ — ＞</п:д><е ж="з"/></р>`,
   nested: `<r xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><a><ds:Signature Id="s1"><ds:SignedInfo><x/></ds:SignedInfo></ds:Signature><b>t</b></a><ds:Signature Id="s2"><c>u</c></ds:Signature></r>`,
   crlf: "<r>\r\n<a x=\"1\">line\r\nnext\rlast</a>\r\n</r>",
+  // exc-c14n: which declarations a copied subtree may carry depends on what its ancestors rendered
+  excUsed: `<r xmlns:a="urn:a" xmlns:b="urn:b"><a:c><a:d b:x="1">t</a:d><a:e xmlns:a="urn:a2"><a:f>u</a:f></a:e></a:c><g xmlns:a="urn:a"><a:h></a:h></g></r>`,
+  excUnused: `<r><c xmlns:u="urn:u"><d>t</d></c><e xmlns:u="urn:u" u:x="1"><f xmlns:v="urn:v"><v:g></v:g></f></e></r>`,
+  excDefault: `<r xmlns="urn:d"><c xmlns=""><d>t</d></c><e><f xmlns="urn:e"><g></g></f></e><s><c xmlns=""><d></d></c></s></r>`,
+  excDefaultUnder: `<a:r xmlns:a="urn:a" xmlns="urn:d"><c></c><a:d><e>x</e><a:f><g xmlns="urn:d"></g></a:f></a:d></a:r>`,
+  excRebind: `<r xmlns:p="urn:1"><p:a><p:b xmlns:p="urn:2"><p:c><p:d xmlns:p="urn:1"></p:d></p:c></p:b></p:a><q><p:e></p:e></q></r>`,
+  excSameTwice: `<r><a xmlns:p="urn:1" p:x="1"><b><p:c xmlns:p="urn:1"></p:c></b><p:d></p:d></a><p:e xmlns:p="urn:1"><p:f xmlns:p="urn:1"></p:f></p:e></r>`,
+  excAttrOnly: `<r xmlns:p="urn:p" xmlns:q="urn:q"><a p:x="1"><b q:y="2"><c p:z="3" q:z="4"></c></b></a><p:d p:w="1"></p:d></r>`,
+  excXml: `<r xmlns:x="urn:x"><a xml:lang="bg"><x:b xml:space="preserve"><c></c></x:b></a></r>`,
+  // a declaration that repeats what an output ancestor rendered, with another binding in scope between
+  excRenderedAbove: `<r xmlns="urn:x" xmlns:p="urn:x" p:z="1"><p:a xmlns="urn:y" xmlns:p="urn:p"><c xmlns="urn:x"><p:d xmlns:p="urn:x"></p:d></c></p:a><e xmlns:p="urn:y"><p:f xmlns:p="urn:x">t</p:f></e></r>`,
+  excComments: `<r xmlns:p="urn:p"><p:a><!--c--><p:b>t</p:b></p:a><c><!--d--><p:e xmlns:p="urn:q"></p:e></c></r>`,
 };
 
 describe("c14n copying canonical source equals c14n rendering every node", () => {
@@ -81,4 +93,20 @@ describe("c14n copying canonical source equals c14n rendering every node", () =>
     }
   }
   for (const [name, xml] of Object.entries(HOSTILE)) it(name, () => compare(name, xml));
+
+  it("exc-c14n with an InclusiveNamespaces PrefixList", () => {
+    for (const [name, xml] of Object.entries(HOSTILE)) {
+      const fast = parseXml(xml);
+      const slow = rendered(xml);
+      const fe = elementsOf(fast);
+      const se = elementsOf(slow);
+      for (const inclusivePrefixes of [["#default"], ["p", "a"], ["x", "#default", "u"]]) {
+        for (const comments of [false, true]) {
+          const opts: C14nOptions = { method: "exc-c14n", comments, inclusivePrefixes };
+          expect(canonicalize(fast, opts), `${name} ${inclusivePrefixes} document`).toBe(canonicalize(slow, opts));
+          for (let i = 0; i < fe.length; i++) expect(canonicalize(fe[i]!, opts), `${name} ${inclusivePrefixes} element ${i}`).toBe(canonicalize(se[i]!, opts));
+        }
+      }
+    }
+  });
 });

@@ -174,6 +174,9 @@ export interface CryptoConstraintFailure {
 export function checkAlgorithms(policy: AlgorithmPolicy, uses: AlgorithmUse[], time: Date): CryptoConstraintFailure[] {
   const out: CryptoConstraintFailure[] = [];
   for (const use of uses) {
+    // the verdict with its message only for a use that fails (messages are for failures)
+    const until = sunsetUntil(policy, use);
+    if (until !== undefined && (until === null || time.getTime() < until.getTime())) continue;
     const v = sunsetOf(policy, use);
     if (!v.known) out.push({ what: use.what, message: v.message, until: null });
     else if (v.until && time.getTime() >= v.until.getTime()) {
@@ -181,4 +184,23 @@ export function checkAlgorithms(policy: AlgorithmPolicy, uses: AlgorithmUse[], t
     }
   }
   return out;
+}
+
+/** sunsetOf(...).until for a known use, undefined for one the policy does not accept. */
+function sunsetUntil(policy: AlgorithmPolicy, use: AlgorithmUse): Date | null | undefined {
+  if (use.kind === "digest") return policy.digests.has(use.digest) ? policy.digests.get(use.digest)! : undefined;
+  let d: Date | null = null;
+  if (use.digest !== null) {
+    if (!policy.digests.has(use.digest)) return undefined;
+    d = policy.digests.get(use.digest)!;
+  }
+  const rules = policy.signatures.get(use.scheme);
+  if (!rules || rules.length === 0) return undefined;
+  if (use.key.curve && policy.curves.size > 0 && !policy.curves.has(use.key.curve)) return undefined;
+  let rule: KeySizeRule | null = null;
+  for (const r of rules) if (use.key.bits >= r.minBits) rule = r;
+  if (!rule) return undefined;
+  if (use.digest === null) return rule.until;
+  const s = rule.until;
+  return d && s ? (d < s ? d : s) : (d ?? s);
 }

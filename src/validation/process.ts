@@ -46,43 +46,37 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
     errors: [...model.errors],
     warnings: [...model.warnings],
   };
-  const finish = (indication: Indication, subIndication: SubIndication | null, error?: Message): SignatureOutcome => {
-    out.indication = indication;
-    out.subIndication = subIndication;
-    if (error) out.errors.push(error);
-    return out;
-  };
 
   // §5.2.2 format checking.
   if (model.formatErrors.length > 0) {
     out.errors.push(...model.formatErrors);
-    return finish("TOTAL_FAILED", "FORMAT_FAILURE");
+    return finish(out, "TOTAL_FAILED", "FORMAT_FAILURE");
   }
   // §5.2.7 cryptographic verification. A signature that does not verify is TOTAL_FAILED whatever
   // the other blocks say (§5.3.4): a tampered file from an unknown QTSP is still a tampered file.
   if (model.integrity.dataIntact === false) {
-    return finish("TOTAL_FAILED", "HASH_FAILURE", { code: "DIGEST_MISMATCH", message: "the signed data does not match the digest in the signature: it was changed after signing" });
+    return finish(out, "TOTAL_FAILED", "HASH_FAILURE", { code: "DIGEST_MISMATCH", message: "the signed data does not match the digest in the signature: it was changed after signing" });
   }
   if (model.integrity.signatureIntact === false) {
-    return finish("TOTAL_FAILED", "SIG_CRYPTO_FAILURE", { code: "SIGNATURE_INVALID", message: "the signature value does not verify with the signing certificate's public key" });
+    return finish(out, "TOTAL_FAILED", "SIG_CRYPTO_FAILURE", { code: "SIGNATURE_INVALID", message: "the signature value does not verify with the signing certificate's public key" });
   }
   // §5.2.3 identification of the signing certificate.
   const cert = model.signingCertificate;
   if (!cert) {
-    return finish("INDETERMINATE", "NO_SIGNING_CERTIFICATE_FOUND", { code: "SIGNING_CERTIFICATE_NOT_FOUND", message: "the signer's certificate is neither in the signature nor among the known certificates" });
+    return finish(out, "INDETERMINATE", "NO_SIGNING_CERTIFICATE_FOUND", { code: "SIGNING_CERTIFICATE_NOT_FOUND", message: "the signer's certificate is neither in the signature nor among the known certificates" });
   }
   const ref = model.signingCertificateReference;
   if (ref.digestMatches === false || ref.issuerSerialMatches === false) {
-    return finish("INDETERMINATE", "NO_SIGNING_CERTIFICATE_FOUND", {
+    return finish(out, "INDETERMINATE", "NO_SIGNING_CERTIFICATE_FOUND", {
       code: "SIGNING_CERTIFICATE_MISMATCH",
       message: `the ${ref.attribute ?? "signing certificate"} reference does not match the certificate used (${ref.digestMatches === false ? "digest" : "issuer and serial"} differ)`,
     });
   }
   if (model.integrity.dataIntact === null) {
-    return finish("INDETERMINATE", "SIGNED_DATA_NOT_FOUND", { code: "SIGNED_DATA_NOT_FOUND", message: "the signed data is not available (detached content missing)" });
+    return finish(out, "INDETERMINATE", "SIGNED_DATA_NOT_FOUND", { code: "SIGNED_DATA_NOT_FOUND", message: "the signed data is not available (detached content missing)" });
   }
   if (model.integrity.signatureIntact === null) {
-    return finish("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE", { code: "ALGORITHM_UNSUPPORTED", message: "the signature's algorithm is not supported, so its value could not be checked" });
+    return finish(out, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE", { code: "ALGORITHM_UNSUPPORTED", message: "the signature's algorithm is not supported, so its value could not be checked" });
   }
 
   // §5.4 time-stamps: each valid signature time-stamp is a proof of existence (POE) of the signature.
@@ -116,16 +110,16 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   // The signature cannot predate its certificate (EN 319 102-1 §5.3.4): a claimed
   // signing time or a time-stamp before notBefore says the signature was made with a key not yet certified.
   if (claimed && claimed < cert.notBefore) {
-    return finish("TOTAL_FAILED", "NOT_YET_VALID", { code: "SIGNED_BEFORE_CERTIFICATE", message: `the claimed signing time ${claimed.toISOString()} is before the certificate's validity (${cert.notBefore.toISOString()})` });
+    return finish(out, "TOTAL_FAILED", "NOT_YET_VALID", { code: "SIGNED_BEFORE_CERTIFICATE", message: `the claimed signing time ${claimed.toISOString()} is before the certificate's validity (${cert.notBefore.toISOString()})` });
   }
   if (poe && poe < cert.notBefore) {
-    return finish("TOTAL_FAILED", "NOT_YET_VALID", { code: "SIGNED_BEFORE_CERTIFICATE", message: `the signature time-stamp ${poe.toISOString()} is before the certificate's validity (${cert.notBefore.toISOString()})` });
+    return finish(out, "TOTAL_FAILED", "NOT_YET_VALID", { code: "SIGNED_BEFORE_CERTIFICATE", message: `the signature time-stamp ${poe.toISOString()} is before the certificate's validity (${cert.notBefore.toISOString()})` });
   }
 
   // The signing certificate must be meant for signatures (EN 319 412-2 §4.3.2: nonRepudiation
   // or digitalSignature). A certificate constraint, hence CHAIN_CONSTRAINTS_FAILURE.
   if (cert.keyUsage !== null && !(cert.keyUsage & ((1 << KeyUsage.nonRepudiation) | (1 << KeyUsage.digitalSignature)))) {
-    return finish("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", { code: "SIGNING_CERTIFICATE_KEY_USAGE", message: "the signer's certificate allows neither nonRepudiation nor digitalSignature" });
+    return finish(out, "INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", { code: "SIGNING_CERTIFICATE_KEY_USAGE", message: "the signer's certificate allows neither nonRepudiation nor digitalSignature" });
   }
 
   // §5.2.8 cryptographic constraints, at the proof of existence (or the validation time).
@@ -134,13 +128,20 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   const failures = checkAlgorithms(ctx.policy, uses, time);
   if (failures.length > 0) {
     for (const f of failures) out.errors.push({ code: "CRYPTO_CONSTRAINTS", message: f.message });
-    return finish("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE");
+    return finish(out, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE");
   }
   if (model.signaturePolicy?.id) {
     out.warnings.push({ code: "SIGNATURE_POLICY_NOT_PROCESSED", message: `the signature names the signature policy ${model.signaturePolicy.id}; its rules were not applied` });
   }
   out.qualification = qualify(cert, out.path!, ctx);
-  return finish("TOTAL_PASSED", null);
+  return finish(out, "TOTAL_PASSED", null);
+}
+
+function finish(out: SignatureOutcome, indication: Indication, subIndication: SubIndication | null, error?: Message): SignatureOutcome {
+  out.indication = indication;
+  out.subIndication = subIndication;
+  if (error) out.errors.push(error);
+  return out;
 }
 
 function qualify(cert: Certificate, path: PathResult, ctx: ValidationContext): Qualification {

@@ -12,7 +12,7 @@
 import { binaryOctets, compareCodePoints, fromBinary, toBinary } from "./binary.js";
 
 export { compareCodePoints };
-import { C14N_START_TAG, C14N_SUBTREE, C14N_SUBTREE_COMMENTS, XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
+import { C14N_EXC, C14N_START_TAG, C14N_SUBTREE, C14N_SUBTREE_COMMENTS, XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
 
 export type C14nMethod = "c14n10" | "c14n11" | "exc-c14n";
 
@@ -91,6 +91,34 @@ function byNsThenLocal(a: AttrOut, b: AttrOut): number {
   return a.ns === b.ns ? (a.bl === b.bl ? 0 : a.bl < b.bl ? -1 : 1) : compareCodePoints(a.ns, b.ns);
 }
 
+function byPrefix(a: [string, string], b: [string, string]): number {
+  return compareCodePoints(a[0], b[0]);
+}
+
+function inOrder<T>(list: readonly T[], cmp: (a: T, b: T) => number): boolean {
+  for (let i = 1; i < list.length; i++) if (cmp(list[i - 1]!, list[i]!) >= 0) return false;
+  return true;
+}
+
+/**
+ * Sorts in place a list whose keys are all different (namespace prefixes; attributes, which the
+ * parser keeps unique), so any sort gives the one order: a short list by insertion, which unlike
+ * Array.prototype.sort allocates nothing.
+ */
+function sortUnique<T>(list: T[], cmp: (a: T, b: T) => number): T[] {
+  if (list.length > 16) return list.sort(cmp);
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && cmp(list[j]!, x) > 0) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = x;
+  }
+  return list;
+}
+
 /**
  * Works on binary strings (binary.ts) throughout: prefixes, URIs, names and values as UTF-8
  * bytes, so the output is the canonical octets one character per byte. UTF-8 keeps code point
@@ -109,7 +137,7 @@ class Canonicalizer {
   private readonly exclude: ReadonlySet<XmlElement> | null;
   /** start offsets of the excluded elements, sorted (to tell whether a subtree holds one) */
   private excludedStarts: number[] | null = null;
-  /** the XmlElement.c14n bit saying a whole subtree is canonical in this mode; 0: not usable (exc-c14n) */
+  /** the XmlElement.c14n bit saying a whole subtree is canonical in this mode (with C14N_EXC for exc-c14n); 0: not usable */
   private readonly subtreeBit: number;
 
   constructor(private readonly opts: C14nOptions) {
@@ -117,7 +145,64 @@ class Canonicalizer {
     this.inclusive = this.exclusive ? (opts.inclusivePrefixes ?? []).map((p) => (p === "#default" ? "" : toBinary(p))) : NONE;
     this.comments = opts.comments;
     this.exclude = opts.exclude && opts.exclude.size ? opts.exclude : null;
-    this.subtreeBit = this.exclusive ? 0 : opts.comments ? C14N_SUBTREE_COMMENTS : C14N_SUBTREE;
+    // exc-c14n with an InclusiveNamespaces PrefixList renders those prefixes on every element: no copying then
+    this.subtreeBit = this.exclusive && this.inclusive.length > 0 ? 0 : opts.comments ? C14N_SUBTREE_COMMENTS : C14N_SUBTREE;
+  }
+
+  /**
+   * exc-c14n: whether the namespaces rendered so far are as XmlElement.excNeeds requires (the
+   * conditions of namespaces() under which its declarations are rendered and its other visibly
+   * utilized prefixes are not).
+   */
+  private excNeedsMet(needs: readonly (string | null)[]): boolean {
+    for (let i = 0; i < needs.length; i += 2) {
+      const p = needs[i]!;
+      const u = needs[i + 1] as string | null;
+      const r = this.rendered.get(p);
+      if (u === null) {
+        // used, not declared: must not be rendered
+        const uri = this.scope.get(p);
+        if (p === "" ? (r ?? "") !== (uri ?? "") : uri !== undefined && uri !== "" && r !== uri) return false;
+      } else if (p === "" ? (r ?? "") === u : u === "" || r === u) return false; // declared: must be rendered
+    }
+    return true;
+  }
+
+  /**
+   * Source copied to the output is kept as a pending range while the next copy continues it, so
+   * adjacent canonical nodes become one slice (fewer, longer pieces to join and to hash).
+   */
+  private src = "";
+  private pendFrom = -1;
+  private pendTo = -1;
+
+  private copy(source: string, from: number, to: number): void {
+    if (this.pendTo === from && this.src === source) {
+      this.pendTo = to;
+      return;
+    }
+    this.flush();
+    this.src = source;
+    this.pendFrom = from;
+    this.pendTo = to;
+  }
+
+  private flush(): void {
+    if (this.pendFrom !== -1) {
+      this.out += this.src.slice(this.pendFrom, this.pendTo);
+      this.pendFrom = -1;
+      this.pendTo = -1;
+    }
+  }
+
+  private emit(text: string): void {
+    if (this.pendFrom !== -1) this.flush();
+    this.out += text;
+  }
+
+  private result(): string {
+    this.flush();
+    return this.out;
   }
 
   /** Whether an excluded element lies strictly inside `el`. */
@@ -151,12 +236,12 @@ class Canonicalizer {
           seenRoot = true;
         } else if (node.type === 8 && !this.comments) continue;
         else {
-          if (seenRoot) this.out += "\n";
+          if (seenRoot) this.emit("\n");
           this.other(node);
-          if (!seenRoot) this.out += "\n";
+          if (!seenRoot) this.emit("\n");
         }
       }
-      return this.out;
+      return this.result();
     }
     if (this.excluded(target)) return "";
     // bring in the namespace context of the omitted ancestors
@@ -167,7 +252,7 @@ class Canonicalizer {
       if (decls) for (const d of decls) this.scope.set(d.bp, d.bu);
     }
     this.element(target, true, chain);
-    return this.out;
+    return this.result();
   }
 
   private excluded(el: XmlElement): boolean {
@@ -182,36 +267,39 @@ class Canonicalizer {
   /** The namespace nodes to render on `el` (c14n 1.0 §2.3 / §4.7; exc-c14n §3), in any order. */
   private namespaces(el: XmlElement, apex: boolean): Array<[string, string]> | null {
     let nsOut: Array<[string, string]> | null = null;
-    const consider = (p: string): void => {
-      if (p === "xml") return;
-      const uri = this.scope.get(p);
-      if (p === "") {
-        const v = uri ?? "";
-        if ((this.rendered.get("") ?? "") !== v) (nsOut ??= []).push(["", v]);
-      } else if (uri !== undefined && uri !== "" && this.rendered.get(p) !== uri) {
-        (nsOut ??= []).push([p, uri]);
-      }
-    };
     if (this.exclusive) {
       const seen: string[] = [el.bprefix];
-      consider(el.bprefix);
+      nsOut = this.consider(el.bprefix, nsOut);
       for (const a of el.attrs) {
         if (a.bprefix !== "" && a.bprefix !== "xml" && !seen.includes(a.bprefix)) {
           seen.push(a.bprefix);
-          consider(a.bprefix);
+          nsOut = this.consider(a.bprefix, nsOut);
         }
       }
       for (const p of this.inclusive) {
         if (!seen.includes(p)) {
           seen.push(p);
-          consider(p);
+          nsOut = this.consider(p, nsOut);
         }
       }
     } else if (apex) {
-      for (const p of this.scope.keys()) consider(p);
-      if (!this.scope.has("")) consider("");
+      for (const p of this.scope.keys()) nsOut = this.consider(p, nsOut);
+      if (!this.scope.has("")) nsOut = this.consider("", nsOut);
     } else if (el.nsDecls) {
-      for (const d of el.nsDecls) consider(d.bp);
+      for (const d of el.nsDecls) nsOut = this.consider(d.bp, nsOut);
+    }
+    return nsOut;
+  }
+
+  /** Adds the namespace node of prefix `p` to `nsOut` when it is to be rendered here. */
+  private consider(p: string, nsOut: Array<[string, string]> | null): Array<[string, string]> | null {
+    if (p === "xml") return nsOut;
+    const uri = this.scope.get(p);
+    if (p === "") {
+      const v = uri ?? "";
+      if ((this.rendered.get("") ?? "") !== v) (nsOut ??= []).push(["", v]);
+    } else if (uri !== undefined && uri !== "" && this.rendered.get(p) !== uri) {
+      (nsOut ??= []).push([p, uri]);
     }
     return nsOut;
   }
@@ -220,18 +308,23 @@ class Canonicalizer {
     // Below the apex of inclusive c14n, source the parser found canonical is copied as it is
     // (XmlElement.c14n): the output ancestors have rendered exactly the namespaces in scope.
     const fast = !apex && this.subtreeBit !== 0 ? el.c14n : 0;
-    if ((fast & this.subtreeBit) !== 0 && !this.holdsExcluded(el)) {
-      this.out += el.source.slice(el.start, el.end);
+    if ((fast & this.subtreeBit) !== 0 && (!this.exclusive || ((fast & C14N_EXC) !== 0 && this.excNeedsMet(el.excNeeds))) && !this.holdsExcluded(el)) {
+      this.copy(el.source, el.start, el.end);
       return;
     }
     const mark = this.undo.length;
     if (el.nsDecls) for (const d of el.nsDecls) this.set(this.scope, d.bp, d.bu);
-    if ((fast & C14N_START_TAG) !== 0) {
-      // every declaration on the tag is rendered (none repeats what is in scope)
+    if ((fast & C14N_START_TAG) !== 0 && !this.exclusive) {
+      // inclusive c14n: every declaration on the tag is rendered (none repeats what is in scope)
       if (el.nsDecls) for (const d of el.nsDecls) this.set(this.rendered, d.bp, d.bu);
-      this.out += el.source.slice(el.start, el.tagEnd) + ">";
+      // (an empty-element tag `<a/>` ends at its `/`: its `>` is written)
+      if (el.source.charCodeAt(el.tagEnd) === 0x3e) this.copy(el.source, el.start, el.tagEnd + 1);
+      else {
+        this.copy(el.source, el.start, el.tagEnd);
+        this.emit(">");
+      }
       this.children(el);
-      this.out += "</" + el.qn + ">";
+      this.emit("</" + el.qn + ">");
       this.restore(mark);
       return;
     }
@@ -246,19 +339,19 @@ class Canonicalizer {
     let s = "<" + el.qn;
     if (nsOut !== null) {
       const list: Array<[string, string]> = nsOut;
-      if (list.length > 1) list.sort((a, b) => compareCodePoints(a[0], b[0]));
+      if (list.length > 1) sortUnique(list, byPrefix);
       for (const [p, uri] of list) {
         s += p === "" ? ' xmlns="' + escapeAttr(uri) + '"' : " xmlns:" + p + '="' + escapeAttr(uri) + '"';
         this.set(this.rendered, p, uri);
       }
     }
     if (attrs.length) {
-      if (attrs.length > 1) attrs = attrs.slice().sort(byNsThenLocal);
+      if (attrs.length > 1 && !inOrder(attrs, byNsThenLocal)) attrs = sortUnique(attrs.slice(), byNsThenLocal);
       for (const a of attrs) s += " " + a.qn + '="' + escapeAttr(a.raw) + '"';
     }
-    this.out += s + ">";
+    this.emit(s + ">");
     this.children(el);
-    this.out += "</" + el.qn + ">";
+    this.emit("</" + el.qn + ">");
     this.restore(mark);
   }
 
@@ -268,7 +361,9 @@ class Canonicalizer {
       const c = children[i]!;
       switch (c.type) {
         case 3:
-          this.out += c.special ? escapeText(c.raw) : c.raw;
+          // text without anything to escape is its source (XmlText.special)
+          if (c.special) this.emit(escapeText(c.raw));
+          else this.copy(el.source, c.start, c.start + c.raw.length);
           break;
         case 1:
           if (!this.excluded(c)) this.element(c, false);
@@ -330,8 +425,8 @@ class Canonicalizer {
   }
 
   private other(node: XmlNode): void {
-    if (node.type === 8) this.out += "<!--" + node.raw + "-->";
-    else if (node.type === 7) this.out += "<?" + node.bt + (node.raw ? " " + node.raw : "") + "?>";
+    if (node.type === 8) this.emit("<!--" + node.raw + "-->");
+    else if (node.type === 7) this.emit("<?" + node.bt + (node.raw ? " " + node.raw : "") + "?>");
   }
 }
 

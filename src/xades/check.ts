@@ -6,7 +6,7 @@
  * are over, and says what the signature covers. Path validation, timestamps, algorithm policy,
  * qualification and the report are format-neutral and happen in src/validation/.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { type Certificate, parseCertificate, publicKeyOf } from "../pki/certificate.js";
 import { nameToString } from "../pki/name.js";
 import { canonicalOctets } from "./c14n.js";
@@ -154,32 +154,34 @@ function normName(s: string): string {
 function readIssuerSerialV2(der: Buffer): { issuer: Buffer; serial: string } | null {
   // SEQUENCE { GeneralNames SEQUENCE { [4] { Name } }, INTEGER }
   try {
-    let p = 0;
-    const len = (): number => {
-      let l = der[p++]!;
-      if (l & 0x80) {
-        const n = l & 0x7f;
-        l = 0;
-        for (let i = 0; i < n; i++) l = l * 256 + der[p++]!;
-      }
-      return l;
-    };
-    if (der[p++] !== 0x30) return null;
-    len();
-    if (der[p++] !== 0x30) return null;
-    len();
-    if (der[p++] !== 0xa4) return null;
-    const nl = len();
-    const issuer = der.subarray(p, p + nl);
-    p += nl;
-    if (der[p++] !== 0x02) return null;
-    const sl = len();
-    let serial = der.subarray(p, p + sl).toString("hex");
+    const at = { p: 0 };
+    if (der[at.p++] !== 0x30) return null;
+    derLength(der, at);
+    if (der[at.p++] !== 0x30) return null;
+    derLength(der, at);
+    if (der[at.p++] !== 0xa4) return null;
+    const nl = derLength(der, at);
+    const issuer = der.subarray(at.p, at.p + nl);
+    at.p += nl;
+    if (der[at.p++] !== 0x02) return null;
+    const sl = derLength(der, at);
+    let serial = der.subarray(at.p, at.p + sl).toString("hex");
     serial = serial.replace(/^(00)+(?=..)/, "");
     return { issuer, serial };
   } catch {
     return null;
   }
+}
+
+/** A DER length at `at.p`, which it moves past it. */
+function derLength(der: Buffer, at: { p: number }): number {
+  let l = der[at.p++]!;
+  if (l & 0x80) {
+    const n = l & 0x7f;
+    l = 0;
+    for (let i = 0; i < n; i++) l = l * 256 + der[at.p++]!;
+  }
+  return l;
 }
 
 function fail(check: XadesSignatureCheck, verdict: Verdict, code: string, message: string): XadesSignatureCheck {
@@ -192,7 +194,7 @@ function fail(check: XadesSignatureCheck, verdict: Verdict, code: string, messag
 }
 
 export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): XadesDocumentCheck {
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const sha256 = hash("sha256", bytes, "hex");
   let doc: XmlDocument;
   try {
     doc = parseXml(bytes, opts.parse);
@@ -216,7 +218,6 @@ export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): 
 
 function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: CheckOptions, meter: DigestMeter): XadesSignatureCheck {
   const certs = opts.certificates ?? defaultCertificates;
-  const cert = (der: Uint8Array): Certificate => certs.get(der);
   const check: XadesSignatureCheck = {
     id: el.attr("Id") ?? `signature-${index + 1}`,
     element: el,
@@ -249,7 +250,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     sig = parseSignature(el, { maxReferences: opts.maxReferences });
     check.signature = sig;
     check.algorithms = { signature: sig.algorithm, digests: [...new Set(sig.references.map((r) => r.digest))] };
-    for (const der of sig.keyInfoCertificates) check.certificates.push(cert(der));
+    for (const der of sig.keyInfoCertificates) check.certificates.push(certs.get(der));
     const qpEl = findQualifyingProperties(sig);
     if (qpEl) {
       const ns = qpEl.ns;
@@ -259,7 +260,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       check.properties = qp;
       check.level = levelOf(qp);
       if (ns === XADES111_NS) check.warnings.push({ code: "XADES_1_1_1", message: "XAdES 1.1.1 namespace (legacy)" });
-      for (const der of qp.certificateValues) check.certificates.push(cert(der));
+      for (const der of qp.certificateValues) check.certificates.push(certs.get(der));
       check.claimedSigningTime = qp.signingTime;
       check.archiveTimestampCount = qp.archiveTimestamps.length;
       for (const t of qp.signatureTimestamps) {
@@ -325,7 +326,6 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
   // check.certificates starts with the KeyInfo certificates, in order (looked up once)
   const keyInfoCerts = check.certificates.slice(0, sig.keyInfoCertificates.length);
   let sigOk = false;
-  const tryKey = (c: Certificate): boolean => verifySignatureValue(sig, publicKeyOf(c), siOctets);
   if (qp?.signingCertificate) {
     const sc = qp.signingCertificate;
     check.binding = sc.version === 2 ? "SigningCertificateV2" : "SigningCertificate";
@@ -337,7 +337,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       const want = ref.digestValue.toString("hex");
       for (const c of candidates) {
         if (digestHex(c, ref.digest) !== want) continue;
-        if (tryKey(c)) {
+        if (verifySignatureValue(sig, publicKeyOf(c), siOctets)) {
           chosen = { c, ref };
           sigOk = true;
           break outer;
@@ -359,7 +359,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
         }
       } else if (ref.issuerSerialV2) {
         const is = readIssuerSerialV2(ref.issuerSerialV2);
-        check.reference.issuerSerialMatches = !!is && is.serial === c.serialNumber && is.issuer.equals(Buffer.from(c.issuer.der));
+        check.reference.issuerSerialMatches = !!is && is.serial === c.serialNumber && is.issuer.equals(c.issuer.der);
       }
       if (!sigOk) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the signing certificate");
       else if (check.reference.issuerSerialMatches === false) {
@@ -370,7 +370,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       check.reference.digestMatches = false;
       const first = keyInfoCerts[0] ?? null;
       check.signingCertificate = first;
-      check.signatureIntact = first ? tryKey(first) : null;
+      check.signatureIntact = first ? verifySignatureValue(sig, publicKeyOf(first), siOctets) : null;
       fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "no available certificate matches the signed SigningCertificate reference");
     }
   } else {
@@ -378,7 +378,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     check.binding = keyInfoCovered ? "KeyInfo" : "none";
     if (keyInfoCovered) check.reference.attribute = "KeyInfo";
     for (const c of keyInfoCerts) {
-      if (tryKey(c)) {
+      if (verifySignatureValue(sig, publicKeyOf(c), siOctets)) {
         sigOk = true;
         check.signingCertificate = c;
         break;

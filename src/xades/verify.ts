@@ -69,15 +69,15 @@ async function reportFor(doc: XadesDocumentCheck, ctx: ValidationContext, at: Da
   const reports: XadesSignatureReport[] = [];
   for (const s of doc.signatures) {
     const model = toSignatureModel(s, ctx);
-    const report = signatureReport(await validateSignature(model, ctx, at));
-    reports.push({ ...report, coversWholeDocument: s.coversWholeDocument && report.intact });
+    // (fresh objects, extended in place: the same keys in the same order as a copy would have)
+    const report = signatureReport(await validateSignature(model, ctx, at)) as XadesSignatureReport;
+    report.coversWholeDocument = s.coversWholeDocument && report.intact;
+    reports.push(report);
   }
-  const base = validationReport(at, { sha256: doc.sha256, format: "XAdES", packaging: doc.packaging }, reports);
-  return {
-    ...base,
-    document: { ...base.document, coversWholeDocument: reports.some((r) => r.coversWholeDocument) },
-    signatures: reports,
-  };
+  const document = { sha256: doc.sha256, format: "XAdES", packaging: doc.packaging } as XadesValidationReport["document"];
+  const base = validationReport(at, document, reports) as XadesValidationReport;
+  document.coversWholeDocument = reports.some((r) => r.coversWholeDocument);
+  return base;
 }
 
 export type { XadesSignatureCheck };

@@ -106,8 +106,26 @@ export class NsDecl {
   }
 
   get uri(): string {
-    return (this.u ??= fromBinary(this.bu));
+    return (this.u ??= internalize(fromBinary(this.bu)));
   }
+}
+
+/**
+ * Namespace URIs as V8 internalized strings, by their text: every element's `ns` is compared with
+ * constants (DS_NS, …), and an internalized string equals a constant of the same text as the same
+ * object, so the comparison does not read the characters. Few per document, and bounded.
+ */
+const internalized = new Map<string, string>();
+
+function internalize(uri: string): string {
+  let v = internalized.get(uri);
+  if (v === undefined) {
+    // a property key is internalized; a copy besides, so no slice keeps its document alive
+    v = Object.keys({ [uri]: 0 })[0] ?? uri;
+    if (internalized.size >= 1_000) internalized.clear();
+    internalized.set(v, v);
+  }
+  return v;
 }
 
 /** XmlElement.c14n: what of the element's source is already in canonical form (see c14n.ts) */
@@ -116,10 +134,26 @@ export const C14N_START_TAG = 1;
 export const C14N_SUBTREE = 2;
 /** the same, with comments */
 export const C14N_SUBTREE_COMMENTS = 4;
+/**
+ * With C14N_SUBTREE(_COMMENTS): the source of the element is also its exc-c14n form below the
+ * apex, provided the namespaces the output ancestors rendered are as XmlElement.excNeeds says.
+ * Every namespace declaration in the subtree is one exc-c14n renders there (its prefix is
+ * visibly utilized by its element, and no declaration inside the subtree above it already
+ * rendered the same binding), and every visibly utilized prefix not declared on its element is
+ * declared above it within the subtree, or listed in excNeeds.
+ */
+export const C14N_EXC = 8;
+
+/** excNeeds of an element that declares nothing and uses only the prefix of its name, by that prefix */
+const USES_ONLY = new Map<string, readonly (string | null)[]>();
+const NO_NEEDS: readonly (string | null)[] = [];
+const NO_CHILDREN: XmlNode[] = [];
+const USES_DEFAULT: readonly (string | null)[] = ["", null];
 
 export class XmlElement {
   readonly type = 1 as const;
-  children: XmlNode[] = [];
+  /** the child nodes in order (an element without any shares one empty array: only the parser adds children) */
+  children: XmlNode[] = NO_CHILDREN;
   /** offset just past the end tag (or the `/>` of an empty-element tag) */
   end = 0;
   /**
@@ -134,6 +168,15 @@ export class XmlElement {
   tagEnd = 0;
   /** positions of the element children among same-named siblings, built on first use (elementPath) */
   positions: Map<XmlElement, number> | null = null;
+  /**
+   * With C14N_EXC: what copying the subtree as its exc-c14n form assumes of the namespaces the
+   * output ancestors rendered, as pairs of a binary prefix and a binary URI or null. A URI: the
+   * subtree declares the prefix with that URI where nothing inside it rendered the prefix before,
+   * so the rendered URI must differ (the declaration is rendered). Null: the subtree uses the prefix
+   * where nothing inside it declares it, so the rendered URI must be the one in scope (nothing is
+   * rendered). c14n.ts checks these against its state before copying.
+   */
+  excNeeds: readonly (string | null)[] = NO_NEEDS;
   constructor(
     /** the qualified name as a binary string (binary.ts) */
     readonly qn: string,
@@ -390,33 +433,54 @@ export function decodeXml(bytes: Uint8Array): string {
   return decodeOther(bytes, label, skip);
 }
 
-/** The document as a binary string of its UTF-8 encoding (binary.ts), whatever it was encoded in. */
-function binaryXml(bytes: Uint8Array): string {
+/**
+ * The document as a binary string of its UTF-8 encoding (binary.ts), whatever it was encoded in,
+ * and the UTF-8 bytes it was read from when they are its exact octets (null otherwise).
+ */
+function binaryXml(bytes: Uint8Array): { s: string; octets: Uint8Array | null } {
   const { label, skip } = encodingOf(bytes);
   if (label === "utf-8" || label === "utf8") {
     const b = Buffer.from(bytes.buffer, bytes.byteOffset + skip, bytes.byteLength - skip);
     if (!isUtf8(b)) throw new XmlError("XML_ENCODING", "input is not valid utf-8");
-    return b.toString("latin1");
+    return { s: b.toString("latin1"), octets: b };
   }
-  return toBinary(decodeOther(bytes, label, skip));
+  return { s: toBinary(decodeOther(bytes, label, skip)), octets: null };
 }
 
 export function parseXml(input: Uint8Array | string, options?: ParseOptions): XmlDocument {
   const lim = options ? { ...DEFAULT_LIMITS, ...options } : DEFAULT_LIMITS;
   if (input.length > lim.maxBytes) throw new XmlError("XML_LIMIT_EXCEEDED", `document of ${input.length} bytes exceeds the limit of ${lim.maxBytes}`);
   let s: string;
+  // the octets of `s` (one per character), for the parser's byte-wise scanning
+  let octets: Uint8Array | null = null;
   if (typeof input === "string") {
     if (input.charCodeAt(0) === 0xfeff) input = input.slice(1);
     s = toBinary(input);
-  } else s = binaryXml(input);
-  if (s.charCodeAt(0) === 0xef && s.charCodeAt(1) === 0xbb && s.charCodeAt(2) === 0xbf) s = s.slice(3);
-  if (s.indexOf("\r") !== -1) s = s.replace(/\r\n?/g, "\n");
+  } else ({ s, octets } = binaryXml(input));
+  if (s.charCodeAt(0) === 0xef && s.charCodeAt(1) === 0xbb && s.charCodeAt(2) === 0xbf) {
+    s = s.slice(3);
+    octets = null;
+  }
+  if (s.indexOf("\r") !== -1) {
+    s = s.replace(/\r\n?/g, "\n");
+    octets = null;
+  }
   const bad = firstInvalid(s);
   if (bad !== -1) {
     const cp = s.charCodeAt(bad) < 0x20 ? s.charCodeAt(bad) : codePointAt(s, bad);
     throw new XmlError("MALFORMED_XML", `character U+${cp.toString(16).padStart(4, "0")} is not allowed in XML`, bad);
   }
-  return new Parser(s, lim).parse();
+  return new Parser(s, octets ?? Buffer.from(s, "latin1"), lim).parse();
+}
+
+/** codePointAt (binary.ts) over the octets of a binary string: NaN past the end. */
+function codePointAtOctet(b: Uint8Array, i: number): number {
+  if (i >= b.length) return NaN;
+  const c = b[i]!;
+  if (c < 0x80) return c;
+  if (c < 0xe0) return ((c & 0x1f) << 6) | (b[i + 1]! & 0x3f);
+  if (c < 0xf0) return ((c & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f);
+  return ((c & 0x07) << 18) | ((b[i + 1]! & 0x3f) << 12) | ((b[i + 2]! & 0x3f) << 6) | (b[i + 3]! & 0x3f);
 }
 
 class Parser {
@@ -439,6 +503,12 @@ class Parser {
 
   constructor(
     private readonly s: string,
+    /**
+     * The octets of `s`, one per character (s.charCodeAt(i) === b[i]): single characters are read
+     * from here, which is several times cheaper than charCodeAt on a string; past the end reads
+     * undefined, which compares like charCodeAt's NaN.
+     */
+    private readonly b: Uint8Array,
     private readonly lim: Required<ParseOptions>,
   ) {}
 
@@ -468,27 +538,30 @@ class Parser {
           this.count();
           const raw = this.text(this.pos, textEnd);
           if (!this.verbatim) cur.c14n &= C14N_START_TAG;
-          cur.children.push(new XmlText(raw, cur, this.pos, this.special));
+          addChild(cur, new XmlText(raw, cur, this.pos, this.special));
         } else {
-          for (let i = this.pos; i < textEnd; i++) if (!isSpace(s.charCodeAt(i))) this.fail("text outside the document element", i);
+          for (let i = this.pos; i < textEnd; i++) if (!isSpace(this.b[i]!)) this.fail("text outside the document element", i);
         }
         this.pos = textEnd;
       }
       if (lt === -1) break;
-      const c = s.charCodeAt(lt + 1);
+      const c = this.b[lt + 1];
       if (c === 0x2f /* / */) {
         if (!cur) this.fail("end tag without a start tag", lt);
         this.endTag(cur);
-        this.popScope();
+        if (cur.nsDecls) this.popScope();
         stack.pop();
         const closed = cur;
         cur = stack.length ? stack[stack.length - 1]! : null;
-        if (cur) cur.c14n &= closed.c14n | C14N_START_TAG;
+        if (cur) {
+          cur.c14n &= closed.c14n | C14N_START_TAG;
+          if ((cur.c14n & C14N_EXC) !== 0 && closed.excNeeds !== cur.excNeeds) mergeExcNeeds(cur, closed.excNeeds);
+        }
       } else if (c === 0x21 /* ! */) {
         if (s.startsWith("<!--", lt)) {
           const node = this.comment(cur);
           if (cur) {
-            cur.children.push(node);
+            addChild(cur, node);
             cur.c14n &= ~C14N_SUBTREE;
           } else top.push(node);
         } else if (s.startsWith("<![CDATA[", lt)) {
@@ -496,7 +569,7 @@ class Parser {
           const end = s.indexOf("]]>", lt + 9);
           if (end === -1) this.fail("unterminated CDATA section", lt);
           this.count();
-          cur.children.push(new XmlText(s.slice(lt + 9, end), cur, lt));
+          addChild(cur, new XmlText(s.slice(lt + 9, end), cur, lt));
           cur.c14n &= C14N_START_TAG;
           this.pos = end + 3;
         } else if (s.startsWith("<!DOCTYPE", lt) || s.startsWith("<!ENTITY", lt)) {
@@ -505,7 +578,7 @@ class Parser {
       } else if (c === 0x3f /* ? */) {
         const node = this.pi(cur);
         if (cur) {
-          cur.children.push(node);
+          addChild(cur, node);
           cur.c14n &= C14N_START_TAG;
         } else top.push(node);
       } else {
@@ -513,14 +586,15 @@ class Parser {
         if (stack.length >= this.lim.maxDepth) throw new XmlError("XML_LIMIT_EXCEEDED", `elements nested deeper than ${this.lim.maxDepth}`, lt);
         const el = this.startTag(cur);
         if (cur) {
-          cur.children.push(el);
+          addChild(cur, el);
           if (el.end !== 0) cur.c14n &= C14N_START_TAG; // an empty-element tag is not canonical
         } else {
           root = el;
           top.push(el);
         }
-        if (el.end !== 0) this.popScope();
-        else {
+        if (el.end !== 0) {
+          if (el.nsDecls) this.popScope();
+        } else {
           stack.push(el);
           cur = el;
         }
@@ -601,46 +675,53 @@ class Parser {
 
   /** A name as a binary string; this.ascii tells whether it is plain ASCII. */
   private name(): string {
-    const s = this.s;
-    const n = s.length;
+    const b = this.b;
+    const n = b.length;
     const start = this.pos;
     let p = start;
-    let c = s.charCodeAt(p);
     this.ascii = true;
     if (p >= n) this.fail("expected a name");
+    let c = b[p]!;
     if (c < 128) {
       if (!(NAME[c]! & 1)) this.fail("expected a name");
       p++;
     } else {
-      if (!isNameStartCp(codePointAt(s, p))) this.fail("expected a name");
+      if (!isNameStartCp(codePointAtOctet(b, p))) this.fail("expected a name");
       p += sequenceLength(c);
       this.ascii = false;
     }
     while (p < n) {
-      c = s.charCodeAt(p);
+      c = b[p]!;
       if (c < 128) {
         if (NAME[c] === 0) break;
         p++;
+      } else if (c < 0xe0 && c !== 0xc3) {
+        // a two-byte sequence (U+0080–U+07FF) other than the one holding U+00D7 and U+00F7: a name character
+        p += 2;
+        this.ascii = false;
       } else {
-        if (!isNameCharCp(codePointAt(s, p))) break;
+        if (!isNameCharCp(codePointAtOctet(b, p))) break;
         p += sequenceLength(c);
         this.ascii = false;
       }
     }
     this.pos = p;
-    return s.slice(start, p);
+    return this.s.slice(start, p);
   }
 
   private skipSpace(): boolean {
-    const s = this.s;
+    const b = this.b;
     const start = this.pos;
-    while (this.pos < s.length && isSpace(s.charCodeAt(this.pos))) this.pos++;
-    return this.pos > start;
+    let p = start;
+    while (p < b.length && isSpace(b[p]!)) p++;
+    this.pos = p;
+    return p > start;
   }
 
   /** The element of a start tag; its `end` is set (non-zero) when it was an empty-element tag. */
   private startTag(parent: XmlElement | null): XmlElement {
     const s = this.s;
+    const b = this.b;
     const start = this.pos;
     this.pos++;
     const qn = this.name();
@@ -656,13 +737,13 @@ class Parser {
     for (;;) {
       const before = this.pos;
       const hadSpace = this.skipSpace();
-      const c = s.charCodeAt(this.pos);
+      const c = b[this.pos];
       if (c === 0x3e /* > */) {
         if (hadSpace) plain = false;
         this.pos++;
         break;
       }
-      if (c === 0x2f /* / */ && s.charCodeAt(this.pos + 1) === 0x3e) {
+      if (c === 0x2f /* / */ && b[this.pos + 1] === 0x3e) {
         if (hadSpace) plain = false;
         this.pos += 2;
         empty = true;
@@ -670,11 +751,11 @@ class Parser {
       }
       if (this.pos >= s.length) this.fail(`unterminated start tag <${fromBinary(qn)}>`, start);
       if (!hadSpace) this.fail("expected whitespace between attributes");
-      if (this.pos !== before + 1 || s.charCodeAt(before) !== 0x20) plain = false;
+      if (this.pos !== before + 1 || b[before] !== 0x20) plain = false;
       const an = this.name();
       const ascii = this.ascii;
       if (this.skipSpace()) plain = false;
-      if (s.charCodeAt(this.pos) !== 0x3d /* = */) this.fail(`attribute ${fromBinary(an)} without a value`);
+      if (b[this.pos] !== 0x3d /* = */) this.fail(`attribute ${fromBinary(an)} without a value`);
       this.pos++;
       if (this.skipSpace()) plain = false;
       const value = this.attrValue();
@@ -703,8 +784,9 @@ class Parser {
       }
     }
     // Scope: declarations on this element apply to its own name and attributes (Namespaces §6.1).
-    this.undoMarks.push(this.undo.length);
+    // (only an element that declares something changes the bindings, and has them restored at its end)
     if (nsDecls) {
+      this.undoMarks.push(this.undo.length);
       for (const d of nsDecls) {
         this.undo.push([d.bp, this.bindings.get(d.bp)]);
         this.bindings.set(d.bp, d);
@@ -755,7 +837,14 @@ class Parser {
       if (plain) el.c14n = C14N_START_TAG;
     } else {
       el.tagEnd = this.pos - 1;
-      if (plain) el.c14n = C14N_START_TAG | C14N_SUBTREE | C14N_SUBTREE_COMMENTS;
+      if (plain) {
+        el.c14n = C14N_START_TAG | C14N_SUBTREE | C14N_SUBTREE_COMMENTS;
+        const needs = ownExcNeeds(bprefix, attrs, nsDecls);
+        if (needs !== null) {
+          el.excNeeds = needs;
+          el.c14n |= C14N_EXC;
+        }
+      }
     }
     return el;
   }
@@ -795,15 +884,16 @@ class Parser {
    */
   private attrValue(): string {
     const s = this.s;
-    const q = s.charCodeAt(this.pos);
+    const b = this.b;
+    const q = b[this.pos];
     if (q !== 0x22 && q !== 0x27) this.fail("attribute value must be quoted");
     const start = this.pos + 1;
     let p = start;
     let refs = false;
     let ws = false;
     for (;;) {
-      if (p >= s.length) this.fail("unterminated attribute value", start);
-      const c = s.charCodeAt(p);
+      if (p >= b.length) this.fail("unterminated attribute value", start);
+      const c = b[p];
       if (c === q) break;
       if (c === 0x3c) this.fail("'<' in an attribute value", p);
       if (c === 0x26) refs = true;
@@ -818,18 +908,18 @@ class Parser {
   }
 
   private endTag(cur: XmlElement): void {
-    const s = this.s;
     const at = this.pos;
     this.pos += 2;
     // the name as the start tag wrote it, compared in place
+    const b = this.b;
     const len = cur.qn.length;
     const nameEnd = this.pos + len;
-    let same = nameEnd <= s.length;
-    for (let i = 0, a = this.pos, b = cur.start + 1; same && i < len; i++) same = s.charCodeAt(a + i) === s.charCodeAt(b + i);
-    if (!same || (nameEnd < s.length && isNameCharCp(codePointAt(s, nameEnd)))) this.fail(`end tag does not match <${cur.name}>`, at);
+    let same = nameEnd <= b.length;
+    for (let i = 0, x = this.pos, y = cur.start + 1; same && i < len; i++) same = b[x + i] === b[y + i];
+    if (!same || (nameEnd < b.length && isNameCharCp(codePointAtOctet(b, nameEnd)))) this.fail(`end tag does not match <${cur.name}>`, at);
     this.pos = nameEnd;
     if (this.skipSpace()) cur.c14n &= C14N_START_TAG;
-    if (s.charCodeAt(this.pos) !== 0x3e) this.fail("malformed end tag", at);
+    if (b[this.pos] !== 0x3e) this.fail("malformed end tag", at);
     this.pos++;
     cur.end = this.pos;
   }
@@ -866,6 +956,83 @@ class Parser {
 }
 
 const NO_ATTRS: XmlAttribute[] = [];
+
+/**
+ * Appends a child. Most elements have none or one (a leaf's text), so an element starts with the
+ * shared empty array and gets an array of its own, sized to fit, with its first child: an array
+ * grown by push would reserve room for seventeen.
+ */
+function addChild(parent: XmlElement, node: XmlNode): void {
+  if (parent.children === NO_CHILDREN) parent.children = [node];
+  else parent.children.push(node);
+}
+
+/**
+ * The excNeeds of one element on its own (see XmlElement.excNeeds): its visibly utilized prefixes
+ * (exc-c14n §3: the element's, and its attributes' but xml), each with the URI it declares for it
+ * or null; null when it declares a prefix it does not use (exc-c14n would leave that out).
+ */
+function ownExcNeeds(prefix: string, attrs: readonly XmlAttribute[], nsDecls: readonly NsDecl[] | null): readonly (string | null)[] | null {
+  let extra: string[] | null = null;
+  for (const a of attrs) {
+    const p = a.bprefix;
+    if (p !== "" && p !== "xml" && p !== prefix && (extra === null || !extra.includes(p))) (extra ??= []).push(p);
+  }
+  if (nsDecls === null && extra === null) {
+    if (prefix === "") return USES_DEFAULT;
+    if (prefix === "xml") return NO_NEEDS;
+    let n = USES_ONLY.get(prefix);
+    if (n === undefined) {
+      if (USES_ONLY.size >= 1_000) USES_ONLY.clear();
+      n = [prefix, null];
+      USES_ONLY.set(prefix, n);
+    }
+    return n;
+  }
+  const used = prefix === "xml" ? [] : [prefix];
+  if (extra) used.push(...extra);
+  if (nsDecls) for (const d of nsDecls) if (!used.includes(d.bp)) return null;
+  const needs: (string | null)[] = [];
+  for (const p of used) needs.push(p, nsDecls?.find((d) => d.bp === p)?.bu ?? null);
+  return needs;
+}
+
+/**
+ * Adds a closed child's excNeeds to its parent's (which has C14N_EXC): a need for a prefix the
+ * parent declares is settled here — the parent's declaration is what the child's part of the
+ * output sees rendered — and clears C14N_EXC when it is not met; the others become the parent's.
+ */
+function mergeExcNeeds(parent: XmlElement, child: readonly (string | null)[]): void {
+  let list = parent.excNeeds;
+  let copied = false;
+  for (let i = 0; i < child.length; i += 2) {
+    const p = child[i]!;
+    const u = child[i + 1] as string | null;
+    const decl = parent.nsDecls?.find((d) => d.bp === p);
+    if (decl !== undefined) {
+      if (u !== null && u === decl.bu) {
+        parent.c14n &= ~C14N_EXC;
+        return;
+      }
+      continue;
+    }
+    let known = false;
+    for (let j = 0; j < list.length; j += 2) {
+      if (list[j] === p && list[j + 1] === u) {
+        known = true;
+        break;
+      }
+    }
+    if (!known) {
+      if (!copied) {
+        list = list.slice();
+        copied = true;
+      }
+      (list as (string | null)[]).push(p, u);
+    }
+  }
+  parent.excNeeds = list;
+}
 
 /** Text as canonical XML writes it (c14n 1.0 §2.3; c14n.ts escapeText), to tell whether the source already is. */
 function canonicalText(t: string): string {

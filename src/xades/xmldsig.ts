@@ -111,15 +111,20 @@ export interface VerifyBudget {
 /** Top-level ds:Signature elements (a signature nested in another one's content is that one's business). */
 export function findSignatures(doc: XmlDocument): XmlElement[] {
   const out: XmlElement[] = [];
-  const walk = (e: XmlElement): void => {
-    if (e.ns === DS_NS && e.local === "Signature") {
-      out.push(e);
-      return;
-    }
-    for (const c of e.children) if (c.type === 1) walk(c);
-  };
-  walk(doc.root);
+  collectSignatures(doc.root, out);
   return out;
+}
+
+function collectSignatures(e: XmlElement, out: XmlElement[]): void {
+  if (e.ns === DS_NS && e.local === "Signature") {
+    out.push(e);
+    return;
+  }
+  const children = e.children;
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i]!;
+    if (c.type === 1) collectSignatures(c, out);
+  }
 }
 
 function only(parent: XmlElement, local: string, required: true): XmlElement;
