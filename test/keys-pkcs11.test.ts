@@ -51,6 +51,20 @@ describe.runIf(haveSofthsm)("PKCS#11 key provider (SoftHSM2)", () => {
     }
   });
 
+  it("several sessions on one module sign at the same time without crashing the process", async () => {
+    // C_Sign runs on the thread pool: without OS locking asked of the module at C_Initialize,
+    // two sessions signing at once crashed the process (seen in bench/sign.ts).
+    const sessions = await Promise.all([0, 1, 2].map(() => openPkcs11({ uri: hsm.rsa, modulePath: hsm.module, pin: PIN })));
+    try {
+      const data = Buffer.from("receipt");
+      const pub = publicKeyOf(parseCertificate(sessions[0]!.certificate));
+      const sigs = await Promise.all(Array.from({ length: 300 }, (_, i) => sessions[i % 3]!.sign({ data }, { scheme: "rsa-pkcs1", hash: "sha256" })));
+      expect(sigs.every((s) => verify("sha256", data, pub, Buffer.from(s)))).toBe(true);
+    } finally {
+      await Promise.all(sessions.map((s) => s.close()));
+    }
+  });
+
   it("wrong PIN: BAD_PIN; no PIN: BAD_PIN", async () => {
     expect(await codeOf(openPkcs11({ uri: hsm.rsa, modulePath: hsm.module, pin: "9999" }))).toBe("BAD_PIN");
     expect(await codeOf(openPkcs11({ uri: hsm.rsa, modulePath: hsm.module }))).toBe("BAD_PIN");

@@ -50,7 +50,9 @@ async function loadModule(path: string): Promise<{ lib: Lib; mod: Module }> {
     throw new KeyError("PKCS11_MODULE", `cannot load PKCS#11 module ${path}: ${oneLine(e)}`);
   }
   try {
-    mod.C_Initialize();
+    // C_Sign runs on libuv's thread pool, so two sessions may call into the module at once: ask
+    // it to use OS locking (PKCS#11 §5.4), without which concurrent calls may crash the process.
+    mod.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK });
   } catch (e) {
     if (!(e instanceof lib.Pkcs11Error && e.code === lib.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
       throw new KeyError("PKCS11_MODULE", `PKCS#11 module ${path} failed to initialise: ${oneLine(e)}`);
