@@ -80,7 +80,21 @@ export interface ValidationReport {
   signatures: SignatureReport[];
 }
 
-const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+/** ISO strings of the last few instants (the same validation and signing times recur); strings only. */
+const isoTimes: Array<number | string> = [NaN, "", NaN, "", NaN, "", NaN, ""];
+let isoNext = 0;
+
+function isoString(d: Date): string {
+  const t = d.getTime();
+  for (let i = 0; i < isoTimes.length; i += 2) if (isoTimes[i] === t) return isoTimes[i + 1] as string;
+  const s = d.toISOString();
+  isoTimes[isoNext] = t;
+  isoTimes[isoNext + 1] = s;
+  isoNext = (isoNext + 2) % isoTimes.length;
+  return s;
+}
+
+const iso = (d: Date | null | undefined): string | null => (d ? isoString(d) : null);
 
 const signers = new WeakMap<Certificate, { report: SignerReport; warnings: Message[] }>();
 
@@ -161,5 +175,5 @@ function dedupe(list: Message[]): Message[] {
 export function validationReport(at: Date, document: DocumentReport, signatures: SignatureReport[]): ValidationReport {
   let indication: Indication = signatures.length === 0 ? "TOTAL_FAILED" : "TOTAL_PASSED";
   for (const s of signatures) indication = worst(indication, s.indication);
-  return { validationTime: at.toISOString(), indication, document, signatures };
+  return { validationTime: isoString(at), indication, document, signatures };
 }

@@ -6,6 +6,8 @@
  * Values are decoded into ordinary strings only where somebody reads them.
  */
 
+import { createHash, hash } from "node:crypto";
+
 const NON_ASCII = /[\x80-\xff]/;
 
 /** An ordinary string from a binary one. */
@@ -65,4 +67,64 @@ export function compareCodePoints(a: string, b: string): number {
     }
   }
   return a.length - b.length;
+}
+
+/**
+ * Where binary strings are written as octets to be hashed in one call (digestBinary, OctetSink).
+ * Reused: a Hash object per digest costs a native handle that every young-generation collection
+ * has to visit, and a fresh Buffer per digest an ArrayBuffer to sweep. It holds bytes only.
+ */
+let scratch: Buffer | null = null;
+const SCRATCH_MAX = 1024 * 1024;
+
+function scratchOf(n: number): Buffer {
+  if (n > SCRATCH_MAX) return Buffer.allocUnsafeSlow(n);
+  if (scratch === null || scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(n, 64 * 1024)));
+  return scratch;
+}
+
+/** The digest of a binary string's octets (binary.ts), without a Hash object or a per-call Buffer. */
+export function digestBinary(alg: string, b: string): Buffer {
+  const n = b.length;
+  if (n > SCRATCH_MAX) return createHash(alg).update(b, "latin1").digest();
+  const buf = scratchOf(n);
+  latin1Write(buf, b, 0);
+  return hash(alg, buf.subarray(0, n), "buffer");
+}
+
+/** The digest of octets in one call (no Hash object). */
+export function digestOctets(alg: string, b: Uint8Array): Buffer {
+  return hash(alg, b, "buffer");
+}
+
+type Latin1Writer = { latin1Write(s: string, offset: number, length: number): number };
+/** Buffer's own latin1 writer where Node has it (Buffer#write checks and dispatches its arguments first). */
+const directLatin1 = typeof (Buffer.prototype as unknown as Partial<Latin1Writer>).latin1Write === "function";
+
+function latin1Write(buf: Buffer, b: string, at: number): number {
+  return directLatin1 ? (buf as unknown as Latin1Writer).latin1Write(b, at, b.length) : buf.write(b, at, b.length, "latin1");
+}
+
+/**
+ * Octets gathered from binary strings piece by piece, then digested: the pieces are written as
+ * they come, so no joined string is built (and flattened) first. One at a time (it writes into
+ * the shared scratch buffer until digest()).
+ */
+export class OctetSink {
+  private buf: Buffer = scratchOf(0);
+  length = 0;
+
+  write(b: string): void {
+    const n = this.length + b.length;
+    if (n > this.buf.length) {
+      const bigger = scratchOf(Math.max(n, this.buf.length * 2));
+      if (bigger !== this.buf) this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.length += latin1Write(this.buf, b, this.length);
+  }
+
+  digest(alg: string): Buffer {
+    return hash(alg, this.buf.subarray(0, this.length), "buffer");
+  }
 }

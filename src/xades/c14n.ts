@@ -9,7 +9,7 @@
  * a node-set only the apex can have a parent outside the set, which is where namespace and xml:*
  * attribute context has to be brought in from the ancestors.
  */
-import { binaryOctets, compareCodePoints, fromBinary, toBinary } from "./binary.js";
+import { OctetSink, binaryOctets, compareCodePoints, fromBinary, toBinary } from "./binary.js";
 
 export { compareCodePoints };
 import { C14N_EXC, C14N_START_TAG, C14N_SUBTREE, C14N_SUBTREE_COMMENTS, XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
@@ -48,6 +48,16 @@ export function canonicalize(target: XmlElement | XmlDocument, opts: C14nOptions
 /** The canonical form as a binary string (binary.ts: one character per octet of its UTF-8). */
 export function canonicalBinary(target: XmlElement | XmlDocument, opts: C14nOptions): string {
   return new Canonicalizer(opts).run(target);
+}
+
+/**
+ * The digest of the canonical form and its length in octets: the pieces go straight to the
+ * octets that are hashed, with no canonical string joined first.
+ */
+export function canonicalDigest(target: XmlElement | XmlDocument, opts: C14nOptions, alg: string): { digest: Buffer; length: number } {
+  const sink = new OctetSink();
+  new Canonicalizer(opts, sink).run(target);
+  return { digest: sink.digest(alg), length: sink.length };
 }
 
 /** The canonical form as octets (UTF-8), built without decoding the document's text. */
@@ -140,7 +150,11 @@ class Canonicalizer {
   /** the XmlElement.c14n bit saying a whole subtree is canonical in this mode (with C14N_EXC for exc-c14n); 0: not usable */
   private readonly subtreeBit: number;
 
-  constructor(private readonly opts: C14nOptions) {
+  constructor(
+    private readonly opts: C14nOptions,
+    /** where the output goes when not to a string */
+    private readonly sink: OctetSink | null = null,
+  ) {
     this.exclusive = opts.method === "exc-c14n";
     this.inclusive = this.exclusive ? (opts.inclusivePrefixes ?? []).map((p) => (p === "#default" ? "" : toBinary(p))) : NONE;
     this.comments = opts.comments;
@@ -189,7 +203,8 @@ class Canonicalizer {
 
   private flush(): void {
     if (this.pendFrom !== -1) {
-      this.out += this.src.slice(this.pendFrom, this.pendTo);
+      if (this.sink !== null) this.sink.write(this.src.slice(this.pendFrom, this.pendTo));
+      else this.out += this.src.slice(this.pendFrom, this.pendTo);
       this.pendFrom = -1;
       this.pendTo = -1;
     }
@@ -197,7 +212,8 @@ class Canonicalizer {
 
   private emit(text: string): void {
     if (this.pendFrom !== -1) this.flush();
-    this.out += text;
+    if (this.sink !== null) this.sink.write(text);
+    else this.out += text;
   }
 
   private result(): string {

@@ -447,6 +447,6 @@ function coversWholeDocument(doc: XmlDocument, s: XadesSignatureCheck, packaging
 }
 
 function matchesContent(o: ReferenceOutcome, c: DetachedContent): boolean {
-  const digest = c.bytes ? createHash("sha256").update(c.bytes).digest("hex") : c.digests?.sha256 ? Buffer.from(c.digests.sha256).toString("hex") : null;
+  const digest = c.bytes ? hash("sha256", c.bytes, "hex") : c.digests?.sha256 ? Buffer.from(c.digests.sha256).toString("hex") : null;
   return o.sha256 === digest || (c.name !== undefined && o.ref !== "" && (c.name === o.ref || c.name.endsWith("/" + o.ref) || o.ref.endsWith("/" + c.name)));
 }

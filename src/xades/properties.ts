@@ -101,12 +101,19 @@ function timestampsOf(parent: XmlElement | null, ns: string, local: string): Enc
   return out;
 }
 
+/** Times read before, by their text (a copy: a key sliced from a document would keep it alive); numbers only. */
+const readTimes = new Map<string, number>();
+
 function parseTime(text: string): Date {
   const t = text.trim();
+  const known = readTimes.get(t);
+  if (known !== undefined) return new Date(known);
   // xsd:dateTime; a value without a zone is taken as UTC (EN 319 132-1 §5.2.1 requires a zone; lenient reading)
   if (!/^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.test(t)) throw new XmlDsigFormatError(`SigningTime "${t}" is not an xsd:dateTime`);
   const d = new Date(/(Z|[+-]\d{2}:\d{2})$/.test(t) ? t : t + "Z");
   if (Number.isNaN(d.getTime())) throw new XmlDsigFormatError(`SigningTime "${t}" is not a valid time`);
+  if (readTimes.size >= 256) readTimes.clear();
+  readTimes.set(Buffer.from(t, "latin1").toString("latin1"), d.getTime());
   return d;
 }
 

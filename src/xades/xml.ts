@@ -57,22 +57,31 @@ function decoded(b: string, ascii: boolean): string {
   return ascii ? b : decodeName(b);
 }
 
+// (Fields of the node classes are `declare`d and assigned once in the constructor: a field
+// declaration would first define each one as undefined on every node the parser makes.)
 export class XmlAttribute {
-  private v: string | undefined = undefined;
-  constructor(
-    /** the qualified name as a binary string (binary.ts) */
-    readonly qn: string,
-    /** the prefix as a binary string */
-    readonly bprefix: string,
-    /** the local name as a binary string */
-    readonly bl: string,
-    /** namespace URI, "" for an unprefixed attribute */
-    readonly ns: string,
-    /** the value as a binary string (binary.ts), references replaced and whitespace normalised */
-    readonly raw: string,
-    /** the name is plain ASCII (binary and decoded forms are the same) */
-    private readonly ascii: boolean,
-  ) {}
+  /** the qualified name as a binary string (binary.ts) */
+  declare readonly qn: string;
+  /** the prefix as a binary string */
+  declare readonly bprefix: string;
+  /** the local name as a binary string */
+  declare readonly bl: string;
+  /** namespace URI, "" for an unprefixed attribute */
+  declare readonly ns: string;
+  /** the value as a binary string (binary.ts), references replaced and whitespace normalised */
+  declare readonly raw: string;
+  /** the name is plain ASCII (binary and decoded forms are the same) */
+  private declare readonly ascii: boolean;
+  private declare v: string | undefined;
+  constructor(qn: string, bprefix: string, bl: string, ns: string, raw: string, ascii: boolean) {
+    this.qn = qn;
+    this.bprefix = bprefix;
+    this.bl = bl;
+    this.ns = ns;
+    this.raw = raw;
+    this.ascii = ascii;
+    this.v = undefined;
+  }
 
   /** qualified name as written */
   get name(): string {
@@ -151,11 +160,31 @@ const NO_CHILDREN: XmlNode[] = [];
 const USES_DEFAULT: readonly (string | null)[] = ["", null];
 
 export class XmlElement {
-  readonly type = 1 as const;
+  /** the qualified name as a binary string (binary.ts) */
+  declare readonly qn: string;
+  /** the prefix as a binary string */
+  declare readonly bprefix: string;
+  /** the local name as a binary string */
+  declare readonly bl: string;
+  declare readonly ns: string;
+  /** attributes other than namespace declarations, in source order */
+  declare readonly attrs: XmlAttribute[];
+  /** namespace declarations made on this element, in source order; null when none */
+  declare readonly nsDecls: NsDecl[] | null;
+  declare readonly parent: XmlElement | null;
+  /** offset of the `<` of the start tag */
+  declare readonly start: number;
+  /** document order among elements, 0 for the document element */
+  declare readonly order: number;
+  /** the document as a binary string (XmlDocument.source) */
+  declare readonly source: string;
+  /** the name is plain ASCII (binary and decoded forms are the same) */
+  private declare readonly ascii: boolean;
+  declare readonly type: 1;
   /** the child nodes in order (an element without any shares one empty array: only the parser adds children) */
-  children: XmlNode[] = NO_CHILDREN;
+  declare children: XmlNode[];
   /** offset just past the end tag (or the `/>` of an empty-element tag) */
-  end = 0;
+  declare end: number;
   /**
    * Canonical-form facts, for inclusive c14n of the element below the apex (C14N_* bits):
    * C14N_START_TAG — the source from `start` to `tagEnd` is exactly the canonical start tag
@@ -163,11 +192,11 @@ export class XmlElement {
    * redundant, one space before each, double quotes, nothing escaped or normalised);
    * C14N_SUBTREE(_COMMENTS) — the source from `start` to `end` is the element's canonical form.
    */
-  c14n = 0;
+  declare c14n: number;
   /** offset of the `>` closing the start tag, or of the `/` of `/>` */
-  tagEnd = 0;
+  declare tagEnd: number;
   /** positions of the element children among same-named siblings, built on first use (elementPath) */
-  positions: Map<XmlElement, number> | null = null;
+  declare positions: Map<XmlElement, number> | null;
   /**
    * With C14N_EXC: what copying the subtree as its exc-c14n form assumes of the namespaces the
    * output ancestors rendered, as pairs of a binary prefix and a binary URI or null. A URI: the
@@ -176,29 +205,39 @@ export class XmlElement {
    * where nothing inside it declares it, so the rendered URI must be the one in scope (nothing is
    * rendered). c14n.ts checks these against its state before copying.
    */
-  excNeeds: readonly (string | null)[] = NO_NEEDS;
+  declare excNeeds: readonly (string | null)[];
   constructor(
-    /** the qualified name as a binary string (binary.ts) */
-    readonly qn: string,
-    /** the prefix as a binary string */
-    readonly bprefix: string,
-    /** the local name as a binary string */
-    readonly bl: string,
-    readonly ns: string,
-    /** attributes other than namespace declarations, in source order */
-    readonly attrs: XmlAttribute[],
-    /** namespace declarations made on this element, in source order; null when none */
-    readonly nsDecls: NsDecl[] | null,
-    readonly parent: XmlElement | null,
-    /** offset of the `<` of the start tag */
-    readonly start: number,
-    /** document order among elements, 0 for the document element */
-    readonly order: number,
-    /** the document as a binary string (XmlDocument.source) */
-    readonly source: string,
-    /** the name is plain ASCII (binary and decoded forms are the same) */
-    private readonly ascii: boolean,
-  ) {}
+    qn: string,
+    bprefix: string,
+    bl: string,
+    ns: string,
+    attrs: XmlAttribute[],
+    nsDecls: NsDecl[] | null,
+    parent: XmlElement | null,
+    start: number,
+    order: number,
+    source: string,
+    ascii: boolean,
+  ) {
+    this.qn = qn;
+    this.bprefix = bprefix;
+    this.bl = bl;
+    this.ns = ns;
+    this.attrs = attrs;
+    this.nsDecls = nsDecls;
+    this.parent = parent;
+    this.start = start;
+    this.order = order;
+    this.source = source;
+    this.ascii = ascii;
+    this.type = 1;
+    this.children = NO_CHILDREN;
+    this.end = 0;
+    this.c14n = 0;
+    this.tagEnd = 0;
+    this.positions = null;
+    this.excNeeds = NO_NEEDS;
+  }
 
   /** qualified name as written */
   get name(): string {
@@ -269,16 +308,22 @@ export class XmlElement {
 }
 
 export class XmlText {
-  readonly type = 3 as const;
-  private v: string | undefined = undefined;
-  constructor(
-    /** the text as a binary string (binary.ts), references replaced */
-    readonly raw: string,
-    readonly parent: XmlElement | null,
-    readonly start: number,
-    /** false when `raw` is known to hold none of the characters c14n escapes (& < > CR) */
-    readonly special: boolean = true,
-  ) {}
+  /** the text as a binary string (binary.ts), references replaced */
+  declare readonly raw: string;
+  declare readonly parent: XmlElement | null;
+  declare readonly start: number;
+  /** false when `raw` is known to hold none of the characters c14n escapes (& < > CR) */
+  declare readonly special: boolean;
+  declare readonly type: 3;
+  private declare v: string | undefined;
+  constructor(raw: string, parent: XmlElement | null, start: number, special = true) {
+    this.raw = raw;
+    this.parent = parent;
+    this.start = start;
+    this.special = special;
+    this.type = 3;
+    this.v = undefined;
+  }
 
   get value(): string {
     return (this.v ??= fromBinary(this.raw));
@@ -500,6 +545,10 @@ class Parser {
   private readonly undo: Array<[string, NsDecl | undefined]> = [];
   private readonly undoMarks: number[] = [];
   private readonly ids = new Map<string, XmlElement[]>();
+  /** the current start tag's attributes (startTag), reused from tag to tag */
+  private readonly anames: string[] = [];
+  private readonly avalues: string[] = [];
+  private readonly aascii: boolean[] = [];
 
   constructor(
     private readonly s: string,
@@ -527,6 +576,12 @@ class Parser {
     let root: XmlElement | null = null;
     let cur: XmlElement | null = null;
     const stack: XmlElement[] = [];
+    // The children of the open elements, each element's after its mark in `marks`: an element
+    // gets them as one array of their exact size at its end tag (an array grown by push would
+    // reserve room for seventeen). Only the parser adds children.
+    const kids: XmlNode[] = [];
+    const marks: number[] = [];
+    let nk = 0;
 
     if (s.startsWith("<?xml") && isSpace(s.charCodeAt(5))) this.xmlDeclaration();
 
@@ -538,7 +593,7 @@ class Parser {
           this.count();
           const raw = this.text(this.pos, textEnd);
           if (!this.verbatim) cur.c14n &= C14N_START_TAG;
-          addChild(cur, new XmlText(raw, cur, this.pos, this.special));
+          kids[nk++] = new XmlText(raw, cur, this.pos, this.special);
         } else {
           for (let i = this.pos; i < textEnd; i++) if (!isSpace(this.b[i]!)) this.fail("text outside the document element", i);
         }
@@ -551,6 +606,11 @@ class Parser {
         this.endTag(cur);
         if (cur.nsDecls) this.popScope();
         stack.pop();
+        const mark = marks.pop()!;
+        if (nk > mark) {
+          cur.children = kids.slice(mark, nk);
+          nk = mark;
+        }
         const closed = cur;
         cur = stack.length ? stack[stack.length - 1]! : null;
         if (cur) {
@@ -561,7 +621,7 @@ class Parser {
         if (s.startsWith("<!--", lt)) {
           const node = this.comment(cur);
           if (cur) {
-            addChild(cur, node);
+            kids[nk++] = node;
             cur.c14n &= ~C14N_SUBTREE;
           } else top.push(node);
         } else if (s.startsWith("<![CDATA[", lt)) {
@@ -569,7 +629,7 @@ class Parser {
           const end = s.indexOf("]]>", lt + 9);
           if (end === -1) this.fail("unterminated CDATA section", lt);
           this.count();
-          addChild(cur, new XmlText(s.slice(lt + 9, end), cur, lt));
+          kids[nk++] = new XmlText(s.slice(lt + 9, end), cur, lt);
           cur.c14n &= C14N_START_TAG;
           this.pos = end + 3;
         } else if (s.startsWith("<!DOCTYPE", lt) || s.startsWith("<!ENTITY", lt)) {
@@ -578,7 +638,7 @@ class Parser {
       } else if (c === 0x3f /* ? */) {
         const node = this.pi(cur);
         if (cur) {
-          addChild(cur, node);
+          kids[nk++] = node;
           cur.c14n &= C14N_START_TAG;
         } else top.push(node);
       } else {
@@ -586,7 +646,7 @@ class Parser {
         if (stack.length >= this.lim.maxDepth) throw new XmlError("XML_LIMIT_EXCEEDED", `elements nested deeper than ${this.lim.maxDepth}`, lt);
         const el = this.startTag(cur);
         if (cur) {
-          addChild(cur, el);
+          kids[nk++] = el;
           if (el.end !== 0) cur.c14n &= C14N_START_TAG; // an empty-element tag is not canonical
         } else {
           root = el;
@@ -596,6 +656,7 @@ class Parser {
           if (el.nsDecls) this.popScope();
         } else {
           stack.push(el);
+          marks.push(nk);
           cur = el;
         }
       }
@@ -619,6 +680,17 @@ class Parser {
    * as c14n writes the text: no `>`, and only references c14n would write the same).
    */
   private text(from: number, to: number): string {
+    const b = this.b;
+    if (b[from] === 0x0a && to - from <= INDENTS.length) {
+      // a line end and indentation: the shared string of that length
+      let p = from + 1;
+      while (p < to && b[p] === 0x20) p++;
+      if (p === to) {
+        this.special = false;
+        this.verbatim = true;
+        return INDENTS[to - from - 1]!;
+      }
+    }
     const raw = this.s.slice(from, to);
     const gt = raw.indexOf(">");
     if (gt !== -1 && raw.indexOf("]]>", gt - 2) !== -1) this.fail("']]>' in character data", from + raw.indexOf("]]>"));
@@ -629,7 +701,7 @@ class Parser {
     }
     const value = this.references(raw, from);
     this.special = true;
-    this.verbatim = gt === -1 && canonicalText(value) === raw;
+    this.verbatim = gt === -1 && canonicalReferences(raw);
     return value;
   }
 
@@ -726,9 +798,11 @@ class Parser {
     this.pos++;
     const qn = this.name();
     const qascii = this.ascii;
-    let names: string[] | null = null;
-    let values: string[] | null = null;
-    let nonAscii: boolean[] | null = null;
+    // attribute names, values and ASCII-ness gathered in the parser's arrays (no arrays per tag)
+    const names = this.anames;
+    const values = this.avalues;
+    const asciis = this.aascii;
+    let na = 0;
     let nsDecls: NsDecl[] | null = null;
     let count = 0;
     let empty = false;
@@ -767,10 +841,10 @@ class Parser {
         if (nsDecls) {
           for (const o of nsDecls) if (o.bp === bp) this.fail(`duplicate namespace declaration ${fromBinary(an)}`, start);
           // c14n: namespace declarations first, by prefix; none that repeats the binding in scope
-          if (plain && (names !== null || !(nsDecls[nsDecls.length - 1]!.bp < bp))) plain = false;
+          if (plain && (na !== 0 || !(nsDecls[nsDecls.length - 1]!.bp < bp))) plain = false;
         } else {
           nsDecls = [];
-          if (names !== null) plain = false;
+          if (na !== 0) plain = false;
         }
         if (plain) {
           const prev = this.bindings.get(bp);
@@ -778,9 +852,10 @@ class Parser {
         }
         nsDecls.push(new NsDecl(bp, value));
       } else {
-        (names ??= []).push(an);
-        (values ??= []).push(value);
-        if (!ascii) ((nonAscii ??= [])[names.length - 1] = true);
+        names[na] = an;
+        values[na] = value;
+        asciis[na] = ascii;
+        na++;
       }
     }
     // Scope: declarations on this element apply to its own name and attributes (Namespaces §6.1).
@@ -798,9 +873,9 @@ class Parser {
     const bprefix = colon === -1 ? "" : qn.slice(0, colon);
     const ns = this.resolve(bprefix, qn, start, true);
     let attrs: XmlAttribute[] = NO_ATTRS;
-    if (names) {
-      attrs = new Array(names.length);
-      for (let i = 0; i < names.length; i++) {
+    if (na !== 0) {
+      attrs = new Array(na);
+      for (let i = 0; i < na; i++) {
         const an = names[i]!;
         const ac = an.indexOf(":");
         splitCheck(an, ac, start);
@@ -817,7 +892,7 @@ class Parser {
           const cmp = o.ns === ans ? (o.bl < al ? -1 : 1) : compareCodePoints(o.ns, ans);
           if (cmp >= 0) plain = false;
         }
-        attrs[i] = new XmlAttribute(an, abp, al, ans, values![i]!, !nonAscii?.[i]);
+        attrs[i] = new XmlAttribute(an, abp, al, ans, values[i]!, asciis[i]!);
       }
     }
     this.count();
@@ -957,15 +1032,9 @@ class Parser {
 
 const NO_ATTRS: XmlAttribute[] = [];
 
-/**
- * Appends a child. Most elements have none or one (a leaf's text), so an element starts with the
- * shared empty array and gets an array of its own, sized to fit, with its first child: an array
- * grown by push would reserve room for seventeen.
- */
-function addChild(parent: XmlElement, node: XmlNode): void {
-  if (parent.children === NO_CHILDREN) parent.children = [node];
-  else parent.children.push(node);
-}
+/** "\n" followed by n spaces, by n: the text between the elements of an indented document */
+const INDENTS: string[] = Array.from({ length: 64 }, (_, n) => "\n" + " ".repeat(n));
+
 
 /**
  * The excNeeds of one element on its own (see XmlElement.excNeeds): its visibly utilized prefixes
@@ -1034,9 +1103,16 @@ function mergeExcNeeds(parent: XmlElement, child: readonly (string | null)[]): v
   parent.excNeeds = list;
 }
 
-/** Text as canonical XML writes it (c14n 1.0 §2.3; c14n.ts escapeText), to tell whether the source already is. */
-function canonicalText(t: string): string {
-  return t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#xD;");
+/**
+ * Whether text source without a literal `>` is written as canonical XML writes its value (c14n 1.0
+ * §2.3; c14n.ts escapeText): then its only references are the four c14n writes (`&amp;` `&lt;`
+ * `&gt;` `&#xD;`), since every `&` `<` `>` and CR of the value came from one of its references.
+ */
+function canonicalReferences(raw: string): boolean {
+  for (let amp = raw.indexOf("&"); amp !== -1; amp = raw.indexOf("&", amp + 1)) {
+    if (!(raw.startsWith("amp;", amp + 1) || raw.startsWith("lt;", amp + 1) || raw.startsWith("gt;", amp + 1) || raw.startsWith("#xD;", amp + 1))) return false;
+  }
+  return true;
 }
 
 /** A qualified name (binary) with its first colon at `i`: both parts non-empty, no second colon, the local part a name. */

@@ -10,9 +10,10 @@
  */
 import { createHash, type KeyObject } from "node:crypto";
 import { type SignatureAlgorithm, verifySignature } from "../pki/algorithms.js";
-import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalBinary, canonicalOctets } from "./c14n.js";
+import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalBinary, canonicalDigest, canonicalOctets } from "./c14n.js";
 import { DIGEST_URIS, PSS_NS, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignatureAlgorithm, ecdsaRawToDer } from "./algorithms.js";
 import { type XmlDocument, type XmlElement, XmlError, elementPath, parseXml } from "./xml.js";
+import { digestBinary, digestOctets } from "./binary.js";
 
 export const DS_NS = "http://www.w3.org/2000/09/xmldsig#";
 export const ENVELOPED_SIGNATURE = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -353,14 +354,26 @@ function allSignatures(doc: XmlDocument): XmlElement[] {
 
 /** The canonical node-set as a binary string (binary.ts): digested as latin1, no Buffer made. */
 function nodeSetOctets(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): string {
+  const octets = canonicalBinary(ns.apex, nodeSetC14n(doc, ns, c14n));
+  meter.add(octets.length);
+  return octets;
+}
+
+function nodeSetC14n(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions): C14nOptions {
   let exclude = ns.exclude;
   if (ns.excludeAllSignatures) {
     exclude = new Set(exclude);
     for (const s of allSignatures(doc)) exclude.add(s);
   }
-  const octets = canonicalBinary(ns.apex, { ...c14n, comments: c14n.comments && ns.comments, exclude: exclude.size ? exclude : null });
-  meter.add(octets.length);
-  return octets;
+  // (written out rather than spread: one object shape for every caller)
+  return { method: c14n.method, comments: c14n.comments && ns.comments, inclusivePrefixes: c14n.inclusivePrefixes, exclude: exclude.size ? exclude : null };
+}
+
+/** The SHA-256 digest of the canonical node-set, hashed as it is canonicalized (nodeSetOctets, then a digest). */
+function nodeSetSha256(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): Buffer {
+  const { digest, length } = canonicalDigest(ns.apex, nodeSetC14n(doc, ns, c14n), "sha256");
+  meter.add(length);
+  return digest;
 }
 
 function stringValue(ns: NodeSet): string {
@@ -400,7 +413,7 @@ function isOctets(data: NodeSet | Buffer | string): data is Buffer | string {
 }
 
 function digestOf(alg: string, data: Buffer | string): Buffer {
-  return typeof data === "string" ? createHash(alg).update(data, "latin1").digest() : createHash(alg).update(data).digest();
+  return typeof data === "string" ? digestBinary(alg, data) : digestOctets(alg, data);
 }
 
 /** Dereferences, transforms and digests one Reference (XMLDSig §4.4.3.2). */
@@ -467,7 +480,15 @@ export function processReference(
       data = { apex: el, comments, exclude: new Set(), excludeAllSignatures: false };
     }
 
-    for (const t of ref.transforms) {
+    // a SHA-256 reference whose last step is canonicalizing a node-set is digested as it is canonicalized
+    const ts = ref.transforms;
+    const last = ts.length - 1;
+    const hashAtEnd = ref.digest === "sha256";
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      if (i === last && hashAtEnd && t.kind === "c14n" && !isOctets(data)) {
+        return sha256Outcome(outcome, ref, nodeSetSha256(doc, data, t.c14n, meter));
+      }
       switch (t.kind) {
         case "enveloped":
           if (isOctets(data)) throw new XmlDsigFormatError("enveloped-signature transform on octets");
@@ -491,6 +512,7 @@ export function processReference(
           break;
       }
     }
+    if (!isOctets(data) && hashAtEnd) return sha256Outcome(outcome, ref, nodeSetSha256(doc, data, { method: "c14n10", comments: false }, meter));
     if (!isOctets(data)) data = nodeSetOctets(doc, data, { method: "c14n10", comments: false }, meter);
     else meter.add(data.length);
     const digest = digestOf(ref.digest, data);
@@ -505,6 +527,13 @@ export function processReference(
     }
     throw e;
   }
+}
+
+function sha256Outcome(outcome: ReferenceOutcome, ref: Reference, digest: Buffer): ReferenceOutcome {
+  outcome.computed = digest;
+  outcome.ok = digest.equals(ref.digestValue);
+  outcome.sha256 = digest.toString("hex");
+  return outcome;
 }
 
 export function processReferences(doc: XmlDocument, sig: Signature, contents: readonly DetachedContent[], meter: DigestMeter): ReferenceOutcome[] {
