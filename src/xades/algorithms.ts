@@ -73,34 +73,5 @@ export function signatureUriFor(scheme: "rsa-pkcs1" | "ecdsa" | "rsa-pss", hash:
   throw new Error(`no XMLDSig URI for ${scheme} with ${hash}`);
 }
 
-/** XMLDSig 1.1 §6.4.3: ECDSA SignatureValue is r || s, each as long as the group order; Node wants DER. */
-export function ecdsaRawToDer(raw: Uint8Array): Uint8Array | null {
-  if (raw.length === 0 || raw.length % 2 !== 0 || raw.length > 264) return null;
-  const half = raw.length / 2;
-  const int = (b: Uint8Array): number[] => {
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0) i++;
-    const v = Array.from(b.subarray(i));
-    if (v[0]! & 0x80) v.unshift(0);
-    return [0x02, ...len(v.length), ...v];
-  };
-  const len = (n: number): number[] => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff]);
-  const body = [...int(raw.subarray(0, half)), ...int(raw.subarray(half))];
-  return Uint8Array.from([0x30, ...len(body.length), ...body]);
-}
-
-/** DER ECDSA-Sig-Value → r || s with each half `size` octets (for signing). */
-export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array {
-  let p = 2;
-  if (der[1]! & 0x80) p += der[1]! & 0x7f;
-  const out = new Uint8Array(size * 2);
-  for (let k = 0; k < 2; k++) {
-    if (der[p] !== 0x02) throw new Error("bad ECDSA signature");
-    const l = der[p + 1]!;
-    let v = der.subarray(p + 2, p + 2 + l);
-    while (v.length > size && v[0] === 0) v = v.subarray(1);
-    out.set(v, k * size + (size - v.length));
-    p += 2 + l;
-  }
-  return out;
-}
+/** XMLDSig 1.1 §6.4.3: an ECDSA SignatureValue is r || s, each as long as the group order; Node wants DER. */
+export { ecdsaDerToRaw, ecdsaRawToDer } from "../pki/ecdsa.js";
