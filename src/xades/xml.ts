@@ -549,6 +549,9 @@ class Parser {
   private readonly anames: string[] = [];
   private readonly avalues: string[] = [];
   private readonly aascii: boolean[] = [];
+  private readonly acolon: number[] = [];
+  /** where the last name() has its colon: -1 none, MANY_COLONS more than one */
+  private colon = -1;
 
   constructor(
     private readonly s: string,
@@ -608,7 +611,11 @@ class Parser {
         stack.pop();
         const mark = marks.pop()!;
         if (nk > mark) {
-          cur.children = kids.slice(mark, nk);
+          // (a copy by hand: cheaper than a call to slice for the few children most elements have)
+          const len = nk - mark;
+          const children: XmlNode[] = new Array(len);
+          for (let i = 0; i < len; i++) children[i] = kids[mark + i]!;
+          cur.children = children;
           nk = mark;
         }
         const closed = cur;
@@ -745,17 +752,19 @@ class Parser {
     return out + raw.slice(last);
   }
 
-  /** A name as a binary string; this.ascii tells whether it is plain ASCII. */
+  /** A name as a binary string; this.ascii tells whether it is plain ASCII, this.colon where its colon is. */
   private name(): string {
     const b = this.b;
     const n = b.length;
     const start = this.pos;
     let p = start;
+    let colon = -1;
     this.ascii = true;
     if (p >= n) this.fail("expected a name");
     let c = b[p]!;
     if (c < 128) {
       if (!(NAME[c]! & 1)) this.fail("expected a name");
+      if (c === 0x3a) colon = 0;
       p++;
     } else {
       if (!isNameStartCp(codePointAtOctet(b, p))) this.fail("expected a name");
@@ -766,6 +775,7 @@ class Parser {
       c = b[p]!;
       if (c < 128) {
         if (NAME[c] === 0) break;
+        if (c === 0x3a) colon = colon === -1 ? p - start : MANY_COLONS;
         p++;
       } else if (c < 0xe0 && c !== 0xc3) {
         // a two-byte sequence (U+0080–U+07FF) other than the one holding U+00D7 and U+00F7: a name character
@@ -778,6 +788,7 @@ class Parser {
       }
     }
     this.pos = p;
+    this.colon = colon;
     return this.s.slice(start, p);
   }
 
@@ -798,10 +809,12 @@ class Parser {
     this.pos++;
     const qn = this.name();
     const qascii = this.ascii;
+    const colon = this.colon;
     // attribute names, values and ASCII-ness gathered in the parser's arrays (no arrays per tag)
     const names = this.anames;
     const values = this.avalues;
     const asciis = this.aascii;
+    const colons = this.acolon;
     let na = 0;
     let nsDecls: NsDecl[] | null = null;
     let count = 0;
@@ -828,6 +841,7 @@ class Parser {
       if (this.pos !== before + 1 || b[before] !== 0x20) plain = false;
       const an = this.name();
       const ascii = this.ascii;
+      const acolon = this.colon;
       if (this.skipSpace()) plain = false;
       if (b[this.pos] !== 0x3d /* = */) this.fail(`attribute ${fromBinary(an)} without a value`);
       this.pos++;
@@ -855,6 +869,7 @@ class Parser {
         names[na] = an;
         values[na] = value;
         asciis[na] = ascii;
+        colons[na] = acolon;
         na++;
       }
     }
@@ -868,7 +883,6 @@ class Parser {
         if (d.bp === "") this.dflt = d;
       }
     }
-    const colon = qn.indexOf(":");
     splitCheck(qn, colon, start);
     const bprefix = colon === -1 ? "" : qn.slice(0, colon);
     const ns = this.resolve(bprefix, qn, start, true);
@@ -877,7 +891,7 @@ class Parser {
       attrs = new Array(na);
       for (let i = 0; i < na; i++) {
         const an = names[i]!;
-        const ac = an.indexOf(":");
+        const ac = colons[i]!;
         splitCheck(an, ac, start);
         const abp = ac === -1 ? "" : an.slice(0, ac);
         const al = ac === -1 ? an : an.slice(ac + 1);
@@ -1115,10 +1129,13 @@ function canonicalReferences(raw: string): boolean {
   return true;
 }
 
-/** A qualified name (binary) with its first colon at `i`: both parts non-empty, no second colon, the local part a name. */
+/** name() found more than one colon */
+const MANY_COLONS = -2;
+
+/** A qualified name (binary) with its colon at `i` (as name() says): both parts non-empty, no second colon, the local part a name. */
 function splitCheck(qname: string, i: number, at: number): void {
   if (i === -1) return;
-  if (i === 0 || i === qname.length - 1 || qname.indexOf(":", i + 1) !== -1 || !isNameStartCp(codePointAt(qname, i + 1)))
+  if (i === MANY_COLONS || i === 0 || i === qname.length - 1 || !isNameStartCp(codePointAt(qname, i + 1)))
     throw new XmlError("MALFORMED_XML", `bad qualified name ${fromBinary(qname)}`, at);
 }
 
@@ -1156,10 +1173,9 @@ function positionOf(e: XmlElement, parent: XmlElement): number {
 
 /** An XPath-like path of an element: `/Заявление/Данни[1]` (position among same-named siblings). */
 export function elementPath(el: XmlElement): string {
-  const parts: string[] = [];
+  let path = "";
   for (let e: XmlElement | null = el; e; e = e.parent) {
-    if (!e.parent) parts.push(e.name);
-    else parts.push(`${e.name}[${positionOf(e, e.parent)}]`);
+    path = e.parent ? `/${e.name}[${positionOf(e, e.parent)}]${path}` : `/${e.name}${path}`;
   }
-  return "/" + parts.reverse().join("/");
+  return path;
 }
