@@ -10,6 +10,7 @@ import { createHash, verify as nodeVerify } from "node:crypto";
 import { createReadStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { rate } from "./lib/rate.js";
 import { hashStream } from "../src/cades/hash-stream.js";
 import { createValidator } from "../src/validator.js";
 import { verifyCades } from "../src/cades/verify.js";
@@ -19,20 +20,6 @@ import { testContext } from "../test/helpers/cades-context.js";
 
 const AT = new Date("2026-06-01T00:00:00Z");
 
-async function rate(name: string, ms: number, f: () => unknown): Promise<number> {
-  for (let i = 0; i < 300; i++) await f();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < 50; i++) await f();
-    n += 50;
-    t = performance.now();
-  }
-  const r = (n * 1000) / (t - t0);
-  console.log(`${name.padEnd(58)} ${r.toFixed(0).padStart(8)} /s  ${(((t - t0) / n) * 1000).toFixed(1).padStart(8)} µs`);
-  return r;
-}
 
 if (!hasOpenssl()) {
   console.log("openssl not found: the bench signs its input with `openssl cms -sign`");

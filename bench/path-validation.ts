@@ -10,44 +10,17 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createValidator } from "../src/validator.js";
+import { rate } from "./lib/rate.js";
 
 const PKI = join(fileURLToPath(import.meta.url), "..", "..", "certs-test");
 const read = (p: string) => readFileSync(join(PKI, p));
 const AT = new Date("2026-06-01T00:00:00Z");
 
-function rate(label: string, seconds: number, fn: () => void): number {
-  for (let i = 0; i < 200; i++) fn();
-  let n = 0;
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  while (performance.now() < end) {
-    for (let i = 0; i < 50; i++) fn();
-    n += 50;
-  }
-  const r = (n * 1000) / (performance.now() - t0);
-  console.log(`${label.padEnd(58)} ${r.toFixed(0).padStart(9)} /s`);
-  return r;
-}
-
-async function rateAsync(label: string, seconds: number, fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 200; i++) await fn();
-  let n = 0;
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  while (performance.now() < end) {
-    for (let i = 0; i < 50; i++) await fn();
-    n += 50;
-  }
-  const r = (n * 1000) / (performance.now() - t0);
-  console.log(`${label.padEnd(58)} ${r.toFixed(0).padStart(9)} /s`);
-  return r;
-}
-
 const key = createPrivateKey(read("keys/citizen-rsa2048.key.pem"));
 const pub = createPublicKey(key);
 const data = Buffer.alloc(1024, 7);
 const sig = sign("sha256", data, key);
-const raw = rate("raw crypto.verify RSA-2048 (baseline)", 2, () => void verify("sha256", data, { key: pub, padding: constants.RSA_PKCS1_PADDING }, sig));
+const raw = await rate("raw crypto.verify RSA-2048 (baseline)", 2000, () => void verify("sha256", data, { key: pub, padding: constants.RSA_PKCS1_PADDING }, sig));
 
 const options = {
   trust: [read("trust/root-ca.pem")],
@@ -60,7 +33,7 @@ const leaf = read("citizen-rsa2048.der");
 const v = await createValidator(options);
 const first = await v.validatePath(leaf, { at: AT });
 if (first.indication !== "TOTAL_PASSED") throw new Error(`bench setup: expected TOTAL_PASSED, got ${JSON.stringify(first)}`);
-const warm = await rateAsync("validatePath, warm validator (3 certs, 2 CRLs)", 2, () => v.validatePath(leaf, { at: AT }));
+const warm = await rate("validatePath, warm validator (3 certs, 2 CRLs)", 2000, () => v.validatePath(leaf, { at: AT }));
 
 const t0 = performance.now();
 let coldRuns = 0;

@@ -6,6 +6,7 @@
  * form, a 900-reference signature).
  *   npx tsx bench/xades-verify.ts
  */
+import { rate } from "./lib/rate.js";
 import { createPrivateKey, createSign, generateKeyPairSync, verify as nodeVerify } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -21,20 +22,6 @@ import { EXC_C14N, signXades } from "../test/helpers/xades-signer.js";
 const key = createPrivateKey(readFileSync("certs-test/keys/citizen-rsa2048.key.pem"));
 const certs = [readFileSync("certs-test/citizen-rsa2048.der"), readFileSync("certs-test/qualified-ca.der")];
 
-async function rate(name: string, ms: number, f: () => unknown | Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 200; i++) await f();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < 50; i++) await f();
-    n += 50;
-    t = performance.now();
-  }
-  const r = (n * 1000) / (t - t0);
-  console.log(`${name.padEnd(52)} ${r.toFixed(0).padStart(8)} /s  ${((t - t0) / n * 1000).toFixed(1).padStart(8)} µs`);
-  return r;
-}
 
 function once(name: string, f: () => unknown): number {
   f();
