@@ -1,8 +1,7 @@
 /** `podpis sign`: CAdES or XAdES, B-B or B-T, with a PKCS#12 file or a PKCS#11 token. */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { writeFileAtomically } from "../io/atomic-file.js";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
 import { signCades } from "../cades/sign.js";
 import { openKey } from "../keys/index.js";
 import type { KeyProvider, SigningHash, SigningScheme } from "../keys/provider.js";
@@ -77,24 +76,11 @@ function tsaContext(a: ReturnType<typeof parseArgs>): ValidationContext {
   });
 }
 
-/** Writes `bytes` to `path` through a temporary file in the same directory, so no partial file is ever seen. */
-export function writeAtomically(path: string, bytes: Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+/** Writes the signature so that no partial file is ever seen, and maps a failure to a coded error. */
+function writeOutput(path: string, bytes: Uint8Array): void {
   try {
-    const fd = openSync(tmp, "wx", 0o644);
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomically(path, bytes);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
     throw Object.assign(new Error(`cannot write ${path}: ${(e as Error).message}`), { code: "OUTPUT_NOT_WRITTEN" });
   }
 }
@@ -141,7 +127,7 @@ export async function signCommand(argv: string[], out: Output): Promise<number> 
       format === "cades"
         ? await signCades({ key, content, packaging: packaging as "enveloping" | "detached", hash, scheme, timestamper })
         : await signXades({ key, content, packaging, hash, scheme, timestamper, name: basename(file), mimeType });
-    writeAtomically(output, signed);
+    writeOutput(output, signed);
     const signer = parseCertificate(key.certificate);
     const summary = {
       output,

@@ -5,8 +5,9 @@
  * most the rest of a block; it never hands out one twice. A lock file keeps a second process off
  * the same data directory.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomically } from "../io/atomic-file.js";
 
 export interface SerialSource {
   next(): bigint;
@@ -17,24 +18,6 @@ export class SerialStoreError extends Error {
   readonly code = "TSA_SERIAL_STORE";
 }
 
-function writeDurably(dir: string, name: string, text: string): void {
-  const tmp = join(dir, `${name}.tmp`);
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, name));
-  // the rename itself is durable only once the directory is synced
-  const dfd = openSync(dir, "r");
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -79,7 +62,7 @@ export function fileSerialSource(dataDir: string, opts: { block?: number } = {})
       if (closed) throw new SerialStoreError("serial source closed");
       if (next > reserved) {
         reserved += block;
-        writeDurably(dataDir, file, `${reserved}\n`);
+        writeFileAtomically(join(dataDir, file), `${reserved}\n`, 0o600);
       }
       return next++;
     },
