@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.js";
-import { BUNDLED_TRUST } from "../src/cli/verify.js";
+import { BUNDLED } from "../src/bundled.js";
 
 const ROOT = resolve(__dirname, "..");
 const fx = (p: string) => join(ROOT, "fixtures", p);
@@ -28,7 +28,7 @@ describe("podpis verify", () => {
     expect(r.out).toMatch(/TOTAL_PASSED/);
     expect(r.out).toMatch(/Иван Петров Иванов \(EGN 85031\*\*\*\*\*\)/);
     expect(r.out).not.toMatch(/8503154023/);
-    expect(BUNDLED_TRUST).toBe(join(ROOT, "certs-test", "trust"));
+    expect(BUNDLED.trust).toBe(join(ROOT, "certs-test", "trust"));
   });
 
   it("detached CAdES needs its content: without it INDETERMINATE, with it TOTAL_PASSED", async () => {

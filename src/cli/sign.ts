@@ -1,7 +1,7 @@
 /** `podpis sign`: CAdES or XAdES, B-B or B-T, with a PKCS#12 file or a PKCS#11 token. */
+import { BUNDLED } from "../bundled.js";
 import { writeFileAtomically } from "../io/atomic-file.js";
-import { basename, dirname, extname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, extname, resolve } from "node:path";
 import { signCades } from "../cades/sign.js";
 import { openKey } from "../keys/index.js";
 import type { KeyProvider, SigningHash, SigningScheme } from "../keys/provider.js";
@@ -39,8 +39,6 @@ const FLAGS = {
   json: {},
 };
 
-/** The bundled test PKI (certs-test/), beside src/ and dist/. */
-export const BUNDLED_PKI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "certs-test");
 
 const MIME: Record<string, string> = {
   ".xml": "text/xml",
@@ -63,8 +61,8 @@ function choice<T extends string>(v: string | undefined, allowed: readonly T[], 
 
 /** Trust for the TSA's certificate: --trust/--crl, or the bundled test trust store and CRLs. */
 function tsaContext(a: ReturnType<typeof parseArgs>): ValidationContext {
-  const trustPaths = all(a, "trust").length ? all(a, "trust") : [join(BUNDLED_PKI, "trust")];
-  const crlPaths = all(a, "crl").length ? all(a, "crl") : all(a, "trust").length ? [] : [join(BUNDLED_PKI, "crl")];
+  const trustPaths = all(a, "trust").length ? all(a, "trust") : [BUNDLED.trust];
+  const crlPaths = all(a, "crl").length ? all(a, "crl") : all(a, "trust").length ? [] : [BUNDLED.crls];
   const store = new CrlStore();
   for (const p of crlPaths) for (const f of readFileOrDir(p, "CRL")) if (!f.path.includes("stale")) store.addBytes(f.bytes);
   const offline = has(a, "offline");

@@ -4,7 +4,6 @@
  * timestamp/tsa.ts; this is the HTTP and file-system adapter.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { join } from "node:path";
 import { openKey } from "../keys/index.js";
 import type { KeyProvider } from "../keys/provider.js";
 import { readSecret } from "../keys/secret.js";
@@ -16,7 +15,7 @@ import { TimestampAuthority } from "../timestamp/tsa.js";
 import { type SerialSource, fileSerialSource } from "../timestamp/tsa-serial.js";
 import { UsageError, has, one, parseArgs } from "./args.js";
 import { type Output, json } from "./output.js";
-import { BUNDLED_PKI } from "./sign.js";
+import { BUNDLED } from "../bundled.js";
 
 const FLAGS = {
   port: { value: true },
@@ -30,8 +29,6 @@ const FLAGS = {
   json: {},
 };
 
-/** The bundled test TSA's policy (certs-test/manifest.json "policies.tsa"). */
-export const TEST_TSA_POLICY = "1.3.6.1.4.1.99999.1.3";
 const MAX_REQUEST_BYTES = 64 * 1024;
 
 export interface TsaServer {
@@ -94,7 +91,7 @@ export async function tsaCommand(argv: string[], out: Output): Promise<number> {
   if (a.positionals.length) throw new UsageError(`unexpected argument "${a.positionals[0]}"`);
   const portText = one(a, "port") ?? "3161";
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError("--port must be a port number");
-  const policy = one(a, "policy") ?? TEST_TSA_POLICY;
+  const policy = one(a, "policy") ?? BUNDLED.tsaPolicy;
   if (!/^\d+(\.\d+)+$/.test(policy)) throw new UsageError("--policy must be an OID");
   const accText = one(a, "accuracy-ms") ?? "1000";
   if (!/^\d+$/.test(accText)) throw new UsageError("--accuracy-ms must be a whole number");
@@ -109,7 +106,7 @@ export async function tsaCommand(argv: string[], out: Output): Promise<number> {
     key = await openKey({ key: keyRef, secret, pkcs11Module: one(a, "pkcs11-module") ?? process.env.PODPIS_PKCS11_MODULE });
   } else {
     out.stderr("podpis tsa: no --key: using the bundled TEST TSA key (certs-test/keys/tsa.p12) — never for real use\n");
-    key = await openKey({ key: join(BUNDLED_PKI, "keys", "tsa.p12"), secret: "podpis-test" });
+    key = await openKey({ key: BUNDLED.tsaKey, secret: BUNDLED.password });
   }
   const cert = parseCertificate(key.certificate);
   const usage = tsaUsageProblem(cert);

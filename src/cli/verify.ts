@@ -1,8 +1,8 @@
 /** `podpis verify`: every signature of a CAdES or XAdES file, as an EN 319 102-1 report. */
 import { createReadStream, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename } from "node:path";
 import { cadesDigestAlgorithms, hashStream } from "../cades/hash-stream.js";
+import { BUNDLED } from "../bundled.js";
 import { exitCodeFor } from "../validation/indication.js";
 import { PolicyError, loadPolicy } from "../validation/policy.js";
 import { renderText } from "../validation/report-text.js";
@@ -24,10 +24,6 @@ const FLAGS = {
   json: {},
 };
 
-const REPO = join(fileURLToPath(import.meta.url), "..", "..", "..");
-/** The bundled test trust store and its CRLs: what `verify` and `serve` use when given no --trust. */
-export const BUNDLED_TRUST = join(REPO, "certs-test", "trust");
-export const BUNDLED_CRLS = join(REPO, "certs-test", "crl");
 
 /** Detached content above this size is hashed as a stream instead of being read whole. */
 const STREAM_ABOVE = 64 * 1024 * 1024;
@@ -50,8 +46,8 @@ export async function verifyCommand(argv: string[], out: Output): Promise<number
   }
   const bundled = !has(a, "trust");
   if (bundled) out.stderr("podpis verify: no --trust given, using the bundled TEST trust store (certs-test/trust) — not for real signatures\n");
-  if (bundled && !has(a, "crl")) a.flags.set("crl", [BUNDLED_CRLS]);
-  const validator = await validatorFromFlags(a, { trust: [BUNDLED_TRUST], policy });
+  if (bundled && !has(a, "crl")) a.flags.set("crl", [BUNDLED.crls]);
+  const validator = await validatorFromFlags(a, { trust: [BUNDLED.trust], policy });
   const contents = await Promise.all(all(a, "content").map((p) => readContent(p, signed)));
   const report = await validator.verify(signed, { contents, at });
   out.stdout(has(a, "json") ? json(report) : renderText(report));

@@ -4,8 +4,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { type ArchiveConfig, openArchive } from "../archive/open.js";
 import type { ArchiveStore } from "../archive/port.js";
@@ -18,22 +16,12 @@ import { TimestampAuthority } from "../timestamp/tsa.js";
 import { createTimestamper } from "../timestamp/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
 import { type Validator, createValidator } from "../validator.js";
+import { BUNDLED } from "../bundled.js";
 import { readFileOrDir, readInput } from "../cli/io.js";
 import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { loadStateKey } from "./signing-state.js";
 
-const REPO = join(fileURLToPath(import.meta.url), "..", "..", "..");
-export const BUNDLED = {
-  trust: join(REPO, "certs-test", "trust"),
-  crls: join(REPO, "certs-test", "crl"),
-  sealKey: join(REPO, "certs-test", "keys", "seal-rsa2048.p12"),
-  tsaKey: join(REPO, "certs-test", "keys", "tsa.p12"),
-  /** test-only password of every bundled .p12 (certs-test/README.md) */
-  password: "podpis-test",
-  tsaPolicy: "1.3.6.1.4.1.99999.1.3",
-  policy: join(REPO, "policy", "default.json"),
-};
 
 export interface ServeConfig {
   host: string;
