@@ -1,0 +1,61 @@
+/**
+ * What one request may cost: the one place where podpis's work and memory budgets are written
+ * down (README "Budgets" mirrors this table). The core reads the validation part through the
+ * validation policy; the HTTP adapter reads the per-route part. A request over a budget is
+ * refused with a `LimitExceededError` naming the limit, never left to run into a timeout.
+ *
+ * This module imports nothing: every layer, from the XML parser up to the routes, may use it.
+ */
+
+/** Work one validation (one verify call) may do before anything is trusted. */
+export interface ValidationBudget {
+  /** XML nodes (elements, text, comments, PIs) counted while parsing; the parse stops at the cap */
+  xmlNodes: number;
+  /** ds:Reference elements in one ds:Signature (and in one ds:Manifest) */
+  xmlReferences: number;
+  /** octets canonicalized or digested over all references of a verification, charged before work */
+  digestBytes: number;
+  /** certificates carried by one signature (CMS certificates bag, ds:KeyInfo, CertificateValues) */
+  certificatesInBag: number;
+  /** signature checks path building may spend, over all paths of one validation */
+  signatureChecks: number;
+  /** outbound fetches (CRL, later OCSP) one validation may start */
+  fetches: number;
+  /** total wall time those fetches may take, ms */
+  fetchTimeMs: number;
+  /** HTTP redirects followed per fetch, each checked like the original URL */
+  fetchRedirects: number;
+}
+
+export const DEFAULT_VALIDATION_BUDGET: Readonly<ValidationBudget> = Object.freeze({
+  xmlNodes: 2_000_000,
+  xmlReferences: 1_000,
+  digestBytes: 64 * 1024 * 1024,
+  certificatesInBag: 100,
+  signatureChecks: 128,
+  fetches: 8,
+  fetchTimeMs: 10_000,
+  fetchRedirects: 2,
+});
+
+/** Per-route caps of the HTTP service (body sizes before parsing; the rest as above). */
+export interface RouteBudget {
+  /** bytes of the request body */
+  bodyBytes: number;
+  /** validation budget for the route (overrides of the defaults) */
+  validation?: Partial<ValidationBudget>;
+}
+
+/** A budget was spent: the request is refused with the limit's name, its value and what was used. */
+export class LimitExceededError extends Error {
+  readonly code = "LIMIT_EXCEEDED";
+  constructor(
+    readonly limit: string,
+    readonly max: number,
+    readonly used: number,
+    message?: string,
+  ) {
+    super(message ?? `${limit}: ${used} exceeds the limit of ${max}`);
+    this.name = "LimitExceededError";
+  }
+}
