@@ -14,7 +14,7 @@ import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
 import { createHash } from "node:crypto";
 import { type ContentInput, NotSignedDataError, verifyCades } from "./cades/verify.js";
-import type { DetachedDigests } from "./cades/signer.js";
+import type { DetachedDigests } from "./cms/signer.js";
 import { type ValidationContext, createValidationContext } from "./validation/context.js";
 import type { AlgorithmPolicy } from "./validation/policy.js";
 import type { ValidationReport } from "./validation/report.js";

@@ -16,7 +16,7 @@ import { createTimestamper, httpTransport } from "../src/timestamp/tsa-client.js
 import { TimestampAuthority } from "../src/timestamp/tsa.js";
 import { fileSerialSource, memorySerialSource } from "../src/timestamp/tsa-serial.js";
 import { parseTstInfo } from "../src/timestamp/tst-info.js";
-import { parseSignedData } from "../src/cades/cms.js";
+import { parseSignedData } from "../src/cms/signed-data.js";
 import { type Validator, createValidator } from "../src/validator.js";
 import { P12_PASSWORD, PKI, has, requireTool, run } from "./helpers/sign-tools.js";
 

@@ -14,10 +14,10 @@ import { validateSignature } from "../validation/process.js";
 import { type SignatureReport, type ValidationReport, signatureReport, validationReport } from "../validation/report.js";
 import type { Message, SignatureModel, SignaturePolicyInfo, SignedDataEntry } from "../validation/signature-model.js";
 import { readCommitmentType, readContentHints, readSignaturePolicy } from "./attributes.js";
-import { parseBag, signerCandidates } from "./certificates.js";
-import { CmsFormatError, NotSignedDataError, type SignedData, type SignerInfo, findAttributes, parseSignedData, readSignerInfo } from "./cms.js";
-import { CMS } from "./oids.js";
-import { type ContentInput, type DetachedDigests, type SignerCheck, checkSigner, isDetachedDigests } from "./signer.js";
+import { parseBag, signerCandidates } from "../cms/candidates.js";
+import { CmsFormatError, NotSignedDataError, type SignedData, type SignerInfo, findAttributes, parseSignedData, readSignerInfo } from "../cms/signed-data.js";
+import { CMS } from "../cms/oids.js";
+import { type ContentInput, type DetachedDigests, type SignerCheck, checkSigner, isDetachedDigests } from "../cms/signer.js";
 
 export { NotSignedDataError, CmsFormatError };
 export type { ContentInput, DetachedDigests };
