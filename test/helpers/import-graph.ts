@@ -5,7 +5,7 @@
  * Written here rather than taken from a dependency, so that it stays small and reads in one sitting.
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, posix, relative, sep } from "node:path";
+import { join, posix, relative, sep } from "node:path";
 
 /** Module specifiers of `import … from "x"`, `import "x"`, `export … from "x"` and `import("x")`. */
 export function importSpecifiers(source: string): string[] {
@@ -48,7 +48,6 @@ export function scanGraph(root: string): Graph {
     }
     graph.set(from, targets);
   }
-  void dirname;
   return graph;
 }
 
