@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { type ContentInput, NotSignedDataError, verifyCades } from "./validation/verify-cades.js";
 import type { DetachedDigests } from "./cms/signer.js";
 import { type ValidationContext, createValidationContext } from "./validation/context.js";
+import { InputError } from "./validation/errors.js";
 import type { AlgorithmPolicy } from "./validation/policy.js";
 import type { ValidationReport } from "./validation/report.js";
 import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
@@ -42,17 +43,7 @@ export interface PathOptions {
   untrusted?: Uint8Array[];
 }
 
-export class InputError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    /** which input of its kind (0-based), so a caller that read files can name the file */
-    readonly index?: number,
-  ) {
-    super(message);
-    this.name = "InputError";
-  }
-}
+export { InputError, type InputErrorCode } from "./validation/errors.js";
 
 /**
  * Detached content: bytes, named bytes (XAdES matches a reference URI by file name), or the

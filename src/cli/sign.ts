@@ -17,7 +17,7 @@ import { createTimestamper, httpTransport } from "../io/tsa-client.js";
 import { type ValidationContext, createValidationContext } from "../validation/context.js";
 import { signXades } from "../xades/sign.js";
 import { UsageError, all, has, one, parseArgs } from "./args.js";
-import { readFileOrDir, readInput } from "./io.js";
+import { readFileOrDir, readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
 
 const FLAGS = {

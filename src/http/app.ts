@@ -18,6 +18,7 @@ import { Authenticator } from "./auth.js";
 import { isMultipart, readMultipart, readRaw } from "./body.js";
 import { Metrics, renderPrometheus } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { problemFor } from "../edge/errors.js";
 import { HttpProblem, sendProblem } from "./problem.js";
 import { RateLimiter } from "./rate-limit.js";
 import { readiness } from "./readiness.js";
@@ -148,16 +149,12 @@ export function createApp(o: AppOptions): express.Express {
     if (wait > 0) throw new HttpProblem("RATE_LIMITED", `rate limit reached; retry in ${wait} s`, { retryAfter: wait });
   };
 
+  /** Any error → problem+json through the one edge table (src/edge/errors.ts); a 500's cause goes to the log only. */
   const fail = (e: unknown, res: Traced): void => {
     const requestId = res[TRACE]?.requestId;
-    if (e instanceof HttpProblem) {
-      if (e.code === "RATE_LIMITED") res.setHeader("Retry-After", String(e.extra.retryAfter ?? 1));
-      if (e.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");
-      sendProblem(res, e, requestId);
-      return;
-    }
-    o.log.error({ reqId: requestId, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
-    sendProblem(res, new HttpProblem("INTERNAL", "an internal error occurred; the request id identifies it in the logs"), requestId);
+    const p = problemFor(e);
+    if (p.status === 500) o.log.error({ reqId: requestId, code: p.body.code, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
+    sendProblem(res, p, requestId);
   };
 
   /** A matched route: scope, rate limit, handler; errors → problem+json. */

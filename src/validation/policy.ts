@@ -23,13 +23,8 @@ export interface AlgorithmPolicy {
   curves: Set<string>;
 }
 
-export class PolicyError extends Error {
-  readonly code = "POLICY_INVALID";
-  constructor(message: string) {
-    super(message);
-    this.name = "PolicyError";
-  }
-}
+import { PolicyError } from "./errors.js";
+export { PolicyError } from "./errors.js";
 
 const SCHEMES: SignatureScheme[] = ["rsa-pkcs1", "rsa-pss", "ecdsa", "dsa", "eddsa"];
 

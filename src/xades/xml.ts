@@ -15,6 +15,7 @@
  */
 
 import { isUtf8 } from "node:buffer";
+import { PodpisError } from "../errors/base.js";
 import { codePointAt, compareCodePoints, encodeCodePoint, fromBinary, sequenceLength, toBinary } from "./binary.js";
 
 export const XML_NS = "http://www.w3.org/XML/1998/namespace";
@@ -22,7 +23,7 @@ export const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
 
 export type XmlErrorCode = "MALFORMED_XML" | "XML_DTD_FORBIDDEN" | "XML_LIMIT_EXCEEDED" | "XML_ENCODING";
 
-export class XmlError extends Error {
+export class XmlError extends PodpisError<XmlErrorCode> {
   constructor(
     readonly code: XmlErrorCode,
     message: string,
@@ -30,7 +31,6 @@ export class XmlError extends Error {
     readonly offset: number | null = null,
   ) {
     super(offset === null ? message : `${message} (at offset ${offset})`);
-    this.name = "XmlError";
   }
 }
 
