@@ -12,9 +12,11 @@ import { signatureAlgorithm, verifySignature } from "../pki/algorithms.js";
 import { type Certificate, KeyUsage, publicKeyOf } from "../pki/certificate.js";
 import { ALL_REASONS, type DistributionPoint, type DistributionPointName, type GeneralName } from "../pki/general-name.js";
 import { type Name, appendRdn } from "../pki/name.js";
+import { DEFAULT_VALIDATION_BUDGET } from "../limits/budgets.js";
 import { BoundedCache, bytesEqual } from "../pki/path-builder.js";
 import type { Crl, IssuingDistributionPoint, RevokedEntry } from "./crl-types.js";
-import type { CrlFetcher } from "./fetch.js";
+import { CrlFetchError, type CrlFetcher } from "./fetch.js";
+import { FetchBudget } from "./fetch-budget.js";
 import type { RevocationChecker, RevocationContext, RevocationErrorCode, RevocationResult } from "./types.js";
 
 /** What the checker needs of a CRL store (CrlStore provides it). */
@@ -32,14 +34,11 @@ export interface CrlCheckerOptions {
   fetcher?: CrlFetcher;
   /** RFC 5280 §6.3.3 use-deltas; default true */
   useDeltas?: boolean;
-  /** CRL signature results by `${crl.sha256}:${signer.sha256}` (default: one shared by the process) */
+  /** CRL signature results by `${crl.sha256}:${signer.sha256}` (default: this checker's own) */
   signatureCache?: BoundedCache<boolean>;
   /** most certificates tried as the signer of one CRL */
   maxSignerCandidates?: number;
 }
-
-/** Shared: the key names the exact CRL and signer bytes, so the result never goes stale. */
-export const crlSignatureResults = new BoundedCache<boolean>(50_000);
 
 /** A certificate without cRLDistributionPoints: one implicit point, the CRLs of its issuer. */
 const IMPLICIT_DP: DistributionPoint = { name: null, reasons: null, crlIssuer: null };
@@ -51,6 +50,7 @@ const PROBLEM_ORDER: RevocationErrorCode[] = [
   "CRL_ISSUER_INVALID",
   "CRL_STALE",
   "CRL_NOT_YET_VALID",
+  "FETCH_LIMIT",
   "CRL_FETCH_FAILED",
   "CRL_MALFORMED",
   "REASONS_NOT_COVERED",
@@ -96,21 +96,26 @@ class CrlChecker implements RevocationChecker {
   constructor(private readonly opts: CrlCheckerOptions) {
     this.store = opts.store;
     this.useDeltas = opts.useDeltas ?? true;
-    this.cache = opts.signatureCache ?? crlSignatureResults;
+    // The key names the exact CRL and signer bytes, so a result never goes stale.
+    this.cache = opts.signatureCache ?? new BoundedCache<boolean>(50_000);
     this.maxSigners = opts.maxSignerCandidates ?? 16;
   }
 
   async check(cert: Certificate, ctx: RevocationContext): Promise<RevocationResult> {
     const state = new Check();
     const dps = cert.crlDistributionPoints?.length ? cert.crlDistributionPoints : [IMPLICIT_DP];
+    const unsettled: DistributionPoint[] = [];
     for (const dp of dps) {
-      if (state.reasons === ALL_REASONS) break;
-      const covered = await this.fromStore(cert, dp, ctx, state);
-      if (state.revoked) break;
-      // Nothing usable stored for this point (none, stale, unusable): fetch it, then look again.
-      if (!covered && ctx.allowFetch && this.opts.fetcher && (await this.fetch(dp, ctx, state))) {
+      if (state.reasons === ALL_REASONS || state.revoked) break;
+      if (!(await this.fromStore(cert, dp, ctx, state))) unsettled.push(dp);
+    }
+    // Nothing usable stored for some points (none, stale, unusable): fetch them all at once
+    // (within the validation's budget), then look again.
+    if (!state.revoked && state.reasons !== ALL_REASONS && unsettled.length > 0 && ctx.allowFetch && this.opts.fetcher) {
+      await this.fetchAll(unsettled, ctx, state);
+      for (const dp of unsettled) {
+        if (state.reasons === ALL_REASONS || state.revoked) break;
         await this.fromStore(cert, dp, ctx, state);
-        if (state.revoked) break;
       }
     }
     const crls = [...state.consulted];
@@ -303,27 +308,49 @@ class CrlChecker implements RevocationChecker {
     return best;
   }
 
-  /** Fetches the http(s) URIs of a distribution point into the store; true when any CRL arrived. */
-  private async fetch(dp: DistributionPoint, ctx: RevocationContext, state: Check): Promise<boolean> {
+  /**
+   * Fetches the http(s) URIs of these distribution points into the store, in parallel, as far as
+   * the validation's fetch budget allows (issue 11.5); failures and a spent budget are noted.
+   */
+  private async fetchAll(dps: readonly DistributionPoint[], ctx: RevocationContext, state: Check): Promise<void> {
     const fetcher = this.opts.fetcher!;
-    const urls = dp.name && "fullName" in dp.name ? dp.name.fullName.flatMap((g) => (g.type === "uniformResourceIdentifier" && /^https?:\/\//i.test(g.value) ? [g.value] : [])) : [];
-    let added = false;
-    for (const url of urls) {
-      try {
-        const crl = this.store.add(await fetcher.fetch(url, ctx.at));
-        // A long-running service refetches a distribution point as its CRLs age: keep only the
-        // newest per URL so a 45 MB national CRL is held once, not once per nextUpdate.
-        const previous = this.fetched.get(url);
-        if (previous && previous !== crl.sha256 && this.store.remove) this.store.remove(previous);
-        this.fetched.set(url, crl.sha256);
-        added = true;
-      } catch (e) {
-        state.note("CRL_FETCH_FAILED", e instanceof Error ? e.message : String(e));
-      }
+    const budget = ctx.fetchBudget ?? new FetchBudget(DEFAULT_VALIDATION_BUDGET);
+    const urls = new Set<string>();
+    for (const dp of dps) {
+      if (!dp.name || !("fullName" in dp.name)) continue;
+      for (const g of dp.name.fullName) if (g.type === "uniformResourceIdentifier" && /^https?:\/\//i.test(g.value)) urls.add(g.value);
     }
-    return added;
+    const started: Array<Promise<void>> = [];
+    for (const url of urls) {
+      const signal = budget.take();
+      if (!signal) break;
+      const opts = { signal, maxRedirects: budget.limits.fetchRedirects, allowHost: (h: string) => budget.allowsHost(h) };
+      started.push(
+        fetcher.fetch(url, ctx.at, opts).then(
+          (fetched) => {
+            const crl = this.store.add(fetched);
+            // A long-running service refetches a distribution point as its CRLs age: keep only the
+            // newest per URL so a 45 MB national CRL is held once, not once per nextUpdate.
+            const previous = this.fetched.get(url);
+            if (previous && previous !== crl.sha256 && this.store.remove) this.store.remove(previous);
+            this.fetched.delete(url);
+            this.fetched.set(url, crl.sha256);
+            if (this.fetched.size > MAX_FETCHED_URLS) this.fetched.delete(this.fetched.keys().next().value!);
+          },
+          (e: unknown) => {
+            if (e instanceof CrlFetchError && e.reason === "aborted" && budget.spent) return;
+            state.note("CRL_FETCH_FAILED", e instanceof Error ? e.message : String(e));
+          },
+        ),
+      );
+    }
+    await Promise.all(started);
+    if (budget.spent) state.note("FETCH_LIMIT", `revocation not fully checked: ${budget.spent.message}`);
   }
 }
+
+/** URLs whose last fetched CRL the checker remembers (to drop the previous one from the store). */
+const MAX_FETCHED_URLS = 4096;
 
 function ownKey(c: Certificate): KeyObject | null {
   try {

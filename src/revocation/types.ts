@@ -3,6 +3,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { Certificate } from "../pki/certificate.js";
+import type { FetchBudget } from "./fetch-budget.js";
 
 export type RevocationStatusValue = "good" | "revoked" | "unknown";
 
@@ -27,6 +28,7 @@ export type RevocationErrorCode =
   | "CRL_SIGNATURE_INVALID"
   | "CRL_ISSUER_INVALID" // no valid path for the CRL signer, or it lacks cRLSign
   | "CRL_FETCH_FAILED" // the distribution point could not be fetched (timeout, size, HTTP error)
+  | "FETCH_LIMIT" // the validation's fetch budget (fetches, fetchTimeMs) was spent before the status was settled
   | "CRL_MALFORMED"
   | "CRL_UNSUPPORTED" // an unknown critical CRL/entry extension
   | "REASONS_NOT_COVERED"; // CRLs found do not cover all reasons (§6.3.3 (j))
@@ -62,6 +64,8 @@ export interface RevocationContext {
   candidates: readonly Certificate[];
   /** when false, no network fetch is made (the CLI's --offline) */
   allowFetch: boolean;
+  /** what fetching this validation may still do; shared by all its checks (default: a fresh default budget per check) */
+  fetchBudget?: FetchBudget;
 }
 
 export interface RevocationChecker {

@@ -80,6 +80,7 @@ export function createTimestamper(opts: TimestamperOptions): (data: Uint8Array, 
   return async (data, hash) => {
     const req = buildTimestampRequest(data, hash, { certReq: true, policy: opts.policy });
     const resp = await transport(opts.url, req.der);
-    return checkTimestampResponse(resp, req, { data, context: opts.context, at: opts.now?.() });
+    // (the network client is the edge: it supplies "now" to the core check)
+    return checkTimestampResponse(resp, req, { data, context: opts.context, at: opts.now?.() ?? new Date() });
   };
 }
