@@ -26,6 +26,8 @@ export interface CrlSource {
   add(crl: Crl): Crl;
   /** drops a CRL (a fetched one superseded by a newer fetch) */
   remove?(sha256: string): boolean;
+  /** the stored CRL with this DER hash */
+  bySha256?(sha256: string): Crl | undefined;
 }
 
 export interface CrlCheckerOptions {
@@ -38,6 +40,11 @@ export interface CrlCheckerOptions {
   signatureCache?: BoundedCache<boolean>;
   /** most certificates tried as the signer of one CRL */
   maxSignerCandidates?: number;
+  /**
+   * DER bytes of fetched CRLs kept in the store, the least recently fetched dropped first
+   * (configured CRLs are not counted and never dropped); default 256 MiB
+   */
+  maxFetchedBytes?: number;
 }
 
 /** A certificate without cRLDistributionPoints: one implicit point, the CRLs of its issuer. */
@@ -90,8 +97,9 @@ class CrlChecker implements RevocationChecker {
   private readonly cache: BoundedCache<boolean>;
   private readonly maxSigners: number;
   private readonly bySubject = new WeakMap<readonly Certificate[], Map<string, Certificate[]>>();
-  /** sha256 of the CRL last fetched from each URL */
-  private readonly fetched = new Map<string, string>();
+  /** the CRL last fetched from each URL, least recently fetched first */
+  private readonly fetched = new Map<string, { sha256: string; bytes: number }>();
+  private fetchedBytes = 0;
 
   constructor(private readonly opts: CrlCheckerOptions) {
     this.store = opts.store;
@@ -309,6 +317,34 @@ class CrlChecker implements RevocationChecker {
   }
 
   /**
+   * Remembers the CRL fetched from `url`. A long-running service refetches a distribution point
+   * as its CRLs age: only the newest per URL is kept, so a 45 MB national CRL is held once, not
+   * once per nextUpdate; and fetched CRLs together stay under maxFetchedBytes (a CRL is stored
+   * before its signature is checked, so hostile distribution points must not fill memory).
+   */
+  private keepFetched(url: string, crl: Crl): void {
+    const previous = this.fetched.get(url);
+    if (previous) this.forgetFetched(url, previous.sha256 !== crl.sha256);
+    this.fetched.set(url, { sha256: crl.sha256, bytes: crl.der.length });
+    this.fetchedBytes += crl.der.length;
+    const max = this.opts.maxFetchedBytes ?? 256 * 1024 * 1024;
+    while (this.fetched.size > 1 && (this.fetchedBytes > max || this.fetched.size > MAX_FETCHED_URLS)) this.forgetFetched(this.fetched.keys().next().value!, true);
+  }
+
+  private isFetched(sha256: string): boolean {
+    for (const e of this.fetched.values()) if (e.sha256 === sha256) return true;
+    return false;
+  }
+
+  private forgetFetched(url: string, dropCrl: boolean): void {
+    const e = this.fetched.get(url)!;
+    this.fetched.delete(url);
+    this.fetchedBytes -= e.bytes;
+    // (the same CRL may also have come from another URL, or from the configuration: keep it then)
+    if (dropCrl && this.store.remove && ![...this.fetched.values()].some((o) => o.sha256 === e.sha256)) this.store.remove(e.sha256);
+  }
+
+  /**
    * Fetches the http(s) URIs of these distribution points into the store, in parallel, as far as
    * the validation's fetch budget allows (issue 11.5); failures and a spent budget are noted.
    */
@@ -328,14 +364,10 @@ class CrlChecker implements RevocationChecker {
       started.push(
         fetcher.fetch(url, ctx.at, opts).then(
           (fetched) => {
+            // A CRL the store already held (configured, or fetched before) is not this fetch's to drop later.
+            const known = this.store.bySha256?.(fetched.sha256) !== undefined && !this.isFetched(fetched.sha256);
             const crl = this.store.add(fetched);
-            // A long-running service refetches a distribution point as its CRLs age: keep only the
-            // newest per URL so a 45 MB national CRL is held once, not once per nextUpdate.
-            const previous = this.fetched.get(url);
-            if (previous && previous !== crl.sha256 && this.store.remove) this.store.remove(previous);
-            this.fetched.delete(url);
-            this.fetched.set(url, crl.sha256);
-            if (this.fetched.size > MAX_FETCHED_URLS) this.fetched.delete(this.fetched.keys().next().value!);
+            if (!known) this.keepFetched(url, crl);
           },
           (e: unknown) => {
             if (e instanceof CrlFetchError && e.reason === "aborted" && budget.spent) return;

@@ -4,6 +4,7 @@
  * dozen distribution points on a port that never answers costs the budget's time, not a dozen
  * timeouts in a row. The numbers come from the policy's budget (src/limits/budgets.ts).
  */
+import { setMaxListeners } from "node:events";
 import { LimitExceededError } from "../limits/budgets.js";
 
 export interface FetchLimits {
@@ -23,7 +24,10 @@ export class FetchBudget {
     readonly limits: FetchLimits,
     /** hosts fetches may go to (lower case); null: any */
     readonly hosts: readonly string[] | null = null,
-  ) {}
+  ) {
+    // every fetch under way listens on the one signal
+    setMaxListeners(Math.max(10, limits.fetches + 1), this.controller.signal);
+  }
 
   /**
    * Starts one fetch: the signal aborts it when the budget's time is up. Null, with `spent` set,

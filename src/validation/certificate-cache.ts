@@ -154,6 +154,11 @@ export class CertificateCache {
     } else if (!hit) this.insert(key, cert, "chained");
   }
 
+  /** whether these DER bytes are held (no recency change) */
+  has(der: Uint8Array): boolean {
+    return this.find(CertificateCache.key(der), der) !== null;
+  }
+
   /** certificates held */
   get size(): number {
     return this.entries;
