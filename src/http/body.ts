@@ -119,3 +119,14 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
     req.pipe(bb);
   });
 }
+
+/** A signed file as the raw body, or multipart parts `signature` (exactly one) and `content` (detached, repeatable). */
+export async function readSignedUpload(req: IncomingMessage, limit: number, fields: readonly string[]): Promise<{ document: Buffer; contents: Buffer[]; fields: Map<string, string> }> {
+  if (isMultipart(req)) {
+    const u = await readMultipart(req, limit, ["signature", "content"], fields);
+    const sig = u.files.get("signature");
+    if (!sig || sig.length !== 1) throw new HttpProblem("BAD_REQUEST", "the multipart request needs exactly one part named \"signature\"");
+    return { document: sig[0]!, contents: u.files.get("content") ?? [], fields: u.fields };
+  }
+  return { document: await readRaw(req, limit), contents: [], fields: new Map() };
+}
