@@ -25,6 +25,10 @@ export const SCHEMAS: Record<string, unknown> = {
       policyVersion: { type: "string" }, documentSha256: { type: "string" }, documentSize: { type: "integer" }, contents: { type: "array", items: { type: "object" } }, receiptSha256: { type: "string" },
     },
   },
+  SubmissionPage: {
+    type: "object", required: ["items", "nextCursor"],
+    properties: { items: { type: "array", items: { $ref: "#/components/schemas/Submission" } }, nextCursor: { type: ["string", "null"], description: "give it as cursor for the next page; null on the last" } },
+  },
   Revalidation: {
     type: "object",
     properties: {
