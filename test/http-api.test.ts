@@ -11,7 +11,9 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newApiKey } from "../src/archive/api-keys.js";
 import type { Scope } from "../src/archive/port.js";
+import { serveConfigFromArgs } from "../src/cli/serve.js";
 import { createApp } from "../src/http/app.js";
+import { DEFAULT_ROUTE_BUDGETS } from "../src/limits/budgets.js";
 import { type Runtime, buildRuntime, defaultConfig } from "../src/http/config.js";
 import { openKey } from "../src/keys/index.js";
 import { signXades } from "../src/xades/sign.js";
@@ -247,6 +249,12 @@ describe("errors and metrics", () => {
     const p = (await problem(pub, 413, "PAYLOAD_TOO_LARGE")) as { limit: number };
     expect(p.limit).toBe(8 * 1024);
     expect(keyed.status).toBe(422); // read whole, and found to be no signature
+  });
+  it("takes both body caps from serve's flags, the defaults from src/limits/budgets.ts", () => {
+    expect(serveConfigFromArgs([]).config).toMatchObject({ maxBodyBytes: DEFAULT_ROUTE_BUDGETS.keyed.bodyBytes, maxPublicBodyBytes: DEFAULT_ROUTE_BUDGETS.public.bodyBytes });
+    expect(DEFAULT_ROUTE_BUDGETS.public.bodyBytes).toBeLessThan(DEFAULT_ROUTE_BUDGETS.keyed.bodyBytes);
+    expect(serveConfigFromArgs(["--max-body", "8m", "--max-public-body", "64k"]).config).toMatchObject({ maxBodyBytes: 8 * 1024 * 1024, maxPublicBodyBytes: 64 * 1024 });
+    expect(() => serveConfigFromArgs(["--max-public-body", "lots"])).toThrow(/--max-public-body/);
   });
   it("serves Prometheus metrics", async () => {
     const t = await (await call("/metrics")).text();

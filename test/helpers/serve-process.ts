@@ -19,6 +19,8 @@ export interface ServeProcess {
   data: string;
   /** everything the process group wrote to stderr so far */
   stderr: () => string;
+  /** and to stdout (the JSON log lines) */
+  stdout: () => string;
   exited: Promise<number | null>;
   /** the cluster's worker PIDs (children of the primary) */
   workers: () => number[];
@@ -40,14 +42,16 @@ export function tempData(): { dir: string; remove: () => void } {
 
 export async function startServe(data: string, args: string[]): Promise<ServeProcess> {
   const code = `const m = await import(${JSON.stringify(SERVE)}); process.exitCode = await m.serveCommand(process.argv.slice(1), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });`;
-  const proc = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, "--", "--port", "0", "--data", data, "--offline", "--log-level", "warn", ...args], {
+  const proc = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, "--", "--port", "0", "--data", data, "--offline", ...(args.includes("--log-level") ? [] : ["--log-level", "warn"]), ...args], {
     detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, DATABASE_URL: "" },
   });
   const exited = new Promise<number | null>((r) => proc.on("exit", (c) => r(c)));
   let err = "";
+  let out = "";
   proc.stderr!.on("data", (d: Buffer) => void (err += d.toString()));
+  proc.stdout!.on("data", (d: Buffer) => void (out += d.toString()));
   const base = await new Promise<string>((ok, fail) => {
     const t = setTimeout(() => fail(new Error(`server did not start: ${err}`)), 60_000);
     const look = (): void => {
@@ -81,7 +85,7 @@ export async function startServe(data: string, args: string[]): Promise<ServePro
     await exited;
     clearTimeout(t);
   };
-  return { proc, base, port: Number(new URL(base).port), data, stderr: () => err, exited, workers, stop };
+  return { proc, base, port: Number(new URL(base).port), data, stderr: () => err, stdout: () => out, exited, workers, stop };
 }
 
 /** Sends exactly these bytes and reads the answer until the server closes or `ms` passes. */
