@@ -16,12 +16,13 @@ import { CrlStore } from "./revocation/crl-store.js";
 import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
 import { createHash } from "node:crypto";
-import { type ContentInput, NotSignedDataError, verifyCades } from "./cades/verify.js";
-import type { DetachedDigests } from "./cades/signer.js";
+import { type ContentInput, NotSignedDataError, verifyCades } from "./validation/verify-cades.js";
+import type { DetachedDigests } from "./cms/signer.js";
 import { CertificateCache, type ValidationContext, createValidationContext, forVerification } from "./validation/context.js";
 import { type CryptoConstraints, type ValidationPolicy, parsePolicy, validationPolicy, withOverrides } from "./validation/policy.js";
 import type { ValidationReport } from "./validation/report.js";
-import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./xades/verify.js";
+import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
+import { describeInput } from "./validation/describe-input.js";
 
 export interface ValidatorOptions {
   /** trust anchors: DER or PEM bytes (a PEM may hold several certificates) */
@@ -165,7 +166,8 @@ function looksLikeXml(bytes: Uint8Array): boolean {
   return bytes[i] === 0x3c;
 }
 
-function notASignature(bytes: Uint8Array, at: Date, message: string): NotASignatureReport {
+function notASignature(bytes: Uint8Array, at: Date, parserMessage: string): NotASignatureReport {
+  const message = describeInput(bytes) ?? `this is no CAdES or XAdES signature: ${parserMessage}`;
   return {
     validationTime: at.toISOString(),
     indication: "TOTAL_FAILED",

@@ -16,7 +16,7 @@ import { DEFAULT_VALIDATION_BUDGET } from "../limits/budgets.js";
 import { BoundedCache, bytesEqual } from "../pki/path-builder.js";
 import type { Crl, IssuingDistributionPoint, RevokedEntry } from "./crl-types.js";
 import { CrlFetchError, type CrlFetcher } from "./fetch.js";
-import { FetchBudget } from "./fetch-budget.js";
+import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker, RevocationContext, RevocationErrorCode, RevocationResult } from "./types.js";
 
 /** What the checker needs of a CRL store (CrlStore provides it). */

@@ -12,7 +12,7 @@ import type { TrustStore } from "../pki/trust-store.js";
 import { validatePath } from "../pki/validate-path.js";
 import { type CrlSource, createCrlChecker } from "../revocation/checker.js";
 import type { Crl } from "../revocation/crl-types.js";
-import { FetchBudget } from "../revocation/fetch-budget.js";
+import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker } from "../revocation/types.js";
 import { CrlStore } from "../revocation/crl-store.js";
 import { CertificateCache } from "./certificate-cache.js";

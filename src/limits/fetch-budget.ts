@@ -5,7 +5,7 @@
  * timeouts in a row. The numbers come from the policy's budget (src/limits/budgets.ts).
  */
 import { setMaxListeners } from "node:events";
-import { LimitExceededError } from "../limits/budgets.js";
+import { LimitExceededError } from "./budgets.js";
 
 export interface FetchLimits {
   readonly fetches: number;
