@@ -1,5 +1,6 @@
 /** Opens the configured archive: PostgreSQL when a database URL is given, SQLite under the data directory otherwise. */
 import { join } from "node:path";
+import { ensurePrivateDir, restrictTree } from "../io/private-files.js";
 import type { ArchiveStore } from "./port.js";
 import { PostgresArchive } from "./postgres.js";
 import { DEFAULT_NUMBER_FORMAT, checkNumberFormat } from "./registration.js";
@@ -20,7 +21,11 @@ export function openArchive(cfg: ArchiveConfig): ArchiveStore {
   const numberFormat = cfg.numberFormat ?? DEFAULT_NUMBER_FORMAT;
   checkNumberFormat(numberFormat);
   if (cfg.databaseUrl) return new PostgresArchive({ url: cfg.databaseUrl, numberFormat, schema: cfg.pgSchema });
-  return new SqliteArchive({ path: join(cfg.dataDir ?? "data", SQLITE_FILE), numberFormat });
+  const dataDir = cfg.dataDir ?? "data";
+  // a data directory made by an older version (0755/0644) is tightened on every open
+  ensurePrivateDir(dataDir);
+  restrictTree(dataDir);
+  return new SqliteArchive({ path: join(dataDir, SQLITE_FILE), numberFormat });
 }
 
 /** where the archive lives, for messages (never the password of a URL) */

@@ -5,8 +5,8 @@
  * because the receipt is sealed between assigning the number and committing.
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private-files.js";
 import { nextAuditEntry } from "./audit.js";
 import { Mutex } from "./mutex.js";
 import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionRecord } from "./port.js";
@@ -29,9 +29,16 @@ export class SqliteArchive implements ArchiveStore {
   private readonly writes = new Mutex();
 
   constructor(private readonly opts: SqliteOptions) {
-    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    const onDisk = opts.path !== ":memory:";
+    // issue 10.9: the file holds EGNs and documents; SQLite gives its -wal and -shm the mode of
+    // the database file, so a 0600 file made before SQLite opens it keeps all three private
+    if (onDisk) {
+      ensurePrivateDir(dirname(opts.path));
+      ensurePrivateFile(opts.path);
+    }
     this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 15_000 });
     this.db.pragma("journal_mode = WAL");
+    if (onDisk) for (const suffix of ["-wal", "-shm"]) restrictFile(opts.path + suffix);
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
   }

@@ -5,9 +5,10 @@
  * most the rest of a block; it never hands out one twice. A lock file keeps a second process off
  * the same data directory.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomically } from "../io/atomic-file.js";
+import { ensurePrivateDir } from "../io/private-files.js";
 
 export interface SerialSource {
   next(): bigint;
@@ -30,7 +31,7 @@ function alive(pid: number): boolean {
 
 export function fileSerialSource(dataDir: string, opts: { block?: number } = {}): SerialSource {
   const block = BigInt(opts.block ?? 1000);
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir); // issue 10.9: 0700, files below are written 0600
   const lock = join(dataDir, "tsa-serial.lock");
   for (let attempt = 0; ; attempt++) {
     try {
