@@ -241,7 +241,7 @@ export function createApp(o: AppOptions): express.Express {
   };
 
   route("get", "/api/v1/submissions/:id", "audit", async ({ res, params }) => {
-    json(res, 200, (await o.archive.getSubmission(idParam(params))) ?? notFound());
+    json(res, 200, (await svc.submission(idParam(params))) ?? notFound());
   });
   route("get", "/api/v1/submissions/:id/document", "audit", async ({ res, params, query }) => {
     const id = idParam(params);
