@@ -30,16 +30,16 @@ export class PostgresArchive implements ArchiveStore {
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new ArchiveError("BAD_CONFIG", `invalid PostgreSQL schema name "${this.schema}"`);
-    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8, connectionTimeoutMillis: 5_000 });
+    // the schema is a startup parameter of every connection, so a query is one round trip
+    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8, connectionTimeoutMillis: 5_000, options: `-c search_path=${this.schema}` });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => {});
-    this.pool.on("connect", (c) => void c.query(`SET search_path TO ${this.schema}`).catch(() => {}));
+
   }
 
   private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query(`SET search_path TO ${this.schema}`);
       await c.query("BEGIN");
       const out = await fn(c);
       await c.query("COMMIT");
@@ -53,13 +53,7 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   private async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    const c = await this.pool.connect();
-    try {
-      await c.query(`SET search_path TO ${this.schema}`);
-      return (await c.query<R>(sql, params)).rows;
-    } finally {
-      c.release();
-    }
+    return (await this.pool.query<R>(sql, params)).rows;
   }
 
   async migrate(): Promise<void> {

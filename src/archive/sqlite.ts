@@ -27,6 +27,8 @@ export class SqliteArchive implements ArchiveStore {
   readonly kind = "sqlite" as const;
   private readonly db: Db;
   private readonly writes = new Mutex();
+  /** statements of the per-request path, compiled once (a prepare costs more than the read) */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly opts: SqliteOptions) {
     const onDisk = opts.path !== ":memory:";
@@ -172,8 +174,14 @@ export class SqliteArchive implements ArchiveStore {
     );
   }
 
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   async findApiKey(id: string): Promise<ApiKeyRecord | null> {
-    const r = this.db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id) as Record<string, string> | undefined;
+    const r = this.stmt(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id) as Record<string, string> | undefined;
     return r ? apiKeyRow(r) : null;
   }
 
