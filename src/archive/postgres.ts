@@ -34,6 +34,10 @@ export class PostgresArchive implements ArchiveStore {
     this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8, connectionTimeoutMillis: 5_000, options: `-c search_path=${this.schema}` });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => {});
+    // A client checked out of the pool has no pool listener: a server restart or
+    // pg_terminate_backend during its transaction would emit an unhandled 'error' and end the
+    // process. The query in flight fails on its own (and is classified as "database unavailable").
+    this.pool.on("connect", (c) => c.on("error", () => {}));
 
   }
 

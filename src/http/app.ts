@@ -14,7 +14,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { ArchiveStore, Scope } from "../archive/port.js";
 import type { Logger } from "pino";
+import { isDependencyUnavailable } from "../io/dependency.js";
 import { Authenticator } from "./auth.js";
+import type { DependencyProbe } from "./dependencies.js";
 import { isMultipart, readMultipart, readRaw } from "./body.js";
 import { Metrics, renderPrometheus } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
@@ -36,6 +38,8 @@ export interface AppOptions {
   signing?: TwoStepSigning;
   /** the whole service's metrics text (the cluster primary's sum); default: this process's */
   metricsText?: () => Promise<string>;
+  /** the TSA and the seal key, for /readyz */
+  dependencies?: DependencyProbe[];
 }
 
 /** One request as a handler sees it. */
@@ -154,6 +158,13 @@ export function createApp(o: AppOptions): express.Express {
       if (e.code === "RATE_LIMITED") res.setHeader("Retry-After", String(e.extra.retryAfter ?? 1));
       if (e.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");
       sendProblem(res, e, requestId);
+      return;
+    }
+    if (isDependencyUnavailable(e)) {
+      // issue 10.4: not a defect — the dependency is named, the client told when to come back
+      o.log.warn({ reqId: requestId, dependency: e.dependency, err: { message: e.message } }, "dependency unavailable");
+      res.setHeader("Retry-After", String(e.retryAfter));
+      sendProblem(res, new HttpProblem("DEPENDENCY_UNAVAILABLE", e.message, { dependency: e.dependency, retryAfter: e.retryAfter }), requestId);
       return;
     }
     o.log.error({ reqId: requestId, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
@@ -340,7 +351,7 @@ export function createApp(o: AppOptions): express.Express {
 
   route("get", "/healthz", null, async ({ res }) => json(res, 200, { status: "UP" }));
   route("get", "/readyz", null, async ({ res }) => {
-    const r = await readiness(svc.validator, o.archive, svc.clock());
+    const r = await readiness(svc.validator, o.archive, svc.clock(), o.dependencies ?? []);
     json(res, r.ready ? 200 : 503, { status: r.ready ? "READY" : "NOT_READY", checks: r.checks });
   });
   route("get", "/metrics", null, async ({ res }) => {

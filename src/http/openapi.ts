@@ -5,7 +5,9 @@
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } });
 const jsonOf = (description: string, ref: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const auth = (scope: string) => ({ security: [{ apiKey: [scope] }], "x-scope": scope });
-const common = { "401": problem("no or invalid API key"), "403": problem("the key lacks the scope"), "429": problem("rate limited") };
+// 503 urn:podpis:problem:dependency-unavailable, with `dependency` ("database" | "tsa" | "seal-key") and a Retry-After header
+const unavailable = { "503": problem("a dependency is unavailable: `dependency` names it (database, tsa, seal-key); Retry-After says when to try again") };
+const common = { "401": problem("no or invalid API key"), "403": problem("the key lacks the scope"), "429": problem("rate limited"), ...unavailable };
 const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
 const signedBody = (withFields: boolean) => ({
   required: true,
@@ -72,7 +74,7 @@ export function openApiDocument(): Record<string, unknown> {
       "/api/v1/receipts/verify": {
         post: {
           summary: "Check a receipt (public)", requestBody: { required: true, content: { "application/xml": { schema: { type: "string" } } } },
-          responses: { "200": jsonOf("valid is false for any altered receipt or one not sealed by this service", "ReceiptCheck"), "400": problem("empty body"), "413": problem("over the size limit"), "429": problem("rate limited") },
+          responses: { "200": jsonOf("valid is false for any altered receipt or one not sealed by this service", "ReceiptCheck"), "400": problem("empty body"), "413": problem("over the size limit"), "429": problem("rate limited"), ...unavailable },
         },
       },
       "/api/v1/signing/prepare": {
@@ -134,7 +136,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "UP" } } } },
-      "/readyz": { get: { summary: "Readiness: trust store, archive, CRL freshness", responses: { "200": { description: "READY" }, "503": { description: "NOT_READY, with the failing checks" } } } },
+      "/readyz": { get: { summary: "Readiness: trust store, archive, TSA, seal key, CRL freshness", responses: { "200": { description: "READY" }, "503": { description: "NOT_READY, with the failing checks" } } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format", content: { "text/plain": {} } } } } },
       "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": {} } } } } },
     },

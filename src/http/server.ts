@@ -35,6 +35,7 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
     ratePerSecond: config.ratePerSecond,
     rateBurst: config.rateBurst,
     signing: runtime.signing,
+    dependencies: runtime.dependencies,
     metrics,
     metricsText,
   });
