@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newApiKey } from "../src/archive/api-keys.js";
 import { openArchive } from "../src/archive/open.js";
 import { loadStateKey } from "../src/http/signing-state.js";
-import { fileSerialSource } from "../src/timestamp/tsa-serial.js";
+import { fileSerialSource } from "../src/io/tsa-serial.js";
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 const root = mkdtempSync(join(tmpdir(), "podpis-perm-"));

@@ -93,7 +93,7 @@ pgDescribe("PostgreSQL away", () => {
     const key = await createKey(["--database-url", PG_URL]);
     const data = mkdtempSync(join(tmpdir(), "podpis-pg-away-"));
     cleanup.push(() => rmSync(data, { recursive: true, force: true }));
-    const server: ServeProcess = await startServe(["--data", data, "--database-url", viaRelay.toString(), "--clock", AT, "--offline", "--workers", "1"]);
+    const server: ServeProcess = await startServe(data, ["--database-url", viaRelay.toString(), "--clock", AT, "--workers", "1"]);
     cleanup.push(() => server.stop());
     const call = (path: string, init: RequestInit = {}) => fetch(server.base + path, { ...init, headers: { Authorization: `Bearer ${key}` } });
     const verify = () => call("/api/v1/verify", { method: "POST", body: fx("cades/rsa2048-cades-attached.p7m") });
@@ -134,7 +134,7 @@ describe("TSA away", () => {
     const data = mkdtempSync(join(tmpdir(), "podpis-tsa-away-"));
     cleanup.push(() => rmSync(data, { recursive: true, force: true }));
     const key = await createKey(["--data", data]);
-    const server = await startServe(["--data", data, "--tsa", `http://127.0.0.1:${port}/`, "--clock", AT, "--offline", "--workers", "1"]);
+    const server = await startServe(data, ["--tsa", `http://127.0.0.1:${port}/`, "--clock", AT, "--workers", "1"]);
     cleanup.push(() => server.stop());
     const r = await fetch(server.base + "/api/v1/submissions", { method: "POST", body: submissionForm(), headers: { Authorization: `Bearer ${key}` } });
     await expectDependencyProblem(r, "tsa");

@@ -36,7 +36,7 @@ async function statuses(key: string, n = 8): Promise<number[]> {
 
 beforeAll(async () => {
   await create("bootstrap");
-  server = await startServe(["--data", data, "--clock", AT, "--offline", "--workers", "2"]);
+  server = await startServe(data, ["--clock", AT, "--workers", "2"]);
 });
 afterAll(async () => {
   await server?.stop();

@@ -8,7 +8,7 @@ import type { Timestamper } from "../cades/sign.js";
 import { type Dependency, DependencyUnavailableError, isDependencyUnavailable } from "../io/dependency.js";
 import type { KeyProvider } from "../keys/provider.js";
 import type { ReceiptSealer } from "../receipt/seal.js";
-import { tsaUnavailable } from "../timestamp/tsa-client.js";
+import { tsaUnavailable } from "../io/tsa-client.js";
 
 const PROBE_TTL_MS = 10_000;
 const PROBE_TIMEOUT_MS = 3_000;

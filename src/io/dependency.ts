@@ -2,7 +2,7 @@
  * A service podpis depends on cannot be used right now (issue 10.4): the database, the TSA, the
  * seal key. Not the caller's fault and not a defect: the edge answers 503 with Retry-After and a
  * problem naming the dependency, and /readyz is not ready meanwhile. Adapters classify their own
- * failures into this one type (archive/unavailable.ts, timestamp/tsa-client.ts, http/dependencies.ts).
+ * failures into this one type (archive/unavailable.ts, io/tsa-client.ts, http/dependencies.ts).
  */
 export type Dependency = "database" | "tsa" | "seal-key";
 
