@@ -7,13 +7,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type Server, type Socket, connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { keysCommand } from "../src/cli/keys.js";
 import { PG_URL, pgProblem, pgSkipMessage } from "./helpers/pg-target.js";
 import { type ServeProcess, startServe } from "./helpers/serve-process.js";
+import { Relay } from "./helpers/tcp-relay.js";
 
 const AT = "2026-06-01T00:00:00Z";
 const fx = (p: string): Buffer => readFileSync(join("fixtures", p));
@@ -21,38 +22,6 @@ const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
   for (const f of cleanup.reverse()) await f();
 });
-
-/** A TCP relay to PostgreSQL that can be cut (listener closed, every connection destroyed) and restored on the same port. */
-class Relay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("error", () => {});
-        s.on("close", () => this.sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-    });
-    await new Promise<void>((r) => server.listen(this.port, "127.0.0.1", r));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    for (const sock of this.sockets) sock.destroy();
-    if (s) await new Promise<void>((r) => s.close(() => r()));
-  }
-}
 
 async function createKey(args: string[]): Promise<string> {
   let out = "";
