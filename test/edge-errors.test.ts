@@ -18,6 +18,7 @@ import { createApp } from "../src/http/app.js";
 import { HttpProblem, PROBLEMS } from "../src/http/problem.js";
 import type { PodpisService } from "../src/http/service.js";
 import { SigningStateError } from "../src/http/signing-state.js";
+import { DependencyUnavailableError } from "../src/io/dependency.js";
 import { InputFileError, SerialStoreError } from "../src/io/errors.js";
 import { KeyError, SecretError } from "../src/keys/errors.js";
 import { LimitExceededError } from "../src/limits/budgets.js";
@@ -53,6 +54,7 @@ const SAMPLES: PodpisError[] = [
   new UsageError("x"),
   new HttpProblem("RATE_LIMITED", "x", { retryAfter: 3 }),
   new SigningStateError("EXPIRED", "x"),
+  new DependencyUnavailableError("seal-key", "x", 30),
 ];
 
 describe("the edge table", () => {
@@ -74,7 +76,7 @@ describe("the edge table", () => {
   });
 
   it("every error class has one base and lands on a row of its code", () => {
-    expect(SAMPLES).toHaveLength(24);
+    expect(SAMPLES).toHaveLength(25);
     for (const e of SAMPLES) {
       expect(e, e.name).toBeInstanceOf(PodpisError);
       expect(e, e.name).toBeInstanceOf(Error);
@@ -91,7 +93,11 @@ describe("the edge table", () => {
     const tsa = problemFor(new TimestampError("TSA_TIMEOUT", "slow"));
     expect(tsa.status).toBe(503);
     expect(tsa.headers["Retry-After"]).toBe(String(RETRY_AFTER_SECONDS.tsa));
-    expect(tsa.extra).toEqual({ family: "DEPENDENCY_UNAVAILABLE", dependency: "tsa" });
+    expect(tsa.extra).toEqual({ family: "DEPENDENCY_UNAVAILABLE", dependency: "tsa", retryAfter: RETRY_AFTER_SECONDS.tsa });
+    // classified by the adapter that met it: its own Retry-After
+    const db = problemFor(new DependencyUnavailableError("database", "the PostgreSQL archive cannot be reached", 7));
+    expect([db.status, db.body.code, db.headers["Retry-After"]]).toEqual([503, "DEPENDENCY_UNAVAILABLE", "7"]);
+    expect(db.extra).toEqual({ dependency: "database", retryAfter: 7 });
     expect(problemFor(new ArchiveError("STORAGE_UNAVAILABLE", "down")).extra).toMatchObject({ dependency: "database" });
     expect(problemFor(new CrlFetchError("http://x/", "timeout", "t")).extra).toMatchObject({ dependency: "crl-distribution-point" });
     // a bug: 500, and nothing of it reaches the client
@@ -115,6 +121,7 @@ const DRIVEN: Array<{ error: () => Error; exit: number; status: number; code: st
   { error: () => new TimestampError("TSA_UNREACHABLE", "cannot reach the TSA"), exit: 2, status: 503, code: "TSA_UNREACHABLE", retryAfter: "30" },
   { error: () => new LimitExceededError("xmlNodes", 10, 11), exit: 2, status: 422, code: "LIMIT_EXCEEDED" },
   { error: () => new Asn1Error("length runs past the end"), exit: 2, status: 422, code: "MALFORMED_ASN1" },
+  { error: () => new DependencyUnavailableError("tsa", "the time-stamping authority is unavailable", 10), exit: 2, status: 503, code: "DEPENDENCY_UNAVAILABLE", retryAfter: "10" },
   { error: () => new RangeError("a bug"), exit: 70, status: 500, code: "INTERNAL" },
 ];
 

@@ -13,6 +13,7 @@ import type { CmsErrorCode } from "../cms/errors.js";
 import { PodpisError } from "../errors/base.js";
 import { HttpProblem, PROBLEMS, type ProblemCode, type ProblemResponse } from "../http/problem.js";
 import type { SigningStateError } from "../http/signing-state.js";
+import { type Dependency, DependencyUnavailableError } from "../io/dependency.js";
 import type { IoErrorCode } from "../io/errors.js";
 import type { KeysErrorCode } from "../keys/errors.js";
 import { LimitExceededError } from "../limits/budgets.js";
@@ -39,8 +40,7 @@ export type ErrorCode =
   | SigningStateError["code"]
   | ProblemCode;
 
-/** What the service waits on; its absence is answered 503 with Retry-After, not blamed on the client. */
-export type Dependency = "tsa" | "crl-distribution-point" | "database" | "pkcs11-token";
+export type { Dependency };
 
 export interface EdgeEntry {
   status: number;
@@ -57,6 +57,7 @@ export const RETRY_AFTER_SECONDS: Readonly<Record<Dependency, number>> = {
   "crl-distribution-point": 60,
   database: 5,
   "pkcs11-token": 30,
+  "seal-key": 30,
 };
 
 export const EXIT_INTERNAL = 70;
@@ -169,10 +170,16 @@ export function problemFor(e: unknown): ProblemResponse {
     if (err.code === "PAYLOAD_TOO_LARGE") headers.Connection = "close";
   } else if (err instanceof LimitExceededError) {
     extra = { limit: err.limit, max: err.max, used: err.used };
+  } else if (err instanceof DependencyUnavailableError) {
+    // classified by the adapter that met it (archive/unavailable.ts, io/tsa-client.ts, http/dependencies.ts)
+    headers["Retry-After"] = String(err.retryAfter);
+    extra = { dependency: err.dependency, retryAfter: err.retryAfter };
   }
   if (entry.dependency) {
-    headers["Retry-After"] = String(RETRY_AFTER_SECONDS[entry.dependency]);
-    extra = { ...extra, family: "DEPENDENCY_UNAVAILABLE", dependency: entry.dependency };
+    // a layer's own code of the family, met unclassified
+    const retryAfter = RETRY_AFTER_SECONDS[entry.dependency];
+    headers["Retry-After"] = String(retryAfter);
+    extra = { ...extra, family: "DEPENDENCY_UNAVAILABLE", dependency: entry.dependency, retryAfter };
   }
   // A 500 from a layer's error is a misconfiguration: the code says which, the message (which may
   // name server paths) stays in the log. HttpProblem details are written for the client.

@@ -17,7 +17,10 @@ export type CrlFetchReason =
   | "too-large"
   | "connection-refused"
   | "network"
-  | "malformed"; // the body is no (single) CRL
+  | "malformed" // the body is no (single) CRL
+  | "redirect" // too many redirects, or one without a usable Location
+  | "host-not-allowed" // the URL or a redirect target names a host the policy does not allow
+  | "aborted"; // the caller's signal (the validation's fetch budget) stopped it
 
 export class CrlFetchError extends PodpisError<"CRL_FETCH_FAILED"> {
   readonly code = "CRL_FETCH_FAILED";
