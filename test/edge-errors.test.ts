@@ -11,7 +11,7 @@ import { ArchiveError } from "../src/archive/port.js";
 import { Asn1Error } from "../src/asn1/errors.js";
 import { UsageError } from "../src/cli/args.js";
 import { run, runCommand } from "../src/cli/main.js";
-import { CmsFormatError, NotSignedDataError } from "../src/cms/errors.js";
+import { CmsFormatError, NotASignatureError, NotSignedDataError } from "../src/cms/errors.js";
 import { EDGE, type EdgeEntry, type ErrorCode, EXIT_INTERNAL, RETRY_AFTER_SECONDS, edgeEntryOf, exitCodeFor, problemFor } from "../src/edge/errors.js";
 import { PodpisError } from "../src/errors/base.js";
 import { createApp } from "../src/http/app.js";
@@ -82,7 +82,9 @@ describe("the edge table", () => {
       expect(e, e.name).toBeInstanceOf(Error);
       expect(edgeEntryOf(e), e.name).toBe(EDGE[e.code as ErrorCode]);
     }
-    // one code, one meaning: the two "no signature" classes share the row
+    // one code, one meaning: the two "no signature" classes share one base and one row
+    expect(new NotSignedDataError("x")).toBeInstanceOf(NotASignatureError);
+    expect(new NotXmlSignatureError("x")).toBeInstanceOf(NotASignatureError);
     expect(edgeEntryOf(new NotSignedDataError("x"))).toBe(edgeEntryOf(new NotXmlSignatureError("x")));
   });
 
