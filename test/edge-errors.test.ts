@@ -22,7 +22,7 @@ import { DependencyUnavailableError } from "../src/io/dependency.js";
 import { InputFileError, SerialStoreError } from "../src/io/errors.js";
 import { KeyError, SecretError } from "../src/keys/errors.js";
 import { LimitExceededError } from "../src/limits/budgets.js";
-import { CertificateError, PolicyTreeTooLarge, SigningError, UnsupportedAlgorithmError } from "../src/pki/errors.js";
+import { CertificateError, type PathErrorCode, PolicyTreeTooLarge, SigningError, UnsupportedAlgorithmError } from "../src/pki/errors.js";
 import { CrlError, CrlFetchError } from "../src/revocation/errors.js";
 import { TimestampError } from "../src/timestamp/errors.js";
 import { InputError, NotXmlSignatureError, PolicyError } from "../src/validation/errors.js";
@@ -63,6 +63,14 @@ describe("the edge table", () => {
     expectTypeOf<keyof typeof EDGE>().toEqualTypeOf<ErrorCode>();
     // every HTTP-native problem code is in it with its own status
     for (const [code, p] of Object.entries(PROBLEMS)) expect(EDGE[code as ErrorCode].status).toBe(p.status);
+  });
+
+  it("path report codes are a closed union too (a typo is a compile error, no longer a silent CHAIN_CONSTRAINTS_FAILURE)", () => {
+    // type level: checked by tsc over the tests
+    expectTypeOf<"NOT_A_CA" | "CERT_EXPIRED" | "MALFORMED_CERTIFICATE">().toMatchTypeOf<PathErrorCode>();
+    // @ts-expect-error a mistyped code does not type-check
+    const typo: PathErrorCode = "NOT_A_CA_";
+    expect(typo).toBe("NOT_A_CA_");
   });
 
   it("every row is a sane answer: a 4xx/5xx status, exit 2 or 64, and a dependency only with 503", () => {
