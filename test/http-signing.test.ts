@@ -73,7 +73,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const post = (path: string, body: BodyInit, headers: Record<string, string> = {}, key = submitKey): Promise<Response> =>
+const post = (path: string, body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}, key = submitKey): Promise<Response> =>
   fetch(base + path, { method: "POST", body, headers: { Authorization: `Bearer ${key}`, ...headers } });
 
 function form(parts: Record<string, Buffer | string | undefined>): FormData {
