@@ -64,28 +64,38 @@ export interface Peer {
  */
 export function requirePeer(...names: PeerName[]): Peer {
   const missing = names.filter((n) => !havePeer(n));
-  const present = missing.length === 0;
-  const why = `${missing.join(", ")} not installed`;
+  return requirement(missing.join(", "), missing.length === 0, "not installed", missing);
+}
+
+/** The same for test material kept outside the repository (the PKITS suite in shared/pkits). */
+export function requireData(name: string, path: string): Peer {
+  const present = existsSync(path);
+  return requirement(name, present, `missing at ${path}`, []);
+}
+
+function requirement(what: string, present: boolean, reason: string, missing: PeerName[]): Peer {
+  const why = `${what} ${reason}`;
   const failure = () => {
-    throw new Error(`${why}: required when CI=true (.ci/run installs it)`);
+    throw new Error(`${why}: required when CI=true (.ci/run provides it)`);
   };
   if (!present && !CI && !warned.has(why)) {
     warned.add(why);
-    process.stderr.write(`\n*** SKIPPING tests that need ${missing.join(", ")}: ${why} (CI=true makes them fail) ***\n\n`);
+    process.stderr.write(`\n*** SKIPPING tests that need ${what}: ${why} (CI=true makes them fail) ***\n\n`);
   }
+  const tag = (name: string) => `${name} [needs ${what}]`;
   return {
     present,
     missing,
     it(name, fn, timeout) {
       if (present) vIt(name, fn, timeout);
-      else if (CI) vIt(`${name} [needs ${missing.join(", ")}]`, failure);
-      else vIt.skip(`${name} [needs ${missing.join(", ")}]`, fn);
+      else if (CI) vIt(tag(name), failure);
+      else vIt.skip(tag(name), fn);
     },
     describe(name, body) {
       if (present) vDescribe(name, body);
       // the body is not collected: it would register tests that call the missing peer
-      else if (CI) vDescribe(name, () => vIt(`needs ${missing.join(", ")}`, failure));
-      else vDescribe.skip(`${name} [needs ${missing.join(", ")}]`, body);
+      else if (CI) vDescribe(name, () => vIt(`needs ${what}`, failure));
+      else vDescribe.skip(tag(name), body);
     },
   };
 }

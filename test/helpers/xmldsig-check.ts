@@ -117,8 +117,13 @@ function subtree(doc: Doc, path: string, method: string, drop: (xml: string) => 
   return tag.trimEnd() + (extra.length ? " " + extra.join(" ") : "") + dump.slice(tag.trimEnd().length);
 }
 
-/** The source text with Signature elements cut out: the `n`-th (1-based, document order), or all of them. */
-function cutSignatures(xml: string, which: number | "all"): string {
+/**
+ * `xml` with elements cut out: those whose start tag is the n-th (1-based, document order) of
+ * the tags with local name Signature, for each n in `ordinals`. Ordinals come from XPath (see
+ * `ordinal`), so a same-named element in another namespace (a receipt's own <Signature>) is
+ * counted but never cut.
+ */
+function cutSignatures(xml: string, ordinals: number[]): string {
   const open = /<([A-Za-z_][\w.-]*:)?Signature(?=[\s/>])/g;
   let out = "";
   let last = 0;
@@ -126,16 +131,11 @@ function cutSignatures(xml: string, which: number | "all"): string {
   let m: RegExpExecArray | null;
   while ((m = open.exec(xml))) {
     n++;
-    const end = elementEnd(xml, m.index, m[1] ?? "");
-    if (which === "all" || which === n) {
-      out += xml.slice(last, m.index);
-      last = end;
-    }
-    open.lastIndex = end;
-    if (which === "all") continue;
-    // a Signature nested inside the cut one is counted as well
-    n += (xml.slice(m.index + 1, end).match(/<([A-Za-z_][\w.-]*:)?Signature(?=[\s/>])/g) ?? []).length;
+    if (!ordinals.includes(n) || m.index < last) continue;
+    out += xml.slice(last, m.index);
+    last = elementEnd(xml, m.index, m[1] ?? "");
   }
+  if (ordinals.some((o) => o > n)) throw new Error(`no Signature tag number ${Math.max(...ordinals)} in the text`);
   return out + xml.slice(last);
 }
 
@@ -152,29 +152,40 @@ function elementEnd(xml: string, at: number, prefix: string): number {
   throw new Error("unterminated Signature element");
 }
 
+const NAMED_SIGNATURE = "*[local-name()='Signature']";
+
+/** How many tags named Signature the text of the document shows before `path`'s start tag. */
+function tagsBefore(doc: Doc, path: string): number {
+  return Number(doc.strings([`count(${path}/preceding::${NAMED_SIGNATURE}) + count(${path}/ancestor::${NAMED_SIGNATURE})`])[0]);
+}
+
 interface Transform {
   alg: string;
   xpath: string;
 }
 
-function referenceOctets(doc: Doc, sigIndex: number, uri: string, transforms: Transform[], files: Record<string, Uint8Array>): Buffer | ReferenceOutcome {
+function referenceOctets(doc: Doc, sig: string, uri: string, transforms: Transform[], files: Record<string, Uint8Array>): Buffer | ReferenceOutcome {
   const c14n = transforms.filter((t) => C14N[t.alg]);
   const others = transforms.filter((t) => !C14N[t.alg]);
   const method = c14n.at(-1)?.alg ?? "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"; // XMLDSig §4.4.3.2: node set → octets
-  let drop: number | "all" | null = null;
+  // the ds:Signature elements the transforms leave out, as XPath expressions
+  let drop: string[] = [];
   for (const t of others) {
-    if (t.alg === ENVELOPED) drop = sigIndex;
-    else if (t.alg === XPATH && t.xpath.trim() === ALL_SIGNATURES_OUT) drop = "all";
+    if (t.alg === ENVELOPED) drop = [sig];
+    else if (t.alg === XPATH && t.xpath.trim() === ALL_SIGNATURES_OUT) drop = Array.from({ length: doc.count(`//${el("Signature")}`) }, (_, i) => `(//${el("Signature")})[${i + 1}]`);
     else throw new Error(`unsupported transform ${t.alg} ${t.xpath}`);
   }
-  if (uri === "") return canonicalize(drop === null ? doc.text : cutSignatures(doc.text, drop), method);
+  const ordinals = (base: number) => drop.map((d) => tagsBefore(doc, d) + 1 - base);
+  if (uri === "") return canonicalize(cutSignatures(withoutComments(doc.text), ordinals(0)), method);
   if (uri.startsWith("#")) {
     const id = uri.slice(1);
     const n = doc.count(byId(id));
     if (n === 0) return "unresolved";
     if (n > 1) return "ambiguous";
-    // an enveloped-signature transform inside an ID reference: only the signature is known to sit inside
-    return canonicalize(subtree(doc, byId(id), method, (x) => (drop === null ? x : cutSignatures(x, drop === "all" ? "all" : 1))), method);
+    // only signatures inside the referenced element are in its text
+    drop = drop.filter((d) => doc.count(`${d}/ancestor::*[@Id='${id}' or @ID='${id}' or @id='${id}']`) > 0);
+    const inside = ordinals(tagsBefore(doc, byId(id)));
+    return canonicalize(subtree(doc, byId(id), method, (x) => cutSignatures(x, inside)), method);
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) return "unresolved"; // remote: never fetched
   if (transforms.length) throw new Error(`unsupported transforms on a detached reference ${uri}`);
@@ -235,7 +246,7 @@ export function independentXmldsigCheck(xml: Uint8Array | string, files: Record<
         const transforms = Array.from({ length: nT[j - 1]! }, (_, k) => ({ alg: t[2 * k]!, xpath: t[2 * k + 1]! }));
         const hash = DIGESTS[digestAlg!];
         if (!hash) throw new Error(`unsupported DigestMethod ${digestAlg}`);
-        const octets = referenceOctets(doc, i, uri!, transforms, files);
+        const octets = referenceOctets(doc, S, uri!, transforms, files);
         if (typeof octets === "string") references.push(octets);
         else references.push(createHash(hash).update(octets).digest().equals(Buffer.from(digestValue!, "base64")) ? "match" : "mismatch");
       }
