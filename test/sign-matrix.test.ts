@@ -60,6 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of providers) await p.close();
+  hsm?.restoreEnv();
 });
 
 const KEYS: KeyCase[] = [
