@@ -1,6 +1,6 @@
 /**
  * The independent peers the suite checks podpis against (openssl, xmlsec1, xmllint, faketime,
- * SoftHSM2). A test that needs one is declared through `requirePeer(...)`, never behind an
+ * SoftHSM2, iconv). A test that needs one is declared through `requirePeer(...)`, never behind an
  * `if (!tool) return`: with the peer present it is an ordinary test; without it, a local run
  * reports it *skipped* (and says so loudly on stderr), and a run with CI=true reports it *failed*,
  * so a missing tool can never turn into a green result.
@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { describe as vDescribe, it as vIt } from "vitest";
 import { PEER_TIME } from "./peer.js";
 
-export type PeerName = "openssl" | "xmlsec1" | "xmllint" | "faketime" | "softhsm2";
+export type PeerName = "openssl" | "xmlsec1" | "xmllint" | "faketime" | "softhsm2" | "iconv";
 
 export const SOFTHSM_MODULES = [
   "/usr/lib/softhsm/libsofthsm2.so",
@@ -28,6 +28,7 @@ const PROBES: Record<PeerName, () => boolean> = {
   xmlsec1: () => runs("xmlsec1", ["--version"]),
   xmllint: () => runs("xmllint", ["--version"]),
   faketime: () => runs("faketime", ["-f", `@${PEER_TIME}`, "true"]),
+  iconv: () => runs("iconv", ["--version"]),
   // the utility initialises tokens; the module is what podpis loads
   softhsm2: () => runs("softhsm2-util", ["--version"]) && SOFTHSM_MODULES.some((p) => existsSync(p)),
 };
