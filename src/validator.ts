@@ -159,10 +159,21 @@ export class Validator {
   }
 }
 
-/** XML when the first non-blank character (after a UTF-8 byte order mark) is "<". */
+/**
+ * XML when the first non-blank character is "<": in UTF-8 (after an optional byte order mark), or
+ * in UTF-16 announced by its byte order mark (XML 1.0 Appendix F), which the XML parser decodes.
+ */
 function looksLikeXml(bytes: Uint8Array): boolean {
+  const isBlank = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 0 : bytes[0] === 0xfe && bytes[1] === 0xff ? 1 : -1;
+  if (utf16 !== -1) {
+    // code units of two octets: the character's octet is the low one (LE: first, BE: second), the other zero
+    let i = 2;
+    while (i + 1 < bytes.length && bytes[i + 1 - utf16] === 0 && isBlank(bytes[i + utf16])) i += 2;
+    return bytes[i + utf16] === 0x3c && bytes[i + 1 - utf16] === 0;
+  }
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  while (i < bytes.length && isBlank(bytes[i])) i++;
   return bytes[i] === 0x3c;
 }
 

@@ -7,8 +7,22 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { TimestampError, type TsaTransport, buildTimestampRequest, checkTimestampResponse } from "../timestamp/request.js";
+import { DependencyUnavailableError } from "./dependency.js";
 import type { ValidationContext } from "../validation/context.js";
 import { validateTimestamp } from "../validation/timestamp.js";
+
+/**
+ * For the service (issue 10.4): a TSA that cannot be reached, does not answer in time or answers
+ * with an HTTP error is away, not wrong — a DependencyUnavailableError (503, Retry-After). A TSA
+ * that answers something unusable (TSA_BAD_RESPONSE, TSA_REJECTED, TSA_MISMATCH, TSA_UNTRUSTED)
+ * stays a TimestampError: retrying will not help, the configuration needs a look.
+ */
+export function tsaUnavailable(e: unknown): unknown {
+  if (e instanceof TimestampError && (e.code === "TSA_UNREACHABLE" || e.code === "TSA_TIMEOUT" || e.code === "TSA_HTTP_ERROR")) {
+    return new DependencyUnavailableError("tsa", `the time-stamping authority is unavailable: ${e.message}`, 10, { cause: e });
+  }
+  return e;
+}
 
 export type { TsaTransport } from "../timestamp/request.js";
 
