@@ -95,10 +95,11 @@ export function createTimestamper(opts: TimestamperOptions): (data: Uint8Array, 
   return async (data, hash) => {
     const req = buildTimestampRequest(data, hash, { certReq: true, policy: opts.policy });
     const resp = await transport(opts.url, req.der);
+    // (the network client is the edge: it supplies "now" to the core check)
     return checkTimestampResponse(resp, req, {
       data,
       trust: { sources: opts.context, validate: (token, at) => validateTimestamp(token, opts.context, at) },
-      at: opts.now?.(),
+      at: opts.now?.() ?? new Date(),
     });
   };
 }
