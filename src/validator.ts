@@ -13,12 +13,12 @@ import { CrlStore } from "./revocation/crl-store.js";
 import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
 import { createHash } from "node:crypto";
-import { type ContentInput, NotSignedDataError, verifyCades } from "./cades/verify.js";
-import type { DetachedDigests } from "./cades/signer.js";
+import { type ContentInput, NotSignedDataError, verifyCades } from "./validation/verify-cades.js";
+import type { DetachedDigests } from "./cms/signer.js";
 import { type ValidationContext, createValidationContext } from "./validation/context.js";
 import type { AlgorithmPolicy } from "./validation/policy.js";
 import type { ValidationReport } from "./validation/report.js";
-import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./xades/verify.js";
+import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
 import { describeInput } from "./validation/describe-input.js";
 
 export interface ValidatorOptions {

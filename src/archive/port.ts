@@ -81,6 +81,22 @@ export interface ApiKeyRecord {
   createdAt: string;
 }
 
+/** What auditors look submissions up by (all given criteria must hold), a page at a time. */
+export interface SubmissionQuery {
+  registrationNumber?: string;
+  /** exactly as handed in */
+  applicant?: string;
+  /** receivedAt >= from */
+  from?: Date;
+  /** receivedAt < to */
+  to?: Date;
+  accepted?: boolean;
+  /** at most this many, in the stable order (receivedAt, id) */
+  limit: number;
+  /** only those after this position in that order: the last item of the previous page */
+  after?: { receivedAt: string; id: string };
+}
+
 export interface ArchiveStore {
   readonly kind: "sqlite" | "postgres";
   /** creates or upgrades the schema; safe to call from several processes */
@@ -96,6 +112,8 @@ export interface ArchiveStore {
   getReport(id: string): Promise<string | null>;
   getReceipt(id: string): Promise<string | null>;
   findByRegistrationNumber(registrationNumber: string): Promise<SubmissionRecord | null>;
+  /** submissions matching the query, ordered by (receivedAt, id) */
+  findSubmissions(query: SubmissionQuery): Promise<SubmissionRecord[]>;
   /** the material linked to a submission */
   getMaterial(id: string): Promise<Material[]>;
   /** appends one audit entry (revalidations, key creation) */

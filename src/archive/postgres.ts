@@ -6,10 +6,10 @@
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
-import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionRecord } from "./port.js";
+import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { formatRegistrationNumber } from "./registration.js";
-import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql } from "./schema.js";
+import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
 import { apiKeyRow, auditRow } from "./sqlite.js";
 
 export interface PostgresOptions {
@@ -123,6 +123,14 @@ export class PostgresArchive implements ArchiveStore {
   async findByRegistrationNumber(n: string): Promise<SubmissionRecord | null> {
     const r = (await this.q<SubmissionRow & pg.QueryResultRow>(`SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE registration_number = $1`, [n]))[0];
     return r ? this.withContents(r) : null;
+  }
+
+  async findSubmissions(q: SubmissionQuery): Promise<SubmissionRecord[]> {
+    const { where, params } = submissionQuerySql(q, ' COLLATE "C"');
+    let n = 0;
+    const sql = `SELECT ${SUBMISSION_COLUMNS} FROM submissions ${where} ORDER BY received_at COLLATE "C", id COLLATE "C" LIMIT ?`.replace(/\?/g, () => `$${++n}`);
+    const rows = await this.q<SubmissionRow & pg.QueryResultRow>(sql, [...params, q.limit]);
+    return Promise.all(rows.map((r) => this.withContents(r)));
   }
 
   private async withContents(r: SubmissionRow): Promise<SubmissionRecord> {

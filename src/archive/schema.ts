@@ -2,6 +2,8 @@
  * The archive schema, one text for both databases; `{blob}` is BLOB in SQLite and BYTEA in
  * PostgreSQL. Audit data is TEXT, not JSON/JSONB, so the hashed bytes are kept exactly.
  */
+import type { SubmissionQuery } from "./port.js";
+
 export const SCHEMA_VERSION = 1;
 
 export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
@@ -74,3 +76,23 @@ export interface SubmissionRow {
 
 export const SUBMISSION_COLUMNS = `id, register, seq, registration_number, received_at, validation_time, applicant, service,
   accepted, indication, policy_version, document_sha256, length(document) AS document_size, receipt_sha256`;
+
+/**
+ * The WHERE clause and parameters of a SubmissionQuery, `?` placeholders; PostgreSQL numbers
+ * them. Times are compared as the ISO-8601 text they are stored as (one fixed format, so text
+ * order is time order); `collate` makes PostgreSQL compare bytes, as SQLite does.
+ */
+export function submissionQuerySql(q: SubmissionQuery, collate = ""): { where: string; params: unknown[] } {
+  const w: string[] = [];
+  const params: unknown[] = [];
+  if (q.registrationNumber !== undefined) w.push("registration_number = ?"), params.push(q.registrationNumber);
+  if (q.applicant !== undefined) w.push("applicant = ?"), params.push(q.applicant);
+  if (q.from) w.push(`received_at${collate} >= ?`), params.push(q.from.toISOString());
+  if (q.to) w.push(`received_at${collate} < ?`), params.push(q.to.toISOString());
+  if (q.accepted !== undefined) w.push("accepted = ?"), params.push(q.accepted ? 1 : 0);
+  if (q.after) {
+    w.push(`(received_at${collate} > ? OR (received_at${collate} = ? AND id${collate} > ?))`);
+    params.push(q.after.receivedAt, q.after.receivedAt, q.after.id);
+  }
+  return { where: w.length ? `WHERE ${w.join(" AND ")}` : "", params };
+}

@@ -9,10 +9,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { nextAuditEntry } from "./audit.js";
 import { Mutex } from "./mutex.js";
-import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionRecord } from "./port.js";
+import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { formatRegistrationNumber } from "./registration.js";
-import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql } from "./schema.js";
+import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
 
 export interface SqliteOptions {
   path: string;
@@ -104,6 +104,12 @@ export class SqliteArchive implements ArchiveStore {
   async findByRegistrationNumber(n: string): Promise<SubmissionRecord | null> {
     const r = this.db.prepare(`SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE registration_number = ?`).get(n) as SubmissionRow | undefined;
     return r ? this.withContents(r) : null;
+  }
+
+  async findSubmissions(q: SubmissionQuery): Promise<SubmissionRecord[]> {
+    const { where, params } = submissionQuerySql(q);
+    const rows = this.db.prepare(`SELECT ${SUBMISSION_COLUMNS} FROM submissions ${where} ORDER BY received_at, id LIMIT ?`).all(...params, q.limit) as SubmissionRow[];
+    return rows.map((r) => this.withContents(r));
   }
 
   private withContents(r: SubmissionRow): SubmissionRecord {

@@ -43,7 +43,7 @@ Usage:
 
   podpis serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--database-url URL] [--trust …]… [--crl …]…
                [--untrusted …]… [--offline] [--policy FILE] [--workers N] [--max-body BYTES]
-               [--rate N] [--rate-burst N] [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR]
+               [--max-public-body BYTES] [--rate N] [--rate-burst N] [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR]
                [--tsa URL | --tsa-key KEY.p12 --tsa-password-env VAR] [--register CODE]
                [--number-format FORMAT] [--log-level LEVEL] [--allow-test-material]
       Runs the HTTP service (README: "The service"). Without --trust, the bundled TEST trust store;

@@ -10,10 +10,11 @@ import type { ArchiveStore } from "../archive/port.js";
 import { DEFAULT_NUMBER_FORMAT, DEFAULT_REGISTER } from "../archive/registration.js";
 import type { Timestamper } from "../cades/sign.js";
 import { openKey } from "../keys/index.js";
+import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { type ReceiptSealer, xadesSealer } from "../receipt/seal.js";
 import { buildTimestampRequest, parseTimestampResponse } from "../timestamp/request.js";
 import { TimestampAuthority } from "../timestamp/tsa.js";
-import { createTimestamper } from "../timestamp/tsa-client.js";
+import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
 import type { Validator } from "../validator.js";
 import { BUNDLED } from "../bundled.js";
@@ -47,7 +48,10 @@ export interface ServeConfig {
   tsaPolicy: string;
   register: string;
   numberFormat: string;
+  /** body cap of the keyed routes (RouteBudgets.keyed) */
   maxBodyBytes: number;
+  /** body cap of the public, unkeyed routes (RouteBudgets.public): anyone can send those */
+  maxPublicBodyBytes: number;
   ratePerSecond: number;
   rateBurst: number;
   workers: number;
@@ -82,7 +86,8 @@ export function defaultConfig(): ServeConfig {
     tsaPolicy: BUNDLED.tsaPolicy,
     register: DEFAULT_REGISTER,
     numberFormat: DEFAULT_NUMBER_FORMAT,
-    maxBodyBytes: 20 * 1024 * 1024,
+    maxBodyBytes: DEFAULT_ROUTE_BUDGETS.keyed.bodyBytes,
+    maxPublicBodyBytes: DEFAULT_ROUTE_BUDGETS.public.bodyBytes,
     ratePerSecond: 0,
     rateBurst: 0,
     workers: 0,

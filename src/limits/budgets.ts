@@ -46,6 +46,19 @@ export interface RouteBudget {
   validation?: Partial<ValidationBudget>;
 }
 
+/** The HTTP service's route budgets: keyed routes, and public (unkeyed) ones, which anyone can call, so lower. */
+export interface RouteBudgets {
+  keyed: RouteBudget;
+  public: RouteBudget;
+}
+
+export const DEFAULT_ROUTE_BUDGETS: Readonly<RouteBudgets> = Object.freeze({
+  // a signed form with its attachments
+  keyed: Object.freeze({ bodyBytes: 20 * 1024 * 1024 }),
+  // a receipt is a few kilobytes of XML (the seal's chain included); 1 MiB leaves room and no more
+  public: Object.freeze({ bodyBytes: 1024 * 1024 }),
+});
+
 /** A budget was spent: the request is refused with the limit's name, its value and what was used. */
 export class LimitExceededError extends Error {
   readonly code = "LIMIT_EXCEEDED";
