@@ -1,6 +1,7 @@
 /** `podpis serve`: the HTTP service (contract "HTTP"), on every core, SQLite under ./data by default. */
 import { UsageError, all, has, one, parseArgs } from "./args.js";
 import { EXIT_USAGE, type Output } from "./output.js";
+import { stopWithParent } from "./parent-watch.js";
 import { checkNumberFormat } from "../archive/registration.js";
 import { type ServeConfig, defaultConfig, preflight } from "../http/config.js";
 import { runServer } from "../http/server.js";
@@ -152,5 +153,6 @@ export async function serveCommand(argv: string[], out: Output): Promise<number>
     out.stderr(`podpis serve: ${(e as Error).message}\n`);
     return EXIT_USAGE;
   }
+  stopWithParent();
   return runServer(config, (line) => out.stderr(line + "\n"));
 }
