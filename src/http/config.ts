@@ -21,6 +21,8 @@ import { BUNDLED } from "../bundled.js";
 import { readInput } from "../cli/io.js";
 import { validatorFromFiles } from "../cli/trust-flags.js";
 import type { KeyProvider } from "../keys/provider.js";
+import { createCrlFetcher } from "../revocation/fetch.js";
+import { CrlRefresher } from "./crl-refresh.js";
 import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { loadStateKey } from "./signing-state.js";
@@ -227,6 +229,8 @@ export interface Runtime {
   signing: TwoStepSigning;
   clock: Clock;
   log: pino.Logger;
+  /** background CRL refresh and --crl re-reading (SIGHUP calls crls.reload()) */
+  crls: CrlRefresher;
   close(): Promise<void>;
 }
 
@@ -235,6 +239,16 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const policyBytes = readFileSync(c.policyPath ?? BUNDLED.policy);
   const policyName = (JSON.parse(policyBytes.toString("utf8")) as { name?: string }).name ?? "policy";
   const validator = await validatorFromConfig(c, policyBytes);
+  const crls = new CrlRefresher({
+    store: validator.crlStore,
+    certificates: () => [...validator.trustStore.certificates(), ...validator.untrusted],
+    crlPaths: c.crls,
+    fetcher: c.offline ? null : createCrlFetcher(),
+    now: clock,
+    log: (msg, fields) => log.info({ ...fields }, msg),
+    // PODPIS_CRL_WATCH=0: no file watcher (network file systems); SIGHUP still re-reads
+    watchFiles: process.env.PODPIS_CRL_WATCH !== "0",
+  });
   const archive = openArchive(archiveConfig(c));
   await archive.migrate();
   let ts: { timestamper: Timestamper; close: () => Promise<void> };
@@ -247,6 +261,8 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper: ts.timestamper });
+  // at startup and then in the background: /readyz must not wait for a validation to fetch
+  crls.start();
   return {
     config: c,
     service,
@@ -256,7 +272,9 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     signing,
     clock,
     log,
+    crls,
     async close() {
+      crls.stop();
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});
       await new Promise<void>((resolve) => log.flush(() => resolve()));

@@ -91,6 +91,7 @@ async function runSingle(config: ServeConfig, say: Say): Promise<number> {
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+    process.on("SIGHUP", () => void started.runtime.crls.reload());
   });
   return 0;
 }
@@ -182,6 +183,10 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+    // reload: every worker reads its --crl files again (README, scripts/podpis.service)
+    process.on("SIGHUP", () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: "reload-crls" });
+    });
   });
   return startFailed ? 64 : 0;
 }
@@ -217,12 +222,14 @@ export async function runWorker(): Promise<void> {
   };
   process.on("message", (m: { type?: string; reqId?: string; text?: string }) => {
     if (m?.type === "shutdown") shutdown();
+    if (m?.type === "reload-crls" && started) void started.runtime.crls.reload();
     if (m?.type === "metrics!" && m.reqId) pending.get(m.reqId)?.(m.text ?? "");
   });
   process.on("disconnect", shutdown);
   // SIGTERM/SIGINT reach every process of the group; the primary coordinates the shutdown.
   process.on("SIGTERM", () => {});
   process.on("SIGINT", () => {});
+  process.on("SIGHUP", () => {}); // the primary forwards a reload
   try {
     const limiter = config.ratePerSecond > 0 ? new ClusterRateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond), Number(process.env[WORKERS_ENV] ?? 1)) : undefined;
     started = await startServing(config, metrics, metricsText, limiter);
