@@ -8,7 +8,8 @@ import { runServer } from "../http/server.js";
 
 export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--database-url URL]
                     [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]… [--offline]
-                    [--policy FILE] [--workers N] [--max-body BYTES] [--rate N] [--rate-burst N]
+                    [--policy FILE] [--workers N] [--max-body BYTES] [--max-public-body BYTES]
+                    [--rate N] [--rate-burst N]
                     [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR] [--pkcs11-module PATH]
                     [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
