@@ -130,6 +130,15 @@ describe("stopping the service from the process that was started (item 7)", () =
     await until(`every process of ${pids.join(",")} gone after SIGKILL of the wrapper`, () => pids.every((p) => !alive(p)));
   }, 3 * GUARD_MS);
 
+  it("podpis serve under `sh -c` as npx runs it: SIGTERM to the shell stops primary and workers", async () => {
+    const data = mkdtempSync(join(tmpdir(), "podpis-sig-"));
+    const s = await start("sh", ["-c", `"${process.execPath}" bin/podpis.js serve ${serveArgs(data).join(" ")}; exit $?`], { npm_command: "exec" });
+    const pids = tree(s.proc.pid!);
+    expect(pids.length).toBeGreaterThanOrEqual(4); // sh, serve primary, 2 workers
+    s.proc.kill("SIGTERM");
+    await until(`every process of ${pids.join(",")} gone`, () => pids.every((p) => !alive(p)));
+  }, 3 * GUARD_MS);
+
   it("podpis tsa under `sh -c` as npx runs it: SIGTERM to the shell stops the TSA", async () => {
     const data = mkdtempSync(join(tmpdir(), "podpis-sig-"));
     // "; exit" keeps the shell from exec-ing node, as npm's `sh -c` does not either

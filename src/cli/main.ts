@@ -49,11 +49,16 @@ Usage:
       Runs the HTTP service (README: "The service"). Without --trust, the bundled TEST trust store;
       without --database-url (or DATABASE_URL), SQLite under --data (default ./data).
 
-  podpis keys create --name NAME --scope verify|submit|audit… [--data DIR] [--init] [--database-url URL] [--json]
+  podpis keys create --name NAME --scope verify|submit|audit… [--init] [--data DIR | --database-url URL] [--json]
       Makes an API key (shown only this once; stored hashed).
+  podpis keys list | revoke --name NAME | rotate --name NAME [--grace 24h]  [--data DIR | --database-url URL] [--json]
+      Lists keys (names, scopes, created, last used; never a secret), revokes one (refused from
+      the next request on), or gives it a new secret (shown once; the old one works --grace long).
 
-  podpis audit verify [--data DIR] [--database-url URL] [--json]
-      Walks the archive's audit log and names the first entry changed, removed or reordered.
+  podpis audit verify [--data DIR | --database-url URL] [--expect-head HASH] [--json]
+      Walks the archive's audit log, names the first entry changed, removed or reordered, compares
+      every archived object and row with the log, and prints the head; --expect-head checks a
+      head kept earlier is still in the log.
 
   podpis help
       This text.

@@ -3,17 +3,17 @@ import { InputError, type Validator, createValidator } from "../validator.js";
 import { TrustStore } from "../pki/trust-store.js";
 import { type ParsedArgs, all, has } from "./args.js";
 import { readFileOrDir, readInput } from "./io.js";
-import type { AlgorithmPolicy } from "../validation/policy.js";
+import type { ValidationPolicy } from "../validation/policy.js";
 
 export interface TrustFiles {
   trust: string[];
   crls: string[];
   untrusted: string[];
   offline: boolean;
-  policy?: AlgorithmPolicy;
+  policy?: ValidationPolicy;
 }
 
-export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: AlgorithmPolicy } = {}): Promise<Validator> {
+export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: ValidationPolicy } = {}): Promise<Validator> {
   const trust = all(a, "trust").length ? all(a, "trust") : (defaults.trust ?? []);
   return validatorFromFiles({ trust, crls: all(a, "crl"), untrusted: all(a, "untrusted"), offline: has(a, "offline"), policy: defaults.policy });
 }

@@ -15,7 +15,9 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { ArchiveStore, Scope } from "../archive/port.js";
 import { DEFAULT_ROUTE_BUDGETS, type RouteBudgets } from "../limits/budgets.js";
+import { isDependencyUnavailable } from "../io/dependency.js";
 import { Authenticator } from "./auth.js";
+import type { DependencyProbe } from "./dependencies.js";
 import { Metrics, renderPrometheus } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { HttpProblem, sendProblem } from "./problem.js";
@@ -46,6 +48,8 @@ export interface AppOptions {
   metricsText?: () => Promise<string>;
   /** the routers to serve (tests); default: all of ./routes/ */
   routers?: readonly Router[];
+  /** the TSA and the seal key, for /readyz */
+  dependencies?: DependencyProbe[];
 }
 
 /** A route of the dispatch table: the router's scope and limits resolved once. */
@@ -124,6 +128,7 @@ export function createApp(o: AppOptions): express.Express {
     signing: o.signing,
     metricsText: o.metricsText ?? (async () => renderPrometheus(metrics.snapshot())),
     openApi: () => openApiDocument(routers),
+    dependencies: o.dependencies ?? [],
   };
 
   /** Request id, and at the end one log line and the metrics (for table routes and the fallback alike). */
@@ -169,6 +174,13 @@ export function createApp(o: AppOptions): express.Express {
       if (e.code === "RATE_LIMITED") res.setHeader("Retry-After", String(e.extra.retryAfter ?? 1));
       if (e.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");
       sendProblem(res, e, requestId);
+      return;
+    }
+    if (isDependencyUnavailable(e)) {
+      // issue 10.4: not a defect — the dependency is named, the client told when to come back
+      o.log.warn({ reqId: requestId, dependency: e.dependency, err: { message: e.message } }, "dependency unavailable");
+      res.setHeader("Retry-After", String(e.retryAfter));
+      sendProblem(res, new HttpProblem("DEPENDENCY_UNAVAILABLE", e.message, { dependency: e.dependency, retryAfter: e.retryAfter }), requestId);
       return;
     }
     o.log.error({ reqId: requestId, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");

@@ -25,6 +25,7 @@ import { createCrlFetcher } from "../revocation/fetch.js";
 import { CrlRefresher } from "./crl-refresh.js";
 import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
+import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
 import { loadStateKey } from "./signing-state.js";
 
 
@@ -231,6 +232,8 @@ export interface Runtime {
   log: pino.Logger;
   /** background CRL refresh and --crl re-reading (SIGHUP calls crls.reload()) */
   crls: CrlRefresher;
+  /** the TSA and the seal key, probed by /readyz */
+  dependencies: DependencyProbe[];
   close(): Promise<void>;
 }
 
@@ -257,10 +260,13 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     ts = { timestamper: (data, hash) => t(data, hash), close: async () => {} };
   } else ts = await builtInTimestamper(c, clock);
   const sealKey = await openServiceKey(c, sealRole(c));
-  const sealer = xadesSealer(sealKey, ts.timestamper, ts.close);
+  // issue 10.4: a TSA or seal key that is away becomes a 503 naming it, and /readyz probes both
+  const timestamper = serviceTimestamper(ts.timestamper);
+  const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
+  const dependencies = dependencyProbes({ timestamper, sealKey });
   const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
-  const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper: ts.timestamper });
+  const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   // at startup and then in the background: /readyz must not wait for a validation to fetch
   crls.start();
   return {
@@ -273,6 +279,7 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     clock,
     log,
     crls,
+    dependencies,
     async close() {
       crls.stop();
       await sealer.close().catch(() => {});

@@ -23,6 +23,17 @@ export const SCHEMAS: Record<string, unknown> = {
       id: { type: "string" }, register: { type: "string" }, sequence: { type: "integer" }, registrationNumber: { type: "string" }, receivedAt: { type: "string" },
       validationTime: { type: "string" }, applicant: { type: "string" }, service: { type: "string" }, accepted: { type: "boolean" }, indication: { type: "string" },
       policyVersion: { type: "string" }, documentSha256: { type: "string" }, documentSize: { type: "integer" }, contents: { type: "array", items: { type: "object" } }, receiptSha256: { type: "string" },
+      integrity: { $ref: "#/components/schemas/Integrity" },
+    },
+  },
+  Integrity: {
+    type: "object", required: ["ok", "mismatches"], description: "GET /submissions/{id} and revalidate: do the stored bytes and fields still match what the audit log recorded when they were stored?",
+    properties: {
+      ok: { type: "boolean" },
+      mismatches: {
+        type: "array",
+        items: { type: "object", required: ["subject", "object", "message"], properties: { subject: { type: "string" }, object: { type: "string", description: "document, content N, report, receipt, material KIND SHA256, applicant, accepted, row, …" }, message: { type: "string" }, entry: { type: "integer", description: "the audit entry compared with" } } },
+      },
     },
   },
   SubmissionPage: {
@@ -34,6 +45,11 @@ export const SCHEMAS: Record<string, unknown> = {
     properties: {
       mode: { enum: ["received", "now"] }, validationTime: { type: "string" }, indication: { type: "string" }, reproduced: { type: "boolean" },
       original: { type: "object" }, changes: { type: "array", items: { type: "object" } }, report: { $ref: "#/components/schemas/ValidationReport" },
+      differences: {
+        type: "array", description: "at=received and reproduced false: where the replay differs from the archived report (at most 50)",
+        items: { type: "object", required: ["path"], properties: { path: { type: "string" }, archived: {}, replayed: {} } },
+      },
+      integrity: { $ref: "#/components/schemas/Integrity" },
     },
   },
   SigningPrepared: {

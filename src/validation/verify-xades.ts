@@ -16,8 +16,8 @@ export type XadesContentInput = Uint8Array | DetachedContent;
 
 export interface XadesVerifyOptions {
   contents?: readonly XadesContentInput[];
-  /** validation time (default: now) */
-  at?: Date;
+  /** validation time: an input, never defaulted in the core (the adapters supply "now") */
+  at: Date;
   context: ValidationContext;
   /** limits of the hardened XML parser */
   parse?: ParseOptions;
@@ -53,7 +53,7 @@ function asContent(c: XadesContentInput): DetachedContent {
  * gives a report with FORMAT_FAILURE.
  */
 export async function verifyXades(bytes: Uint8Array, opts: XadesVerifyOptions): Promise<XadesValidationReport> {
-  const at = opts.at ?? new Date();
+  const at = opts.at;
   const ctx = opts.context;
   const doc = checkXadesDocument(bytes, {
     contents: (opts.contents ?? []).map(asContent),
