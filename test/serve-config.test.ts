@@ -136,6 +136,29 @@ describe("configuration mistakes: one line, exit 64, before any worker (items 6,
   });
 });
 
+describe("a worker that cannot start is reported once, not restarted in a loop (item 6)", () => {
+  it("the port is taken: one line naming it, exit 64, no 'starting another'", async () => {
+    const { createServer } = await import("node:net");
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = String((taken.address() as { port: number }).port);
+    try {
+      const r = spawnSync(process.execPath, [join(ROOT, "bin/podpis.js"), "serve", "--port", port, "--workers", "2", "--data", mkdtempSync(join(dir, "d-"))], {
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { ...process.env, DATABASE_URL: "" },
+      });
+      const lines = r.stderr.split("\n").filter((l) => l && !/bundled TEST/.test(l));
+      expect(r.status, r.stderr).toBe(64);
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/EADDRINUSE/);
+      expect(r.stderr).not.toMatch(/starting another/);
+    } finally {
+      taken.close();
+    }
+  });
+});
+
 describe("keys and audit refuse a data directory that does not exist (item 14)", () => {
   it("keys create --data <typo>: exit 64, nothing created; --init creates it", async () => {
     const typo = join(dir, "dta");
