@@ -1,7 +1,7 @@
 /**
  * `podpis sign` and its bad inputs: each a clear error with a stable code, and never an output
- * file left behind. (The lead registers signCommand in main.ts, which turns a coded error into
- * one stderr line and exit 2, a UsageError into exit 64.)
+ * file left behind. (main.ts turns an error into one stderr line and the exit code of the edge
+ * table, src/edge/errors.ts: 2 for a failure, 64 for a usage error.)
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signCommand } from "../src/cli/sign.js";
 import { startTsaServer, type TsaServer } from "../src/cli/tsa.js";
-import { UsageError } from "../src/cli/args.js";
-import type { Output } from "../src/cli/output.js";
+import { EXIT_USAGE, type Output } from "../src/cli/output.js";
+import { exitCodeFor } from "../src/edge/errors.js";
 import { openPkcs12 } from "../src/keys/software.js";
 import { TimestampAuthority } from "../src/timestamp/tsa.js";
 import { memorySerialSource } from "../src/timestamp/tsa-serial.js";
@@ -60,7 +60,8 @@ async function fails(argv: string[]): Promise<{ code: string | undefined; messag
   try {
     await signCommand(argv, capture());
   } catch (e) {
-    return { code: e instanceof UsageError ? "USAGE" : (e as { code?: string }).code, message: (e as Error).message };
+    // what the command line makes of it: every error the edge table answers with exit 64 is a usage error
+    return { code: exitCodeFor(e) === EXIT_USAGE ? "USAGE" : (e as { code?: string }).code, message: (e as Error).message };
   }
   throw new Error("expected the command to fail");
 }

@@ -31,7 +31,7 @@ function render(v: ArchiveVerification): string {
 
 export async function auditCommand(argv: string[], out: Output): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === "--help" || sub === "-h" || rest.includes("--help")) {
+  if (sub === "--help" || sub === "-h" || sub === "help" || rest.includes("--help")) {
     out.stdout(AUDIT_HELP + "\n");
     return 0;
   }

@@ -60,7 +60,7 @@ const listed = (k: ApiKeyRecord) => ({
 
 export async function keysCommand(argv: string[], out: Output): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === "--help" || sub === "-h" || rest.includes("--help")) {
+  if (sub === "--help" || sub === "-h" || sub === "help" || rest.includes("--help")) {
     out.stdout(KEYS_HELP + "\n");
     return 0;
   }

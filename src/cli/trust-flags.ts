@@ -2,7 +2,7 @@
 import { InputError, type Validator, createValidator } from "../validator.js";
 import { TrustStore } from "../pki/trust-store.js";
 import { type ParsedArgs, all, has } from "./args.js";
-import { readFileOrDir, readInput } from "./io.js";
+import { readFileOrDir, readInput } from "../io/files.js";
 import type { ValidationPolicy } from "../validation/policy.js";
 
 export interface TrustFiles {

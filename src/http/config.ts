@@ -18,7 +18,7 @@ import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
 import type { Validator } from "../validator.js";
 import { BUNDLED } from "../bundled.js";
-import { readInput } from "../cli/io.js";
+import { readInput } from "../io/files.js";
 import { validatorFromFiles } from "../cli/trust-flags.js";
 import type { KeyProvider } from "../keys/provider.js";
 import { createCrlFetcher } from "../revocation/fetch.js";

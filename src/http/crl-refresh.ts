@@ -18,7 +18,7 @@ import type { CrlStore } from "../revocation/crl-store.js";
 import type { Crl } from "../revocation/crl-types.js";
 import type { CrlFetcher } from "../revocation/fetch.js";
 import { parseCrls } from "../revocation/crl.js";
-import { readFileOrDir } from "../cli/io.js";
+import { readFileOrDir } from "../io/files.js";
 
 /** How often due CRLs are looked for; a failed fetch is tried again at the next round. */
 export const CRL_REFRESH_POLL_MS = 60_000;

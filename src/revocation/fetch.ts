@@ -11,32 +11,9 @@ import { parseCrls } from "./crl.js";
 import { CrlError } from "./crl-error.js";
 import type { Crl } from "./crl-types.js";
 
-export type CrlFetchReason =
-  | "unsupported-scheme" // LDAP and anything but http(s): not fetched
-  | "invalid-url"
-  | "timeout"
-  | "http-status"
-  | "too-large"
-  | "connection-refused"
-  | "network"
-  | "malformed" // the body is no (single) CRL
-  | "redirect" // too many redirects, or one without a usable Location
-  | "host-not-allowed" // the URL or a redirect target names a host the policy does not allow
-  | "aborted"; // the caller's signal (the validation's fetch budget) stopped it
-
-export class CrlFetchError extends Error {
-  readonly code = "CRL_FETCH_FAILED";
-  constructor(
-    readonly url: string,
-    readonly reason: CrlFetchReason,
-    message: string,
-    /** the HTTP status for reason "http-status" */
-    readonly status: number | null = null,
-  ) {
-    super(`${url}: ${message}`);
-    this.name = "CrlFetchError";
-  }
-}
+// The fetch errors are the revocation layer's (errors.ts); re-exported for this module's importers.
+import { CrlFetchError } from "./errors.js";
+export { CrlFetchError, type CrlFetchReason } from "./errors.js";
 
 export interface FetchOptions {
   /** aborts the fetch (the validation's budget ran out) */
