@@ -13,12 +13,13 @@ import { CrlStore } from "./revocation/crl-store.js";
 import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
 import { createHash } from "node:crypto";
-import { type ContentInput, NotSignedDataError, verifyCades } from "./cades/verify.js";
-import type { DetachedDigests } from "./cades/signer.js";
+import { type ContentInput, NotSignedDataError, verifyCades } from "./validation/verify-cades.js";
+import type { DetachedDigests } from "./cms/signer.js";
 import { type ValidationContext, createValidationContext } from "./validation/context.js";
 import type { AlgorithmPolicy } from "./validation/policy.js";
 import type { ValidationReport } from "./validation/report.js";
-import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./xades/verify.js";
+import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
+import { describeInput } from "./validation/describe-input.js";
 
 export interface ValidatorOptions {
   /** trust anchors: DER or PEM bytes (a PEM may hold several certificates) */
@@ -149,7 +150,8 @@ function looksLikeXml(bytes: Uint8Array): boolean {
   return bytes[i] === 0x3c;
 }
 
-function notASignature(bytes: Uint8Array, at: Date, message: string): NotASignatureReport {
+function notASignature(bytes: Uint8Array, at: Date, parserMessage: string): NotASignatureReport {
+  const message = describeInput(bytes) ?? `this is no CAdES or XAdES signature: ${parserMessage}`;
   return {
     validationTime: at.toISOString(),
     indication: "TOTAL_FAILED",

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { NotXmlSignatureError, verifyXades } from "../src/xades/verify.js";
+import { NotXmlSignatureError, verifyXades } from "../src/validation/verify-xades.js";
 import { TEST_TIME, testContext } from "./helpers/xades-context.js";
 
 const dir = "fixtures/xades";

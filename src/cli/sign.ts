@@ -13,7 +13,7 @@ import { TrustStore } from "../pki/trust-store.js";
 import { createCrlChecker } from "../revocation/checker.js";
 import { CrlStore } from "../revocation/crl-store.js";
 import { createCrlFetcher } from "../revocation/fetch.js";
-import { createTimestamper, httpTransport } from "../timestamp/tsa-client.js";
+import { createTimestamper, httpTransport } from "../io/tsa-client.js";
 import { type ValidationContext, createValidationContext } from "../validation/context.js";
 import { signXades } from "../xades/sign.js";
 import { UsageError, all, has, one, parseArgs } from "./args.js";

@@ -14,7 +14,7 @@ import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { type ReceiptSealer, xadesSealer } from "../receipt/seal.js";
 import { buildTimestampRequest, parseTimestampResponse } from "../timestamp/request.js";
 import { TimestampAuthority } from "../timestamp/tsa.js";
-import { createTimestamper } from "../timestamp/tsa-client.js";
+import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
 import { type Validator, createValidator } from "../validator.js";
 import { BUNDLED } from "../bundled.js";

@@ -1,9 +1,9 @@
 /**
  * What path validation takes and returns (contract: "Path report"; RFC 5280 §6.1.1 inputs).
  */
-import type { Indication, SubIndication } from "../validation/indication.js";
+import type { Indication, SubIndication } from "./indication.js";
 import type { KeyObject } from "node:crypto";
-import type { RevocationErrorCode, RevocationResult } from "../revocation/types.js";
+import type { RevocationErrorCode, RevocationResult } from "./revocation-port.js";
 import type { Certificate } from "./certificate.js";
 
 /** RFC 5280 §6.1.1 (c)–(f) */

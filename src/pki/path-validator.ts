@@ -7,7 +7,7 @@
  * The anchor is only a name and a key (§6.1.1 (d)); nothing else in its certificate is checked.
  */
 import type { KeyObject } from "node:crypto";
-import type { RevocationChecker, RevocationContext, RevocationResult } from "../revocation/types.js";
+import type { RevocationChecker, RevocationContext, RevocationResult } from "./revocation-port.js";
 import { type Certificate, KeyUsage } from "./certificate.js";
 import { NameConstraintsState } from "./name-constraints.js";
 import { nameToString } from "./name.js";

@@ -4,8 +4,8 @@
  * and say what happened in EN 319 102-1 indications.
  */
 import type { KeyObject } from "node:crypto";
-import type { RevocationChecker, RevocationContext, RevocationResult } from "../revocation/types.js";
-import type { Indication, SubIndication } from "../validation/indication.js";
+import type { RevocationChecker, RevocationContext, RevocationResult } from "./revocation-port.js";
+import type { Indication, SubIndication } from "./indication.js";
 import type { Certificate } from "./certificate.js";
 import { nameToString } from "./name.js";
 import {

@@ -10,7 +10,7 @@ import { signatureAlgorithm } from "../pki/algorithms.js";
 import type { PathResult } from "../pki/path-types.js";
 import { CrlError, parseCrl } from "../revocation/crl.js";
 import type { Crl } from "../revocation/crl-types.js";
-import { type TimestampValidation, validateTimestamp } from "../timestamp/validate.js";
+import { type TimestampValidation, validateTimestamp } from "./timestamp.js";
 import { type ValidationContext, pathFor } from "./context.js";
 import type { Indication, SubIndication } from "./indication.js";
 import { type AlgorithmUse, certificateKeyInfo, checkAlgorithms } from "./policy.js";

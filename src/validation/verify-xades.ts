@@ -3,13 +3,13 @@
  * ds:Signature of an XML document is checked by check.ts, becomes a SignatureModel, and goes
  * through the same format-neutral process, report, qualification and identity as CAdES.
  */
-import type { ValidationContext } from "../validation/context.js";
-import { validateSignature } from "../validation/process.js";
-import { type DocumentReport, type SignatureReport, type ValidationReport, signatureReport, validationReport } from "../validation/report.js";
-import { type XadesDocumentCheck, type XadesSignatureCheck, checkXadesDocument } from "./check.js";
-import { toSignatureModel } from "./model.js";
-import type { DetachedContent } from "./xmldsig.js";
-import type { ParseOptions } from "./xml.js";
+import type { ValidationContext } from "./context.js";
+import { validateSignature } from "./process.js";
+import { type DocumentReport, type SignatureReport, type ValidationReport, signatureReport, validationReport } from "./report.js";
+import { type XadesDocumentCheck, type XadesSignatureCheck, checkXadesDocument } from "../xades/check.js";
+import { toSignatureModel } from "./xades-model.js";
+import type { DetachedContent } from "../xades/xmldsig.js";
+import type { ParseOptions } from "../xades/xml.js";
 
 /** Detached content: bytes, named bytes, or digests of a streamed file (CAdES's DetachedDigests shape). */
 export type XadesContentInput = Uint8Array | DetachedContent;

@@ -6,11 +6,11 @@
 import { OID as CERT_OID, type Certificate } from "../pki/certificate.js";
 import type { PathResult } from "../pki/path-types.js";
 import type { Crl } from "../revocation/crl-types.js";
-import { type ValidationContext, pathFor } from "../validation/context.js";
-import type { Indication, SubIndication } from "../validation/indication.js";
-import { checkAlgorithms } from "../validation/policy.js";
-import type { Message } from "../validation/signature-model.js";
-import type { TimestampToken } from "./token.js";
+import { type ValidationContext, pathFor } from "./context.js";
+import type { Indication, SubIndication } from "./indication.js";
+import { checkAlgorithms } from "./policy.js";
+import type { Message } from "./signature-model.js";
+import type { TimestampToken } from "../timestamp/token.js";
 
 export const ID_KP_TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
 
