@@ -166,12 +166,12 @@ beforeAll(async () => {
   await limited("rate 2", "POST", "/api/v1/receipts/verify", { body: "" });
   // an app without two-step signing configured
   await limited("prepare unconfigured", "POST", "/api/v1/signing/prepare", { scope: "submit", body: form({ document: Buffer.from("<a/>"), certificate: cert, format: "cades" }) });
-  // the same archive two years later: revalidation at=now finds what changed
-  const later = await buildRuntime({ ...defaultConfig(), dataDir: dir, clock: "2028-06-01T00:00:00Z", offline: true, databaseUrl: undefined });
+  // the same archive long after every test certificate expired: revalidation at=now finds what changed
+  const later = await buildRuntime({ ...defaultConfig(), dataDir: dir, clock: "2099-06-01T00:00:00Z", offline: true, databaseUrl: undefined });
   runtimes.push(later);
   const moved = recorder(await listen(createApp({ service: later.service, archive: later.archive, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })));
-  const changed = await moved("revalidate two years later", "POST", "/api/v1/submissions/{id}/revalidate", { scope: "audit", path: `${at("/api/v1/submissions/{id}/revalidate")}?at=now` });
-  expect(json<{ changes: unknown[] }>(changed).changes.length).toBe(1);
+  const changed = await moved("revalidate in 2099", "POST", "/api/v1/submissions/{id}/revalidate", { scope: "audit", path: `${at("/api/v1/submissions/{id}/revalidate")}?at=now` });
+  expect(json<{ changes: unknown[] }>(changed).changes.length, changed.body.toString().slice(0, 600)).toBe(1);
   const failing = { ...rt.service, verify: async () => Promise.reject(new Error("a defect")) } as unknown as PodpisService;
   await recorder(await listen(createApp({ service: failing, archive: rt.archive, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })))("internal", "POST", "/api/v1/verify", { scope: "verify", body: "x" });
 }, 120_000);
