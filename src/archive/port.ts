@@ -7,6 +7,8 @@
  * revocation data and trust anchors that were used (stored once by SHA-256), the algorithm
  * policy, the registration number and the sealed receipt, plus its audit-log entries.
  */
+import { PodpisError } from "../errors/base.js";
+
 export type Scope = "verify" | "submit" | "audit";
 export const SCOPES: readonly Scope[] = ["verify", "submit", "audit"];
 
@@ -79,6 +81,13 @@ export interface ApiKeyRecord {
   secretHash: string;
   scopes: Scope[];
   createdAt: string;
+  /** when `keys revoke` took it out of use (then 401 at once); null while usable */
+  revokedAt?: string | null;
+  /** the last request it authenticated (updated at most once a minute per process) */
+  lastUsedAt?: string | null;
+  /** after `keys rotate`: the old secret's hash, accepted until previousValidUntil */
+  previousSecretHash?: string | null;
+  previousValidUntil?: string | null;
 }
 
 /** What auditors look submissions up by (all given criteria must hold), a page at a time. */
@@ -122,19 +131,32 @@ export interface ArchiveStore {
   auditEntries(): Promise<AuditEntry[]>;
   /** the stored head (last seq and hash), kept with each append so truncation shows */
   auditHead(): Promise<{ seq: number; hash: string } | null>;
+  /** every submission id in register/number order (the auditor's walk) */
+  submissionIds(): Promise<string[]>;
+  /** the audit entries about one subject (a submission id, a key name), in log order */
+  auditEntriesFor(subject: string): Promise<AuditEntry[]>;
   createApiKey(record: ApiKeyRecord): Promise<void>;
   findApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** every key, revoked ones included, by name */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** marks the key revoked (and logs it); null when no key has that name */
+  revokeApiKey(name: string, at: Date): Promise<ApiKeyRecord | null>;
+  /** a new secret for the key; the old one stays valid until `graceUntil` (logged); null when no usable key has that name */
+  rotateApiKey(name: string, secretHash: string, graceUntil: Date, at: Date): Promise<ApiKeyRecord | null>;
+  /** records that the key authenticated a request at `at` */
+  touchApiKey(id: string, at: Date): Promise<void>;
   /** cheap liveness check of the database */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export class ArchiveError extends Error {
+export type ArchiveErrorCode = "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND";
+
+export class ArchiveError extends PodpisError<ArchiveErrorCode> {
   constructor(
-    readonly code: "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND",
+    readonly code: ArchiveErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = "ArchiveError";
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { SubmissionQuery } from "./port.js";
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
   return [
@@ -53,8 +53,22 @@ export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
       secret_hash TEXT NOT NULL,
       scopes TEXT NOT NULL,
       created_at TEXT NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject)`,
   ];
 }
+
+/**
+ * Columns added after version 1, applied by each adapter when missing (SQLite has no
+ * ADD COLUMN IF NOT EXISTS). Version 2: key revocation, rotation and last use (issue 10.8).
+ */
+export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string }> = [
+  { table: "api_keys", column: "revoked_at", type: "TEXT" },
+  { table: "api_keys", column: "last_used_at", type: "TEXT" },
+  { table: "api_keys", column: "previous_secret_hash", type: "TEXT" },
+  { table: "api_keys", column: "previous_valid_until", type: "TEXT" },
+];
+
+export const API_KEY_COLUMNS = "id, name, secret_hash, scopes, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until";
 
 /** A submissions row as both drivers return it (numbers may come back as strings from pg). */
 export interface SubmissionRow {

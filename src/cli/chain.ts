@@ -3,7 +3,7 @@ import { exitCodeFor } from "../validation/indication.js";
 import type { PathReport } from "../pki/path-types.js";
 import { validatorFromFlags } from "./trust-flags.js";
 import { UsageError, all, has, one, parseArgs, parseAt } from "./args.js";
-import { readInput } from "./io.js";
+import { readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
 
 const FLAGS = {
@@ -31,7 +31,7 @@ export async function chainCommand(argv: string[], out: Output): Promise<number>
   const initial = all(a, "initial-policy");
   const report = await validator.validatePath(cert, {
     at,
-    policy: {
+    pathInputs: {
       ...(initial.length ? { userInitialPolicySet: initial } : {}),
       initialExplicitPolicy: has(a, "require-explicit-policy"),
       initialPolicyMappingInhibit: has(a, "inhibit-policy-mapping"),

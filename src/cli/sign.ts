@@ -15,9 +15,11 @@ import { CrlStore } from "../revocation/crl-store.js";
 import { createCrlFetcher } from "../revocation/fetch.js";
 import { createTimestamper, httpTransport } from "../io/tsa-client.js";
 import { type ValidationContext, createValidationContext } from "../validation/context.js";
+import { withOverrides } from "../validation/policy.js";
+import { defaultValidationPolicy } from "../validator.js";
 import { signXades } from "../xades/sign.js";
 import { UsageError, all, has, one, parseArgs } from "./args.js";
-import { readFileOrDir, readInput } from "./io.js";
+import { readFileOrDir, readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
 
 const FLAGS = {
@@ -70,7 +72,7 @@ function tsaContext(a: ReturnType<typeof parseArgs>): ValidationContext {
     trustStore: TrustStore.fromBytes(trustPaths.flatMap((p) => readFileOrDir(p, "trust anchor")).map((f) => f.bytes)),
     untrusted: [],
     revocation: createCrlChecker({ store, fetcher: offline ? undefined : createCrlFetcher() }),
-    allowFetch: !offline,
+    policy: offline ? withOverrides(defaultValidationPolicy(), { revocation: { fetch: false } }) : defaultValidationPolicy(),
   });
 }
 

@@ -16,8 +16,10 @@ import type { Logger } from "pino";
 import type { ArchiveStore, Scope } from "../archive/port.js";
 import { DEFAULT_ROUTE_BUDGETS, type RouteBudgets } from "../limits/budgets.js";
 import { Authenticator } from "./auth.js";
+import type { DependencyProbe } from "./dependencies.js";
 import { Metrics, renderPrometheus } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { problemFor } from "../edge/errors.js";
 import { HttpProblem, sendProblem } from "./problem.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 import { ROUTERS } from "./routes/index.js";
@@ -46,6 +48,8 @@ export interface AppOptions {
   metricsText?: () => Promise<string>;
   /** the routers to serve (tests); default: all of ./routes/ */
   routers?: readonly Router[];
+  /** the TSA and the seal key, for /readyz */
+  dependencies?: DependencyProbe[];
 }
 
 /** A route of the dispatch table: the router's scope and limits resolved once. */
@@ -124,6 +128,7 @@ export function createApp(o: AppOptions): express.Express {
     signing: o.signing,
     metricsText: o.metricsText ?? (async () => renderPrometheus(metrics.snapshot())),
     openApi: () => openApiDocument(routers),
+    dependencies: o.dependencies ?? [],
   };
 
   /** Request id, and at the end one log line and the metrics (for table routes and the fallback alike). */
@@ -167,16 +172,13 @@ export function createApp(o: AppOptions): express.Express {
     return typeof wait === "number" ? limited(wait) : wait.then(limited);
   };
 
+  /** Any error → problem+json through the one edge table (src/edge/errors.ts); a 500's cause goes to the log only. */
   const fail = (e: unknown, res: Traced): void => {
     const requestId = res[TRACE]?.requestId;
-    if (e instanceof HttpProblem) {
-      if (e.code === "RATE_LIMITED") res.setHeader("Retry-After", String(e.extra.retryAfter ?? 1));
-      if (e.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");
-      sendProblem(res, e, requestId);
-      return;
-    }
-    o.log.error({ reqId: requestId, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
-    sendProblem(res, new HttpProblem("INTERNAL", "an internal error occurred; the request id identifies it in the logs"), requestId);
+    const p = problemFor(e);
+    if (p.status === 503) o.log.warn({ reqId: requestId, code: p.body.code, dependency: p.extra.dependency, err: { message: (e as Error)?.message } }, "dependency unavailable");
+    else if (p.status === 500) o.log.error({ reqId: requestId, code: p.body.code, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
+    sendProblem(res, p, requestId);
   };
 
   /** A matched route: scope, rate limit, handler; errors → problem+json. */

@@ -27,7 +27,18 @@ export const SCHEMAS: Record<string, unknown> = {
       limit: { type: "integer", description: "PAYLOAD_TOO_LARGE: the body cap in bytes" },
       used: { type: "integer", description: "PAYLOAD_TOO_LARGE: the bytes declared or received when the cap was crossed" },
       requiredScope: { enum: ["verify", "submit", "audit"], description: "FORBIDDEN: the scope the route needs" },
-      retryAfter: { type: "integer", description: "RATE_LIMITED: seconds, as in Retry-After" },
+      retryAfter: { type: "integer", description: "RATE_LIMITED and DEPENDENCY_UNAVAILABLE: seconds, as in Retry-After" },
+      dependency: { enum: ["database", "tsa", "seal-key"], description: "dependency-unavailable (503): what cannot be used now" },
+    },
+  },
+  Integrity: {
+    type: "object", required: ["ok", "mismatches"], description: "GET /submissions/{id} and revalidate: do the stored bytes and fields still match what the audit log recorded when they were stored?",
+    properties: {
+      ok: { type: "boolean" },
+      mismatches: {
+        type: "array",
+        items: { type: "object", required: ["subject", "object", "message"], properties: { subject: str, object: { type: "string", description: "document, content N, report, receipt, material KIND SHA256, applicant, accepted, row, …" }, message: str, entry: { type: "integer", description: "the audit entry compared with" } } },
+      },
     },
   },
   Message: { type: "object", required: ["code", "message"], properties: { code: { type: "string", description: "stable" }, message: str } },
@@ -108,6 +119,7 @@ export const SCHEMAS: Record<string, unknown> = {
       policyVersion: str, documentSha256: hex, documentSize: { type: "integer" },
       contents: { type: "array", items: { type: "object", required: ["sha256", "size"], properties: { sha256: hex, size: { type: "integer" } } } },
       receiptSha256: hex,
+      integrity: ref("Integrity"),
     },
   },
   SubmissionPage: {
@@ -123,6 +135,11 @@ export const SCHEMAS: Record<string, unknown> = {
       original: { type: "object", required: ["validationTime", "indication"], properties: { validationTime: time, indication } },
       changes: { type: "array", items: { type: "object", required: ["id", "from", "to"], properties: { id: str, from: str, to: str } } },
       report: ref("ValidationReport"),
+      differences: {
+        type: "array", description: "at=received and reproduced false: where the replay differs from the archived report (at most 50)",
+        items: { type: "object", required: ["path"], properties: { path: str, archived: {}, replayed: {} } },
+      },
+      integrity: ref("Integrity"),
     },
   },
   SigningPrepared: {

@@ -14,7 +14,7 @@ import { problem } from "./routes/route.js";
 const ANY = { "405": problem("another method on this path"), "500": problem("internal error (the request id identifies it in the log)") };
 const KEYED = { "401": problem("no or invalid API key"), "403": problem("the key lacks the scope (requiredScope names it)") };
 const LIMITED = { "429": { ...problem("rate limited (retryAfter, and the Retry-After header)"), headers: { "Retry-After": { schema: { type: "integer" } } } } };
-const UNAVAILABLE = { "503": { ...problem("a dependency (archive, TSA, seal key) cannot be used now; retry later"), headers: { "Retry-After": { schema: { type: "integer" } } } } };
+const UNAVAILABLE = { "503": { ...problem("a dependency cannot be used now: urn:podpis:problem:dependency-unavailable, `dependency` is database, tsa or seal-key; retry after Retry-After seconds"), headers: { "Retry-After": { schema: { type: "integer" } } } } };
 
 /** `/api/v1/submissions/:id` → `/api/v1/submissions/{id}` */
 export const openApiPath = (path: string): string => path.replace(/:(\w+)/g, "{$1}");

@@ -41,6 +41,7 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
     rateBurst: config.rateBurst,
     limiter,
     signing: runtime.signing,
+    dependencies: runtime.dependencies,
     metrics,
     metricsText,
   });

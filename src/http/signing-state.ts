@@ -7,8 +7,10 @@
  * Token: "v1." base64url(JSON payload) "." base64url(HMAC over everything before the last dot).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PodpisError } from "../errors/base.js";
+import { ensurePrivateDir } from "../io/private-files.js";
 import type { SigningHash, SigningScheme } from "../keys/provider.js";
 
 export interface SigningState {
@@ -33,13 +35,15 @@ export interface SigningState {
 
 export type StateProblem = "MALFORMED" | "FORGED" | "EXPIRED";
 
-export class SigningStateError extends Error {
+export class SigningStateError extends PodpisError<"INVALID_SIGNING_STATE" | "SIGNING_STATE_EXPIRED"> {
   constructor(
     readonly problem: StateProblem,
     message: string,
   ) {
     super(message);
-    this.name = "SigningStateError";
+  }
+  get code(): "INVALID_SIGNING_STATE" | "SIGNING_STATE_EXPIRED" {
+    return this.problem === "EXPIRED" ? "SIGNING_STATE_EXPIRED" : "INVALID_SIGNING_STATE";
   }
 }
 
@@ -96,7 +100,7 @@ export function loadStateKey(dataDir: string): Buffer {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
   writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
   try {

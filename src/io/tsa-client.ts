@@ -7,8 +7,22 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { TimestampError, type TsaTransport, buildTimestampRequest, checkTimestampResponse } from "../timestamp/request.js";
+import { DependencyUnavailableError } from "./dependency.js";
 import type { ValidationContext } from "../validation/context.js";
 import { validateTimestamp } from "../validation/timestamp.js";
+
+/**
+ * For the service (issue 10.4): a TSA that cannot be reached, does not answer in time or answers
+ * with an HTTP error is away, not wrong — a DependencyUnavailableError (503, Retry-After). A TSA
+ * that answers something unusable (TSA_BAD_RESPONSE, TSA_REJECTED, TSA_MISMATCH, TSA_UNTRUSTED)
+ * stays a TimestampError: retrying will not help, the configuration needs a look.
+ */
+export function tsaUnavailable(e: unknown): unknown {
+  if (e instanceof TimestampError && (e.code === "TSA_UNREACHABLE" || e.code === "TSA_TIMEOUT" || e.code === "TSA_HTTP_ERROR")) {
+    return new DependencyUnavailableError("tsa", `the time-stamping authority is unavailable: ${e.message}`, 10, { cause: e });
+  }
+  return e;
+}
 
 export type { TsaTransport } from "../timestamp/request.js";
 
@@ -81,10 +95,11 @@ export function createTimestamper(opts: TimestamperOptions): (data: Uint8Array, 
   return async (data, hash) => {
     const req = buildTimestampRequest(data, hash, { certReq: true, policy: opts.policy });
     const resp = await transport(opts.url, req.der);
+    // (the network client is the edge: it supplies "now" to the core check)
     return checkTimestampResponse(resp, req, {
       data,
       trust: { sources: opts.context, validate: (token, at) => validateTimestamp(token, opts.context, at) },
-      at: opts.now?.(),
+      at: opts.now?.() ?? new Date(),
     });
   };
 }

@@ -5,17 +5,17 @@
  * most the rest of a block; it never hands out one twice. A lock file keeps a second process off
  * the same data directory. The file adapter of timestamp/tsa-serial.ts's SerialSource port.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { SerialSource } from "../timestamp/tsa-serial.js";
 import { writeFileAtomically } from "./atomic-file.js";
+import { SerialStoreError } from "./errors.js";
+import { ensurePrivateDir } from "./private-files.js";
 
 export type { SerialSource } from "../timestamp/tsa-serial.js";
 export { memorySerialSource } from "../timestamp/tsa-serial.js";
 
-export class SerialStoreError extends Error {
-  readonly code = "TSA_SERIAL_STORE";
-}
+export { SerialStoreError } from "./errors.js";
 
 
 function alive(pid: number): boolean {
@@ -29,7 +29,7 @@ function alive(pid: number): boolean {
 
 export function fileSerialSource(dataDir: string, opts: { block?: number } = {}): SerialSource {
   const block = BigInt(opts.block ?? 1000);
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir); // issue 10.9: 0700, files below are written 0600
   const lock = join(dataDir, "tsa-serial.lock");
   for (let attempt = 0; ; attempt++) {
     try {

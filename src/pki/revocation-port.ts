@@ -2,6 +2,7 @@
  * The seam between path validation and revocation checking (RFC 5280 §6.3, EN 319 102-1 §5.2.5):
  * the port path validation (pki/) calls, which revocation/ implements — so it is defined here.
  */
+import type { FetchBudget } from "../limits/fetch-budget.js";
 import type { KeyObject } from "node:crypto";
 import type { Certificate } from "./certificate.js";
 
@@ -28,6 +29,7 @@ export type RevocationErrorCode =
   | "CRL_SIGNATURE_INVALID"
   | "CRL_ISSUER_INVALID" // no valid path for the CRL signer, or it lacks cRLSign
   | "CRL_FETCH_FAILED" // the distribution point could not be fetched (timeout, size, HTTP error)
+  | "FETCH_LIMIT" // the validation's fetch budget (fetches, fetchTimeMs) was spent before the status was settled
   | "CRL_MALFORMED"
   | "CRL_UNSUPPORTED" // an unknown critical CRL/entry extension
   | "REASONS_NOT_COVERED"; // CRLs found do not cover all reasons (§6.3.3 (j))
@@ -63,6 +65,8 @@ export interface RevocationContext {
   candidates: readonly Certificate[];
   /** when false, no network fetch is made (the CLI's --offline) */
   allowFetch: boolean;
+  /** what fetching this validation may still do; shared by all its checks (default: a fresh default budget per check) */
+  fetchBudget?: FetchBudget;
 }
 
 export interface RevocationChecker {

@@ -4,12 +4,13 @@
  * and say what happened in EN 319 102-1 indications.
  */
 import type { KeyObject } from "node:crypto";
+import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker, RevocationContext, RevocationResult } from "./revocation-port.js";
 import type { Indication, SubIndication } from "./indication.js";
 import type { Certificate } from "./certificate.js";
 import { nameToString } from "./name.js";
 import {
-  type BoundedCache,
+  BoundedCache,
   type BuildProgress,
   type CandidatePath,
   type CertificatePool,
@@ -19,7 +20,8 @@ import {
   inheritsParameters,
   poolOf,
 } from "./path-builder.js";
-import { DEFAULT_POLICY_INPUTS, type PathEntryReport, type PathError, type PathResult, type PolicyInputs } from "./path-types.js";
+import type { PathErrorCode } from "./errors.js";
+import { DEFAULT_PATH_INPUTS, DEFAULT_PATH_POLICY, type PathEntryReport, type PathError, type PathInputs, type PathPolicy, type PathResult } from "./path-types.js";
 import { TIME_CODES, checkPathRevocation, checkStructure } from "./path-validator.js";
 import type { TrustStore } from "./trust-store.js";
 
@@ -29,14 +31,17 @@ export interface ValidatePathOptions {
   untrusted: readonly Certificate[] | CertificatePool;
   revocation: RevocationChecker;
   at: Date;
-  policy?: Partial<PolicyInputs>;
-  allowFetch?: boolean;
-  /** signature checks path building may spend (pyca's Budget default) */
-  maxSignatureChecks?: number;
+  /**
+   * What to check: the ValidationPolicy (validation/policy.ts), of which this reads the §6.1.1
+   * inputs, whether to fetch, and the budget (signature checks, fetches). Default DEFAULT_PATH_POLICY.
+   */
+  policy?: PathPolicy;
+  /** the fetch budget of the validation this path is part of (default: one from `policy.budget` for this call) */
+  fetchBudget?: FetchBudget;
   /** complete candidate paths validated before giving up */
   maxPathsTried?: number;
   maxPathLength?: number;
-  /** verified certificate signatures (default: the process-wide cache) */
+  /** verified certificate signatures, the validator's own (default: one for this call only) */
   signatureCache?: BoundedCache<boolean>;
 }
 
@@ -57,7 +62,13 @@ interface Outcome {
  * passing). A signature that does not verify is the "other reason" of the clause
  * (CERTIFICATE_CHAIN_GENERAL_FAILURE), as in EU DSS's certificate-signature check.
  */
-const OUTCOMES: Record<string, Outcome> = {
+/** NOT_A_CA, PATH_LENGTH_EXCEEDED, KEY_USAGE_NO_CERTSIGN, NAME_CHAINING, policy and name-constraint codes */
+const CONSTRAINT: Outcome = { rank: 3, indication: "INDETERMINATE", subIndication: "CHAIN_CONSTRAINTS_FAILURE" };
+
+// Every code is listed (a Record over the union): a new or mistyped code is a compile error,
+// not a silent CHAIN_CONSTRAINTS_FAILURE.
+const OUTCOMES: Record<PathErrorCode, Outcome> = {
+  MALFORMED_CERTIFICATE: { rank: 0, indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE" },
   NO_ISSUER_FOUND: { rank: 0, indication: "INDETERMINATE", subIndication: "NO_CERTIFICATE_CHAIN_FOUND" },
   PATH_BUILDING_LIMIT: { rank: 0, indication: "INDETERMINATE", subIndication: "NO_CERTIFICATE_CHAIN_FOUND" },
   CERT_SIGNATURE_INVALID: { rank: 1, indication: "INDETERMINATE", subIndication: "CERTIFICATE_CHAIN_GENERAL_FAILURE" },
@@ -66,11 +77,18 @@ const OUTCOMES: Record<string, Outcome> = {
   CERT_NOT_YET_VALID: { rank: 4, indication: "TOTAL_FAILED", subIndication: "NOT_YET_VALID" },
   CERT_EXPIRED: { rank: 5, indication: "INDETERMINATE", subIndication: "OUT_OF_BOUNDS_NO_POE" },
   REVOCATION_UNKNOWN: { rank: 6, indication: "INDETERMINATE", subIndication: "TRY_LATER" },
+  NAME_CHAINING: CONSTRAINT,
+  NAME_CONSTRAINTS_VIOLATION: CONSTRAINT,
+  EXPLICIT_POLICY_REQUIRED: CONSTRAINT,
+  INVALID_POLICY_MAPPING: CONSTRAINT,
+  POLICY_TREE_TOO_LARGE: CONSTRAINT,
+  UNKNOWN_CRITICAL_EXTENSION: CONSTRAINT,
+  NOT_A_CA: CONSTRAINT,
+  PATH_LENGTH_EXCEEDED: CONSTRAINT,
+  KEY_USAGE_NO_CERTSIGN: CONSTRAINT,
 };
-/** NOT_A_CA, PATH_LENGTH_EXCEEDED, KEY_USAGE_NO_CERTSIGN, NAME_CHAINING, policy and name-constraint codes, … */
-const CONSTRAINT: Outcome = { rank: 3, indication: "INDETERMINATE", subIndication: "CHAIN_CONSTRAINTS_FAILURE" };
 
-const outcomeOf = (code: string): Outcome => OUTCOMES[code] ?? CONSTRAINT;
+const outcomeOf = (code: PathErrorCode): Outcome => OUTCOMES[code];
 
 interface Attempt {
   path: CandidatePath;
@@ -81,8 +99,8 @@ interface Attempt {
 }
 
 export async function validatePath(leaf: Certificate, opts: ValidatePathOptions): Promise<PathResult> {
-  const policy: PolicyInputs = { ...DEFAULT_POLICY_INPUTS, ...opts.policy };
-  return new Session(opts).run(leaf, opts.anchors, policy, new Set(), 0);
+  const policy = opts.policy ?? DEFAULT_PATH_POLICY;
+  return new Session(opts, policy).run(leaf, opts.anchors, policy.pathInputs, new Set(), 0);
 }
 
 /** One top-level validation: CRL-signer results are shared by all the paths it tries. */
@@ -91,13 +109,20 @@ class Session {
   private readonly signers = new Map<string, Promise<boolean>>();
   /** signature checks for the whole call, CRL signers' paths included */
   private readonly signatures: PathBudget;
+  private readonly fetchBudget: FetchBudget | null;
+  private readonly cache: BoundedCache<boolean>;
 
-  constructor(private readonly opts: ValidatePathOptions) {
+  constructor(
+    private readonly opts: ValidatePathOptions,
+    policy: PathPolicy,
+  ) {
     this.pool = poolOf(opts.untrusted);
-    this.signatures = new PathBudget(opts.maxSignatureChecks ?? 128);
+    this.signatures = new PathBudget(policy.budget.signatureChecks);
+    this.fetchBudget = policy.revocation.fetch ? (opts.fetchBudget ?? new FetchBudget(policy.budget, policy.revocation.fetchHosts)) : null;
+    this.cache = opts.signatureCache ?? new BoundedCache<boolean>(10_000);
   }
 
-  async run(leaf: Certificate, anchors: TrustStore, policy: PolicyInputs, ancestors: ReadonlySet<string>, depth: number): Promise<PathResult> {
+  async run(leaf: Certificate, anchors: TrustStore, policy: PathInputs, ancestors: ReadonlySet<string>, depth: number): Promise<PathResult> {
     const { at } = this.opts;
     const budget = new PathBudget(0, undefined, this.signatures);
     const maxTried = this.opts.maxPathsTried ?? 8;
@@ -108,7 +133,7 @@ class Session {
       at,
       budget,
       maxLength: this.opts.maxPathLength ?? DEFAULT_MAX_PATH_LENGTH,
-      ...(this.opts.signatureCache ? { cache: this.opts.signatureCache } : {}),
+      cache: this.cache,
     };
     let best: Attempt | null = null;
     let tried = 0;
@@ -149,7 +174,7 @@ class Session {
     };
   }
 
-  private async attempt(path: CandidatePath, anchors: TrustStore, policy: PolicyInputs, ancestors: ReadonlySet<string>, depth: number): Promise<Attempt> {
+  private async attempt(path: CandidatePath, anchors: TrustStore, policy: PathInputs, ancestors: ReadonlySet<string>, depth: number): Promise<Attempt> {
     const structure = checkStructure(path, this.opts.at, policy);
     const errors = structure.errors;
     let revocation: RevocationResult[] | null = null;
@@ -183,10 +208,11 @@ class Session {
     depth: number,
   ): RevocationContext {
     const ctx: RevocationContext = {
+      ...(this.fetchBudget ? { fetchBudget: this.fetchBudget } : {}),
       at: this.opts.at,
       issuer,
       candidates,
-      allowFetch: this.opts.allowFetch ?? false,
+      allowFetch: this.fetchBudget !== null,
       validateCrlSigner: (candidate) => this.validateSigner(candidate, anchor, anchors, inPath, depth),
     };
     if (issuerKey && inheritsParameters(issuer)) ctx.issuerPublicKey = issuerKey;
@@ -208,7 +234,7 @@ class Session {
       if (this.signers.size >= MAX_SIGNER_RUNS) return Promise.resolve(false);
       const nested = new Set(inPath);
       nested.add(candidate.sha256);
-      p = this.run(candidate, anchors.only(anchor), DEFAULT_POLICY_INPUTS, nested, depth + 1).then((r) => r.report.indication === "TOTAL_PASSED");
+      p = this.run(candidate, anchors.only(anchor), DEFAULT_PATH_INPUTS, nested, depth + 1).then((r) => r.report.indication === "TOTAL_PASSED");
       this.signers.set(key, p);
     }
     return p;

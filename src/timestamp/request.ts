@@ -14,17 +14,8 @@ import { type TimestampToken, readTimestampToken } from "./token.js";
 
 export const DIGEST_OIDS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(HASH_OIDS).map(([o, h]) => [h, o]));
 
-export type TimestampErrorCode = "TSA_TIMEOUT" | "TSA_UNREACHABLE" | "TSA_HTTP_ERROR" | "TSA_BAD_RESPONSE" | "TSA_REJECTED" | "TSA_MISMATCH" | "TSA_UNTRUSTED";
-
-export class TimestampError extends Error {
-  constructor(
-    readonly code: TimestampErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "TimestampError";
-  }
-}
+import { TimestampError } from "./errors.js";
+export { TimestampError, type TimestampErrorCode } from "./errors.js";
 
 export interface TimestampRequest {
   der: Buffer;
@@ -153,8 +144,8 @@ export interface CheckOptions {
   data: Uint8Array;
   /** trust store, CRLs and algorithm policy the TSA's certificate is checked against */
   trust: TokenTrust;
-  /** when the check is made (default now) */
-  at?: Date;
+  /** when the check is made: an input, never defaulted in the core */
+  at: Date;
 }
 
 /**
@@ -175,7 +166,7 @@ export async function checkTimestampResponse(respDer: Uint8Array, req: Timestamp
   if (req.certReq && !token.certificates.some((c) => c === token.tsaCertificate || c.sha256 === token.tsaCertificate?.sha256)) {
     throw new TimestampError("TSA_BAD_RESPONSE", "certReq was set, but the token does not carry the TSA's certificate");
   }
-  const at = opts.at ?? new Date();
+  const at = opts.at;
   // the TSA's clock may run a little ahead of ours: check at the later of the two times
   const checkAt = new Date(Math.max(at.getTime(), tst.genTime.getTime()));
   const v = await opts.trust.validate(token, checkAt);

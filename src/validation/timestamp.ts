@@ -81,7 +81,7 @@ export async function validateTimestamp(token: TimestampToken, ctx: ValidationCo
     for (const e of path.report.errors) out.errors.push({ code: e.code, message: `TSA certificate path: ${e.message}` });
     return out;
   }
-  const failures = checkAlgorithms(ctx.policy, token.algorithms, at);
+  const failures = checkAlgorithms(ctx.policy.algorithms, token.algorithms, at);
   if (failures.length > 0) {
     out.indication = "INDETERMINATE";
     out.subIndication = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE";

@@ -28,8 +28,8 @@ export interface CadesVerifyOptions {
   contents?: readonly ContentInput[];
   /** names of the detached contents for the report's signedData `ref` (default content[i]) */
   contentNames?: readonly string[];
-  /** validation time (default: now) */
-  at?: Date;
+  /** validation time: an input, never defaulted in the core (the adapters supply "now") */
+  at: Date;
   context: ValidationContext;
 }
 
@@ -41,7 +41,7 @@ const MAX_COUNTERSIGNATURE_DEPTH = 4;
  * CMS SignedData at all; a SignedData that is malformed gives a report with FORMAT_FAILURE.
  */
 export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): Promise<ValidationReport> {
-  const at = opts.at ?? new Date();
+  const at = opts.at;
   const ctx = opts.context;
   const documentSha256 = createHash("sha256").update(bytes).digest("hex");
   const given = opts.contents ?? [];

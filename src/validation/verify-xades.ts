@@ -16,8 +16,8 @@ export type XadesContentInput = Uint8Array | DetachedContent;
 
 export interface XadesVerifyOptions {
   contents?: readonly XadesContentInput[];
-  /** validation time (default: now) */
-  at?: Date;
+  /** validation time: an input, never defaulted in the core (the adapters supply "now") */
+  at: Date;
   context: ValidationContext;
   /** limits of the hardened XML parser */
   parse?: ParseOptions;
@@ -34,14 +34,8 @@ export interface XadesValidationReport extends ValidationReport {
   signatures: XadesSignatureReport[];
 }
 
-/** Thrown when the bytes are not an XML document carrying a ds:Signature (the service's 422). */
-export class NotXmlSignatureError extends Error {
-  readonly code = "NOT_A_SIGNATURE";
-  constructor(message: string) {
-    super(message);
-    this.name = "NotXmlSignatureError";
-  }
-}
+import { NotXmlSignatureError } from "./errors.js";
+export { NotXmlSignatureError } from "./errors.js";
 
 function asContent(c: XadesContentInput): DetachedContent {
   return c instanceof Uint8Array ? { bytes: c } : c;
@@ -53,7 +47,7 @@ function asContent(c: XadesContentInput): DetachedContent {
  * gives a report with FORMAT_FAILURE.
  */
 export async function verifyXades(bytes: Uint8Array, opts: XadesVerifyOptions): Promise<XadesValidationReport> {
-  const at = opts.at ?? new Date();
+  const at = opts.at;
   const ctx = opts.context;
   const doc = checkXadesDocument(bytes, {
     contents: (opts.contents ?? []).map(asContent),

@@ -87,7 +87,7 @@ export const auditRouter: Router = {
       method: "GET",
       path: "/api/v1/submissions/:id",
       doc: { summary: "The archived submission", parameters: idParam, responses: { "200": jsonOf("the submission", "Submission"), ...noSuch } },
-      handler: async ({ res, params, ctx }) => json(res, 200, (await ctx.archive.getSubmission(idOf(params))) ?? notFound()),
+      handler: async ({ res, params, ctx }) => json(res, 200, (await ctx.service.submission(idOf(params))) ?? notFound()),
     },
     {
       method: "GET",

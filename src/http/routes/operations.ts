@@ -17,14 +17,14 @@ export const operationsRouter: Router = {
       method: "GET",
       path: "/readyz",
       doc: {
-        summary: "Readiness: trust store, archive, CRL freshness",
+        summary: "Readiness: trust store, archive, TSA, seal key, CRL freshness",
         responses: {
           "200": { description: "READY", content: { "application/json": { schema: { $ref: "#/components/schemas/Readiness" } } } },
           "503": { description: "NOT_READY, with the failing checks", content: { "application/json": { schema: { $ref: "#/components/schemas/Readiness" } } } },
         },
       },
       handler: async ({ res, ctx }) => {
-        const r = await readiness(ctx.service.validator, ctx.archive, ctx.service.clock());
+        const r = await readiness(ctx.service.validator, ctx.archive, ctx.service.clock(), ctx.dependencies);
         json(res, r.ready ? 200 : 503, { status: r.ready ? "READY" : "NOT_READY", checks: r.checks });
       },
     },

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ArchiveStore, Scope } from "../../archive/port.js";
+import type { DependencyProbe } from "../dependencies.js";
 import type { Metrics } from "../metrics.js";
 import type { PodpisService } from "../service.js";
 import type { TwoStepSigning } from "../signing.js";
@@ -20,6 +21,8 @@ export interface RouteContext {
   metricsText: () => Promise<string>;
   /** the OpenAPI document (built by the app from the routers) */
   openApi: () => Record<string, unknown>;
+  /** the TSA and the seal key, probed by /readyz */
+  dependencies: readonly DependencyProbe[];
 }
 
 /** One request as a handler sees it. */
