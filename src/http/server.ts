@@ -48,6 +48,8 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  // after listen, an accept failure (EMFILE, …) is an 'error' on the server: logged, not fatal
+  server.on("error", (e) => runtime.log.error({ err: { message: e.message } }, "server error"));
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 120_000;
   const addr = server.address();
@@ -129,6 +131,8 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
   const limiter = config.ratePerSecond > 0 ? new RateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond)) : null;
   const fork = (): Worker => {
     const w = cluster.fork(env);
+    // a failed send to a worker that is going away is an 'error' on it: without a listener the primary would die
+    w.on("error", (e: Error) => say(`podpis serve: worker ${w.process.pid}: ${e.message}`));
     if (limiter) answerRateQuestions(w, limiter);
     w.on("message", (m: { type?: string; snap?: MetricsSnapshot; reqId?: string; message?: string }) => {
       // a worker that cannot start before any worker listens: the configuration (or the port)
