@@ -15,6 +15,7 @@ import { CmsFormatError, NotASignatureError, NotSignedDataError } from "../src/c
 import { EDGE, type EdgeEntry, type ErrorCode, EXIT_INTERNAL, RETRY_AFTER_SECONDS, edgeEntryOf, exitCodeFor, problemFor } from "../src/edge/errors.js";
 import { PodpisError } from "../src/errors/base.js";
 import { createApp } from "../src/http/app.js";
+import { ConfigError } from "../src/http/config.js";
 import { HttpProblem, PROBLEMS } from "../src/http/problem.js";
 import type { PodpisService } from "../src/http/service.js";
 import { SigningStateError } from "../src/http/signing-state.js";
@@ -55,6 +56,7 @@ const SAMPLES: PodpisError[] = [
   new HttpProblem("RATE_LIMITED", "x", { retryAfter: 3 }),
   new SigningStateError("EXPIRED", "x"),
   new DependencyUnavailableError("seal-key", "x", 30),
+  new ConfigError("x"),
 ];
 
 describe("the edge table", () => {
@@ -84,7 +86,7 @@ describe("the edge table", () => {
   });
 
   it("every error class has one base and lands on a row of its code", () => {
-    expect(SAMPLES).toHaveLength(25);
+    expect(SAMPLES).toHaveLength(26);
     for (const e of SAMPLES) {
       expect(e, e.name).toBeInstanceOf(PodpisError);
       expect(e, e.name).toBeInstanceOf(Error);

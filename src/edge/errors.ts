@@ -12,6 +12,7 @@ import { EXIT_FAILED, EXIT_USAGE } from "../cli/output.js";
 import type { CmsErrorCode } from "../cms/errors.js";
 import { PodpisError } from "../errors/base.js";
 import { HttpProblem, PROBLEMS, type ProblemCode, type ProblemResponse } from "../http/problem.js";
+import type { ConfigError } from "../http/config.js";
 import type { SigningStateError } from "../http/signing-state.js";
 import { type Dependency, DependencyUnavailableError } from "../io/dependency.js";
 import type { IoErrorCode } from "../io/errors.js";
@@ -38,6 +39,7 @@ export type ErrorCode =
   | ArchiveErrorCode
   | UsageError["code"]
   | SigningStateError["code"]
+  | ConfigError["code"]
   | ProblemCode;
 
 export type { Dependency };
@@ -137,8 +139,9 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   DUPLICATE: input("Already archived", 409),
   STORAGE_UNAVAILABLE: unavailable("database", "The archive's database cannot be reached"),
   BAD_CONFIG: internal("The archive is misconfigured"),
-  // cli
+  // cli, and the service's configuration (podpis serve refuses to start: a usage error)
   USAGE: usage("Usage error"),
+  CONFIG: { status: 500, title: "The service's configuration cannot work", exit: EXIT_USAGE },
 };
 
 /** The table: one row per code. */
