@@ -2,7 +2,9 @@
 // the compiler: EDGE is a Record over ErrorCode), each error class lands on its row, and the same
 // errors go through both the command line's exit path (cli/main.ts) and the service's error
 // handler (http/app.ts), which answers problem+json from the same row.
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { Server } from "node:http";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
@@ -83,6 +85,21 @@ describe("the edge table", () => {
       expect(row.title.length, code).toBeGreaterThan(0);
       if (row.dependency) expect(row.status, code).toBe(503);
     }
+  });
+
+  it("no exported error class of src/ bypasses the base (a new one must extend PodpisError and get a row)", () => {
+    const bypass: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (name.endsWith(".ts") && !p.endsWith(join("errors", "base.ts"))) {
+          for (const m of readFileSync(p, "utf8").matchAll(/export\s+(?:abstract\s+)?class\s+(\w+)\s+extends\s+(?:Error|TypeError|RangeError)\b/g)) bypass.push(`${p}: ${m[1]}`);
+        }
+      }
+    };
+    walk(join(import.meta.dirname, "..", "src"));
+    expect(bypass).toEqual([]);
   });
 
   it("every error class has one base and lands on a row of its code", () => {
