@@ -89,6 +89,7 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   // revocation
   CRL_MALFORMED: input("A CRL cannot be read"),
   CRL_FETCH_FAILED: unavailable("crl-distribution-point", "A CRL distribution point cannot be reached"),
+  OCSP_MALFORMED: input("An OCSP response cannot be read"),
   // cms, xades
   MALFORMED_CMS: input("The CMS SignedData is malformed"),
   MALFORMED_XML: input("The XML is not well-formed"),
