@@ -159,7 +159,7 @@ describe("the edge table", () => {
 const DRIVEN: Array<{ error: () => Error; exit: number; status: number; code: string; retryAfter?: string }> = [
   { error: () => new NotSignedDataError("not CMS SignedData: truncated"), exit: 2, status: 422, code: "NOT_A_SIGNATURE" },
   { error: () => new InputFileError("INPUT_NOT_FOUND", "signature not found: /x"), exit: 64, status: 400, code: "INPUT_NOT_FOUND" },
-  { error: () => new TimestampError("TSA_UNREACHABLE", "cannot reach the TSA"), exit: 2, status: 503, code: "TSA_UNREACHABLE", retryAfter: "30" },
+  { error: () => new TimestampError("TSA_UNREACHABLE", "cannot reach the TSA"), exit: 2, status: 503, code: "TSA_UNREACHABLE", retryAfter: String(RETRY_AFTER_SECONDS.tsa) },
   { error: () => new LimitExceededError("xmlNodes", 10, 11), exit: 2, status: 422, code: "LIMIT_EXCEEDED" },
   { error: () => new Asn1Error("length runs past the end"), exit: 2, status: 422, code: "MALFORMED_ASN1" },
   { error: () => new DependencyUnavailableError("tsa", "the time-stamping authority is unavailable", 10), exit: 2, status: 503, code: "DEPENDENCY_UNAVAILABLE", retryAfter: "10" },

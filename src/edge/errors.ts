@@ -54,8 +54,9 @@ export interface EdgeEntry {
 }
 
 /** Seconds a client is asked to wait when a dependency is unavailable (Retry-After, RFC 9110 §10.2.3). */
+// (the same waits the adapters give when they classify the failure themselves: io/tsa-client.ts, archive/unavailable.ts)
 export const RETRY_AFTER_SECONDS: Readonly<Record<Dependency, number>> = {
-  tsa: 30,
+  tsa: 10,
   "crl-distribution-point": 60,
   database: 5,
   "pkcs11-token": 30,
