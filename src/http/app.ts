@@ -20,6 +20,8 @@ import { Metrics, renderPrometheus } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { HttpProblem, sendProblem } from "./problem.js";
 import { RateLimiter } from "./rate-limit.js";
+import { ClientGoneError, clientGone } from "./client-gone.js";
+import { LimitExceededError } from "../limits/budgets.js";
 import { readiness } from "./readiness.js";
 import { type PodpisService, type RevalidationMode, isNotASignature } from "./service.js";
 import type { Packaging, PrepareRequest, TwoStepSigning } from "./signing.js";
@@ -150,6 +152,8 @@ export function createApp(o: AppOptions): express.Express {
 
   const fail = (e: unknown, res: Traced): void => {
     const requestId = res[TRACE]?.requestId;
+    if (e instanceof ClientGoneError) return void res.destroy();
+    if (e instanceof LimitExceededError) e = new HttpProblem("LIMIT_EXCEEDED", e.message, { limit: e.limit, max: e.max, used: e.used });
     if (e instanceof HttpProblem) {
       if (e.code === "RATE_LIMITED") res.setHeader("Retry-After", String(e.extra.retryAfter ?? 1));
       if (e.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");
@@ -212,7 +216,7 @@ export function createApp(o: AppOptions): express.Express {
   route("post", "/api/v1/verify", "verify", async ({ req, res }) => {
     const up = await signedUpload(req, []);
     if (up.document.length === 0) throw new HttpProblem("BAD_REQUEST", "the request carries no signed file");
-    const report = await svc.verify(up.document, up.contents);
+    const report = await svc.verify(up.document, up.contents, undefined, { signal: clientGone(res) });
     metrics.inc("podpis_validations_total", { indication: report.indication });
     if (isNotASignature(report)) throw new HttpProblem("NOT_A_SIGNATURE", "the input is neither CAdES/CMS nor XML with a signature", { errors: (report as { errors?: unknown }).errors });
     json(res, 200, report);
@@ -273,7 +277,7 @@ export function createApp(o: AppOptions): express.Express {
   route("post", "/api/v1/receipts/verify", null, async ({ req, res }) => {
     const xml = await readRaw(req, o.maxBodyBytes);
     if (xml.length === 0) throw new HttpProblem("BAD_REQUEST", "send the receipt XML as the request body");
-    const r = await svc.checkReceipt(xml);
+    const r = await svc.checkReceipt(xml, clientGone(res));
     metrics.inc("podpis_receipt_checks_total", { valid: String(r.valid) });
     json(res, 200, { valid: r.valid, registrationNumber: r.registrationNumber, submissionId: r.submissionId, accepted: r.accepted, archived: r.archived, problems: r.problems, report: r.report });
   });

@@ -18,6 +18,7 @@ export const PROBLEMS = {
   SIGNING_STATE_EXPIRED: { status: 422, title: "The signing state has expired" },
   DOCUMENT_MISMATCH: { status: 422, title: "The document is not the one prepared for signing" },
   SIGNATURE_VALUE_INVALID: { status: 422, title: "The signature value does not verify" },
+  LIMIT_EXCEEDED: { status: 422, title: "The request would cost more than its budget allows (see limit, max, used)" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL: { status: 500, title: "Internal error" },
   NOT_IMPLEMENTED: { status: 501, title: "Not available in this version" },

@@ -28,7 +28,7 @@ export interface ValidationBudget {
 }
 
 export const DEFAULT_VALIDATION_BUDGET: Readonly<ValidationBudget> = Object.freeze({
-  xmlNodes: 2_000_000,
+  xmlNodes: 1_000_000,
   xmlReferences: 1_000,
   digestBytes: 64 * 1024 * 1024,
   certificatesInBag: 100,
@@ -44,6 +44,61 @@ export interface RouteBudget {
   bodyBytes: number;
   /** validation budget for the route (overrides of the defaults) */
   validation?: Partial<ValidationBudget>;
+}
+
+/** The routes that take a body, by the name README "Budgets" and the `serve` flags use. */
+export type RouteName =
+  | "verify"
+  | "publicVerify"
+  | "submissions"
+  | "publicSubmissions"
+  | "receiptCheck"
+  | "signingPrepare"
+  | "signingComplete"
+  | "publicSigningPrepare"
+  | "publicSigningComplete";
+
+const MiB = 1024 * 1024;
+
+/**
+ * A public route answers anyone (no key): a smaller body and a smaller XML tree than a keyed one.
+ * 200,000 nodes is twenty times the largest municipal form seen (~9,000 nodes for 400 KB), and
+ * the parse stops there; 100 references is ten times the most any signed form carries.
+ */
+const PUBLIC_VALIDATION: Readonly<Partial<ValidationBudget>> = Object.freeze({
+  xmlNodes: 200_000,
+  xmlReferences: 100,
+  digestBytes: 16 * MiB,
+});
+
+/**
+ * A receipt is this service's own small document (a few KB, one seal with two references), checked
+ * by anyone: what it may cost is what a receipt needs, many times over, and no more.
+ */
+export const RECEIPT_CHECK_BUDGET: Readonly<Partial<ValidationBudget>> = Object.freeze({
+  xmlNodes: 20_000,
+  xmlReferences: 100,
+  digestBytes: 4 * MiB,
+  certificatesInBag: 10,
+});
+
+export const DEFAULT_ROUTE_BUDGETS: Readonly<Record<RouteName, Readonly<RouteBudget>>> = Object.freeze({
+  verify: { bodyBytes: 20 * MiB },
+  submissions: { bodyBytes: 20 * MiB },
+  signingPrepare: { bodyBytes: 20 * MiB },
+  signingComplete: { bodyBytes: 20 * MiB },
+  publicVerify: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
+  publicSubmissions: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
+  publicSigningPrepare: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
+  publicSigningComplete: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
+  receiptCheck: { bodyBytes: 1 * MiB, validation: RECEIPT_CHECK_BUDGET },
+});
+
+/** The defaults with a route's (or a caller's) overrides: a whole budget, nothing left undefined. */
+export function validationBudget(...overrides: ReadonlyArray<Partial<ValidationBudget> | undefined>): ValidationBudget {
+  const b: ValidationBudget = { ...DEFAULT_VALIDATION_BUDGET };
+  for (const o of overrides) if (o) for (const [k, v] of Object.entries(o)) if (v !== undefined) (b as unknown as Record<string, number>)[k] = v;
+  return b;
 }
 
 /** A budget was spent: the request is refused with the limit's name, its value and what was used. */

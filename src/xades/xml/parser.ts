@@ -6,7 +6,8 @@
 import { codePointAt, compareCodePoints, encodeCodePoint, fromBinary, sequenceLength, toBinary } from "../binary.js";
 import { NAME, codePointAtOctet, decodeName, firstInvalid, isNameCharCp, isNameStartCp, isSpace, isXmlChar } from "./chars.js";
 import { binaryXml } from "./encoding.js";
-import { XmlError } from "./errors.js";
+import { DEFAULT_VALIDATION_BUDGET } from "../../limits/budgets.js";
+import { XmlError, XmlLimitError } from "./errors.js";
 import { canonicalReferences, mergeExcNeeds, ownExcNeeds } from "./exc-needs.js";
 import {
   C14N_EXC,
@@ -32,7 +33,7 @@ export interface ParseOptions {
   maxDepth?: number;
   /** attributes (namespace declarations included) per element; default 256 */
   maxAttributes?: number;
-  /** elements + text + comments + PIs; default 2,000,000 */
+  /** elements + text + comments + PIs, counted while parsing; default the budget's xmlNodes */
   maxNodes?: number;
 }
 
@@ -40,12 +41,12 @@ export const DEFAULT_LIMITS: Required<ParseOptions> = {
   maxBytes: 32 * 1024 * 1024,
   maxDepth: 256,
   maxAttributes: 256,
-  maxNodes: 2_000_000,
+  maxNodes: DEFAULT_VALIDATION_BUDGET.xmlNodes,
 };
 
 export function parseXml(input: Uint8Array | string, options?: ParseOptions): XmlDocument {
   const lim = options ? { ...DEFAULT_LIMITS, ...options } : DEFAULT_LIMITS;
-  if (input.length > lim.maxBytes) throw new XmlError("XML_LIMIT_EXCEEDED", `document of ${input.length} bytes exceeds the limit of ${lim.maxBytes}`);
+  if (input.length > lim.maxBytes) throw new XmlLimitError("xmlBytes", lim.maxBytes, input.length, `document of ${input.length} bytes exceeds the limit of ${lim.maxBytes}`);
   let s: string;
   // the octets of `s` (one per character), for the parser's byte-wise scanning
   let octets: Uint8Array | null = null;
@@ -110,7 +111,7 @@ class Parser {
   }
 
   private count(): void {
-    if (++this.nodes > this.lim.maxNodes) throw new XmlError("XML_LIMIT_EXCEEDED", `more than ${this.lim.maxNodes} nodes`, this.pos);
+    if (++this.nodes > this.lim.maxNodes) throw new XmlLimitError("xmlNodes", this.lim.maxNodes, this.nodes, `more than ${this.lim.maxNodes} nodes`, this.pos);
   }
 
   parse(): XmlDocument {
@@ -191,7 +192,7 @@ class Parser {
         } else top.push(node);
       } else {
         if (!cur && root) this.fail("a second document element", lt);
-        if (stack.length >= this.lim.maxDepth) throw new XmlError("XML_LIMIT_EXCEEDED", `elements nested deeper than ${this.lim.maxDepth}`, lt);
+        if (stack.length >= this.lim.maxDepth) throw new XmlLimitError("xmlDepth", this.lim.maxDepth, stack.length + 1, `elements nested deeper than ${this.lim.maxDepth}`, lt);
         const el = this.startTag(cur);
         if (cur) {
           kids[nk++] = el;
@@ -389,7 +390,7 @@ class Parser {
       if (this.skipSpace()) plain = false;
       const value = this.attrValue();
       if (this.special) plain = false;
-      if (count++ >= this.lim.maxAttributes) throw new XmlError("XML_LIMIT_EXCEEDED", `more than ${this.lim.maxAttributes} attributes on <${fromBinary(qn)}>`, start);
+      if (count++ >= this.lim.maxAttributes) throw new XmlLimitError("xmlAttributes", this.lim.maxAttributes, count, `more than ${this.lim.maxAttributes} attributes on <${fromBinary(qn)}>`, start);
       if (an.charCodeAt(0) === 0x78 /* x */ && an.startsWith("xmlns") && (an.length === 5 || an.charCodeAt(5) === 0x3a)) {
         const bp = an.length === 5 ? "" : an.slice(6);
         this.checkNsDecl(bp, value, start);
