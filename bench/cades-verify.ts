@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { rate } from "./lib/rate.js";
 import { hashStream } from "../src/cades/hash-stream.js";
 import { createValidator } from "../src/validator.js";
-import { verifyCades } from "../src/cades/verify.js";
+import { verifyCades } from "../src/validation/verify-cades.js";
 import { publicKeyOf } from "../src/pki/certificate.js";
 import { PKI, cert, hasOpenssl, opensslSign, signerLayout, layout } from "../test/helpers/cms-tools.js";
 import { testContext } from "../test/helpers/cades-context.js";

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { createValidator } from "../src/validator.js";
 import { canonicalOctets } from "../src/xades/c14n.js";
 import { checkXadesDocument } from "../src/xades/check.js";
-import { verifyXades } from "../src/xades/verify.js";
+import { verifyXades } from "../src/validation/verify-xades.js";
 import { parseXml } from "../src/xades/xml.js";
 import { heirsCertificateApplication, largeForm } from "../test/helpers/forms.js";
 import { TEST_TIME, testContext } from "../test/helpers/xades-context.js";

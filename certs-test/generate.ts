@@ -1,7 +1,8 @@
 /**
  * Writes the bundled test PKI into certs-test/ (run: `npm run certs`).
- * TEST KEYS ONLY — never real. Keys are fresh on each run; all dates are fixed
- * (see BUNDLE_DATES in pki.ts). Ends with an `openssl verify` sanity table and
+ * TEST KEYS ONLY — never real. Existing keys under certs-test/keys/ are kept (so fixtures
+ * signed with them stay verifiable and re-issuing to move dates disturbs little); `--new-keys`
+ * makes fresh ones. All dates are fixed (see BUNDLE_DATES in pki.ts). Ends with an `openssl verify` sanity table and
  * exits non-zero when a result differs from the expected one.
  */
 import { Buffer } from "node:buffer";
@@ -16,6 +17,7 @@ import {
   exportPkcs12,
   generateKey,
   isValidEgn,
+  loadKey,
   isValidEik,
   issueCertificate,
   issueCrl,
@@ -656,10 +658,25 @@ const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
 
 async function main(): Promise<void> {
   const t0 = Date.now();
+  const keep = !process.argv.includes("--new-keys");
+  const kept = new Map<string, Buffer>();
+  for (const d of keep ? defs : []) {
+    try {
+      kept.set(d.name, readFileSync(join(OUT, "keys", `${d.name}.key.pem`)));
+    } catch {
+      // no key yet for this name: a fresh one is made below
+    }
+  }
   clean();
 
   const keys = new Map<string, TestKey>();
-  await Promise.all(defs.map(async (d) => keys.set(d.name, await generateKey(d.keySpec))));
+  await Promise.all(
+    defs.map(async (d) => {
+      const old = kept.get(d.name);
+      keys.set(d.name, old ? await loadKey(old.toString("utf8"), d.keySpec) : await generateKey(d.keySpec));
+    }),
+  );
+  if (kept.size) console.log(`kept ${kept.size} existing key(s); --new-keys makes fresh ones`);
 
   const certs = new Map<string, IssuedCertificate>();
   const byName = new Map(defs.map((d) => [d.name, d]));

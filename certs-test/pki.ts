@@ -991,11 +991,12 @@ export const BUNDLE_DATES = {
   caNotBefore: new Date("2024-01-01T00:00:00Z"),
   rootNotAfter: new Date("2044-01-01T00:00:00Z"),
   intermediateNotAfter: new Date("2039-01-01T00:00:00Z"),
-  subCaNotAfter: new Date("2034-01-01T00:00:00Z"),
+  subCaNotAfter: new Date("2038-01-01T00:00:00Z"),
   tsaNotBefore: new Date("2024-06-01T00:00:00Z"),
-  tsaNotAfter: new Date("2034-06-01T00:00:00Z"),
+  tsaNotAfter: new Date("2038-01-01T00:00:00Z"),
   leafNotBefore: new Date("2025-01-01T00:00:00Z"),
-  leafNotAfter: new Date("2028-01-01T00:00:00Z"),
+  /** Long enough for the README's demo at today's date (issue 10 item 17); tests use validationTime. */
+  leafNotAfter: new Date("2037-01-01T00:00:00Z"),
   expiredNotBefore: new Date("2024-02-01T00:00:00Z"),
   expiredNotAfter: new Date("2025-02-01T00:00:00Z"),
   notYetValidNotBefore: new Date("2030-01-01T00:00:00Z"),
@@ -1011,7 +1012,8 @@ export const BUNDLE_DATES = {
    * announce a revocation dated after its own issuance.
    */
   qualifiedCrlThisUpdate: new Date("2026-04-01T00:00:00Z"),
-  crlNextUpdate: new Date("2027-01-01T00:00:00Z"),
+  /** Far ahead so `npm start` and `podpis verify` without --at keep working for years (item 17). */
+  crlNextUpdate: new Date("2037-01-01T00:00:00Z"),
   staleCrlThisUpdate: new Date("2025-01-01T00:00:00Z"),
   staleCrlNextUpdate: new Date("2025-02-01T00:00:00Z"),
 } as const;

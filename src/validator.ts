@@ -1,11 +1,14 @@
 /**
  * The library's entry point (contract, "Library"): a validator built once from trust anchors,
- * CRLs, extra certificates and an algorithm policy, then used for many validations. It keeps
- * parsed certificates, CRL indexes and verified signatures between calls — it is the hot path of
- * the CLI and the service alike.
+ * CRLs, extra certificates and a validation policy, then used for many validations. It keeps
+ * parsed certificates, CRL indexes and verified signatures between calls — its own, shared with no
+ * other validator — and is the hot path of the CLI and the service alike. As an adapter it reads
+ * the bundled policy/default.json when no policy is given, and supplies "now" when no time is.
  */
 import { type Certificate, CertificateError, decodePem, looksLikePem, parseCertificates } from "./pki/certificate.js";
-import { DEFAULT_POLICY_INPUTS, type PathReport, type PathResult, type PolicyInputs } from "./pki/path-types.js";
+import { readFileSync } from "node:fs";
+import { BoundedCache } from "./pki/path-builder.js";
+import type { PathInputs, PathReport, PathResult } from "./pki/path-types.js";
 import { TrustStore } from "./pki/trust-store.js";
 import { validatePath as validateCertificatePath } from "./pki/validate-path.js";
 import { createCrlChecker } from "./revocation/checker.js";
@@ -13,12 +16,13 @@ import { CrlStore } from "./revocation/crl-store.js";
 import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
 import { createHash } from "node:crypto";
-import { type ContentInput, NotSignedDataError, verifyCades } from "./cades/verify.js";
-import type { DetachedDigests } from "./cades/signer.js";
-import { type ValidationContext, createValidationContext } from "./validation/context.js";
-import type { AlgorithmPolicy } from "./validation/policy.js";
+import { type ContentInput, NotSignedDataError, verifyCades } from "./validation/verify-cades.js";
+import type { DetachedDigests } from "./cms/signer.js";
+import { CertificateCache, type ValidationContext, createValidationContext, forVerification } from "./validation/context.js";
+import { type CryptoConstraints, type ValidationPolicy, parsePolicy, validationPolicy, withOverrides } from "./validation/policy.js";
 import type { ValidationReport } from "./validation/report.js";
-import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./xades/verify.js";
+import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
+import { describeInput } from "./validation/describe-input.js";
 import type { XmlDocument } from "./xades/xml.js";
 import type { ValidationBudget } from "./limits/budgets.js";
 
@@ -33,13 +37,19 @@ export interface ValidatorOptions {
   offline?: boolean;
   /** network fetcher for CRL distribution points (default: HTTP with timeout and size limit) */
   fetcher?: CrlFetcher;
-  /** algorithm policy (default: policy/default.json) */
-  policy?: AlgorithmPolicy;
+  /**
+   * what to check (default: policy/default.json); bare cryptographic constraints (the former
+   * AlgorithmPolicy) are taken as a policy with those and the defaults for the rest
+   */
+  policy?: ValidationPolicy | CryptoConstraints;
+  /** bytes of parsed certificates the validator keeps (default 32 MiB; see CertificateCache) */
+  certificateCacheBytes?: number;
 }
 
 export interface PathOptions {
   at?: Date;
-  policy?: Partial<PolicyInputs>;
+  /** RFC 5280 §6.1.1 (c)–(f) inputs for this path (default: the policy's) */
+  pathInputs?: Partial<PathInputs>;
   /** extra untrusted certificates for this call only (DER or PEM bytes) */
   untrusted?: Uint8Array[];
 }
@@ -97,14 +107,15 @@ export class Validator {
   async verify(bytes: Uint8Array, opts: VerifyOptions = {}): Promise<ValidationReport | NotASignatureReport> {
     const at = opts.at ?? new Date();
     const contents = opts.contents ?? [];
+    const context = forVerification(this.context);
     try {
       if (looksLikeXml(bytes)) {
         const xml: XadesContentInput[] = contents.map((c) => (c instanceof Uint8Array ? { bytes: c } : c));
-        return await verifyXades(bytes, { contents: xml, at, context: this.context, budget: opts.budget, signal: opts.signal, doc: opts.xml, signers: opts.signers });
+        return await verifyXades(bytes, { contents: xml, at, context, budget: opts.budget, signal: opts.signal, doc: opts.xml, signers: opts.signers });
       }
       const cms: ContentInput[] = contents.map((c) => (c instanceof Uint8Array || "digests" in c ? c : c.bytes));
       const contentNames = contents.map((c, i) => (!(c instanceof Uint8Array) && c.name) || `content ${i + 1}`);
-      return await verifyCades(bytes, { contents: cms, contentNames, at, context: this.context });
+      return await verifyCades(bytes, { contents: cms, contentNames, at, context });
     } catch (e) {
       if (e instanceof NotSignedDataError || e instanceof NotXmlSignatureError) return notASignature(bytes, at, e.message);
       throw e;
@@ -128,7 +139,7 @@ export class Validator {
       if (e instanceof CertificateError) return formatFailure(at, e.message);
       throw e;
     }
-    return this.validateCertificate(leaf, { at, policy: opts.policy, untrusted: extra });
+    return this.validateCertificate(leaf, { at, ...(opts.pathInputs ? { pathInputs: opts.pathInputs } : {}), untrusted: extra });
   }
 
   /** Certificates from DER or PEM through the validator's cache: the same bytes are parsed once. */
@@ -140,15 +151,21 @@ export class Validator {
   }
 
   /** Path validation of an already parsed certificate (what signature validation calls). */
-  validateCertificate(leaf: Certificate, opts: { at: Date; policy?: Partial<PolicyInputs>; untrusted?: Certificate[] }): Promise<PathResult> {
+  validateCertificate(leaf: Certificate, opts: { at: Date; pathInputs?: Partial<PathInputs>; untrusted?: Certificate[] }): Promise<PathResult> {
+    const policy = this.context.policy;
     return validateCertificatePath(leaf, {
       anchors: this.trustStore,
       untrusted: opts.untrusted?.length ? [...this.untrusted, ...opts.untrusted] : this.untrusted,
       revocation: this.revocation,
       at: opts.at,
-      policy: { ...DEFAULT_POLICY_INPUTS, ...opts.policy },
-      allowFetch: !this.offline,
+      policy: opts.pathInputs ? withOverrides(policy, { pathInputs: opts.pathInputs }) : policy,
+      signatureCache: this.context.signatures,
     });
+  }
+
+  /** what this validator checks */
+  get policy(): ValidationPolicy {
+    return this.context.policy;
   }
 }
 
@@ -170,7 +187,8 @@ function looksLikeXml(bytes: Uint8Array): boolean {
   return bytes[i] === 0x3c;
 }
 
-function notASignature(bytes: Uint8Array, at: Date, message: string): NotASignatureReport {
+function notASignature(bytes: Uint8Array, at: Date, parserMessage: string): NotASignatureReport {
+  const message = describeInput(bytes) ?? `this is no CAdES or XAdES signature: ${parserMessage}`;
   return {
     validationTime: at.toISOString(),
     indication: "TOTAL_FAILED",
@@ -197,6 +215,19 @@ function formatFailure(at: Date, message: string): PathResult {
   };
 }
 
+let bundledPolicy: ValidationPolicy | null = null;
+
+/** The bundled policy/default.json (beside src/ and dist/), read once. */
+export function defaultValidationPolicy(): ValidationPolicy {
+  bundledPolicy ??= parsePolicy(readFileSync(new URL("../policy/default.json", import.meta.url), "utf8"));
+  return bundledPolicy;
+}
+
+function policyOf(p: ValidationPolicy | CryptoConstraints | undefined): ValidationPolicy {
+  if (!p) return defaultValidationPolicy();
+  return "digests" in p ? validationPolicy(p) : p;
+}
+
 export async function createValidator(opts: ValidatorOptions): Promise<Validator> {
   let trust: TrustStore;
   try {
@@ -218,9 +249,21 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
   } catch (e) {
     throw new InputError("BAD_CERTIFICATE", `an untrusted certificate input is not a certificate: ${(e as Error).message}`);
   }
-  const offline = opts.offline ?? false;
+  let policy = policyOf(opts.policy);
+  if (opts.offline && policy.revocation.fetch) policy = withOverrides(policy, { revocation: { fetch: false } });
+  const offline = !policy.revocation.fetch;
   const fetcher = offline ? undefined : (opts.fetcher ?? createCrlFetcher());
-  const revocation = createCrlChecker({ store: crlStore, fetcher });
-  const context = createValidationContext({ trustStore: trust, untrusted, revocation, crlStore, revocationFromStore: true, policy: opts.policy, allowFetch: !offline });
+  const crlSignatures = new BoundedCache<boolean>(50_000);
+  const revocation = createCrlChecker({ store: crlStore, fetcher, signatureCache: crlSignatures });
+  const context = createValidationContext({
+    trustStore: trust,
+    untrusted,
+    revocation,
+    crlStore,
+    revocationFromStore: true,
+    policy,
+    crlSignatures,
+    ...(opts.certificateCacheBytes !== undefined ? { certificateCache: new CertificateCache({ maxBytes: opts.certificateCacheBytes }) } : {}),
+  });
   return new Validator(trust, crlStore, untrusted, revocation, offline, context);
 }

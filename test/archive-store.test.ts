@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newApiKey, parseApiKey, secretMatches } from "../src/archive/api-keys.js";
+import { keyAccepts, newApiKey, newSecret, parseApiKey, secretMatches } from "../src/archive/api-keys.js";
 import { verifyAuditChain } from "../src/archive/audit.js";
 import type { ArchiveStore, NewSubmission } from "../src/archive/port.js";
 import { PostgresArchive } from "../src/archive/postgres.js";
@@ -114,6 +114,30 @@ function storageSuite(t: Target): void {
     expect(found?.secretHash).not.toContain(p.secret);
     expect(secretMatches(found!, p.secret)).toBe(true);
     expect(secretMatches(found!, p.secret.replace(/.$/, (c) => (c === "A" ? "B" : "A")))).toBe(false);
+  });
+
+  it("lists, revokes and rotates API keys, each logged (issue 10.8)", async () => {
+    const name = `rot-${randomUUID()}`;
+    const { key, record } = newApiKey(name, ["audit"], AT);
+    await store.createApiKey(record);
+    expect((await store.listApiKeys()).find((k) => k.name === name)).toMatchObject({ revokedAt: null, lastUsedAt: null, previousSecretHash: null });
+    await store.touchApiKey(record.id, AT);
+    expect((await store.findApiKey(record.id))?.lastUsedAt).toBe(AT.toISOString());
+    const fresh = newSecret(record.id);
+    const until = new Date(AT.getTime() + 60_000);
+    const rotated = (await store.rotateApiKey(name, fresh.secretHash, until, AT))!;
+    const oldSecret = parseApiKey(key)!.secret;
+    const newSecretText = parseApiKey(fresh.key)!.secret;
+    expect(keyAccepts(rotated, newSecretText, AT)).toBe(true);
+    expect(keyAccepts(rotated, oldSecret, AT)).toBe(true);
+    expect(keyAccepts(rotated, oldSecret, until)).toBe(false);
+    const revoked = (await store.revokeApiKey(name, AT))!;
+    expect(revoked.revokedAt).toBe(AT.toISOString());
+    expect(keyAccepts(revoked, newSecretText, AT)).toBe(false);
+    expect(await store.revokeApiKey(`none-${randomUUID()}`, AT)).toBeNull();
+    expect(await store.rotateApiKey(name, fresh.secretHash, until, AT)).toBeNull(); // a revoked key is not rotated back to life
+    const logged = (await store.auditEntriesFor(name)).map((e) => JSON.parse(e.data).action);
+    expect(logged).toEqual(["create", "rotate", "revoke"]);
   });
 
   it("keeps an audit chain that verifies, and names the first changed, removed or reordered entry", async () => {

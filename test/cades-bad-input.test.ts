@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { explicit, integer, octetString, oid, sequence, setOf, tlv, utcTime } from "../src/asn1/writer.js";
-import { NotSignedDataError, verifyCades } from "../src/cades/verify.js";
+import { NotSignedDataError, verifyCades } from "../src/validation/verify-cades.js";
 import type { ValidationReport } from "../src/validation/report.js";
 import * as T from "./helpers/cms-tools.js";
 import { testContext } from "./helpers/cades-context.js";

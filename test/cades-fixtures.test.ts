@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { verifyCades } from "../src/cades/verify.js";
+import { verifyCades } from "../src/validation/verify-cades.js";
 import { renderText } from "../src/validation/report-text.js";
 import { ROOT, cert } from "./helpers/cms-tools.js";
 import { testContext } from "./helpers/cades-context.js";

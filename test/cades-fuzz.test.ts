@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseSignedData } from "../src/cades/cms.js";
-import { verifyCades } from "../src/cades/verify.js";
+import { parseSignedData } from "../src/cms/signed-data.js";
+import { verifyCades } from "../src/validation/verify-cades.js";
 import { ROOT } from "./helpers/cms-tools.js";
 import { testContext } from "./helpers/cades-context.js";
 

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { verifyCades } from "../src/cades/verify.js";
+import { verifyCades } from "../src/validation/verify-cades.js";
 import { hashStream } from "../src/cades/hash-stream.js";
 import { CrlStore } from "../src/revocation/crl-store.js";
 import type { ValidationReport } from "../src/validation/report.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CrlError, parseCrl } from "../src/revocation/crl.js";
-import { loadCrlSources, loadCrlStore } from "../src/revocation/crl-files.js";
+import { loadCrlSources, loadCrlStore } from "../src/io/crl-files.js";
 import { CrlStore } from "../src/revocation/crl-store.js";
 import { makeCrl, makeName } from "./helpers/make-crl.js";
 

@@ -11,7 +11,9 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newApiKey } from "../src/archive/api-keys.js";
 import type { Scope } from "../src/archive/port.js";
+import { serveConfigFromArgs } from "../src/cli/serve.js";
 import { createApp } from "../src/http/app.js";
+import { DEFAULT_ROUTE_BUDGETS } from "../src/limits/budgets.js";
 import { type Runtime, buildRuntime, defaultConfig } from "../src/http/config.js";
 import { openKey } from "../src/keys/index.js";
 import { signXades } from "../src/xades/sign.js";
@@ -212,6 +214,47 @@ describe("errors and metrics", () => {
   it("answers unknown routes 404 and wrong methods 405, as problem+json", async () => {
     await problem(await call("/api/v1/nothing"), 404, "NOT_FOUND");
     await problem(await call("/api/v1/verify"), 405, "METHOD_NOT_ALLOWED");
+  });
+  it("answers a malformed percent-encoding in the path 400, before authentication, and logs no internal error (issue 11.7)", async () => {
+    const before = logLines.length;
+    const b = await problem(await call("/api/v1/submissions/%ZZ"), 400, "BAD_REQUEST");
+    expect(b.detail).toMatch(/percent-encoding/);
+    await problem(await call("/api/v1/submissions/%E0%A4%A/report", { key: keys.all }), 400, "BAD_REQUEST");
+    await new Promise((r) => setTimeout(r, 50));
+    const logged = logLines.slice(before).join("");
+    expect(logged).not.toMatch(/internal error|"stack"/);
+  });
+  it("answers a JSON body over the limit to /signing/complete 413, not 'not JSON' (issue 10.13)", async () => {
+    const big = JSON.stringify({ state: "x", signatureValue: "A".repeat(300 * 1024) });
+    const b = await problem(await call("/api/v1/signing/complete", { method: "POST", key: keys.submit, headers: { "Content-Type": "application/json" }, body: big }), 413, "PAYLOAD_TOO_LARGE");
+    expect(b.limit).toBe(256 * 1024);
+    const chunked = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    await problem(await call("/api/v1/signing/complete", { method: "POST", key: keys.submit, headers: { "Content-Type": "application/json" }, body: chunked, duplex: "half" } as RequestInit), 413, "PAYLOAD_TOO_LARGE");
+  });
+  it("caps the public receipt check lower than the keyed routes (RouteBudget)", async () => {
+    const app = createApp({ service: rt.service, archive: rt.archive, log: pino({ level: "silent" }), maxBodyBytes: 1, budgets: { keyed: { bodyBytes: 64 * 1024 }, public: { bodyBytes: 8 * 1024 } }, ratePerSecond: 0, rateBurst: 0 });
+    const s = await new Promise<Server>((r) => {
+      const x = app.listen(0, "127.0.0.1", () => r(x));
+    });
+    const at = `http://127.0.0.1:${(s.address() as { port: number }).port}`;
+    const body = Buffer.alloc(10 * 1024, 0x20);
+    const pub = await fetch(`${at}/api/v1/receipts/verify`, { method: "POST", body });
+    const keyed = await fetch(`${at}/api/v1/verify`, { method: "POST", headers: { Authorization: `Bearer ${keys.verify}` }, body });
+    await new Promise((r) => s.close(r));
+    const p = (await problem(pub, 413, "PAYLOAD_TOO_LARGE")) as { limit: number };
+    expect(p.limit).toBe(8 * 1024);
+    expect(keyed.status).toBe(422); // read whole, and found to be no signature
+  });
+  it("takes both body caps from serve's flags, the defaults from src/limits/budgets.ts", () => {
+    expect(serveConfigFromArgs([]).config).toMatchObject({ maxBodyBytes: DEFAULT_ROUTE_BUDGETS.keyed.bodyBytes, maxPublicBodyBytes: DEFAULT_ROUTE_BUDGETS.public.bodyBytes });
+    expect(DEFAULT_ROUTE_BUDGETS.public.bodyBytes).toBeLessThan(DEFAULT_ROUTE_BUDGETS.keyed.bodyBytes);
+    expect(serveConfigFromArgs(["--max-body", "8m", "--max-public-body", "64k"]).config).toMatchObject({ maxBodyBytes: 8 * 1024 * 1024, maxPublicBodyBytes: 64 * 1024 });
+    expect(() => serveConfigFromArgs(["--max-public-body", "lots"])).toThrow(/--max-public-body/);
   });
   it("serves Prometheus metrics", async () => {
     const t = await (await call("/metrics")).text();

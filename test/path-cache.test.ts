@@ -27,15 +27,15 @@ describe("path results reused across validation times", () => {
     const long = await make();
     const times = [
       "2026-06-01T00:00:00.000Z",
-      "2026-12-31T23:59:59.999Z",
-      "2027-01-01T00:00:00.000Z", // the CRLs' nextUpdate: still current
-      "2027-01-01T00:00:00.001Z", // stale from here
+      "2036-12-31T23:59:59.999Z",
+      "2037-01-01T00:00:00.000Z", // the CRLs' nextUpdate and the leaf's notAfter: still valid
+      "2037-01-01T00:00:00.001Z", // stale and expired from here
       "2026-06-01T00:00:01.000Z",
       "2026-04-01T00:00:00.000Z", // the qualified CA's CRL thisUpdate
       "2026-03-31T23:59:59.999Z", // before it: not yet issued
       "2026-06-02T00:00:00.000Z",
-      "2028-01-01T00:00:00.000Z", // the leaf's notAfter: still valid
-      "2028-01-01T00:00:00.001Z",
+      "2028-12-31T23:59:59.999Z", // the day before the policy retires RSA
+      "2029-01-01T00:00:00.000Z",
       "2026-07-01T00:00:00.000Z",
     ].map((t) => new Date(t));
     const seen = new Set<string>();

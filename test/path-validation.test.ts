@@ -9,7 +9,7 @@ import { Tag } from "../src/asn1/der.js";
 import { bitString, boolean, explicit, integer, nullValue, octetString, oid, sequence, tlv, x509Time } from "../src/asn1/writer.js";
 import { type Certificate, parseCertificate } from "../src/pki/certificate.js";
 import { BoundedCache, CertificatePool } from "../src/pki/path-builder.js";
-import type { PathResult } from "../src/pki/path-types.js";
+import { type PathResult, pathPolicy } from "../src/pki/path-types.js";
 import { TrustStore } from "../src/pki/trust-store.js";
 import { type ValidatePathOptions, validatePath } from "../src/pki/validate-path.js";
 import { createCrlChecker } from "../src/revocation/checker.js";
@@ -241,7 +241,7 @@ describe("CRL checking (RFC 5280 §6.3)", () => {
       },
     };
     const validate = (allowFetch: boolean, f: CrlFetcher) =>
-      run(dpLeaf, [root], [ca], { allowFetch, revocation: createCrlChecker({ store: new CrlStore([crl("CRL Root", rootKey)]), fetcher: f }) });
+      run(dpLeaf, [root], [ca], { policy: pathPolicy({}, allowFetch), revocation: createCrlChecker({ store: new CrlStore([crl("CRL Root", rootKey)]), fetcher: f }) });
     const offline = await validate(false, fetcher);
     expect(offline.report.errors[0]).toMatchObject({ revocationCode: "CRL_MISSING" });
     expect(asked).toEqual([]);

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type Certificate, parseCertificate } from "../src/pki/certificate.js";
-import type { PolicyInputs } from "../src/pki/path-types.js";
+import { type PathInputs, pathPolicy } from "../src/pki/path-types.js";
 import { TrustStore } from "../src/pki/trust-store.js";
 import { validatePath } from "../src/pki/validate-path.js";
 import { createCrlChecker } from "../src/revocation/checker.js";
@@ -31,7 +31,7 @@ interface PkitsCase {
   crls: string[];
   trustAnchor: string;
   expected: "valid" | "invalid";
-  policyInputs: PolicyInputs;
+  policyInputs: PathInputs;
   validationTime: string;
 }
 
@@ -146,8 +146,7 @@ if (!present) {
           untrusted: c.intermediates.map(cert),
           revocation: createCrlChecker({ store: new CrlStore(c.crls.map(crl)) }),
           at: new Date(c.validationTime),
-          policy: c.policyInputs,
-          allowFetch: false,
+          policy: pathPolicy(c.policyInputs),
         });
         const { report } = result;
         const summary = `${report.indication}/${report.subIndication}: ${report.errors.map((e) => `${e.code}${e.revocationCode ? `/${e.revocationCode}` : ""}`).join(", ")}`;

@@ -11,7 +11,7 @@ import { signCades } from "../src/cades/sign.js";
 import { openPkcs11 } from "../src/keys/pkcs11.js";
 import type { KeyProvider, SigningHash, SigningScheme } from "../src/keys/provider.js";
 import { openPkcs12 } from "../src/keys/software.js";
-import { createTimestamper } from "../src/timestamp/tsa-client.js";
+import { createTimestamper } from "../src/io/tsa-client.js";
 import { TimestampAuthority } from "../src/timestamp/tsa.js";
 import { memorySerialSource } from "../src/timestamp/tsa-serial.js";
 import { type Validator, createValidator } from "../src/validator.js";

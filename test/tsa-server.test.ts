@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTsaServer, type TsaServer } from "../src/cli/tsa.js";
 import { openKeyFiles, openPkcs12 } from "../src/keys/software.js";
 import { buildTimestampRequest, parseTimestampResponse } from "../src/timestamp/request.js";
-import { createTimestamper, httpTransport } from "../src/timestamp/tsa-client.js";
+import { createTimestamper, httpTransport } from "../src/io/tsa-client.js";
 import { TimestampAuthority } from "../src/timestamp/tsa.js";
-import { fileSerialSource, memorySerialSource } from "../src/timestamp/tsa-serial.js";
+import { fileSerialSource, memorySerialSource } from "../src/io/tsa-serial.js";
 import { parseTstInfo } from "../src/timestamp/tst-info.js";
-import { parseSignedData } from "../src/cades/cms.js";
+import { parseSignedData } from "../src/cms/signed-data.js";
 import { type Validator, createValidator } from "../src/validator.js";
 import { P12_PASSWORD, PKI, has, requireTool, run } from "./helpers/sign-tools.js";
 

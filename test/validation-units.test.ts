@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { eikValid, egnValid, maskEgn, parseSemanticsIdentifier, subjectIdentity } from "../src/pki/identifier.js";
-import { type AlgorithmUse, PolicyError, checkAlgorithms, loadDefaultPolicy, loadPolicy } from "../src/validation/policy.js";
+import { type AlgorithmUse, PolicyError, checkAlgorithms, parsePolicy } from "../src/validation/policy.js";
+import { defaultValidationPolicy } from "../src/validator.js";
 import { certificateFacts, qualificationOf } from "../src/validation/qualification.js";
 import { type SignatureReport, type ValidationReport } from "../src/validation/report.js";
 import { renderText, verdictLine } from "../src/validation/report-text.js";
@@ -74,7 +75,7 @@ describe("identifiers (EN 319 412-1, Bulgarian forms)", () => {
 });
 
 describe("algorithm policy (ETSI TS 119 312 sunset dates)", () => {
-  const p = loadDefaultPolicy();
+  const p = defaultValidationPolicy().algorithms;
   const rsa = (bits: number, digest = "sha256"): AlgorithmUse => ({ kind: "signature", scheme: "rsa-pkcs1", digest, key: { type: "rsa", bits, curve: null }, what: "signature" });
   const at = (d: string) => new Date(d);
   it("SHA-1 signatures only before 2012-08-01", () => {
@@ -99,11 +100,11 @@ describe("algorithm policy (ETSI TS 119 312 sunset dates)", () => {
   });
   it("loads from JSON and rejects malformed policies", () => {
     const json = JSON.parse(readFileSync(join(ROOT, "policy", "default.json"), "utf8"));
-    expect(loadPolicy(json).digests.get("sha1")?.toISOString()).toBe("2012-08-01T00:00:00.000Z");
-    expect(() => loadPolicy({ digestAlgorithms: {}, signatureAlgorithms: { foo: [] } })).toThrow(PolicyError);
-    expect(() => loadPolicy({ digestAlgorithms: { sha256: "tomorrow" }, signatureAlgorithms: {} })).toThrow(PolicyError);
-    const strict = loadPolicy({ digestAlgorithms: { sha256: "2020-01-01" }, signatureAlgorithms: { "rsa-pkcs1": [{ minBits: 2048, until: null }] } });
-    expect(checkAlgorithms(strict, [rsa(2048)], at("2026-01-01T00:00:00Z"))).toHaveLength(1);
+    expect(parsePolicy(json).algorithms.digests.get("sha1")?.toISOString()).toBe("2012-08-01T00:00:00.000Z");
+    expect(() => parsePolicy({ digestAlgorithms: {}, signatureAlgorithms: { foo: [] } })).toThrow(PolicyError);
+    expect(() => parsePolicy({ digestAlgorithms: { sha256: "tomorrow" }, signatureAlgorithms: {} })).toThrow(PolicyError);
+    const strict = parsePolicy({ digestAlgorithms: { sha256: "2020-01-01" }, signatureAlgorithms: { "rsa-pkcs1": [{ minBits: 2048, until: null }] } });
+    expect(checkAlgorithms(strict.algorithms, [rsa(2048)], at("2026-01-01T00:00:00Z"))).toHaveLength(1);
   });
 });
 

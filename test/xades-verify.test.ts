@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { NotXmlSignatureError, verifyXades } from "../src/xades/verify.js";
+import { NotXmlSignatureError, verifyXades } from "../src/validation/verify-xades.js";
 import { TEST_TIME, testContext } from "./helpers/xades-context.js";
 
 const dir = "fixtures/xades";
@@ -91,7 +91,7 @@ describe("verifyXades", () => {
   });
 
   it("refuses input that is no XML signature", async () => {
-    await expect(verifyXades(Buffer.from("<a/>"), { context: ctx })).rejects.toBeInstanceOf(NotXmlSignatureError);
-    await expect(verifyXades(Buffer.from("not xml"), { context: ctx })).rejects.toBeInstanceOf(NotXmlSignatureError);
+    await expect(verifyXades(Buffer.from("<a/>"), { context: ctx, at: TEST_TIME })).rejects.toBeInstanceOf(NotXmlSignatureError);
+    await expect(verifyXades(Buffer.from("not xml"), { context: ctx, at: TEST_TIME })).rejects.toBeInstanceOf(NotXmlSignatureError);
   });
 });

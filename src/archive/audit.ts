@@ -67,6 +67,8 @@ export function verifyAuditChain(entries: readonly AuditEntry[], head: { seq: nu
     prevHash = e.hash;
     expectedSeq = e.seq + 1;
   }
+  // the head row is written in the same transaction as every entry: entries without it were cut
+  if (!head && entries.length) return fail(entries.at(-1)!.seq, "truncated", `the log's recorded head is missing: entries may have been removed from the end (the log now ends at entry ${entries.at(-1)!.seq})`);
   if (head && (head.seq !== expectedSeq - 1 || head.hash !== prevHash)) {
     if (head.seq >= expectedSeq) return fail(expectedSeq, "truncated", `entries ${expectedSeq}…${head.seq} were removed from the end of the log`);
     return fail(head.seq, "changed", `the log's recorded head (entry ${head.seq}) does not match its last entry`);

@@ -1,9 +1,11 @@
 /** Opens the configured archive: PostgreSQL when a database URL is given, SQLite under the data directory otherwise. */
 import { join } from "node:path";
+import { ensurePrivateDir, restrictTree } from "../io/private-files.js";
 import type { ArchiveStore } from "./port.js";
 import { PostgresArchive } from "./postgres.js";
 import { DEFAULT_NUMBER_FORMAT, checkNumberFormat } from "./registration.js";
 import { SqliteArchive } from "./sqlite.js";
+import { pgUnavailable, sqliteUnavailable, withDependencyErrors } from "./unavailable.js";
 
 export interface ArchiveConfig {
   /** directory of the SQLite file (default ./data) */
@@ -19,8 +21,12 @@ export const SQLITE_FILE = "podpis.sqlite";
 export function openArchive(cfg: ArchiveConfig): ArchiveStore {
   const numberFormat = cfg.numberFormat ?? DEFAULT_NUMBER_FORMAT;
   checkNumberFormat(numberFormat);
-  if (cfg.databaseUrl) return new PostgresArchive({ url: cfg.databaseUrl, numberFormat, schema: cfg.pgSchema });
-  return new SqliteArchive({ path: join(cfg.dataDir ?? "data", SQLITE_FILE), numberFormat });
+  if (cfg.databaseUrl) return withDependencyErrors(new PostgresArchive({ url: cfg.databaseUrl, numberFormat, schema: cfg.pgSchema }), pgUnavailable);
+  const dataDir = cfg.dataDir ?? "data";
+  // a data directory made by an older version (0755/0644) is tightened on every open
+  ensurePrivateDir(dataDir);
+  restrictTree(dataDir);
+  return withDependencyErrors(new SqliteArchive({ path: join(dataDir, SQLITE_FILE), numberFormat }), sqliteUnavailable);
 }
 
 /** where the archive lives, for messages (never the password of a URL) */

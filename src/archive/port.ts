@@ -79,6 +79,29 @@ export interface ApiKeyRecord {
   secretHash: string;
   scopes: Scope[];
   createdAt: string;
+  /** when `keys revoke` took it out of use (then 401 at once); null while usable */
+  revokedAt?: string | null;
+  /** the last request it authenticated (updated at most once a minute per process) */
+  lastUsedAt?: string | null;
+  /** after `keys rotate`: the old secret's hash, accepted until previousValidUntil */
+  previousSecretHash?: string | null;
+  previousValidUntil?: string | null;
+}
+
+/** What auditors look submissions up by (all given criteria must hold), a page at a time. */
+export interface SubmissionQuery {
+  registrationNumber?: string;
+  /** exactly as handed in */
+  applicant?: string;
+  /** receivedAt >= from */
+  from?: Date;
+  /** receivedAt < to */
+  to?: Date;
+  accepted?: boolean;
+  /** at most this many, in the stable order (receivedAt, id) */
+  limit: number;
+  /** only those after this position in that order: the last item of the previous page */
+  after?: { receivedAt: string; id: string };
 }
 
 export interface ArchiveStore {
@@ -96,6 +119,8 @@ export interface ArchiveStore {
   getReport(id: string): Promise<string | null>;
   getReceipt(id: string): Promise<string | null>;
   findByRegistrationNumber(registrationNumber: string): Promise<SubmissionRecord | null>;
+  /** submissions matching the query, ordered by (receivedAt, id) */
+  findSubmissions(query: SubmissionQuery): Promise<SubmissionRecord[]>;
   /** the material linked to a submission */
   getMaterial(id: string): Promise<Material[]>;
   /** appends one audit entry (revalidations, key creation) */
@@ -104,8 +129,20 @@ export interface ArchiveStore {
   auditEntries(): Promise<AuditEntry[]>;
   /** the stored head (last seq and hash), kept with each append so truncation shows */
   auditHead(): Promise<{ seq: number; hash: string } | null>;
+  /** every submission id in register/number order (the auditor's walk) */
+  submissionIds(): Promise<string[]>;
+  /** the audit entries about one subject (a submission id, a key name), in log order */
+  auditEntriesFor(subject: string): Promise<AuditEntry[]>;
   createApiKey(record: ApiKeyRecord): Promise<void>;
   findApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** every key, revoked ones included, by name */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** marks the key revoked (and logs it); null when no key has that name */
+  revokeApiKey(name: string, at: Date): Promise<ApiKeyRecord | null>;
+  /** a new secret for the key; the old one stays valid until `graceUntil` (logged); null when no usable key has that name */
+  rotateApiKey(name: string, secretHash: string, graceUntil: Date, at: Date): Promise<ApiKeyRecord | null>;
+  /** records that the key authenticated a request at `at` */
+  touchApiKey(id: string, at: Date): Promise<void>;
   /** cheap liveness check of the database */
   ping(): Promise<void>;
   close(): Promise<void>;

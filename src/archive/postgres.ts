@@ -6,11 +6,11 @@
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
-import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionRecord } from "./port.js";
+import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { formatRegistrationNumber } from "./registration.js";
-import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql } from "./schema.js";
-import { apiKeyRow, auditRow } from "./sqlite.js";
+import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
+import { apiKeyCreated, apiKeyRow, auditRow } from "./sqlite.js";
 
 export interface PostgresOptions {
   url: string;
@@ -30,16 +30,20 @@ export class PostgresArchive implements ArchiveStore {
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new ArchiveError("BAD_CONFIG", `invalid PostgreSQL schema name "${this.schema}"`);
-    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8, connectionTimeoutMillis: 5_000 });
+    // the schema is a startup parameter of every connection, so a query is one round trip
+    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8, connectionTimeoutMillis: 5_000, options: `-c search_path=${this.schema}` });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => {});
-    this.pool.on("connect", (c) => void c.query(`SET search_path TO ${this.schema}`).catch(() => {}));
+    // A client checked out of the pool has no pool listener: a server restart or
+    // pg_terminate_backend during its transaction would emit an unhandled 'error' and end the
+    // process. The query in flight fails on its own (and is classified as "database unavailable").
+    this.pool.on("connect", (c) => c.on("error", () => {}));
+
   }
 
   private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query(`SET search_path TO ${this.schema}`);
       await c.query("BEGIN");
       const out = await fn(c);
       await c.query("COMMIT");
@@ -53,13 +57,7 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   private async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    const c = await this.pool.connect();
-    try {
-      await c.query(`SET search_path TO ${this.schema}`);
-      return (await c.query<R>(sql, params)).rows;
-    } finally {
-      c.release();
-    }
+    return (await this.pool.query<R>(sql, params)).rows;
   }
 
   async migrate(): Promise<void> {
@@ -67,6 +65,7 @@ export class PostgresArchive implements ArchiveStore {
       await c.query("SELECT pg_advisory_xact_lock(7365723)");
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       for (const s of schemaSql("BYTEA")) await c.query(s);
+      for (const col of ADDED_COLUMNS) await c.query(`ALTER TABLE ${col.table} ADD COLUMN IF NOT EXISTS ${col.column} ${col.type}`);
     });
   }
 
@@ -125,6 +124,14 @@ export class PostgresArchive implements ArchiveStore {
     return r ? this.withContents(r) : null;
   }
 
+  async findSubmissions(q: SubmissionQuery): Promise<SubmissionRecord[]> {
+    const { where, params } = submissionQuerySql(q, ' COLLATE "C"');
+    let n = 0;
+    const sql = `SELECT ${SUBMISSION_COLUMNS} FROM submissions ${where} ORDER BY received_at COLLATE "C", id COLLATE "C" LIMIT ?`.replace(/\?/g, () => `$${++n}`);
+    const rows = await this.q<SubmissionRow & pg.QueryResultRow>(sql, [...params, q.limit]);
+    return Promise.all(rows.map((r) => this.withContents(r)));
+  }
+
   private async withContents(r: SubmissionRow): Promise<SubmissionRecord> {
     const c = await this.q<{ sha256: string; size: string }>("SELECT sha256, length(bytes) AS size FROM submission_contents WHERE submission_id = $1 ORDER BY idx", [r.id]);
     return toRecord(r, c);
@@ -162,16 +169,57 @@ export class PostgresArchive implements ArchiveStore {
     return r && Number(r.seq) > 0 ? { seq: Number(r.seq), hash: r.hash } : null;
   }
 
+  async submissionIds(): Promise<string[]> {
+    return (await this.q<{ id: string }>("SELECT id FROM submissions ORDER BY register, seq")).map((r) => r.id);
+  }
+
+  async auditEntriesFor(subject: string): Promise<AuditEntry[]> {
+    return (await this.q("SELECT seq, at, kind, subject, data, prev_hash, hash FROM audit_log WHERE subject = $1 ORDER BY seq", [subject])).map(auditRow);
+  }
+
   async createApiKey(k: ApiKeyRecord): Promise<void> {
     await this.tx(async (c) => {
       await c.query("INSERT INTO api_keys (id, name, secret_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)", [k.id, k.name, k.secretHash, k.scopes.join(","), k.createdAt]);
-      await this.appendIn(c, "api-key", k.name, { id: k.id, scopes: k.scopes }, new Date(k.createdAt));
+      await this.appendIn(c, "api-key", k.name, apiKeyCreated(k), new Date(k.createdAt));
     });
   }
 
   async findApiKey(id: string): Promise<ApiKeyRecord | null> {
-    const r = (await this.q<Record<string, string>>("SELECT id, name, secret_hash, scopes, created_at FROM api_keys WHERE id = $1", [id]))[0];
+    const r = (await this.q<Record<string, string>>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]))[0];
     return r ? apiKeyRow(r) : null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.q<Record<string, string>>(`SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY name`)).map(apiKeyRow);
+  }
+
+  private async keyByName(c: Client, name: string): Promise<ApiKeyRecord | null> {
+    const r = (await c.query<Record<string, string>>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE name = $1 FOR UPDATE`, [name])).rows[0];
+    return r ? apiKeyRow(r) : null;
+  }
+
+  revokeApiKey(name: string, at: Date): Promise<ApiKeyRecord | null> {
+    return this.tx(async (c) => {
+      const k = await this.keyByName(c, name);
+      if (!k || k.revokedAt) return k;
+      await c.query("UPDATE api_keys SET revoked_at = $2, previous_secret_hash = NULL, previous_valid_until = NULL WHERE id = $1", [k.id, at.toISOString()]);
+      await this.appendIn(c, "api-key", name, { action: "revoke", id: k.id }, at);
+      return this.keyByName(c, name);
+    });
+  }
+
+  rotateApiKey(name: string, secretHash: string, graceUntil: Date, at: Date): Promise<ApiKeyRecord | null> {
+    return this.tx(async (c) => {
+      const k = await this.keyByName(c, name);
+      if (!k || k.revokedAt) return null;
+      await c.query("UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = $2, secret_hash = $3 WHERE id = $1", [k.id, graceUntil.toISOString(), secretHash]);
+      await this.appendIn(c, "api-key", name, { action: "rotate", id: k.id, secretHash, previousValidUntil: graceUntil.toISOString() }, at);
+      return this.keyByName(c, name);
+    });
+  }
+
+  async touchApiKey(id: string, at: Date): Promise<void> {
+    await this.q("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [id, at.toISOString()]);
   }
 
   async ping(): Promise<void> {

@@ -26,7 +26,17 @@ export function toRecord(r: SubmissionRow, contents: Array<{ sha256: string; siz
   };
 }
 
-/** What the audit log says about a submission and its receipt (no document contents, no applicant). */
+/**
+ * The applicant as the log records it: a hash salted with the submission id, so the log binds
+ * the archived name without becoming a list of names (or EGNs) anyone holding it could look up.
+ */
+export const applicantHash = (submissionId: string, applicant: string): string => sha256hex(`podpis applicant\0${submissionId}\0${applicant}`);
+
+/**
+ * What the audit log says about a submission and its receipt (hashes, no document contents, no
+ * applicant in clear). Since schema 2 it also binds the applicant, the service and the
+ * validation time (issue 10.2), so every stored field of the row is covered by the chain.
+ */
 export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string): { submission: unknown; receipt: unknown } {
   return {
     submission: {
@@ -40,6 +50,9 @@ export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string): { 
       accepted: s.accepted,
       policyVersion: s.policyVersion,
       material: s.material.map((m) => m.sha256).sort(),
+      applicantSha256: applicantHash(s.id, s.applicant),
+      service: s.service,
+      validationTime: s.validationTime.toISOString(),
     },
     receipt: { registrationNumber: a.registrationNumber, receiptSha256: sha256hex(receipt) },
   };

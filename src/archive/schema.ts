@@ -2,7 +2,9 @@
  * The archive schema, one text for both databases; `{blob}` is BLOB in SQLite and BYTEA in
  * PostgreSQL. Audit data is TEXT, not JSON/JSONB, so the hashed bytes are kept exactly.
  */
-export const SCHEMA_VERSION = 1;
+import type { SubmissionQuery } from "./port.js";
+
+export const SCHEMA_VERSION = 2;
 
 export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
   return [
@@ -51,8 +53,22 @@ export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
       secret_hash TEXT NOT NULL,
       scopes TEXT NOT NULL,
       created_at TEXT NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject)`,
   ];
 }
+
+/**
+ * Columns added after version 1, applied by each adapter when missing (SQLite has no
+ * ADD COLUMN IF NOT EXISTS). Version 2: key revocation, rotation and last use (issue 10.8).
+ */
+export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string }> = [
+  { table: "api_keys", column: "revoked_at", type: "TEXT" },
+  { table: "api_keys", column: "last_used_at", type: "TEXT" },
+  { table: "api_keys", column: "previous_secret_hash", type: "TEXT" },
+  { table: "api_keys", column: "previous_valid_until", type: "TEXT" },
+];
+
+export const API_KEY_COLUMNS = "id, name, secret_hash, scopes, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until";
 
 /** A submissions row as both drivers return it (numbers may come back as strings from pg). */
 export interface SubmissionRow {
@@ -74,3 +90,23 @@ export interface SubmissionRow {
 
 export const SUBMISSION_COLUMNS = `id, register, seq, registration_number, received_at, validation_time, applicant, service,
   accepted, indication, policy_version, document_sha256, length(document) AS document_size, receipt_sha256`;
+
+/**
+ * The WHERE clause and parameters of a SubmissionQuery, `?` placeholders; PostgreSQL numbers
+ * them. Times are compared as the ISO-8601 text they are stored as (one fixed format, so text
+ * order is time order); `collate` makes PostgreSQL compare bytes, as SQLite does.
+ */
+export function submissionQuerySql(q: SubmissionQuery, collate = ""): { where: string; params: unknown[] } {
+  const w: string[] = [];
+  const params: unknown[] = [];
+  if (q.registrationNumber !== undefined) w.push("registration_number = ?"), params.push(q.registrationNumber);
+  if (q.applicant !== undefined) w.push("applicant = ?"), params.push(q.applicant);
+  if (q.from) w.push(`received_at${collate} >= ?`), params.push(q.from.toISOString());
+  if (q.to) w.push(`received_at${collate} < ?`), params.push(q.to.toISOString());
+  if (q.accepted !== undefined) w.push("accepted = ?"), params.push(q.accepted ? 1 : 0);
+  if (q.after) {
+    w.push(`(received_at${collate} > ? OR (received_at${collate} = ? AND id${collate} > ?))`);
+    params.push(q.after.receivedAt, q.after.receivedAt, q.after.id);
+  }
+  return { where: w.length ? `WHERE ${w.join(" AND ")}` : "", params };
+}

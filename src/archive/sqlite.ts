@@ -5,14 +5,14 @@
  * because the receipt is sealed between assigning the number and committing.
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private-files.js";
 import { nextAuditEntry } from "./audit.js";
 import { Mutex } from "./mutex.js";
-import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionRecord } from "./port.js";
+import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { formatRegistrationNumber } from "./registration.js";
-import { SUBMISSION_COLUMNS, type SubmissionRow, schemaSql } from "./schema.js";
+import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
 
 export interface SqliteOptions {
   path: string;
@@ -27,11 +27,20 @@ export class SqliteArchive implements ArchiveStore {
   readonly kind = "sqlite" as const;
   private readonly db: Db;
   private readonly writes = new Mutex();
+  /** statements of the per-request path, compiled once (a prepare costs more than the read) */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly opts: SqliteOptions) {
-    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    const onDisk = opts.path !== ":memory:";
+    // issue 10.9: the file holds EGNs and documents; SQLite gives its -wal and -shm the mode of
+    // the database file, so a 0600 file made before SQLite opens it keeps all three private
+    if (onDisk) {
+      ensurePrivateDir(dirname(opts.path));
+      ensurePrivateFile(opts.path);
+    }
     this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 15_000 });
     this.db.pragma("journal_mode = WAL");
+    if (onDisk) for (const suffix of ["-wal", "-shm"]) restrictFile(opts.path + suffix);
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
   }
@@ -39,6 +48,10 @@ export class SqliteArchive implements ArchiveStore {
   async migrate(): Promise<void> {
     this.db.transaction(() => {
       for (const s of schemaSql("BLOB")) this.db.exec(s);
+      for (const c of ADDED_COLUMNS) {
+        const have = this.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(c.table, c.column);
+        if (!have) this.db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
+      }
     }).immediate();
   }
 
@@ -106,6 +119,12 @@ export class SqliteArchive implements ArchiveStore {
     return r ? this.withContents(r) : null;
   }
 
+  async findSubmissions(q: SubmissionQuery): Promise<SubmissionRecord[]> {
+    const { where, params } = submissionQuerySql(q);
+    const rows = this.db.prepare(`SELECT ${SUBMISSION_COLUMNS} FROM submissions ${where} ORDER BY received_at, id LIMIT ?`).all(...params, q.limit) as SubmissionRow[];
+    return rows.map((r) => this.withContents(r));
+  }
+
   private withContents(r: SubmissionRow): SubmissionRecord {
     const c = this.db.prepare("SELECT sha256, length(bytes) AS size FROM submission_contents WHERE submission_id = ? ORDER BY idx").all(r.id) as Array<{ sha256: string; size: number }>;
     return toRecord(r, c);
@@ -143,18 +162,72 @@ export class SqliteArchive implements ArchiveStore {
     return r ? { seq: Number(r.seq), hash: r.hash } : null;
   }
 
+  async submissionIds(): Promise<string[]> {
+    return (this.db.prepare("SELECT id FROM submissions ORDER BY register, seq").all() as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  async auditEntriesFor(subject: string): Promise<AuditEntry[]> {
+    const rows = this.db.prepare("SELECT seq, at, kind, subject, data, prev_hash, hash FROM audit_log WHERE subject = ? ORDER BY seq").all(subject) as Array<Record<string, unknown>>;
+    return rows.map(auditRow);
+  }
+
   async createApiKey(k: ApiKeyRecord): Promise<void> {
     await this.writes.run(async () =>
       this.db.transaction(() => {
         this.db.prepare("INSERT INTO api_keys (id, name, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)").run(k.id, k.name, k.secretHash, k.scopes.join(","), k.createdAt);
-        this.appendAuditSync("api-key", k.name, { id: k.id, scopes: k.scopes }, new Date(k.createdAt));
+        this.appendAuditSync("api-key", k.name, apiKeyCreated(k), new Date(k.createdAt));
       }).immediate(),
     );
   }
 
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   async findApiKey(id: string): Promise<ApiKeyRecord | null> {
-    const r = this.db.prepare("SELECT id, name, secret_hash, scopes, created_at FROM api_keys WHERE id = ?").get(id) as Record<string, string> | undefined;
+    const r = this.stmt(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id) as Record<string, string> | undefined;
     return r ? apiKeyRow(r) : null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (this.db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY name`).all() as Array<Record<string, string>>).map(apiKeyRow);
+  }
+
+  private keyByName(name: string): ApiKeyRecord | null {
+    const r = this.db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE name = ?`).get(name) as Record<string, string> | undefined;
+    return r ? apiKeyRow(r) : null;
+  }
+
+  async revokeApiKey(name: string, at: Date): Promise<ApiKeyRecord | null> {
+    return this.writes.run(async () =>
+      this.db.transaction(() => {
+        const k = this.keyByName(name);
+        if (!k || k.revokedAt) return k;
+        this.db.prepare("UPDATE api_keys SET revoked_at = ?, previous_secret_hash = NULL, previous_valid_until = NULL WHERE id = ?").run(at.toISOString(), k.id);
+        this.appendAuditSync("api-key", name, { action: "revoke", id: k.id }, at);
+        return this.keyByName(name);
+      }).immediate(),
+    );
+  }
+
+  async rotateApiKey(name: string, secretHash: string, graceUntil: Date, at: Date): Promise<ApiKeyRecord | null> {
+    return this.writes.run(async () =>
+      this.db.transaction(() => {
+        const k = this.keyByName(name);
+        if (!k || k.revokedAt) return null;
+        this.db
+          .prepare("UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = ?, secret_hash = ? WHERE id = ?")
+          .run(graceUntil.toISOString(), secretHash, k.id);
+        this.appendAuditSync("api-key", name, { action: "rotate", id: k.id, secretHash, previousValidUntil: graceUntil.toISOString() }, at);
+        return this.keyByName(name);
+      }).immediate(),
+    );
+  }
+
+  async touchApiKey(id: string, at: Date): Promise<void> {
+    await this.writes.run(async () => void this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(at.toISOString(), id));
   }
 
   async ping(): Promise<void> {
@@ -183,6 +256,19 @@ export function auditRow(r: Record<string, unknown>): AuditEntry {
   };
 }
 
-export function apiKeyRow(r: Record<string, string>): ApiKeyRecord {
-  return { id: r.id!, name: r.name!, secretHash: r.secret_hash!, scopes: r.scopes!.split(",").filter(Boolean) as Scope[], createdAt: r.created_at! };
+export function apiKeyRow(r: Record<string, string | null>): ApiKeyRecord {
+  return {
+    id: r.id!,
+    name: r.name!,
+    secretHash: r.secret_hash!,
+    scopes: r.scopes!.split(",").filter(Boolean) as Scope[],
+    createdAt: r.created_at!,
+    revokedAt: r.revoked_at ?? null,
+    lastUsedAt: r.last_used_at ?? null,
+    previousSecretHash: r.previous_secret_hash ?? null,
+    previousValidUntil: r.previous_valid_until ?? null,
+  };
 }
+
+/** The log entry of a new key: since schema 2 with its secret's hash, so a row swapped in by hand shows. */
+export const apiKeyCreated = (k: ApiKeyRecord) => ({ action: "create", id: k.id, scopes: k.scopes, secretHash: k.secretHash });

@@ -1,81 +1,10 @@
 /**
- * Values of the signed attributes CAdES acts on (RFC 5652 §11, RFC 2634/5035 ESS, ETSI EN
- * 319 122-1 §5.2). Each reader takes the DER of one attribute value.
+ * Values of the CAdES-only signed attributes (ETSI EN 319 122-1 §5.2): signature policy, content
+ * hints, commitment type. Each reader takes the DER of one attribute value; the attributes every
+ * CMS signer has are read in cms/attributes.ts.
  */
-import { Asn1Error, Tag, children, contentOf, readOid, readRoot, readString, readTime, readIntegerHex } from "../asn1/der.js";
-import { type AlgorithmIdentifier, hashName, parseAlgorithmIdentifier } from "../pki/algorithms.js";
-import { type GeneralName, parseGeneralNames } from "../pki/general-name.js";
-
-export function readContentType(v: Uint8Array): string {
-  return readOid(v, readRoot(v));
-}
-
-export function readMessageDigest(v: Uint8Array): Uint8Array {
-  const n = readRoot(v);
-  if (n.tag !== Tag.OCTET_STRING) throw new Asn1Error("message-digest must be an OCTET STRING");
-  return contentOf(v, n);
-}
-
-export function readSigningTime(v: Uint8Array): Date {
-  return readTime(v, readRoot(v));
-}
-
-export interface EssCertId {
-  /** Node digest name of certHash */
-  hash: string;
-  certHash: Uint8Array;
-  /** IssuerSerial: the issuer GeneralNames' encoding (parsed only when compared by name) and the serial */
-  issuerSerial: { issuerDer: Uint8Array; serialNumber: string } | null;
-}
-
-/** The directoryName entries of an IssuerSerial's GeneralNames, as Name encodings. */
-export function issuerDirectoryNames(issuerDer: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const g of children(issuerDer, readRoot(issuerDer))) {
-    if (g.tag !== 0xa4) continue;
-    const [inner] = children(issuerDer, g);
-    if (inner) out.push(issuerDer.subarray(inner.start, inner.end));
-  }
-  return out;
-}
-
-/** The issuer GeneralNames, fully parsed. */
-export function issuerGeneralNames(issuerDer: Uint8Array): GeneralName[] {
-  return parseGeneralNames(issuerDer, readRoot(issuerDer));
-}
-
-const SHA256_OID = "2.16.840.1.101.3.4.2.1";
-
-/**
- * SigningCertificate (RFC 2634 §5.4, SHA-1 ESSCertID) or SigningCertificateV2 (RFC 5035,
- * ESSCertIDv2 with a hash algorithm defaulting to SHA-256). The first entry names the signer's
- * certificate.
- */
-export function readSigningCertificate(v: Uint8Array, version: 1 | 2): EssCertId[] {
-  const root = readRoot(v);
-  if (root.tag !== Tag.SEQUENCE) throw new Asn1Error("SigningCertificate must be a SEQUENCE");
-  const [certs] = children(v, root);
-  if (!certs || certs.tag !== Tag.SEQUENCE) throw new Asn1Error("SigningCertificate.certs missing");
-  const list = children(v, certs);
-  if (list.length === 0) throw new Asn1Error("SigningCertificate.certs is empty");
-  return list.map((id) => {
-    const f = children(v, id);
-    let i = 0;
-    let alg: AlgorithmIdentifier = { oid: version === 1 ? "1.3.14.3.2.26" : SHA256_OID, params: null };
-    if (version === 2 && f[i]?.tag === Tag.SEQUENCE) alg = parseAlgorithmIdentifier(v, f[i++]!);
-    const h = f[i++];
-    if (!h || h.tag !== Tag.OCTET_STRING) throw new Asn1Error("ESSCertID.certHash missing");
-    let issuerSerial: EssCertId["issuerSerial"] = null;
-    const is = f[i];
-    if (is) {
-      if (is.tag !== Tag.SEQUENCE) throw new Asn1Error("ESSCertID.issuerSerial malformed");
-      const [gns, serial] = children(v, is);
-      if (!gns || gns.tag !== Tag.SEQUENCE || !serial || serial.tag !== Tag.INTEGER) throw new Asn1Error("IssuerSerial malformed");
-      issuerSerial = { issuerDer: v.subarray(gns.start, gns.end), serialNumber: readIntegerHex(v, serial) };
-    }
-    return { hash: hashName(alg.oid), certHash: contentOf(v, h), issuerSerial };
-  });
-}
+import { Asn1Error, Tag, children, contentOf, readOid, readRoot, readString } from "../asn1/der.js";
+import { hashName, parseAlgorithmIdentifier } from "../pki/algorithms.js";
 
 export interface SignaturePolicy {
   /** the policy OID, or null for signaturePolicyImplied */

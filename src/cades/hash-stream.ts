@@ -4,8 +4,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { hashName } from "../pki/algorithms.js";
-import { parseSignedData } from "./cms.js";
-import type { DetachedDigests } from "./signer.js";
+import { parseSignedData } from "../cms/signed-data.js";
+import type { DetachedDigests } from "../cms/signer.js";
 
 /** The digests a detached CAdES signature needs of its content (Node names), SHA-256 first. */
 export function cadesDigestAlgorithms(signature: Uint8Array): string[] {

@@ -31,7 +31,7 @@ export async function chainCommand(argv: string[], out: Output): Promise<number>
   const initial = all(a, "initial-policy");
   const report = await validator.validatePath(cert, {
     at,
-    policy: {
+    pathInputs: {
       ...(initial.length ? { userInitialPolicySet: initial } : {}),
       initialExplicitPolicy: has(a, "require-explicit-policy"),
       initialPolicyMappingInhibit: has(a, "inhibit-policy-mapping"),

@@ -43,17 +43,22 @@ Usage:
 
   podpis serve [--port 8080] [--host 0.0.0.0] [--data DIR] [--database-url URL] [--trust …]… [--crl …]…
                [--untrusted …]… [--offline] [--policy FILE] [--workers N] [--max-body BYTES]
-               [--rate N] [--rate-burst N] [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR]
+               [--max-public-body BYTES] [--rate N] [--rate-burst N] [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR]
                [--tsa URL | --tsa-key KEY.p12 --tsa-password-env VAR] [--register CODE]
                [--number-format FORMAT] [--log-level LEVEL]
       Runs the HTTP service (README: "The service"). Without --trust, the bundled TEST trust store;
       without --database-url (or DATABASE_URL), SQLite under --data (default ./data).
 
-  podpis keys create --name NAME --scope verify|submit|audit… [--data DIR] [--json]
+  podpis keys create --name NAME --scope verify|submit|audit… [--data DIR | --database-url URL] [--json]
       Makes an API key (shown only this once; stored hashed).
+  podpis keys list | revoke --name NAME | rotate --name NAME [--grace 24h]  [--data DIR | --database-url URL] [--json]
+      Lists keys (names, scopes, created, last used; never a secret), revokes one (refused from
+      the next request on), or gives it a new secret (shown once; the old one works --grace long).
 
-  podpis audit verify [--data DIR] [--json]
-      Walks the archive's audit log and names the first entry changed, removed or reordered.
+  podpis audit verify [--data DIR | --database-url URL] [--expect-head HASH] [--json]
+      Walks the archive's audit log, names the first entry changed, removed or reordered, compares
+      every archived object and row with the log, and prints the head; --expect-head checks a
+      head kept earlier is still in the log.
 
   podpis help
       This text.

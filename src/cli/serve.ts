@@ -18,6 +18,7 @@ const FLAGS = {
   policy: { value: true },
   workers: { value: true },
   "max-body": { value: true },
+  "max-public-body": { value: true },
   rate: { value: true },
   "rate-burst": { value: true },
   "seal-key": { value: true },
@@ -66,6 +67,7 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.policyPath = one(a, "policy");
   c.workers = int(one(a, "workers"), "workers", 0, 256) ?? c.workers;
   c.maxBodyBytes = int(one(a, "max-body"), "max-body", 1024, 4 * 1024 ** 3) ?? c.maxBodyBytes;
+  c.maxPublicBodyBytes = int(one(a, "max-public-body"), "max-public-body", 1024, 4 * 1024 ** 3) ?? c.maxPublicBodyBytes;
   c.ratePerSecond = int(one(a, "rate"), "rate", 0, 1_000_000) ?? c.ratePerSecond;
   c.rateBurst = int(one(a, "rate-burst"), "rate-burst", 0, 1_000_000) ?? c.rateBurst;
   if (has(a, "seal-key")) {

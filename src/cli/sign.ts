@@ -13,8 +13,10 @@ import { TrustStore } from "../pki/trust-store.js";
 import { createCrlChecker } from "../revocation/checker.js";
 import { CrlStore } from "../revocation/crl-store.js";
 import { createCrlFetcher } from "../revocation/fetch.js";
-import { createTimestamper, httpTransport } from "../timestamp/tsa-client.js";
+import { createTimestamper, httpTransport } from "../io/tsa-client.js";
 import { type ValidationContext, createValidationContext } from "../validation/context.js";
+import { withOverrides } from "../validation/policy.js";
+import { defaultValidationPolicy } from "../validator.js";
 import { signXades } from "../xades/sign.js";
 import { UsageError, all, has, one, parseArgs } from "./args.js";
 import { readFileOrDir, readInput } from "./io.js";
@@ -70,7 +72,7 @@ function tsaContext(a: ReturnType<typeof parseArgs>): ValidationContext {
     trustStore: TrustStore.fromBytes(trustPaths.flatMap((p) => readFileOrDir(p, "trust anchor")).map((f) => f.bytes)),
     untrusted: [],
     revocation: createCrlChecker({ store, fetcher: offline ? undefined : createCrlFetcher() }),
-    allowFetch: !offline,
+    policy: offline ? withOverrides(defaultValidationPolicy(), { revocation: { fetch: false } }) : defaultValidationPolicy(),
   });
 }
 

@@ -2,9 +2,9 @@
 import { InputError, type Validator, createValidator } from "../validator.js";
 import { type ParsedArgs, all, has } from "./args.js";
 import { readFileOrDir, readInput } from "./io.js";
-import type { AlgorithmPolicy } from "../validation/policy.js";
+import type { ValidationPolicy } from "../validation/policy.js";
 
-export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: AlgorithmPolicy } = {}): Promise<Validator> {
+export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: ValidationPolicy } = {}): Promise<Validator> {
   const trustPaths = all(a, "trust").length ? all(a, "trust") : (defaults.trust ?? []);
   const trust = trustPaths.flatMap((p) => readFileOrDir(p, "trust anchor"));
   const crls = all(a, "crl").flatMap((p) => readFileOrDir(p, "CRL"));

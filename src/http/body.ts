@@ -51,7 +51,7 @@ export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
       failed = true;
       reject(new HttpProblem("BAD_REQUEST", `upload interrupted${e ? `: ${e.message}` : ""}`));
     };
-    req.once("error", interrupted);
+    req.on("error", interrupted);
     req.once("close", () => interrupted());
   });
 }
@@ -80,6 +80,10 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
       reject(p);
     };
     bb.on("file", (name, stream) => {
+      // busboy reports a body that ends inside a part ("Unexpected end of form") on the part's
+      // stream as well as on busboy itself: without this listener that error ends the worker
+      // (issue 10.1 / 11.1).
+      stream.on("error", (e: Error) => fail(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${e.message}`)));
       if (!allowedFiles.includes(name)) {
         stream.resume();
         fail(new HttpProblem("BAD_REQUEST", `unexpected file part "${name.slice(0, 40)}" (expected ${allowedFiles.join(", ")})`));
@@ -116,6 +120,21 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
       if (!failed) resolve(out);
     });
     req.on("error", (e) => fail(new HttpProblem("BAD_REQUEST", `upload interrupted: ${e.message}`)));
+    // a client that disconnects mid-part: busboy never sees the end, so say so here
+    req.once("close", () => {
+      if (!req.complete) fail(new HttpProblem("BAD_REQUEST", "upload interrupted"));
+    });
     req.pipe(bb);
   });
+}
+
+/** A signed file as the raw body, or multipart parts `signature` (exactly one) and `content` (detached, repeatable). */
+export async function readSignedUpload(req: IncomingMessage, limit: number, fields: readonly string[]): Promise<{ document: Buffer; contents: Buffer[]; fields: Map<string, string> }> {
+  if (isMultipart(req)) {
+    const u = await readMultipart(req, limit, ["signature", "content"], fields);
+    const sig = u.files.get("signature");
+    if (!sig || sig.length !== 1) throw new HttpProblem("BAD_REQUEST", "the multipart request needs exactly one part named \"signature\"");
+    return { document: sig[0]!, contents: u.files.get("content") ?? [], fields: u.fields };
+  }
+  return { document: await readRaw(req, limit), contents: [], fields: new Map() };
 }

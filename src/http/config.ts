@@ -10,16 +10,18 @@ import type { ArchiveStore } from "../archive/port.js";
 import { DEFAULT_NUMBER_FORMAT, DEFAULT_REGISTER } from "../archive/registration.js";
 import type { Timestamper } from "../cades/sign.js";
 import { openKey } from "../keys/index.js";
+import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { type ReceiptSealer, xadesSealer } from "../receipt/seal.js";
 import { buildTimestampRequest, parseTimestampResponse } from "../timestamp/request.js";
 import { TimestampAuthority } from "../timestamp/tsa.js";
-import { createTimestamper } from "../timestamp/tsa-client.js";
+import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
 import { type Validator, createValidator } from "../validator.js";
 import { BUNDLED } from "../bundled.js";
 import { readFileOrDir, readInput } from "../cli/io.js";
 import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
+import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
 import { loadStateKey } from "./signing-state.js";
 
 
@@ -45,7 +47,10 @@ export interface ServeConfig {
   tsaPolicy: string;
   register: string;
   numberFormat: string;
+  /** body cap of the keyed routes (RouteBudgets.keyed) */
   maxBodyBytes: number;
+  /** body cap of the public, unkeyed routes (RouteBudgets.public): anyone can send those */
+  maxPublicBodyBytes: number;
   ratePerSecond: number;
   rateBurst: number;
   workers: number;
@@ -78,7 +83,8 @@ export function defaultConfig(): ServeConfig {
     tsaPolicy: BUNDLED.tsaPolicy,
     register: DEFAULT_REGISTER,
     numberFormat: DEFAULT_NUMBER_FORMAT,
-    maxBodyBytes: 20 * 1024 * 1024,
+    maxBodyBytes: DEFAULT_ROUTE_BUDGETS.keyed.bodyBytes,
+    maxPublicBodyBytes: DEFAULT_ROUTE_BUDGETS.public.bodyBytes,
     ratePerSecond: 0,
     rateBurst: 0,
     workers: 0,
@@ -160,6 +166,8 @@ export interface Runtime {
   signing: TwoStepSigning;
   clock: Clock;
   log: pino.Logger;
+  /** the TSA and the seal key, probed by /readyz */
+  dependencies: DependencyProbe[];
   close(): Promise<void>;
 }
 
@@ -176,10 +184,13 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     ts = { timestamper: (data, hash) => t(data, hash), close: async () => {} };
   } else ts = await builtInTimestamper(c, clock);
   const sealKey = await openKey({ key: c.sealKey, secret: secret(c.sealPasswordEnv), pkcs11Module: c.pkcs11Module });
-  const sealer = xadesSealer(sealKey, ts.timestamper, ts.close);
+  // issue 10.4: a TSA or seal key that is away becomes a 503 naming it, and /readyz probes both
+  const timestamper = serviceTimestamper(ts.timestamper);
+  const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
+  const dependencies = dependencyProbes({ timestamper, sealKey });
   const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
-  const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper: ts.timestamper });
+  const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   return {
     config: c,
     service,
@@ -189,6 +200,7 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     signing,
     clock,
     log,
+    dependencies,
     async close() {
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});

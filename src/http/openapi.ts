@@ -1,204 +1,48 @@
 /**
- * The OpenAPI 3.1 description served at /openapi.json. test/http-openapi.test.ts compares its
- * paths and methods with the routes express actually has, both ways.
+ * The OpenAPI 3.1 description served at /openapi.json, built from the routers (./routes/): their
+ * paths, methods and operation docs, and — from each router's one scope — the security
+ * requirement and the 401/403 answers. test/http-openapi.test.ts drives every route without a
+ * key and with a key of the wrong scope and compares what is enforced with this document.
  */
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } });
-const jsonOf = (description: string, ref: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
-const auth = (scope: string) => ({ security: [{ apiKey: [scope] }], "x-scope": scope });
-const common = { "401": problem("no or invalid API key"), "403": problem("the key lacks the scope"), "429": problem("rate limited") };
-const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
-const signedBody = (withFields: boolean) => ({
-  required: true,
-  content: {
-    "multipart/form-data": {
-      schema: {
-        type: "object",
-        required: withFields ? ["signature", "applicant", "service"] : ["signature"],
-        properties: {
-          signature: { type: "string", contentMediaType: "application/octet-stream", description: "the signed file (CAdES .p7s/.p7m or XAdES .xml)" },
-          content: { type: "string", contentMediaType: "application/octet-stream", description: "detached content (repeatable)" },
-          ...(withFields ? { applicant: { type: "string" }, service: { type: "string", description: "the e-service / document type URI" } } : {}),
-        },
-      },
-    },
-    ...(withFields ? {} : { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } }),
-  },
-});
+import { SCOPES } from "../archive/port.js";
+import { SCHEMAS } from "./openapi-schemas.js";
+import { ROUTERS } from "./routes/index.js";
+import type { Router } from "./routes/route.js";
+import { problem } from "./routes/route.js";
 
-const SIGNING_CHOICES = {
-  format: { enum: ["cades", "xades"] },
-  packaging: { enum: ["enveloping", "enveloped", "detached"], description: "default: enveloping (CAdES), enveloped (XAdES)" },
-  hash: { enum: ["sha256", "sha384", "sha512"], default: "sha256" },
-  scheme: { enum: ["rsa-pkcs1", "rsa-pss", "ecdsa"], description: "default: PKCS#1 v1.5 for RSA, ECDSA for EC" },
-  level: { enum: ["B-B", "B-T"], default: "B-B" },
-  name: { type: "string", description: "XAdES detached: the reference's file name" },
-  mimeType: { type: "string", description: "XAdES DataObjectFormat MIME type" },
-};
+/** What any route may answer besides its own responses. */
+const ANY = { "405": problem("another method on this path"), "500": problem("internal error (the request id identifies it in the log)") };
+const KEYED = { "401": problem("no or invalid API key"), "403": problem("the key lacks the scope (requiredScope names it)") };
+const LIMITED = { "429": { ...problem("rate limited (retryAfter, and the Retry-After header)"), headers: { "Retry-After": { schema: { type: "integer" } } } } };
+const UNAVAILABLE = { "503": { ...problem("a dependency cannot be used now: urn:podpis:problem:dependency-unavailable, `dependency` is database, tsa or seal-key; retry after Retry-After seconds"), headers: { "Retry-After": { schema: { type: "integer" } } } } };
 
-export function openApiDocument(): Record<string, unknown> {
+/** `/api/v1/submissions/:id` → `/api/v1/submissions/{id}` */
+export const openApiPath = (path: string): string => path.replace(/:(\w+)/g, "{$1}");
+
+export function openApiDocument(routers: readonly Router[] = ROUTERS): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const router of routers) {
+    for (const r of router.routes) {
+      const op: Record<string, unknown> = { ...r.doc, tags: [router.name] };
+      const responses: Record<string, unknown> = { ...ANY, ...(r.path.startsWith("/api/") ? UNAVAILABLE : {}), ...r.doc.responses };
+      if (router.scope) {
+        op.security = [{ apiKey: [router.scope] }];
+        op["x-scope"] = router.scope;
+        Object.assign(responses, KEYED);
+      }
+      if (router.scope || router.rateLimited) Object.assign(responses, LIMITED);
+      op.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+      (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = op;
+    }
+  }
   return {
     openapi: "3.1.0",
     info: { title: "podpis", version: "0.1.0", description: "Qualified electronic signature validation, durable archive and signed receipts." },
-    paths: {
-      "/api/v1/verify": {
-        post: {
-          summary: "Validate a signed file", ...auth("verify"), requestBody: signedBody(false),
-          responses: { "200": jsonOf("the validation report (valid or not)", "ValidationReport"), "400": problem("malformed request"), "413": problem("over the size limit"), "422": problem("not a signature at all"), ...common },
-        },
-      },
-      "/api/v1/submissions": {
-        post: {
-          summary: "Hand in a signed form: validate, archive, issue a sealed receipt", ...auth("submit"), requestBody: signedBody(true),
-          responses: { "201": jsonOf("archived; receipt issued (also when the signature failed)", "SubmissionResult"), "400": problem("missing part or field"), "413": problem("over the size limit"), "415": problem("not multipart"), ...common },
-        },
-      },
-      "/api/v1/submissions/{id}": { get: { summary: "The archived submission", ...auth("audit"), parameters: idParam, responses: { "200": jsonOf("the submission", "Submission"), "404": problem("no such submission"), ...common } } },
-      "/api/v1/submissions/{id}/document": {
-        get: {
-          summary: "The signed file as received (or a detached content with ?content=N)", ...auth("audit"),
-          parameters: [...idParam, { name: "content", in: "query", required: false, schema: { type: "integer", minimum: 0 } }],
-          responses: { "200": { description: "bytes", content: { "application/octet-stream": {} } }, "404": problem("no such submission"), ...common },
-        },
-      },
-      "/api/v1/submissions/{id}/report": { get: { summary: "The validation report made at receipt", ...auth("audit"), parameters: idParam, responses: { "200": jsonOf("the report", "ValidationReport"), "404": problem("no such submission"), ...common } } },
-      "/api/v1/submissions/{id}/receipt": { get: { summary: "The sealed receipt", ...auth("audit"), parameters: idParam, responses: { "200": { description: "receipt XML", content: { "application/xml": {} } }, "404": problem("no such submission"), ...common } } },
-      "/api/v1/submissions/{id}/revalidate": {
-        post: {
-          summary: "Replay the validation from archived material only (at=received) or validate now", ...auth("audit"),
-          parameters: [...idParam, { name: "at", in: "query", required: false, schema: { type: "string", enum: ["received", "now"], default: "received" } }],
-          responses: { "200": jsonOf("the revalidation", "Revalidation"), "400": problem("bad at"), "404": problem("no such submission"), ...common },
-        },
-      },
-      "/api/v1/receipts/verify": {
-        post: {
-          summary: "Check a receipt (public)", requestBody: { required: true, content: { "application/xml": { schema: { type: "string" } } } },
-          responses: { "200": jsonOf("valid is false for any altered receipt or one not sealed by this service", "ReceiptCheck"), "400": problem("empty body"), "413": problem("over the size limit"), "429": problem("rate limited") },
-        },
-      },
-      "/api/v1/signing/prepare": {
-        post: {
-          summary: "Two-step signing, step 1: the exact octets a client-held key must sign, and a sealed state",
-          description:
-            "CAdES: toBeSigned is the DER of the signed attributes SET (RFC 5652 §5.4); XAdES: the exclusive-canonical ds:SignedInfo. " +
-            "The state is HMAC-protected by the service and expires (expiresAt); no session is kept.",
-          ...auth("submit"),
-          parameters: [
-            ...Object.keys(SIGNING_CHOICES).map((name) => ({ name, in: "query", required: false, description: "raw-body form only", schema: { type: "string" } })),
-            { name: "X-Signer-Certificate", in: "header", required: false, description: "raw-body form: the signer's certificate, then its chain, base64 DER, comma-separated", schema: { type: "string" } },
-          ],
-          requestBody: {
-            required: true,
-            content: {
-              "multipart/form-data": {
-                schema: {
-                  type: "object", required: ["document", "certificate", "format"],
-                  properties: {
-                    document: { type: "string", contentMediaType: "application/octet-stream", description: "the document to sign" },
-                    certificate: { type: "string", description: "the signer's certificate (DER or PEM; a PEM bundle may carry the chain after it)" },
-                    chain: { type: "string", contentMediaType: "application/octet-stream", description: "further chain certificates (repeatable)" },
-                    ...SIGNING_CHOICES,
-                  },
-                },
-              },
-              "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream", description: "the document; choices in the query, certificates in X-Signer-Certificate" } },
-            },
-          },
-          responses: { "200": jsonOf("what to sign, how, and the state to send back", "SigningPrepared"), "400": problem("malformed request"), "413": problem("over the size limit"), "422": problem("CANNOT_SIGN: unreadable certificate, unsupported key or scheme, enveloped into a non-XML document"), "501": problem("B-T without a TSA"), ...common },
-        },
-      },
-      "/api/v1/signing/complete": {
-        post: {
-          summary: "Two-step signing, step 2: the signature value in, the assembled CAdES/XAdES out",
-          description: "The service rebuilds the to-be-signed octets from the state (and the document, for CAdES enveloping and XAdES enveloped/enveloping) and verifies the signature value against the certificate before assembling.",
-          ...auth("submit"),
-          requestBody: {
-            required: true,
-            content: {
-              "application/json": { schema: { $ref: "#/components/schemas/SigningComplete" } },
-              "multipart/form-data": {
-                schema: {
-                  type: "object", required: ["state", "signatureValue"],
-                  properties: { state: { type: "string" }, signatureValue: { type: "string", contentEncoding: "base64" }, document: { type: "string", contentMediaType: "application/octet-stream" } },
-                },
-              },
-            },
-          },
-          responses: {
-            "200": { description: "the signed file", content: { "application/pkcs7-mime": {}, "application/pkcs7-signature": {}, "application/xml": {} } },
-            "400": problem("INVALID_SIGNING_STATE (altered or foreign state), missing field or document"),
-            "413": problem("over the size limit"),
-            "415": problem("neither JSON nor multipart"),
-            "422": problem("SIGNATURE_VALUE_INVALID, SIGNING_STATE_EXPIRED, DOCUMENT_MISMATCH"),
-            ...common,
-          },
-        },
-      },
-      "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "UP" } } } },
-      "/readyz": { get: { summary: "Readiness: trust store, archive, CRL freshness", responses: { "200": { description: "READY" }, "503": { description: "NOT_READY, with the failing checks" } } } },
-      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format", content: { "text/plain": {} } } } } },
-      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": {} } } } } },
-    },
+    tags: routers.map((r) => ({ name: r.name, description: r.scope ? `API key scope "${r.scope}"` : "public" })),
+    paths,
     components: {
-      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "`podpis keys create --name NAME --scope verify|submit|audit`" } },
-      schemas: {
-        Problem: {
-          type: "object", required: ["type", "title", "status", "code"],
-          properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, code: { type: "string" }, detail: { type: "string" }, instance: { type: "string" } },
-        },
-        ValidationReport: {
-          type: "object", required: ["validationTime", "indication", "document", "signatures"],
-          properties: {
-            validationTime: { type: "string", format: "date-time" },
-            indication: { enum: ["TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE"] },
-            document: { type: "object" },
-            signatures: { type: "array", items: { type: "object" } },
-          },
-        },
-        SubmissionResult: {
-          type: "object", required: ["id", "registrationNumber", "accepted", "report", "receipt"],
-          properties: { id: { type: "string", format: "uuid" }, registrationNumber: { type: "string" }, accepted: { type: "boolean" }, report: { $ref: "#/components/schemas/ValidationReport" }, receipt: { type: "string", description: "sealed receipt XML (XAdES-B-T)" } },
-        },
-        Submission: {
-          type: "object",
-          properties: {
-            id: { type: "string" }, register: { type: "string" }, sequence: { type: "integer" }, registrationNumber: { type: "string" }, receivedAt: { type: "string" },
-            validationTime: { type: "string" }, applicant: { type: "string" }, service: { type: "string" }, accepted: { type: "boolean" }, indication: { type: "string" },
-            policyVersion: { type: "string" }, documentSha256: { type: "string" }, documentSize: { type: "integer" }, contents: { type: "array", items: { type: "object" } }, receiptSha256: { type: "string" },
-          },
-        },
-        Revalidation: {
-          type: "object",
-          properties: {
-            mode: { enum: ["received", "now"] }, validationTime: { type: "string" }, indication: { type: "string" }, reproduced: { type: "boolean" },
-            original: { type: "object" }, changes: { type: "array", items: { type: "object" } }, report: { $ref: "#/components/schemas/ValidationReport" },
-          },
-        },
-        SigningPrepared: {
-          type: "object", required: ["toBeSigned", "digest", "digestAlgorithm", "signatureAlgorithm", "state", "expiresAt"],
-          properties: {
-            format: { enum: ["cades", "xades"] }, packaging: { enum: ["enveloping", "enveloped", "detached"] }, level: { enum: ["B-B", "B-T"] },
-            signingTime: { type: "string", format: "date-time" },
-            toBeSigned: { type: "string", contentEncoding: "base64", description: "the octets to sign" },
-            digest: { type: "string", contentEncoding: "base64", description: "their digest, for tokens that sign a hash" },
-            digestAlgorithm: { enum: ["sha256", "sha384", "sha512"] },
-            signatureAlgorithm: {
-              type: "object",
-              properties: { scheme: { enum: ["rsa-pkcs1", "rsa-pss", "ecdsa"] }, hash: { type: "string" }, id: { type: "string", description: "CMS OID or XMLDSig SignatureMethod URI" }, saltLength: { type: "integer" } },
-            },
-            signatureEncoding: { type: "string", description: "ECDSA: DER Ecdsa-Sig-Value or raw r||s, either accepted" },
-            expiresAt: { type: "string", format: "date-time" },
-            state: { type: "string", description: "opaque; send it back to /complete unchanged" },
-          },
-        },
-        SigningComplete: {
-          type: "object", required: ["state", "signatureValue"],
-          properties: { state: { type: "string" }, signatureValue: { type: "string", contentEncoding: "base64" }, document: { type: "string", contentEncoding: "base64", description: "required for CAdES enveloping and XAdES enveloped/enveloping" } },
-        },
-        ReceiptCheck: {
-          type: "object", required: ["valid", "registrationNumber", "report"],
-          properties: { valid: { type: "boolean" }, registrationNumber: { type: ["string", "null"] }, problems: { type: "array", items: { type: "object" } }, report: { $ref: "#/components/schemas/ValidationReport" } },
-        },
-      },
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: `\`podpis keys create --name NAME --scope ${SCOPES.join("|")}\`` } },
+      schemas: SCHEMAS,
     },
   };
 }

@@ -23,6 +23,7 @@ export const PROBLEMS = {
   INTERNAL: { status: 500, title: "Internal error" },
   NOT_IMPLEMENTED: { status: 501, title: "Not available in this version" },
   UNAVAILABLE: { status: 503, title: "The service cannot answer now" },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: "A service podpis depends on is unavailable" },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

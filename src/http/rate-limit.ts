@@ -1,8 +1,14 @@
+/** What the app asks before a request: seconds to wait, or 0 when admitted. */
+export interface CallerLimiter {
+  take(caller: string): number | Promise<number>;
+}
+
 /**
- * A token bucket per caller (API key id, or client address for public routes), per worker
- * process: with N workers the service admits up to N × the configured rate. Zero disables it.
+ * A token bucket per caller (API key id, or client address for public routes) in one process.
+ * In a cluster the primary holds the only instance and the workers ask it (cluster-rate.ts), so
+ * the rate is per key for the whole node. Zero disables it.
  */
-export class RateLimiter {
+export class RateLimiter implements CallerLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(
     private readonly perSecond: number,

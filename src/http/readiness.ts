@@ -1,11 +1,13 @@
 /**
  * /readyz: ready only when the service can give a trustworthy answer — a non-empty trust store,
- * a reachable archive, and for every CA whose CRLs the service holds, a newest CRL that is not
- * past its nextUpdate (a stale CRL that could not be refreshed makes every verdict TRY_LATER).
+ * a reachable archive, a TSA and a seal key that can be used (issue 10.4: without them no
+ * submission gets its receipt), and for every CA whose CRLs the service holds, a newest CRL that
+ * is not past its nextUpdate (a stale CRL that could not be refreshed makes every verdict TRY_LATER).
  */
 import { nameToString } from "../pki/name.js";
 import type { ArchiveStore } from "../archive/port.js";
 import type { Validator } from "../validator.js";
+import type { DependencyProbe } from "./dependencies.js";
 
 export interface ReadinessCheck {
   name: string;
@@ -13,7 +15,7 @@ export interface ReadinessCheck {
   detail: string;
 }
 
-export async function readiness(validator: Validator, archive: ArchiveStore, now: Date): Promise<{ ready: boolean; checks: ReadinessCheck[] }> {
+export async function readiness(validator: Validator, archive: ArchiveStore, now: Date, dependencies: readonly DependencyProbe[] = []): Promise<{ ready: boolean; checks: ReadinessCheck[] }> {
   const checks: ReadinessCheck[] = [];
   const anchors = validator.trustStore.size;
   checks.push({ name: "trust-store", ok: anchors > 0, detail: `${anchors} trust anchor(s)` });
@@ -23,6 +25,17 @@ export async function readiness(validator: Validator, archive: ArchiveStore, now
   } catch (e) {
     checks.push({ name: "archive", ok: false, detail: `${archive.kind}: ${(e as Error).message}` });
   }
+  const probed = await Promise.all(
+    dependencies.map(async (d) => {
+      try {
+        await d.check();
+        return { name: d.name, ok: true, detail: "usable" };
+      } catch (e) {
+        return { name: d.name, ok: false, detail: (e as Error).message };
+      }
+    }),
+  );
+  checks.push(...probed);
   const newest = new Map<string, { issuer: string; nextUpdate: Date | null }>();
   for (const crl of validator.crlStore.all()) {
     const k = crl.issuer.key;

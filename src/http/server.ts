@@ -9,11 +9,15 @@ import type { Server } from "node:http";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { openArchive } from "../archive/open.js";
+import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { createApp } from "./app.js";
+import { ClusterRateLimiter, answerRateQuestions } from "./cluster-rate.js";
 import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogger } from "./config.js";
 import { Metrics, type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "./metrics.js";
+import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
 export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
+const WORKERS_ENV = "PODPIS_SERVE_WORKERS";
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 type Say = (line: string) => void;
@@ -25,16 +29,19 @@ interface Started {
 }
 
 /** One serving process: runtime, app, listen. `metricsText` is given in a cluster worker. */
-async function startServing(config: ServeConfig, metrics: Metrics, metricsText?: () => Promise<string>): Promise<Started> {
+async function startServing(config: ServeConfig, metrics: Metrics, metricsText?: () => Promise<string>, limiter?: CallerLimiter): Promise<Started> {
   const runtime = await buildRuntime(config);
   const app = createApp({
     service: runtime.service,
     archive: runtime.archive,
     log: runtime.log,
     maxBodyBytes: config.maxBodyBytes,
+    budgets: { keyed: { bodyBytes: config.maxBodyBytes }, public: { bodyBytes: config.maxPublicBodyBytes ?? DEFAULT_ROUTE_BUDGETS.public.bodyBytes } },
     ratePerSecond: config.ratePerSecond,
     rateBurst: config.rateBurst,
+    limiter,
     signing: runtime.signing,
+    dependencies: runtime.dependencies,
     metrics,
     metricsText,
   });
@@ -113,9 +120,12 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
   let stopping = false;
   let announced = false;
   let listening = 0;
-  const env = { [CONFIG_ENV]: JSON.stringify(config) };
+  const env = { [CONFIG_ENV]: JSON.stringify(config), [WORKERS_ENV]: String(workers) };
+  // the node's one set of token buckets; the workers ask (cluster-rate.ts)
+  const limiter = config.ratePerSecond > 0 ? new RateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond)) : null;
   const fork = (): Worker => {
     const w = cluster.fork(env);
+    if (limiter) answerRateQuestions(w, limiter);
     w.on("message", (m: { type?: string; snap?: MetricsSnapshot; reqId?: string }) => {
       if (m?.type === "metrics" && m.snap) snapshots.set(w.id, m.snap);
       if (m?.type === "metrics?" && m.reqId) {
@@ -205,7 +215,8 @@ export async function runWorker(): Promise<void> {
   process.on("SIGTERM", () => {});
   process.on("SIGINT", () => {});
   try {
-    started = await startServing(config, metrics, metricsText);
+    const limiter = config.ratePerSecond > 0 ? new ClusterRateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond), Number(process.env[WORKERS_ENV] ?? 1)) : undefined;
+    started = await startServing(config, metrics, metricsText, limiter);
   } catch (e) {
     createLogger("error").error({ err: { message: (e as Error).message } }, "worker failed to start");
     process.exit(1);

@@ -5,7 +5,10 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { canonicalJson } from "../archive/audit.js";
+import type { Integrity } from "../archive/integrity.js";
+import { type Difference, jsonDifferences } from "../archive/json-diff.js";
 import type { ArchiveStore, Material, SubmissionRecord } from "../archive/port.js";
+import { submissionIntegrity } from "../archive/verify-archive.js";
 import { buildReceipt, rejectionReasons } from "../receipt/document.js";
 import { type ReceiptCheck, checkReceipt, parseReceipt } from "../receipt/check.js";
 import { RECEIPT_CHECK_BUDGET, type ValidationBudget } from "../limits/budgets.js";
@@ -59,6 +62,10 @@ export interface Revalidation {
   indication: string;
   /** at=received: the replay gave exactly the archived report */
   reproduced?: boolean;
+  /** at=received and not reproduced: where the replayed report differs from the archived one */
+  differences?: Difference[];
+  /** do the stored bytes (document, report, receipt, material) still match their logged hashes? */
+  integrity: Integrity;
   /** per signature, where the verdict differs from the archived one */
   changes: Array<{ id: string; from: string; to: string }>;
   report: ValidationReport;
@@ -154,17 +161,27 @@ export class PodpisService {
     return v;
   }
 
+  /** A submission's record with its integrity against the audit log (GET /submissions/{id}). */
+  async submission(id: string): Promise<(SubmissionRecord & { integrity: Integrity }) | null> {
+    const rec = await this.o.archive.getSubmission(id);
+    if (!rec) return null;
+    return { ...rec, integrity: (await submissionIntegrity(this.o.archive, id)) ?? { ok: false, mismatches: [] } };
+  }
+
   async revalidate(id: string, mode: RevalidationMode): Promise<Revalidation | null> {
     const rec = await this.o.archive.getSubmission(id);
     if (!rec) return null;
+    const integrity = (await submissionIntegrity(this.o.archive, id)) ?? { ok: false, mismatches: [] };
     const [doc, reportJson] = await Promise.all([this.o.archive.getDocument(id), this.o.archive.getReport(id)]);
     const original = JSON.parse(reportJson!) as ValidationReport;
     let report: ValidationReport;
     let reproduced: boolean | undefined;
+    let differences: Difference[] | undefined;
     if (mode === "received") {
       const v = await this.replayValidator(await this.o.archive.getMaterial(id));
       report = await v.verify(doc!.document, { contents: doc!.contents, at: new Date(rec.validationTime) });
       reproduced = canonicalJson(report) === canonicalJson(original);
+      if (!reproduced) differences = jsonDifferences(JSON.parse(canonicalJson(original)), JSON.parse(canonicalJson(report)));
     } else {
       report = await this.o.validator.verify(doc!.document, { contents: doc!.contents, at: this.o.clock() });
     }
@@ -179,7 +196,9 @@ export class PodpisService {
       original: { validationTime: original.validationTime, indication: original.indication },
       indication: report.indication,
       ...(reproduced === undefined ? {} : { reproduced }),
+      ...(differences ? { differences } : {}),
       changes,
+      integrity,
       report,
     };
     await this.o.archive.appendAudit("revalidation", id, { mode, validationTime: report.validationTime, indication: report.indication, reproduced: reproduced ?? null, reportSha256: sha256(JSON.stringify(report)) }, this.o.clock());

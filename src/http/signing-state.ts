@@ -7,8 +7,9 @@
  * Token: "v1." base64url(JSON payload) "." base64url(HMAC over everything before the last dot).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensurePrivateDir } from "../io/private-files.js";
 import type { SigningHash, SigningScheme } from "../keys/provider.js";
 
 export interface SigningState {
@@ -96,7 +97,7 @@ export function loadStateKey(dataDir: string): Buffer {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
   writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
   try {

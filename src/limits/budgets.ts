@@ -46,34 +46,23 @@ export interface RouteBudget {
   validation?: Partial<ValidationBudget>;
 }
 
-/** The routes that take a body, by the name README "Budgets" and the `serve` flags use. */
-export type RouteName =
-  | "verify"
-  | "publicVerify"
-  | "submissions"
-  | "publicSubmissions"
-  | "receiptCheck"
-  | "signingPrepare"
-  | "signingComplete"
-  | "publicSigningPrepare"
-  | "publicSigningComplete";
-
 const MiB = 1024 * 1024;
 
 /**
- * A public route answers anyone (no key): a smaller body and a smaller XML tree than a keyed one.
- * 200,000 nodes is twenty times the largest municipal form seen (~9,000 nodes for 400 KB), and
- * the parse stops there; 100 references is ten times the most any signed form carries.
+ * A public route answers anyone (no key): a smaller XML tree than a keyed one, and the parse stops
+ * there. 200,000 nodes is what a 5 MB form holds (bench's large form: ~200,000 nodes), far more
+ * than a public body cap lets through honestly; 100 references is ten times what a signed form carries.
  */
-const PUBLIC_VALIDATION: Readonly<Partial<ValidationBudget>> = Object.freeze({
+export const PUBLIC_VALIDATION_BUDGET: Readonly<Partial<ValidationBudget>> = Object.freeze({
   xmlNodes: 200_000,
   xmlReferences: 100,
   digestBytes: 16 * MiB,
 });
 
 /**
- * A receipt is this service's own small document (a few KB, one seal with two references), checked
- * by anyone: what it may cost is what a receipt needs, many times over, and no more.
+ * A receipt is this service's own small document (a few KB: one seal with two references and its
+ * chain), checked by anyone (POST /api/v1/receipts/verify): it may cost what a receipt needs, many
+ * times over, and no more. Only this service's seal certificate may be its signer.
  */
 export const RECEIPT_CHECK_BUDGET: Readonly<Partial<ValidationBudget>> = Object.freeze({
   xmlNodes: 20_000,
@@ -82,19 +71,20 @@ export const RECEIPT_CHECK_BUDGET: Readonly<Partial<ValidationBudget>> = Object.
   certificatesInBag: 10,
 });
 
-export const DEFAULT_ROUTE_BUDGETS: Readonly<Record<RouteName, Readonly<RouteBudget>>> = Object.freeze({
-  verify: { bodyBytes: 20 * MiB },
-  submissions: { bodyBytes: 20 * MiB },
-  signingPrepare: { bodyBytes: 20 * MiB },
-  signingComplete: { bodyBytes: 20 * MiB },
-  publicVerify: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
-  publicSubmissions: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
-  publicSigningPrepare: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
-  publicSigningComplete: { bodyBytes: 5 * MiB, validation: PUBLIC_VALIDATION },
-  receiptCheck: { bodyBytes: 1 * MiB, validation: RECEIPT_CHECK_BUDGET },
+/** The HTTP service's route budgets: keyed routes, and public (unkeyed) ones, which anyone can call, so lower. */
+export interface RouteBudgets {
+  keyed: RouteBudget;
+  public: RouteBudget;
+}
+
+export const DEFAULT_ROUTE_BUDGETS: Readonly<RouteBudgets> = Object.freeze({
+  // a signed form with its attachments
+  keyed: Object.freeze({ bodyBytes: 20 * MiB }),
+  // a receipt is a few kilobytes of XML (the seal's chain included); 1 MiB leaves room and no more
+  public: Object.freeze({ bodyBytes: 1 * MiB, validation: PUBLIC_VALIDATION_BUDGET }),
 });
 
-/** The defaults with a route's (or a caller's) overrides: a whole budget, nothing left undefined. */
+/** The defaults with a policy's, a route's (or a caller's) overrides, later ones winning: a whole budget. */
 export function validationBudget(...overrides: ReadonlyArray<Partial<ValidationBudget> | undefined>): ValidationBudget {
   const b: ValidationBudget = { ...DEFAULT_VALIDATION_BUDGET };
   for (const o of overrides) if (o) for (const [k, v] of Object.entries(o)) if (v !== undefined) (b as unknown as Record<string, number>)[k] = v;

@@ -14,7 +14,7 @@ import { importPublicKey, signatureAlgorithm, verifySignature } from "./algorith
 import { type Certificate, parseCertificate, publicKeyOf } from "./certificate.js";
 import type { TrustStore } from "./trust-store.js";
 
-/** A Map that forgets its oldest entries past `max`; content-addressed results only. */
+/** A Map that forgets its oldest entries past `max`; content-addressed results only (a validator keeps its own). */
 export class BoundedCache<V> {
   private readonly map = new Map<string, V>();
   constructor(readonly max = 100_000) {}
@@ -32,9 +32,6 @@ export class BoundedCache<V> {
     return this.map.size;
   }
 }
-
-/** Shared by every validation in the process: the keys are hashes of the signed bytes and keys. */
-export const signatureResults = new BoundedCache<boolean>();
 
 /** Untrusted certificates indexed by subject name (RFC 5280 §7.1 key). */
 export class CertificatePool {
@@ -236,11 +233,11 @@ export function checkSignature(
   issuer: Certificate,
   key: KeyObject | null,
   budget: PathBudget | null,
-  cache: BoundedCache<boolean> = signatureResults,
+  cache: BoundedCache<boolean> | null = null,
   keyTag = "",
 ): boolean | null {
   const id = `${child.sha256}:${issuer.sha256}${keyTag}`;
-  const hit = cache.get(id);
+  const hit = cache?.get(id);
   if (hit !== undefined) return hit;
   if (budget && !budget.takeSignature()) return null;
   let ok = false;
@@ -252,12 +249,12 @@ export function checkSignature(
       ok = false;
     }
   }
-  cache.set(id, ok);
+  cache?.set(id, ok);
   return ok;
 }
 
 /** Self-signed: self-issued and its signature verifies with its own key. */
-export function isSelfSigned(cert: Certificate, cache: BoundedCache<boolean> = signatureResults): boolean {
+export function isSelfSigned(cert: Certificate, cache: BoundedCache<boolean> | null = null): boolean {
   return cert.selfIssued && checkSignature(cert, cert, ownKey(cert), null, cache) === true;
 }
 
@@ -301,7 +298,7 @@ type Edge = "ok" | "bad" | "deferred";
  * validates each and stops at the first that passes.
  */
 export function* buildPaths(leaf: Certificate, opts: BuildOptions, progress?: BuildProgress): Generator<CandidatePath, void, undefined> {
-  const cache = opts.cache ?? signatureResults;
+  const cache = opts.cache ?? new BoundedCache<boolean>(10_000);
   const maxLength = opts.maxLength ?? DEFAULT_MAX_PATH_LENGTH;
   const path: Certificate[] = [leaf];
   const edges: Edge[] = [];
@@ -356,16 +353,21 @@ export function* buildPaths(leaf: Certificate, opts: BuildOptions, progress?: Bu
     }
     // (A copy of an anchor, same name and key, adds nothing the anchor did not: filtered above.)
     const badParents: Certificate[] = [];
+    // A candidate with the name and key of one whose signature over `child` already failed here
+    // fails the same way: look-alikes cost a step, not a signature check (issue 11.6). (One that
+    // verified is still tried: its extensions and validity may differ.)
+    const failedKeys = new Set<string>();
     for (const p of issuers.parents) {
       // Every candidate looked at costs a step, skipped ones too: that bounds the whole walk.
       if (!opts.budget.takeStep()) return;
       if (seen.has(p.sha256)) continue;
       const kid = keyIdentity(p);
-      if (seen.has(kid)) continue;
+      if (seen.has(kid) || failedKeys.has(kid)) continue;
       const e = edge(child, p);
       if (e === null) return;
       if (e === "bad") {
         badParents.push(p);
+        failedKeys.add(kid);
         continue;
       }
       yield* descend(p, kid, e);

@@ -7,12 +7,12 @@
  * The anchor is only a name and a key (§6.1.1 (d)); nothing else in its certificate is checked.
  */
 import type { KeyObject } from "node:crypto";
-import type { RevocationChecker, RevocationContext, RevocationResult } from "../revocation/types.js";
+import type { RevocationChecker, RevocationContext, RevocationResult } from "./revocation-port.js";
 import { type Certificate, KeyUsage } from "./certificate.js";
 import { NameConstraintsState } from "./name-constraints.js";
 import { nameToString } from "./name.js";
 import { type CandidatePath, isSelfSigned } from "./path-builder.js";
-import type { PathError, PolicyInputs } from "./path-types.js";
+import type { PathError, PathInputs } from "./path-types.js";
 import { ANY_POLICY, PolicyTree, PolicyTreeTooLarge } from "./policy-tree.js";
 
 export interface StructureResult {
@@ -25,7 +25,7 @@ export interface StructureResult {
 export const TIME_CODES: ReadonlySet<string> = new Set(["CERT_EXPIRED", "CERT_NOT_YET_VALID"]);
 
 /** §6.1.2–§6.1.5 without revocation: everything that depends only on the path and the time. */
-export function checkStructure(path: CandidatePath, at: Date, policy: PolicyInputs): StructureResult {
+export function checkStructure(path: CandidatePath, at: Date, inputs: PathInputs): StructureResult {
   const certs = path.certificates;
   const n = certs.length - 1;
   const anchor = certs[n]!;
@@ -38,9 +38,9 @@ export function checkStructure(path: CandidatePath, at: Date, policy: PolicyInpu
 
   // §6.1.2 initialisation
   let tree: PolicyTree | null = new PolicyTree();
-  let explicitPolicy = policy.initialExplicitPolicy ? 0 : n + 1;
-  let inhibitAnyPolicy = policy.initialAnyPolicyInhibit ? 0 : n + 1;
-  let policyMapping = policy.initialPolicyMappingInhibit ? 0 : n + 1;
+  let explicitPolicy = inputs.initialExplicitPolicy ? 0 : n + 1;
+  let inhibitAnyPolicy = inputs.initialAnyPolicyInhibit ? 0 : n + 1;
+  let policyMapping = inputs.initialPolicyMappingInhibit ? 0 : n + 1;
   let maxPathLength = n;
   const constraints = new NameConstraintsState();
   let workingIssuerName = anchor.subject;
@@ -142,7 +142,7 @@ export function checkStructure(path: CandidatePath, at: Date, policy: PolicyInpu
     if (leaf.policyConstraints?.requireExplicitPolicy === 0) explicitPolicy = 0;
     if (tree) {
       const tr: PolicyTree = tree;
-      policyStep(leaf, () => tr.intersect(policy.userInitialPolicySet, n));
+      policyStep(leaf, () => tr.intersect(inputs.userInitialPolicySet, n));
       if (tree && tree.empty) tree = null;
     }
     if (explicitPolicy <= 0 && !tree && !policyFailed) {

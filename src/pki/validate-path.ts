@@ -4,12 +4,13 @@
  * and say what happened in EN 319 102-1 indications.
  */
 import type { KeyObject } from "node:crypto";
-import type { RevocationChecker, RevocationContext, RevocationResult } from "../revocation/types.js";
-import type { Indication, SubIndication } from "../validation/indication.js";
+import { FetchBudget } from "../limits/fetch-budget.js";
+import type { RevocationChecker, RevocationContext, RevocationResult } from "./revocation-port.js";
+import type { Indication, SubIndication } from "./indication.js";
 import type { Certificate } from "./certificate.js";
 import { nameToString } from "./name.js";
 import {
-  type BoundedCache,
+  BoundedCache,
   type BuildProgress,
   type CandidatePath,
   type CertificatePool,
@@ -19,7 +20,7 @@ import {
   inheritsParameters,
   poolOf,
 } from "./path-builder.js";
-import { DEFAULT_POLICY_INPUTS, type PathEntryReport, type PathError, type PathResult, type PolicyInputs } from "./path-types.js";
+import { DEFAULT_PATH_INPUTS, DEFAULT_PATH_POLICY, type PathEntryReport, type PathError, type PathInputs, type PathPolicy, type PathResult } from "./path-types.js";
 import { TIME_CODES, checkPathRevocation, checkStructure } from "./path-validator.js";
 import type { TrustStore } from "./trust-store.js";
 
@@ -29,14 +30,17 @@ export interface ValidatePathOptions {
   untrusted: readonly Certificate[] | CertificatePool;
   revocation: RevocationChecker;
   at: Date;
-  policy?: Partial<PolicyInputs>;
-  allowFetch?: boolean;
-  /** signature checks path building may spend (pyca's Budget default) */
-  maxSignatureChecks?: number;
+  /**
+   * What to check: the ValidationPolicy (validation/policy.ts), of which this reads the §6.1.1
+   * inputs, whether to fetch, and the budget (signature checks, fetches). Default DEFAULT_PATH_POLICY.
+   */
+  policy?: PathPolicy;
+  /** the fetch budget of the validation this path is part of (default: one from `policy.budget` for this call) */
+  fetchBudget?: FetchBudget;
   /** complete candidate paths validated before giving up */
   maxPathsTried?: number;
   maxPathLength?: number;
-  /** verified certificate signatures (default: the process-wide cache) */
+  /** verified certificate signatures, the validator's own (default: one for this call only) */
   signatureCache?: BoundedCache<boolean>;
 }
 
@@ -81,8 +85,8 @@ interface Attempt {
 }
 
 export async function validatePath(leaf: Certificate, opts: ValidatePathOptions): Promise<PathResult> {
-  const policy: PolicyInputs = { ...DEFAULT_POLICY_INPUTS, ...opts.policy };
-  return new Session(opts).run(leaf, opts.anchors, policy, new Set(), 0);
+  const policy = opts.policy ?? DEFAULT_PATH_POLICY;
+  return new Session(opts, policy).run(leaf, opts.anchors, policy.pathInputs, new Set(), 0);
 }
 
 /** One top-level validation: CRL-signer results are shared by all the paths it tries. */
@@ -91,13 +95,20 @@ class Session {
   private readonly signers = new Map<string, Promise<boolean>>();
   /** signature checks for the whole call, CRL signers' paths included */
   private readonly signatures: PathBudget;
+  private readonly fetchBudget: FetchBudget | null;
+  private readonly cache: BoundedCache<boolean>;
 
-  constructor(private readonly opts: ValidatePathOptions) {
+  constructor(
+    private readonly opts: ValidatePathOptions,
+    policy: PathPolicy,
+  ) {
     this.pool = poolOf(opts.untrusted);
-    this.signatures = new PathBudget(opts.maxSignatureChecks ?? 128);
+    this.signatures = new PathBudget(policy.budget.signatureChecks);
+    this.fetchBudget = policy.revocation.fetch ? (opts.fetchBudget ?? new FetchBudget(policy.budget, policy.revocation.fetchHosts)) : null;
+    this.cache = opts.signatureCache ?? new BoundedCache<boolean>(10_000);
   }
 
-  async run(leaf: Certificate, anchors: TrustStore, policy: PolicyInputs, ancestors: ReadonlySet<string>, depth: number): Promise<PathResult> {
+  async run(leaf: Certificate, anchors: TrustStore, policy: PathInputs, ancestors: ReadonlySet<string>, depth: number): Promise<PathResult> {
     const { at } = this.opts;
     const budget = new PathBudget(0, undefined, this.signatures);
     const maxTried = this.opts.maxPathsTried ?? 8;
@@ -108,7 +119,7 @@ class Session {
       at,
       budget,
       maxLength: this.opts.maxPathLength ?? DEFAULT_MAX_PATH_LENGTH,
-      ...(this.opts.signatureCache ? { cache: this.opts.signatureCache } : {}),
+      cache: this.cache,
     };
     let best: Attempt | null = null;
     let tried = 0;
@@ -149,7 +160,7 @@ class Session {
     };
   }
 
-  private async attempt(path: CandidatePath, anchors: TrustStore, policy: PolicyInputs, ancestors: ReadonlySet<string>, depth: number): Promise<Attempt> {
+  private async attempt(path: CandidatePath, anchors: TrustStore, policy: PathInputs, ancestors: ReadonlySet<string>, depth: number): Promise<Attempt> {
     const structure = checkStructure(path, this.opts.at, policy);
     const errors = structure.errors;
     let revocation: RevocationResult[] | null = null;
@@ -183,10 +194,11 @@ class Session {
     depth: number,
   ): RevocationContext {
     const ctx: RevocationContext = {
+      ...(this.fetchBudget ? { fetchBudget: this.fetchBudget } : {}),
       at: this.opts.at,
       issuer,
       candidates,
-      allowFetch: this.opts.allowFetch ?? false,
+      allowFetch: this.fetchBudget !== null,
       validateCrlSigner: (candidate) => this.validateSigner(candidate, anchor, anchors, inPath, depth),
     };
     if (issuerKey && inheritsParameters(issuer)) ctx.issuerPublicKey = issuerKey;
@@ -208,7 +220,7 @@ class Session {
       if (this.signers.size >= MAX_SIGNER_RUNS) return Promise.resolve(false);
       const nested = new Set(inPath);
       nested.add(candidate.sha256);
-      p = this.run(candidate, anchors.only(anchor), DEFAULT_POLICY_INPUTS, nested, depth + 1).then((r) => r.report.indication === "TOTAL_PASSED");
+      p = this.run(candidate, anchors.only(anchor), DEFAULT_PATH_INPUTS, nested, depth + 1).then((r) => r.report.indication === "TOTAL_PASSED");
       this.signers.set(key, p);
     }
     return p;

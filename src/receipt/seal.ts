@@ -4,7 +4,7 @@
  * time-stamper (the built-in TSA or a configured one) are handed in by the adapter.
  */
 import type { Timestamper } from "../cades/sign.js";
-import type { KeyProvider } from "../keys/provider.js";
+import type { KeyProvider } from "../pki/signing-key.js";
 import { parseCertificate } from "../pki/certificate.js";
 import { subjectIdentity } from "../pki/identifier.js";
 import { nameAttribute } from "../pki/name.js";

@@ -12,9 +12,11 @@ import { signatureAlgorithm, verifySignature } from "../pki/algorithms.js";
 import { type Certificate, KeyUsage, publicKeyOf } from "../pki/certificate.js";
 import { ALL_REASONS, type DistributionPoint, type DistributionPointName, type GeneralName } from "../pki/general-name.js";
 import { type Name, appendRdn } from "../pki/name.js";
+import { DEFAULT_VALIDATION_BUDGET } from "../limits/budgets.js";
 import { BoundedCache, bytesEqual } from "../pki/path-builder.js";
 import type { Crl, IssuingDistributionPoint, RevokedEntry } from "./crl-types.js";
-import type { CrlFetcher } from "./fetch.js";
+import { CrlFetchError, type CrlFetcher } from "./fetch.js";
+import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker, RevocationContext, RevocationErrorCode, RevocationResult } from "./types.js";
 
 /** What the checker needs of a CRL store (CrlStore provides it). */
@@ -24,6 +26,8 @@ export interface CrlSource {
   add(crl: Crl): Crl;
   /** drops a CRL (a fetched one superseded by a newer fetch) */
   remove?(sha256: string): boolean;
+  /** the stored CRL with this DER hash */
+  bySha256?(sha256: string): Crl | undefined;
 }
 
 export interface CrlCheckerOptions {
@@ -32,14 +36,16 @@ export interface CrlCheckerOptions {
   fetcher?: CrlFetcher;
   /** RFC 5280 §6.3.3 use-deltas; default true */
   useDeltas?: boolean;
-  /** CRL signature results by `${crl.sha256}:${signer.sha256}` (default: one shared by the process) */
+  /** CRL signature results by `${crl.sha256}:${signer.sha256}` (default: this checker's own) */
   signatureCache?: BoundedCache<boolean>;
   /** most certificates tried as the signer of one CRL */
   maxSignerCandidates?: number;
+  /**
+   * DER bytes of fetched CRLs kept in the store, the least recently fetched dropped first
+   * (configured CRLs are not counted and never dropped); default 256 MiB
+   */
+  maxFetchedBytes?: number;
 }
-
-/** Shared: the key names the exact CRL and signer bytes, so the result never goes stale. */
-export const crlSignatureResults = new BoundedCache<boolean>(50_000);
 
 /** A certificate without cRLDistributionPoints: one implicit point, the CRLs of its issuer. */
 const IMPLICIT_DP: DistributionPoint = { name: null, reasons: null, crlIssuer: null };
@@ -51,6 +57,7 @@ const PROBLEM_ORDER: RevocationErrorCode[] = [
   "CRL_ISSUER_INVALID",
   "CRL_STALE",
   "CRL_NOT_YET_VALID",
+  "FETCH_LIMIT",
   "CRL_FETCH_FAILED",
   "CRL_MALFORMED",
   "REASONS_NOT_COVERED",
@@ -90,27 +97,33 @@ class CrlChecker implements RevocationChecker {
   private readonly cache: BoundedCache<boolean>;
   private readonly maxSigners: number;
   private readonly bySubject = new WeakMap<readonly Certificate[], Map<string, Certificate[]>>();
-  /** sha256 of the CRL last fetched from each URL */
-  private readonly fetched = new Map<string, string>();
+  /** the CRL last fetched from each URL, least recently fetched first */
+  private readonly fetched = new Map<string, { sha256: string; bytes: number }>();
+  private fetchedBytes = 0;
 
   constructor(private readonly opts: CrlCheckerOptions) {
     this.store = opts.store;
     this.useDeltas = opts.useDeltas ?? true;
-    this.cache = opts.signatureCache ?? crlSignatureResults;
+    // The key names the exact CRL and signer bytes, so a result never goes stale.
+    this.cache = opts.signatureCache ?? new BoundedCache<boolean>(50_000);
     this.maxSigners = opts.maxSignerCandidates ?? 16;
   }
 
   async check(cert: Certificate, ctx: RevocationContext): Promise<RevocationResult> {
     const state = new Check();
     const dps = cert.crlDistributionPoints?.length ? cert.crlDistributionPoints : [IMPLICIT_DP];
+    const unsettled: DistributionPoint[] = [];
     for (const dp of dps) {
-      if (state.reasons === ALL_REASONS) break;
-      const covered = await this.fromStore(cert, dp, ctx, state);
-      if (state.revoked) break;
-      // Nothing usable stored for this point (none, stale, unusable): fetch it, then look again.
-      if (!covered && ctx.allowFetch && this.opts.fetcher && (await this.fetch(dp, ctx, state))) {
+      if (state.reasons === ALL_REASONS || state.revoked) break;
+      if (!(await this.fromStore(cert, dp, ctx, state))) unsettled.push(dp);
+    }
+    // Nothing usable stored for some points (none, stale, unusable): fetch them all at once
+    // (within the validation's budget), then look again.
+    if (!state.revoked && state.reasons !== ALL_REASONS && unsettled.length > 0 && ctx.allowFetch && this.opts.fetcher) {
+      await this.fetchAll(unsettled, ctx, state);
+      for (const dp of unsettled) {
+        if (state.reasons === ALL_REASONS || state.revoked) break;
         await this.fromStore(cert, dp, ctx, state);
-        if (state.revoked) break;
       }
     }
     const crls = [...state.consulted];
@@ -303,27 +316,73 @@ class CrlChecker implements RevocationChecker {
     return best;
   }
 
-  /** Fetches the http(s) URIs of a distribution point into the store; true when any CRL arrived. */
-  private async fetch(dp: DistributionPoint, ctx: RevocationContext, state: Check): Promise<boolean> {
+  /**
+   * Remembers the CRL fetched from `url`. A long-running service refetches a distribution point
+   * as its CRLs age: only the newest per URL is kept, so a 45 MB national CRL is held once, not
+   * once per nextUpdate; and fetched CRLs together stay under maxFetchedBytes (a CRL is stored
+   * before its signature is checked, so hostile distribution points must not fill memory).
+   */
+  private keepFetched(url: string, crl: Crl): void {
+    const previous = this.fetched.get(url);
+    if (previous) this.forgetFetched(url, previous.sha256 !== crl.sha256);
+    this.fetched.set(url, { sha256: crl.sha256, bytes: crl.der.length });
+    this.fetchedBytes += crl.der.length;
+    const max = this.opts.maxFetchedBytes ?? 256 * 1024 * 1024;
+    while (this.fetched.size > 1 && (this.fetchedBytes > max || this.fetched.size > MAX_FETCHED_URLS)) this.forgetFetched(this.fetched.keys().next().value!, true);
+  }
+
+  private isFetched(sha256: string): boolean {
+    for (const e of this.fetched.values()) if (e.sha256 === sha256) return true;
+    return false;
+  }
+
+  private forgetFetched(url: string, dropCrl: boolean): void {
+    const e = this.fetched.get(url)!;
+    this.fetched.delete(url);
+    this.fetchedBytes -= e.bytes;
+    // (the same CRL may also have come from another URL, or from the configuration: keep it then)
+    if (dropCrl && this.store.remove && ![...this.fetched.values()].some((o) => o.sha256 === e.sha256)) this.store.remove(e.sha256);
+  }
+
+  /**
+   * Fetches the http(s) URIs of these distribution points into the store, in parallel, as far as
+   * the validation's fetch budget allows (issue 11.5); failures and a spent budget are noted.
+   */
+  private async fetchAll(dps: readonly DistributionPoint[], ctx: RevocationContext, state: Check): Promise<void> {
     const fetcher = this.opts.fetcher!;
-    const urls = dp.name && "fullName" in dp.name ? dp.name.fullName.flatMap((g) => (g.type === "uniformResourceIdentifier" && /^https?:\/\//i.test(g.value) ? [g.value] : [])) : [];
-    let added = false;
-    for (const url of urls) {
-      try {
-        const crl = this.store.add(await fetcher.fetch(url, ctx.at));
-        // A long-running service refetches a distribution point as its CRLs age: keep only the
-        // newest per URL so a 45 MB national CRL is held once, not once per nextUpdate.
-        const previous = this.fetched.get(url);
-        if (previous && previous !== crl.sha256 && this.store.remove) this.store.remove(previous);
-        this.fetched.set(url, crl.sha256);
-        added = true;
-      } catch (e) {
-        state.note("CRL_FETCH_FAILED", e instanceof Error ? e.message : String(e));
-      }
+    const budget = ctx.fetchBudget ?? new FetchBudget(DEFAULT_VALIDATION_BUDGET);
+    const urls = new Set<string>();
+    for (const dp of dps) {
+      if (!dp.name || !("fullName" in dp.name)) continue;
+      for (const g of dp.name.fullName) if (g.type === "uniformResourceIdentifier" && /^https?:\/\//i.test(g.value)) urls.add(g.value);
     }
-    return added;
+    const started: Array<Promise<void>> = [];
+    for (const url of urls) {
+      const signal = budget.take();
+      if (!signal) break;
+      const opts = { signal, maxRedirects: budget.limits.fetchRedirects, allowHost: (h: string) => budget.allowsHost(h) };
+      started.push(
+        fetcher.fetch(url, ctx.at, opts).then(
+          (fetched) => {
+            // A CRL the store already held (configured, or fetched before) is not this fetch's to drop later.
+            const known = this.store.bySha256?.(fetched.sha256) !== undefined && !this.isFetched(fetched.sha256);
+            const crl = this.store.add(fetched);
+            if (!known) this.keepFetched(url, crl);
+          },
+          (e: unknown) => {
+            if (e instanceof CrlFetchError && e.reason === "aborted" && budget.spent) return;
+            state.note("CRL_FETCH_FAILED", e instanceof Error ? e.message : String(e));
+          },
+        ),
+      );
+    }
+    await Promise.all(started);
+    if (budget.spent) state.note("FETCH_LIMIT", `revocation not fully checked: ${budget.spent.message}`);
   }
 }
+
+/** URLs whose last fetched CRL the checker remembers (to drop the previous one from the store). */
+const MAX_FETCHED_URLS = 4096;
 
 function ownKey(c: Certificate): KeyObject | null {
   try {

@@ -1,6 +1,6 @@
 /**
  * An in-memory index of CRLs by issuer name (RFC 5280 §7.1 comparison, via Name.key).
- * No I/O here: files are read by crl-files.ts, the network by fetch.ts.
+ * No I/O here: files are read by io/crl-files.ts, the network by fetch.ts.
  */
 import { parseCrls } from "./crl.js";
 import type { Crl } from "./crl-types.js";

@@ -3,7 +3,9 @@
  * behind a timeout and a size limit enforced while the body streams in, so a hostile or broken
  * server can neither hang a validation nor fill memory. Results are cached per URL while the
  * CRL is current (validation time before nextUpdate), and concurrent requests for one URL share
- * one download.
+ * one download. Redirects are followed by hand, a few at most, each target checked like the
+ * original URL (http/https only, and the caller's host rule), so a distribution point cannot send
+ * the service to an address it would not have fetched directly.
  */
 import { parseCrls } from "./crl.js";
 import { CrlError } from "./crl-error.js";
@@ -17,7 +19,10 @@ export type CrlFetchReason =
   | "too-large"
   | "connection-refused"
   | "network"
-  | "malformed"; // the body is no (single) CRL
+  | "malformed" // the body is no (single) CRL
+  | "redirect" // too many redirects, or one without a usable Location
+  | "host-not-allowed" // the URL or a redirect target names a host the policy does not allow
+  | "aborted"; // the caller's signal (the validation's fetch budget) stopped it
 
 export class CrlFetchError extends Error {
   readonly code = "CRL_FETCH_FAILED";
@@ -33,9 +38,18 @@ export class CrlFetchError extends Error {
   }
 }
 
+export interface FetchOptions {
+  /** aborts the fetch (the validation's budget ran out) */
+  signal?: AbortSignal;
+  /** redirects followed at most (default 2) */
+  maxRedirects?: number;
+  /** whether a host may be contacted (the URL's and every redirect target's); default any */
+  allowHost?(host: string): boolean;
+}
+
 export interface CrlFetcher {
   /** The CRL at `url`, from the cache when it is current at `at`; rejects with CrlFetchError. */
-  fetch(url: string, at: Date): Promise<Crl>;
+  fetch(url: string, at: Date, opts?: FetchOptions): Promise<Crl>;
 }
 
 export interface CrlFetcherOptions {
@@ -46,6 +60,8 @@ export interface CrlFetcherOptions {
   fetchImpl?: typeof globalThis.fetch;
   /** URLs kept in the cache, least recently used dropped first; default 256 */
   maxCachedUrls?: number;
+  /** DER bytes of the cached CRLs at most, least recently used dropped first; default 128 MiB */
+  maxCachedBytes?: number;
 }
 
 type FetchResponse = Awaited<ReturnType<typeof globalThis.fetch>>;
@@ -55,32 +71,48 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
   const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
   const fetchImpl = opts.fetchImpl ?? globalThis.fetch;
   const maxCached = opts.maxCachedUrls ?? 256;
+  const maxCachedBytes = opts.maxCachedBytes ?? 128 * 1024 * 1024;
   const cache = new Map<string, Crl>();
+  let cachedBytes = 0;
   const inflight = new Map<string, Promise<Crl>>();
 
-  async function download(url: string): Promise<Crl> {
+  /** The URL if it may be fetched: http(s), and a host the caller allows. */
+  function checked(url: string, allowHost: FetchOptions["allowHost"], original = url): URL {
     let u: URL;
     try {
       u = new URL(url);
     } catch {
-      throw new CrlFetchError(url, "invalid-url", "not a valid URL");
+      throw new CrlFetchError(original, "invalid-url", url === original ? "not a valid URL" : `redirect to an invalid URL ${url}`);
     }
+    const where = url === original ? "" : ` (redirect to ${u.href})`;
     if (u.protocol === "ldap:" || u.protocol === "ldaps:") {
-      throw new CrlFetchError(url, "unsupported-scheme", "LDAP distribution points are not fetched; only http and https");
+      throw new CrlFetchError(original, "unsupported-scheme", `LDAP distribution points are not fetched; only http and https${where}`);
     }
     if (u.protocol !== "http:" && u.protocol !== "https:") {
-      throw new CrlFetchError(url, "unsupported-scheme", `scheme ${u.protocol} is not fetched; only http and https`);
+      throw new CrlFetchError(original, "unsupported-scheme", `scheme ${u.protocol} is not fetched; only http and https${where}`);
     }
+    if (allowHost && !allowHost(u.hostname.toLowerCase())) {
+      throw new CrlFetchError(original, "host-not-allowed", `host ${u.hostname} is not among the hosts the policy allows fetching from${where}`);
+    }
+    return u;
+  }
 
+  async function download(url: string, opts: FetchOptions): Promise<Crl> {
+    let u = checked(url, opts.allowHost);
+    const maxRedirects = opts.maxRedirects ?? 2;
     const abort = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       abort.abort();
     }, timeoutMs);
+    const stop = () => abort.abort();
+    if (opts.signal?.aborted) abort.abort();
+    opts.signal?.addEventListener("abort", stop, { once: true });
     const failure = (e: unknown): CrlFetchError => {
       if (e instanceof CrlFetchError) return e;
       if (timedOut) return new CrlFetchError(url, "timeout", `no complete response within ${timeoutMs} ms`);
+      if (opts.signal?.aborted) return new CrlFetchError(url, "aborted", "stopped: the validation's fetch budget ran out");
       const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
       if (cause?.code === "ECONNREFUSED") return new CrlFetchError(url, "connection-refused", "connection refused");
       const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
@@ -89,14 +121,22 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
 
     try {
       let res: FetchResponse;
-      try {
-        res = await fetchImpl(url, {
-          signal: abort.signal,
-          redirect: "follow",
-          headers: { accept: "application/pkix-crl, application/x-pkcs7-crl;q=0.9, */*;q=0.5" },
-        });
-      } catch (e) {
-        throw failure(e);
+      for (let redirects = 0; ; redirects++) {
+        try {
+          res = await fetchImpl(u.href, {
+            signal: abort.signal,
+            redirect: "manual",
+            headers: { accept: "application/pkix-crl, application/x-pkcs7-crl;q=0.9, */*;q=0.5" },
+          });
+        } catch (e) {
+          throw failure(e);
+        }
+        if (res.status < 300 || res.status > 399 || res.status === 304) break;
+        await res.body?.cancel().catch(() => undefined);
+        const location = res.headers.get("location");
+        if (!location) throw new CrlFetchError(url, "redirect", `HTTP ${res.status} without a Location`);
+        if (redirects >= maxRedirects) throw new CrlFetchError(url, "redirect", `more than ${maxRedirects} redirect(s) (limit fetchRedirects)`);
+        u = checked(new URL(location, u).href, opts.allowHost, url);
       }
       if (!res.ok) {
         abort.abort();
@@ -117,17 +157,26 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
       return single(url, body);
     } finally {
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", stop);
     }
   }
 
-  function remember(url: string, crl: Crl): void {
+  function forget(url: string): void {
+    const old = cache.get(url);
+    if (old) cachedBytes -= old.der.length;
     cache.delete(url);
+  }
+
+  function remember(url: string, crl: Crl): void {
+    forget(url);
+    if (crl.der.length > maxCachedBytes) return;
     cache.set(url, crl);
-    while (cache.size > maxCached) cache.delete(cache.keys().next().value!);
+    cachedBytes += crl.der.length;
+    while (cache.size > maxCached || cachedBytes > maxCachedBytes) forget(cache.keys().next().value!);
   }
 
   return {
-    fetch(url: string, at: Date): Promise<Crl> {
+    fetch(url: string, at: Date, fetchOpts: FetchOptions = {}): Promise<Crl> {
       const cached = cache.get(url);
       if (cached?.nextUpdate && at.getTime() < cached.nextUpdate.getTime()) {
         remember(url, cached);
@@ -135,7 +184,7 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
       }
       const pending = inflight.get(url);
       if (pending) return pending;
-      const p = download(url)
+      const p = download(url, fetchOpts)
         .then((crl) => {
           remember(url, crl);
           return crl;

@@ -1,15 +1,16 @@
 /**
  * RFC 3161 requests and responses: building a TimeStampReq, reading a TimeStampResp, and the
  * checks a signer makes before it embeds a token (status, imprint, nonce, TSA certificate and its
- * path). Pure: the HTTP exchange is in tsa-client.ts.
+ * path). Pure: the HTTP exchange is in io/tsa-client.ts.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Asn1Error, Tag, bytesOf, children, contentOf, readBitString, readBoolean, readOid, readRoot, readSmallInt, readString, hex } from "../asn1/der.js";
 import { boolean, integer, octetString, oid, sequence, unsignedInteger } from "../asn1/writer.js";
 import { HASH_OIDS } from "../pki/algorithms.js";
-import type { ValidationContext } from "../validation/context.js";
-import { readTimestampToken } from "./token.js";
-import { validateTimestamp } from "./validate.js";
+import type { CertificateSources } from "../cms/candidates.js";
+import type { Message } from "../cms/messages.js";
+import type { Indication, SubIndication } from "../pki/indication.js";
+import { type TimestampToken, readTimestampToken } from "./token.js";
 
 export const DIGEST_OIDS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(HASH_OIDS).map(([o, h]) => [h, o]));
 
@@ -134,13 +135,26 @@ export function describeFailure(r: ParsedResponse): string {
   return [`status ${r.status}`, names.length ? names.join(", ") : null, r.statusText.length ? `"${r.statusText.join(" ")}"` : null].filter(Boolean).join(", ");
 }
 
+/** How a request reaches a TSA (the port; io/tsa-client.ts has the HTTP one, tests an in-process TSA). */
+export type TsaTransport = (url: string, body: Buffer) => Promise<Buffer>;
+
+/**
+ * Whether a TSA's token is to be trusted: where its certificate may be found, and the
+ * EN 319 102-1 §5.4 check (validation/timestamp.ts), passed in so that timestamp/ stays below
+ * validation/.
+ */
+export interface TokenTrust {
+  sources: CertificateSources;
+  validate(token: TimestampToken, at: Date): Promise<{ indication: Indication; subIndication: SubIndication | null; errors: Message[] }>;
+}
+
 export interface CheckOptions {
   /** what was time-stamped */
   data: Uint8Array;
   /** trust store, CRLs and algorithm policy the TSA's certificate is checked against */
-  context: ValidationContext;
-  /** when the check is made (default now) */
-  at?: Date;
+  trust: TokenTrust;
+  /** when the check is made: an input, never defaulted in the core */
+  at: Date;
 }
 
 /**
@@ -152,7 +166,7 @@ export async function checkTimestampResponse(respDer: Uint8Array, req: Timestamp
   const resp = parseTimestampResponse(respDer);
   if (resp.status !== 0 && resp.status !== 1) throw new TimestampError("TSA_REJECTED", `the TSA refused the request (${describeFailure(resp)})`);
   if (!resp.token) throw new TimestampError("TSA_BAD_RESPONSE", "the TSA granted the request but sent no token");
-  const token = readTimestampToken(resp.token, { kind: "signature", imprintedData: opts.data, ctx: opts.context });
+  const token = readTimestampToken(resp.token, { kind: "signature", imprintedData: opts.data, ctx: opts.trust.sources });
   if (token.formatErrors.length || !token.tstInfo) throw new TimestampError("TSA_BAD_RESPONSE", `the TSA's token is malformed: ${token.formatErrors[0]?.message ?? "no TSTInfo"}`);
   const tst = token.tstInfo;
   if (tst.imprintAlgorithm !== req.hash) throw new TimestampError("TSA_MISMATCH", `the token's imprint uses ${tst.imprintAlgorithm}, the request asked for ${req.hash}`);
@@ -161,10 +175,10 @@ export async function checkTimestampResponse(respDer: Uint8Array, req: Timestamp
   if (req.certReq && !token.certificates.some((c) => c === token.tsaCertificate || c.sha256 === token.tsaCertificate?.sha256)) {
     throw new TimestampError("TSA_BAD_RESPONSE", "certReq was set, but the token does not carry the TSA's certificate");
   }
-  const at = opts.at ?? new Date();
+  const at = opts.at;
   // the TSA's clock may run a little ahead of ours: check at the later of the two times
   const checkAt = new Date(Math.max(at.getTime(), tst.genTime.getTime()));
-  const v = await validateTimestamp(token, opts.context, checkAt);
+  const v = await opts.trust.validate(token, checkAt);
   if (v.indication !== "TOTAL_PASSED") {
     const why = v.errors[0]?.message ?? v.subIndication ?? v.indication;
     const code = v.subIndication === "HASH_FAILURE" || v.subIndication === "SIG_CRYPTO_FAILURE" || v.subIndication === "FORMAT_FAILURE" ? "TSA_BAD_RESPONSE" : "TSA_UNTRUSTED";

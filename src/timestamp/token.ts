@@ -9,13 +9,12 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Asn1Error } from "../asn1/der.js";
 import { UnsupportedAlgorithmError } from "../pki/algorithms.js";
 import type { Certificate } from "../pki/certificate.js";
-import { CmsFormatError, NotSignedDataError, parseSignedData } from "../cades/cms.js";
-import { parseBag, signerCandidates } from "../cades/certificates.js";
-import { CMS } from "../cades/oids.js";
-import { checkSigner } from "../cades/signer.js";
-import type { ValidationContext } from "../validation/context.js";
-import { type AlgorithmUse, certificateKeyInfo } from "../validation/policy.js";
-import type { Integrity, Message, SigningCertificateReference } from "../validation/signature-model.js";
+import { CmsFormatError, NotSignedDataError, parseSignedData } from "../cms/signed-data.js";
+import { type CertificateSources, parseBag, signerCandidates } from "../cms/candidates.js";
+import type { Integrity, Message, SigningCertificateReference } from "../cms/messages.js";
+import { CMS } from "../cms/oids.js";
+import { checkSigner } from "../cms/signer.js";
+import { type AlgorithmUse, certificateKeyInfo } from "../pki/key-info.js";
 import { type TstInfo, parseTstInfo } from "./tst-info.js";
 
 /** signature-time-stamp (proves the signature existed), content-time-stamp (proves the data existed), archive (B-LTA). */
@@ -45,7 +44,8 @@ export interface ReadTimestampOptions {
   kind: TimestampKind;
   /** the time-stamped bytes; null: the imprint is not checked */
   imprintedData: Uint8Array | null;
-  ctx: ValidationContext;
+  /** where the TSA's certificate may be found (the validation context has this shape) */
+  ctx: CertificateSources;
   /** certificates of the enclosing signature, which may hold the TSA's */
   extraCertificates?: readonly Certificate[];
 }

@@ -7,9 +7,9 @@
 import { createHash } from "node:crypto";
 import { readRoot } from "../asn1/der.js";
 import { bitString, explicit, integer, octetString, oid, sequence, setOf, tlv, utf8String, generalizedTime, x509Time } from "../asn1/writer.js";
-import { digestAlgorithm, serialOf, signatureAlgorithm, signingCertificateV2 } from "../cades/sign.js";
-import { CMS } from "../cades/oids.js";
-import type { KeyProvider, SigningHash } from "../keys/provider.js";
+import { digestAlgorithm, serialOf, signatureAlgorithm, signingCertificateV2 } from "../cms/write.js";
+import { CMS } from "../cms/oids.js";
+import type { KeyProvider, SigningHash } from "../pki/signing-key.js";
 import { type Certificate, parseCertificate } from "../pki/certificate.js";
 import { parseTimestampRequest, type ParsedRequest } from "./request.js";
 import type { SerialSource } from "./tsa-serial.js";

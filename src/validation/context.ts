@@ -1,34 +1,42 @@
 /**
  * What signature validation runs against: the trust store, extra certificates, a revocation
- * source, the algorithm policy, and the caches a long-lived validator keeps between calls.
- * Built once per validator (the service's hot path), passed to every verification.
+ * source, the validation policy (what to check, one value), and the caches a long-lived validator
+ * keeps between calls. Built once per validator (the service's hot path), passed to every
+ * verification; every cache here belongs to that validator, so two validators with different
+ * trust share nothing.
  */
-import { type Certificate, parseCertificate } from "../pki/certificate.js";
-import type { PathResult, PolicyInputs } from "../pki/path-types.js";
+import type { Certificate } from "../pki/certificate.js";
+import { BoundedCache } from "../pki/path-builder.js";
+import type { PathResult } from "../pki/path-types.js";
 import type { TrustStore } from "../pki/trust-store.js";
 import { validatePath } from "../pki/validate-path.js";
 import { type CrlSource, createCrlChecker } from "../revocation/checker.js";
 import type { Crl } from "../revocation/crl-types.js";
+import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker } from "../revocation/types.js";
 import { CrlStore } from "../revocation/crl-store.js";
+import { CertificateCache } from "./certificate-cache.js";
 import { PathCache, timeSpan } from "./path-cache.js";
-import { type AlgorithmPolicy, loadDefaultPolicy } from "./policy.js";
+import type { ValidationPolicy } from "./policy.js";
 
-export { PathCache };
+export { CertificateCache, PathCache };
 
 export interface ValidationContext {
   trustStore: TrustStore;
   /** certificates offered for path building besides those in the signature (`--untrusted`) */
   untrusted: readonly Certificate[];
   revocation: RevocationChecker;
-  policy: AlgorithmPolicy;
-  /** false: no network fetches (the CLI's --offline) */
-  allowFetch: boolean;
+  /** what to check: algorithms, §6.1.1 inputs, revocation strategy, budgets */
+  policy: ValidationPolicy;
   certificates: CertificateCache;
   /** path results by (certificate, time, pool); omit to validate every path afresh */
   paths: PathCache | null;
-  /** RFC 5280 §6.1.1 policy inputs for signer paths (default: any policy) */
-  pathPolicy?: PolicyInputs;
+  /** verified certificate signatures, by `${child.sha256}:${issuer.sha256}` */
+  signatures: BoundedCache<boolean>;
+  /** verified CRL signatures, by `${crl.sha256}:${signer.sha256}` */
+  crlSignatures: BoundedCache<boolean>;
+  /** the fetch budget of the verification under way (see forVerification); none: one per path */
+  fetchBudget?: FetchBudget;
   /**
    * The CRLs behind `revocation`, when it is a CRL checker: CRLs a signature carries (B-LT) are
    * then consulted together with them. Without it, embedded CRLs are reported but not used.
@@ -48,69 +56,23 @@ export interface ValidationContext {
 }
 
 /**
- * Parsed certificates by their DER: a signature's certificate bag is parsed once per validator,
- * not once per verification. Looked up by length and signature tail, confirmed by comparing the
- * whole encoding (cheaper than hashing it, and no two different encodings ever share an entry).
- * Bounded, so hostile input cannot grow it without limit.
+ * The context for one verification: the same validator state, with a fresh fetch budget that
+ * all of the verification's paths (signer, time-stamps, CRL signers) spend from (issue 11.5).
  */
-export class CertificateCache {
-  private readonly map = new Map<string, Certificate[]>();
-  private count = 0;
-  constructor(private readonly max = 10_000) {}
+export function forVerification(ctx: ValidationContext): ValidationContext {
+  if (!ctx.policy.revocation.fetch) return ctx;
+  return { ...ctx, fetchBudget: new FetchBudget(ctx.policy.budget, ctx.policy.revocation.fetchHosts) };
+}
 
-  private static key(der: Uint8Array): string {
-    const n = der.length;
-    let k = n.toString(36) + ":";
-    for (let i = Math.max(0, n - 24); i < n; i++) k += String.fromCharCode(der[i]!);
-    return k;
-  }
-
-  private find(key: string, der: Uint8Array): Certificate | null {
-    const bucket = this.map.get(key);
-    if (bucket) for (const c of bucket) if (Buffer.compare(c.der, der) === 0) return c;
-    return null;
-  }
-
-  private keep(key: string, cert: Certificate): Certificate {
-    if (this.count >= this.max) {
-      const [oldest, list] = this.map.entries().next().value!;
-      this.map.delete(oldest);
-      this.count -= list.length;
-    }
-    const bucket = this.map.get(key);
-    // A bucket only fills with look-alike encodings (same length and tail): keep it short.
-    if (bucket && bucket.length < 8) bucket.push(cert);
-    else {
-      if (bucket) this.count -= bucket.length;
-      this.map.set(key, [cert]);
-    }
-    this.count++;
-    return cert;
-  }
-
-  /** The parsed certificate for these DER bytes; throws CertificateError when they do not parse. */
-  get(der: Uint8Array): Certificate {
-    const key = CertificateCache.key(der);
-    const hit = this.find(key, der);
-    if (hit) return hit;
-    // Copied: the cached certificate must not keep the caller's (possibly large) input buffer alive.
-    return this.keep(key, parseCertificate(Buffer.from(der)));
-  }
-
-  /** Keeps an already parsed certificate (anchors, --untrusted) so bags that repeat it reuse it. */
-  put(cert: Certificate): Certificate {
-    const key = CertificateCache.key(cert.der);
-    return this.find(key, cert.der) ?? this.keep(key, cert);
-  }
-
-  get size(): number {
-    return this.count;
-  }
-
-  clear(): void {
-    this.map.clear();
-    this.count = 0;
-  }
+/**
+ * The certificates of a signature's bag that path building considers: the first
+ * `certificatesInBag` of them. Extras are ignored, not refused: the operator's certificates are
+ * tried first anyway, so a bag padded with look-alikes cannot hide a path that exists, and an
+ * honest signature with a large bag still validates (process.ts reports the cut).
+ */
+export function bagFor(ctx: ValidationContext, pool: readonly Certificate[]): readonly Certificate[] {
+  const max = ctx.policy.budget.certificatesInBag;
+  return pool.length > max ? pool.slice(0, max) : pool;
 }
 
 /**
@@ -118,27 +80,45 @@ export class CertificateCache {
  * `crls` the CRLs it carries (consulted before the validator's own; such paths are not cached).
  */
 export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, crls: readonly Crl[] = []): Promise<PathResult> {
-  const embedded = crls.length > 0 && ctx.crlStore !== undefined;
-  const policyKey = ctx.pathPolicy ? JSON.stringify(ctx.pathPolicy) : "";
+  const embedded = crls.length > 0 && ctx.crlStore !== undefined && ctx.policy.revocation.useEmbedded;
+  const policyKey = pathPolicyKey(ctx.policy);
   // A result stands for other times only when all revocation data is in a versioned store.
   const store = ctx.revocationFromStore && ctx.crlStore instanceof CrlStore ? ctx.crlStore : null;
   const version = store?.version;
-  const hit = embedded ? null : ctx.paths?.get(leaf, pool, at, policyKey, version);
+  const bag = bagFor(ctx, pool);
+  const hit = embedded ? null : ctx.paths?.get(leaf, bag, at, policyKey, version);
   if (hit) return hit;
-  const untrusted = pool.length === 0 ? [...ctx.untrusted] : [...pool, ...ctx.untrusted];
+  // The operator's certificates before the signature's own: among issuers of equal likelihood the
+  // builder keeps this order, so look-alikes in a bag cannot crowd out the real CA (issue 11.6).
+  const untrusted = bag.length === 0 ? ctx.untrusted : [...ctx.untrusted, ...bag];
   const result = await validatePath(leaf, {
     anchors: ctx.trustStore,
     untrusted,
-    revocation: embedded ? withEmbeddedCrls(ctx.revocation, ctx.crlStore!, crls) : ctx.revocation,
+    revocation: embedded ? withEmbeddedCrls(ctx, crls) : ctx.revocation,
     at,
-    ...(ctx.pathPolicy ? { policy: ctx.pathPolicy } : {}),
-    allowFetch: ctx.allowFetch,
+    policy: ctx.policy,
+    ...(ctx.fetchBudget ? { fetchBudget: ctx.fetchBudget } : {}),
+    signatureCache: ctx.signatures,
   });
+  // What chained to an anchor is worth keeping parsed; what did not stays in the transient share.
+  if (result.certificates.length > 0) for (const c of result.certificates) ctx.certificates.chainedTo(c);
   if (!embedded && ctx.paths) {
     const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, ctx.trustStore.certificates()], store, version) : null;
-    ctx.paths.set(leaf, pool, at, result, policyKey, span);
+    ctx.paths.set(leaf, bag, at, result, policyKey, span);
   }
   return result;
+}
+
+const policyKeys = new WeakMap<ValidationPolicy, string>();
+
+/** The parts of the policy a path result depends on, as a cache key (policies are frozen values). */
+function pathPolicyKey(policy: ValidationPolicy): string {
+  let k = policyKeys.get(policy);
+  if (k === undefined) {
+    k = JSON.stringify([policy.pathInputs, policy.revocation, policy.budget.signatureChecks]);
+    policyKeys.set(policy, k);
+  }
+  return k;
 }
 
 /**
@@ -146,7 +126,9 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
  * a CRL proves itself by its signature, so where it came from does not matter), and falls back
  * to the validator's checker (which may fetch) when they do not settle the status.
  */
-function withEmbeddedCrls(base: RevocationChecker, store: CrlSource, crls: readonly Crl[]): RevocationChecker {
+function withEmbeddedCrls(ctx: ValidationContext, crls: readonly Crl[]): RevocationChecker {
+  const base = ctx.revocation;
+  const store = ctx.crlStore!;
   const overlay: CrlSource = {
     byIssuer(nameKey) {
       const own = crls.filter((c) => c.issuer.key === nameKey);
@@ -156,7 +138,7 @@ function withEmbeddedCrls(base: RevocationChecker, store: CrlSource, crls: reado
     },
     add: (crl) => store.add(crl),
   };
-  const local = createCrlChecker({ store: overlay });
+  const local = createCrlChecker({ store: overlay, signatureCache: ctx.crlSignatures });
   return {
     async check(cert, rctx) {
       const r = await local.check(cert, { ...rctx, allowFetch: false });
@@ -169,19 +151,19 @@ export interface ValidationContextInit {
   trustStore: TrustStore;
   untrusted?: readonly Certificate[];
   revocation: RevocationChecker;
-  /** default: policy/default.json */
-  policy?: AlgorithmPolicy;
-  allowFetch?: boolean;
+  /** built by the adapter (src/validator.ts reads policy/default.json) */
+  policy: ValidationPolicy;
   /** keep path results (default true); see PathCache */
   cachePaths?: boolean;
   /** how long a path result computed for one time stands for later times (default 0: only that time) */
   pathCacheWindowMs?: number;
   certificateCache?: CertificateCache;
-  pathPolicy?: PolicyInputs;
   /** the CRL store behind `revocation` (see ValidationContext.crlStore) */
   crlStore?: CrlSource;
   /** see ValidationContext.revocationFromStore */
   revocationFromStore?: boolean;
+  /** the CRL signature cache of `revocation`, when it is a CRL checker (default: a new one) */
+  crlSignatures?: BoundedCache<boolean>;
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
 }
 
@@ -193,12 +175,12 @@ export function createValidationContext(init: ValidationContextInit): Validation
     trustStore: init.trustStore,
     untrusted,
     revocation: init.revocation,
-    policy: init.policy ?? loadDefaultPolicy(),
-    allowFetch: init.allowFetch ?? false,
+    policy: init.policy,
     certificates,
-    paths: init.cachePaths === false ? null : new PathCache(2_000, init.pathCacheWindowMs ?? 0),
+    paths: init.cachePaths === false ? null : new PathCache({ windowMs: init.pathCacheWindowMs ?? 0 }),
+    signatures: new BoundedCache<boolean>(100_000),
+    crlSignatures: init.crlSignatures ?? new BoundedCache<boolean>(50_000),
   };
-  if (init.pathPolicy) ctx.pathPolicy = init.pathPolicy;
   if (init.crlStore) ctx.crlStore = init.crlStore;
   if (init.crlStore && init.revocationFromStore) ctx.revocationFromStore = true;
   if (init.isQualifiedAnchor) ctx.isQualifiedAnchor = init.isQualifiedAnchor;

@@ -25,26 +25,56 @@ interface Entry {
   until: number;
   span: TimeSpan | null;
   result: PathResult;
+  bytes: number;
 }
+
+export interface PathCacheOptions {
+  /** results kept at most; default 2,000 */
+  maxEntries?: number;
+  /** bytes the kept results may take (their key, the DER of the certificates they hold, an overhead); default 16 MiB */
+  maxBytes?: number;
+  /** how long a result computed for one time stands for later times; default 0 */
+  windowMs?: number;
+}
+
+/** What a result costs besides its key and certificates: report strings, arrays, the entry. */
+const OVERHEAD = 1024;
 
 /**
  * Path results by leaf, certificate pool and policy. A result computed at one time is returned
  * for another only within its TimeSpan (when the caller supplies one), or — with `windowMs` — for
  * later times within the window, never past the validity of a certificate in the path. Results
  * with an unknown revocation status are not kept: fetching or adding CRLs may change them. Call
- * clear() after replacing revocation data behind a store that has no version.
+ * clear() after replacing revocation data behind a store that has no version. Bounded by count
+ * and by bytes (a result holds its path's certificates alive), oldest dropped first.
  */
 export class PathCache {
   private readonly map = new Map<string, Entry>();
-  constructor(
-    private readonly max = 2_000,
-    private readonly windowMs = 0,
-  ) {}
+  private readonly max: number;
+  private readonly maxBytes: number;
+  private readonly windowMs: number;
+  private total = 0;
+
+  constructor(opts: PathCacheOptions | number = {}, windowMs = 0) {
+    const o = typeof opts === "number" ? { maxEntries: opts, windowMs } : opts;
+    this.max = o.maxEntries ?? 2_000;
+    this.maxBytes = o.maxBytes ?? 16 * 1024 * 1024;
+    this.windowMs = o.windowMs ?? 0;
+  }
 
   private key(leaf: Certificate, pool: readonly Certificate[], policy: string): string {
     let k = leaf.sha256 + "|" + policy;
     for (const c of pool) k += "|" + c.sha256;
     return k;
+  }
+
+  /** bytes accounted for the kept results */
+  get bytes(): number {
+    return this.total;
+  }
+
+  get size(): number {
+    return this.map.size;
   }
 
   get(leaf: Certificate, pool: readonly Certificate[], at: Date, policy = "", version?: number): PathResult | null {
@@ -65,12 +95,25 @@ export class PathCache {
     for (const c of result.certificates) until = Math.min(until, c.notAfter.getTime());
     if (until < at.getTime()) until = at.getTime();
     const key = this.key(leaf, pool, policy);
-    if (!this.map.has(key) && this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-    this.map.set(key, { at: at.getTime(), until, span, result });
+    let bytes = key.length * 2 + OVERHEAD;
+    for (const c of result.certificates) bytes += c.der.length;
+    if (bytes > this.maxBytes) return;
+    this.drop(key);
+    while (this.map.size > 0 && (this.map.size >= this.max || this.total + bytes > this.maxBytes)) this.drop(this.map.keys().next().value!);
+    this.map.set(key, { at: at.getTime(), until, span, result, bytes });
+    this.total += bytes;
+  }
+
+  private drop(key: string): void {
+    const e = this.map.get(key);
+    if (!e) return;
+    this.map.delete(key);
+    this.total -= e.bytes;
   }
 
   clear(): void {
     this.map.clear();
+    this.total = 0;
   }
 }
 

@@ -1,206 +1,146 @@
 /**
- * The algorithm policy (EN 319 102-1 §5.2.8 cryptographic constraints): which digest and
- * signature algorithms, at which key sizes, are reliable until when. It is data — the default
- * is `policy/default.json` (ETSI TS 119 312 sunset dates), `--policy FILE` replaces it.
+ * The validation policy: everything that decides *what* a validation checks, as one value built
+ * once and passed in (pyca's `Policy` in spirit). Its parts:
+ * - `algorithms`: cryptographic constraints with sunset dates (EN 319 102-1 §5.2.8);
+ * - `pathInputs`: the RFC 5280 §6.1.1 (c)–(f) certificate-policy inputs of signer paths;
+ * - `revocation`: the strategy (which sources, whether to fetch, where, what "unknown" means);
+ * - `budget`: what one validation may cost (src/limits/budgets.ts).
+ *
+ * No file is read here: the adapters (CLI, HTTP, src/validator.ts as the library entry) read
+ * `policy/default.json` or `--policy FILE` and hand its JSON to `parsePolicy`.
  */
-import { readFileSync } from "node:fs";
-import type { KeyObject } from "node:crypto";
-import type { SignatureScheme } from "../pki/algorithms.js";
-import { type Certificate, publicKeyOf } from "../pki/certificate.js";
+import { DEFAULT_VALIDATION_BUDGET, type ValidationBudget } from "../limits/budgets.js";
+import { DEFAULT_PATH_INPUTS, type PathInputs, type PathPolicy } from "../pki/path-types.js";
+import { type CryptoConstraints, PolicyError, parseCryptoConstraints } from "./crypto-constraints.js";
 
-export interface KeySizeRule {
-  minBits: number;
-  /** first instant the size is no longer accepted; null: no sunset */
-  until: Date | null;
+export {
+  type AlgorithmUse,
+  type CryptoConstraints,
+  type CryptoConstraintFailure,
+  PolicyError,
+  certificateKeyInfo,
+  checkAlgorithms,
+  publicKeyInfo,
+  sunsetOf,
+} from "./crypto-constraints.js";
+
+export interface RevocationStrategy {
+  /** CRLs a signature carries (B-LT) are consulted together with the configured ones */
+  readonly useEmbedded: boolean;
+  /** fetch distribution points (http/https) when the configured CRLs do not settle a status */
+  readonly fetch: boolean;
+  /** hosts a fetch and every redirect it follows may go to (exact names, lower case); null: any */
+  readonly fetchHosts: readonly string[] | null;
+  /**
+   * A status that cannot be determined: INDETERMINATE / TRY_LATER (EN 319 102-1 §5.2.6.4). The
+   * only value on purpose: a certificate whose revocation cannot be checked never passes.
+   */
+  readonly onUnknown: "indeterminate";
 }
 
-export interface AlgorithmPolicy {
-  name: string;
-  /** Node digest name → sunset (null: none); a digest not listed is not accepted */
-  digests: Map<string, Date | null>;
-  /** scheme → rules by ascending minBits; a key below the smallest size is not accepted */
-  signatures: Map<SignatureScheme, KeySizeRule[]>;
-  /** accepted named curves (P-256, brainpoolP256r1, Ed25519, …) */
-  curves: Set<string>;
+export interface ValidationPolicy extends PathPolicy {
+  readonly name: string;
+  readonly algorithms: CryptoConstraints;
+  readonly pathInputs: Readonly<PathInputs>;
+  readonly revocation: RevocationStrategy;
+  readonly budget: Readonly<ValidationBudget>;
 }
 
-export class PolicyError extends Error {
-  readonly code = "POLICY_INVALID";
-  constructor(message: string) {
-    super(message);
-    this.name = "PolicyError";
-  }
+export const DEFAULT_REVOCATION_STRATEGY: RevocationStrategy = Object.freeze({ useEmbedded: true, fetch: true, fetchHosts: null, onUnknown: "indeterminate" as const });
+
+export interface PolicyOverrides {
+  name?: string;
+  pathInputs?: Partial<PathInputs>;
+  revocation?: Partial<RevocationStrategy>;
+  budget?: Partial<ValidationBudget>;
 }
 
-const SCHEMES: SignatureScheme[] = ["rsa-pkcs1", "rsa-pss", "ecdsa", "dsa", "eddsa"];
-
-function date(v: unknown, where: string): Date | null {
-  if (v === null) return null;
-  if (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}/.test(v)) throw new PolicyError(`${where}: expected a date (YYYY-MM-DD) or null`);
-  const d = new Date(v.length === 10 ? v + "T00:00:00Z" : v);
-  if (Number.isNaN(d.getTime())) throw new PolicyError(`${where}: invalid date ${v}`);
-  return d;
+/** A policy over these cryptographic constraints, the rest defaulted or overridden. Frozen. */
+export function validationPolicy(algorithms: CryptoConstraints, overrides: PolicyOverrides = {}): ValidationPolicy {
+  return Object.freeze({
+    name: overrides.name ?? algorithms.name,
+    algorithms,
+    pathInputs: Object.freeze({ ...DEFAULT_PATH_INPUTS, ...overrides.pathInputs }),
+    revocation: Object.freeze({ ...DEFAULT_REVOCATION_STRATEGY, ...overrides.revocation }),
+    budget: Object.freeze({ ...DEFAULT_VALIDATION_BUDGET, ...overrides.budget }),
+  });
 }
 
-/** Builds a policy from its JSON form (see policy/default.json); throws PolicyError when malformed. */
-export function loadPolicy(json: unknown): AlgorithmPolicy {
-  const obj = typeof json === "string" ? (JSON.parse(json) as unknown) : json;
-  if (!obj || typeof obj !== "object") throw new PolicyError("policy: expected a JSON object");
-  const o = obj as Record<string, unknown>;
-  const digests = new Map<string, Date | null>();
-  const d = o.digestAlgorithms;
-  if (!d || typeof d !== "object") throw new PolicyError("policy: digestAlgorithms missing");
-  for (const [k, v] of Object.entries(d)) digests.set(k.toLowerCase(), date(v, `digestAlgorithms.${k}`));
-  const signatures = new Map<SignatureScheme, KeySizeRule[]>();
-  const s = o.signatureAlgorithms;
-  if (!s || typeof s !== "object") throw new PolicyError("policy: signatureAlgorithms missing");
-  for (const [k, v] of Object.entries(s)) {
-    if (!SCHEMES.includes(k as SignatureScheme)) throw new PolicyError(`policy: unknown signature scheme ${k} (one of ${SCHEMES.join(", ")})`);
-    if (!Array.isArray(v)) throw new PolicyError(`signatureAlgorithms.${k}: expected a list`);
-    const rules = v.map((r: unknown, i: number) => {
-      const rr = r as Record<string, unknown>;
-      if (!rr || typeof rr.minBits !== "number" || rr.minBits < 0) throw new PolicyError(`signatureAlgorithms.${k}[${i}]: minBits missing`);
-      return { minBits: rr.minBits, until: date(rr.until ?? null, `signatureAlgorithms.${k}[${i}].until`) };
-    });
-    rules.sort((a, b) => a.minBits - b.minBits);
-    signatures.set(k as SignatureScheme, rules);
-  }
-  const curves = new Set<string>();
-  if (o.ellipticCurves !== undefined) {
-    if (!Array.isArray(o.ellipticCurves)) throw new PolicyError("policy: ellipticCurves must be a list");
-    for (const c of o.ellipticCurves) curves.add(String(c));
-  }
-  return { name: typeof o.name === "string" ? o.name : "custom policy", digests, signatures, curves };
-}
-
-let defaultPolicy: AlgorithmPolicy | null = null;
-
-/** The bundled policy/default.json, read once. */
-export function loadDefaultPolicy(): AlgorithmPolicy {
-  if (!defaultPolicy) {
-    const url = new URL("../../policy/default.json", import.meta.url);
-    defaultPolicy = loadPolicy(readFileSync(url, "utf8"));
-  }
-  return defaultPolicy;
-}
-
-const CURVE_NAMES: Record<string, string> = {
-  prime256v1: "P-256",
-  secp256r1: "P-256",
-  secp384r1: "P-384",
-  secp521r1: "P-521",
-  "P-256": "P-256",
-  "P-384": "P-384",
-  "P-521": "P-521",
-};
-
-export interface PublicKeyInfo {
-  /** rsa, rsa-pss, ec, dsa, ed25519, ed448 */
-  type: string;
-  bits: number;
-  curve: string | null;
-}
-
-/** Key type, size and curve, as the policy looks at them. */
-export function publicKeyInfo(key: KeyObject): PublicKeyInfo {
-  const type = key.asymmetricKeyType ?? "unknown";
-  const d = key.asymmetricKeyDetails ?? {};
-  if (type === "ed25519") return { type, bits: 256, curve: "Ed25519" };
-  if (type === "ed448") return { type, bits: 456, curve: "Ed448" };
-  if (type === "ec") {
-    const curve = d.namedCurve ? (CURVE_NAMES[d.namedCurve] ?? d.namedCurve) : null;
-    const m = curve ? /(\d{3})/.exec(curve) : null;
-    return { type, bits: m ? Number(m[1]) : 0, curve };
-  }
-  return { type, bits: d.modulusLength ?? 0, curve: null };
-}
-
-/** Key facts of a certificate's public key; null when Node cannot import the key. */
-export function certificateKeyInfo(cert: Certificate): PublicKeyInfo | null {
-  try {
-    return publicKeyInfo(publicKeyOf(cert));
-  } catch {
-    return null;
-  }
-}
-
-/** One use of an algorithm to check: a digest, or a signature scheme with its key. */
-export type AlgorithmUse =
-  | { kind: "digest"; digest: string; what: string }
-  | { kind: "signature"; scheme: SignatureScheme; digest: string | null; key: PublicKeyInfo; what: string };
-
-export interface AlgorithmVerdict {
-  /** false: the algorithm is never acceptable under this policy */
-  known: boolean;
-  /** first instant no longer acceptable (null: none) */
-  until: Date | null;
-  message: string;
-}
-
-export function sunsetOf(policy: AlgorithmPolicy, use: AlgorithmUse): AlgorithmVerdict {
-  if (use.kind === "digest") {
-    if (!policy.digests.has(use.digest)) return { known: false, until: null, message: `${use.what}: digest ${use.digest} is not accepted by the policy` };
-    return { known: true, until: policy.digests.get(use.digest)!, message: `${use.what}: digest ${use.digest}` };
-  }
-  if (use.digest !== null) {
-    const d = sunsetOf(policy, { kind: "digest", digest: use.digest, what: use.what });
-    if (!d.known) return d;
-    const s = sunsetOf(policy, { ...use, digest: null });
-    if (!s.known) return s;
-    const until = d.until && s.until ? (d.until < s.until ? d.until : s.until) : (d.until ?? s.until);
-    return { known: true, until, message: `${use.what}: ${use.scheme} ${use.key.bits}-bit with ${use.digest}` };
-  }
-  const rules = policy.signatures.get(use.scheme);
-  if (!rules || rules.length === 0) return { known: false, until: null, message: `${use.what}: ${use.scheme} is not accepted by the policy` };
-  if (use.key.curve && policy.curves.size > 0 && !policy.curves.has(use.key.curve)) {
-    return { known: false, until: null, message: `${use.what}: curve ${use.key.curve} is not accepted by the policy` };
-  }
-  let rule: KeySizeRule | null = null;
-  for (const r of rules) if (use.key.bits >= r.minBits) rule = r;
-  if (!rule) return { known: false, until: null, message: `${use.what}: ${use.scheme} key of ${use.key.bits} bits is below every size the policy accepts` };
-  return { known: true, until: rule.until, message: `${use.what}: ${use.scheme} ${use.key.bits}-bit` };
-}
-
-export interface CryptoConstraintFailure {
-  what: string;
-  message: string;
-  until: Date | null;
+/** The same policy with some parts replaced (e.g. `revocation.fetch: false` for --offline). */
+export function withOverrides(policy: ValidationPolicy, overrides: PolicyOverrides): ValidationPolicy {
+  return validationPolicy(policy.algorithms, {
+    name: overrides.name ?? policy.name,
+    pathInputs: { ...policy.pathInputs, ...overrides.pathInputs },
+    revocation: { ...policy.revocation, ...overrides.revocation },
+    budget: { ...policy.budget, ...overrides.budget },
+  });
 }
 
 /**
- * Checks every use against the policy at `time` (the proof of existence of the signed object).
- * An algorithm past its sunset at `time`, or never accepted, is a failure.
+ * A policy from its JSON form (policy/default.json): the algorithm tables, and optionally
+ * `pathInputs`, `revocation` and `budget` objects overriding the defaults field by field.
+ * Throws PolicyError when malformed.
  */
-export function checkAlgorithms(policy: AlgorithmPolicy, uses: AlgorithmUse[], time: Date): CryptoConstraintFailure[] {
-  const out: CryptoConstraintFailure[] = [];
-  for (const use of uses) {
-    // the verdict with its message only for a use that fails (messages are for failures)
-    const until = sunsetUntil(policy, use);
-    if (until !== undefined && (until === null || time.getTime() < until.getTime())) continue;
-    const v = sunsetOf(policy, use);
-    if (!v.known) out.push({ what: use.what, message: v.message, until: null });
-    else if (v.until && time.getTime() >= v.until.getTime()) {
-      out.push({ what: use.what, message: `${v.message} is not reliable after ${v.until.toISOString().slice(0, 10)}`, until: v.until });
-    }
+export function parsePolicy(json: unknown): ValidationPolicy {
+  const obj = typeof json === "string" ? (JSON.parse(json) as unknown) : json;
+  if (!obj || typeof obj !== "object" || Array.isArray(obj)) throw new PolicyError("policy: expected a JSON object");
+  const o = obj as Record<string, unknown>;
+  const overrides: PolicyOverrides = {};
+  if (o.pathInputs !== undefined) overrides.pathInputs = pathInputsOf(section(o, "pathInputs"));
+  if (o.revocation !== undefined) overrides.revocation = revocationOf(section(o, "revocation"));
+  if (o.budget !== undefined) overrides.budget = budgetOf(section(o, "budget"));
+  return validationPolicy(parseCryptoConstraints(o), overrides);
+}
+
+/** @deprecated the former name of parsePolicy */
+export const loadPolicy = parsePolicy;
+
+function section(o: Record<string, unknown>, name: string): Record<string, unknown> {
+  const v = o[name];
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new PolicyError(`policy: ${name} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function flag(o: Record<string, unknown>, k: string, where: string): boolean | undefined {
+  if (o[k] === undefined) return undefined;
+  if (typeof o[k] !== "boolean") throw new PolicyError(`policy: ${where}.${k} must be true or false`);
+  return o[k] as boolean;
+}
+
+function pathInputsOf(o: Record<string, unknown>): Partial<PathInputs> {
+  const out: Partial<PathInputs> = {};
+  if (o.userInitialPolicySet !== undefined) {
+    const set = o.userInitialPolicySet;
+    if (!Array.isArray(set) || set.some((x) => typeof x !== "string" || !/^\d+(\.\d+)+$/.test(x))) throw new PolicyError("policy: pathInputs.userInitialPolicySet must be a list of OIDs");
+    out.userInitialPolicySet = set as string[];
+  }
+  for (const k of ["initialExplicitPolicy", "initialPolicyMappingInhibit", "initialAnyPolicyInhibit"] as const) {
+    const v = flag(o, k, "pathInputs");
+    if (v !== undefined) out[k] = v;
   }
   return out;
 }
 
-/** sunsetOf(...).until for a known use, undefined for one the policy does not accept. */
-function sunsetUntil(policy: AlgorithmPolicy, use: AlgorithmUse): Date | null | undefined {
-  if (use.kind === "digest") return policy.digests.has(use.digest) ? policy.digests.get(use.digest)! : undefined;
-  let d: Date | null = null;
-  if (use.digest !== null) {
-    if (!policy.digests.has(use.digest)) return undefined;
-    d = policy.digests.get(use.digest)!;
+function revocationOf(o: Record<string, unknown>): Partial<RevocationStrategy> {
+  const out: { -readonly [K in keyof RevocationStrategy]?: RevocationStrategy[K] } = {};
+  const embedded = flag(o, "useEmbedded", "revocation");
+  if (embedded !== undefined) out.useEmbedded = embedded;
+  const fetch = flag(o, "fetch", "revocation");
+  if (fetch !== undefined) out.fetch = fetch;
+  if (o.fetchHosts !== undefined && o.fetchHosts !== null) {
+    if (!Array.isArray(o.fetchHosts) || o.fetchHosts.some((h) => typeof h !== "string")) throw new PolicyError("policy: revocation.fetchHosts must be a list of host names or null");
+    out.fetchHosts = (o.fetchHosts as string[]).map((h) => h.toLowerCase());
   }
-  const rules = policy.signatures.get(use.scheme);
-  if (!rules || rules.length === 0) return undefined;
-  if (use.key.curve && policy.curves.size > 0 && !policy.curves.has(use.key.curve)) return undefined;
-  let rule: KeySizeRule | null = null;
-  for (const r of rules) if (use.key.bits >= r.minBits) rule = r;
-  if (!rule) return undefined;
-  if (use.digest === null) return rule.until;
-  const s = rule.until;
-  return d && s ? (d < s ? d : s) : (d ?? s);
+  if (o.onUnknown !== undefined && o.onUnknown !== "indeterminate") throw new PolicyError(`policy: revocation.onUnknown must be "indeterminate" (a status that cannot be checked never passes)`);
+  return out;
+}
+
+function budgetOf(o: Record<string, unknown>): Partial<ValidationBudget> {
+  const out: Partial<ValidationBudget> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (!(k in DEFAULT_VALIDATION_BUDGET)) throw new PolicyError(`policy: unknown budget ${k} (one of ${Object.keys(DEFAULT_VALIDATION_BUDGET).join(", ")})`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new PolicyError(`policy: budget.${k} must be a non-negative integer`);
+    out[k as keyof ValidationBudget] = v;
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { signatureAlgorithm } from "../pki/algorithms.js";
 import type { PathResult } from "../pki/path-types.js";
 import { CrlError, parseCrl } from "../revocation/crl.js";
 import type { Crl } from "../revocation/crl-types.js";
-import { type TimestampValidation, validateTimestamp } from "../timestamp/validate.js";
+import { type TimestampValidation, validateTimestamp } from "./timestamp.js";
 import { type ValidationContext, pathFor } from "./context.js";
 import type { Indication, SubIndication } from "./indication.js";
 import { type AlgorithmUse, certificateKeyInfo, checkAlgorithms } from "./policy.js";
@@ -100,6 +100,10 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   }
 
   // §5.2.6 X.509 certificate validation at the validation time.
+  const bagLimit = ctx.policy.budget.certificatesInBag;
+  if (model.certificates.length > bagLimit) {
+    out.warnings.push({ code: "CERTIFICATES_IN_BAG_LIMIT", message: `certificatesInBag: the signature carries ${model.certificates.length} certificates; path building used the first ${bagLimit} and the configured ones` });
+  }
   const path = await pathFor(ctx, cert, model.certificates, at, crls);
   out.path = path;
   if (path.report.indication !== "TOTAL_PASSED") {
@@ -125,7 +129,7 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   // §5.2.8 cryptographic constraints, at the proof of existence (or the validation time).
   const time = poe ?? at;
   const uses: AlgorithmUse[] = [...model.algorithms, ...chainAlgorithms(out.path!)];
-  const failures = checkAlgorithms(ctx.policy, uses, time);
+  const failures = checkAlgorithms(ctx.policy.algorithms, uses, time);
   if (failures.length > 0) {
     for (const f of failures) out.errors.push({ code: "CRYPTO_CONSTRAINTS", message: f.message });
     return finish(out, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE");

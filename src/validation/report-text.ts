@@ -55,20 +55,67 @@ function when(s: SignatureReport): string {
   return "signing time not stated";
 }
 
+/**
+ * Warnings in plain words, one line each; the code stays beside it for whoever reads the JSON.
+ * Unknown codes keep the validator's own message.
+ */
+const WARNINGS: Record<string, string> = {
+  PARTIAL_COVERAGE: "the signature covers only part of the document — what it covers is listed in signedData (--json)",
+  SIGNING_TIME_AFTER_VALIDATION_TIME: "the signing time the signer claims is later than the validation time",
+  SIGNING_TIME_AFTER_TIMESTAMP: "the signing time the signer claims is later than the time-stamp",
+  SIGNATURE_POLICY_NOT_PROCESSED: "the signature names a signature policy whose rules were not applied",
+  PLAIN_XMLDSIG: "plain XMLDSig: the signer's certificate is not bound by the signature",
+  SIGNING_CERTIFICATE_ATTRIBUTE_MISSING: "the signer's certificate is not bound by the signature (no ESS signing-certificate attribute)",
+  ARCHIVE_TIMESTAMP_NOT_VERIFIED: "archive time-stamps are listed but not verified",
+  CONTENT_TIMESTAMP_NOT_CHECKED: "a content time-stamp could not be checked without the content",
+  REVOCATION_VALUES_NOT_USED: "revocation values carried in the signature were not read",
+  CONTENT_IGNORED: "the detached content given was ignored: the signature carries its own content",
+};
+
+function warningText(w: { code: string; message: string }): string {
+  if (w.code === "TIMESTAMP_NOT_VALID") return `a time-stamp could not be checked: ${w.message.replace(/^a \S+ time-stamp was not usable: /, "")}`;
+  return WARNINGS[w.code] ?? w.message;
+}
+
+/** What weakens a passing verdict, as the plain-words line must say it (issue 10 item 11). */
+function caveats(s: SignatureReport): { partial: boolean; timestampUnchecked: boolean } {
+  const codes = new Set(s.warnings.map((w) => w.code));
+  const partial = codes.has("PARTIAL_COVERAGE") || (s as { coversWholeDocument?: boolean }).coversWholeDocument === false;
+  const timestampUnchecked = codes.has("TIMESTAMP_NOT_VALID") || s.timestamps.some((t) => t.indication !== "TOTAL_PASSED");
+  return { partial, timestampUnchecked };
+}
+
 export function verdictLine(s: SignatureReport): string {
   const role = s.counterSignatureOf ? `countersignature of ${s.counterSignatureOf}` : null;
   const head = `${s.id}${role ? ` (${role})` : ""}: ${who(s)}, ${when(s)}`;
   if (s.indication === "TOTAL_PASSED") {
     const q = QUALIFICATION[s.qualification];
-    return `${head} — VALID${q ? `: ${q}` : ""} (${s.level})`;
+    const c = caveats(s);
+    const buts = [c.partial ? "covers only part of the document" : null, c.timestampUnchecked ? "the timestamp could not be checked" : null].filter(Boolean);
+    // a level that rests on a time-stamp which did not verify is not claimed plainly
+    const level = c.timestampUnchecked && s.level !== "B-B" ? `${s.level} claimed; its time-stamp does not count` : s.level;
+    if (buts.length) return `${head} — valid — but ${buts.join(", and ")}${q ? `: ${q}` : ""} (${level})`;
+    return `${head} — VALID${q ? `: ${q}` : ""} (${level})`;
   }
   const reason = (s.subIndication && REASONS[s.subIndication]) ?? s.errors[0]?.message ?? "no reason given";
   const verdict = s.indication === "TOTAL_FAILED" ? "INVALID" : "INDETERMINATE";
   return `${head} — ${verdict}: ${reason}${s.subIndication ? ` (${s.subIndication})` : ""}`;
 }
 
+/** The verdict line and one line per warning. */
+export function signatureLines(s: SignatureReport): string[] {
+  return [verdictLine(s), ...s.warnings.map((w) => `  warning: ${warningText(w)} (${w.code})`)];
+}
+
 export function renderText(r: ValidationReport): string {
+  const { errors, subIndication } = r as { errors?: Array<{ code: string; message: string }>; subIndication?: string | null };
+  const notSignature = errors?.find((e) => e.code === "NOT_A_SIGNATURE");
+  if (r.signatures.length === 0 && notSignature) {
+    return `Not a signature: ${notSignature.message}
+  validated at ${r.validationTime}: ${r.indication}${subIndication ? ` (${subIndication})` : ""}
+`;
+  }
   const lines = [`${r.document.format} ${r.document.packaging}, ${r.signatures.length} signature(s), validated at ${r.validationTime}: ${r.indication}`];
-  for (const s of r.signatures) lines.push("  " + verdictLine(s));
+  for (const s of r.signatures) for (const l of signatureLines(s)) lines.push("  " + l);
   return lines.join("\n") + "\n";
 }

@@ -3,15 +3,12 @@
  * (EN 319 102-1 §5.3, §5.5): the facts the reader established about one signature, and nothing
  * it would have to decide about trust.
  */
+import type { Integrity, Message, SigningCertificateReference } from "../cms/messages.js";
 import type { Certificate } from "../pki/certificate.js";
+import type { AlgorithmUse } from "../pki/key-info.js";
 import type { TimestampToken } from "../timestamp/token.js";
-import type { AlgorithmUse } from "./policy.js";
 
-/** An error, warning or hint with a stable code. */
-export interface Message {
-  code: string;
-  message: string;
-}
+export type { Integrity, Message, SigningCertificateReference } from "../cms/messages.js";
 
 export type SignatureFormat = "CAdES" | "XAdES";
 
@@ -21,28 +18,6 @@ export interface SignedDataEntry {
   ref: string;
   /** SHA-256 of the signed bytes, hex; null when only another digest of them is known */
   sha256: string | null;
-}
-
-/**
- * How the signature binds its signing certificate: ESS signing-certificate(-v2) in CAdES,
- * SigningCertificate(V2) in XAdES (EN 319 102-1 §5.2.3.4).
- */
-export interface SigningCertificateReference {
-  /** the attribute or property that carried the reference; null when there is none */
-  attribute: string | null;
-  digestAlgorithm: string | null;
-  /** the referenced digest equals the digest of the certificate used; null without a reference */
-  digestMatches: boolean | null;
-  /** the referenced issuer and serial equal the certificate's; null when the reference carries none */
-  issuerSerialMatches: boolean | null;
-}
-
-/** The cryptographic truth, independent of trust (EN 319 102-1 §5.2.7). */
-export interface Integrity {
-  /** every message digest / signed reference matches; null when the signed data was not available */
-  dataIntact: boolean | null;
-  /** the signature value verifies with the signing certificate's key; null when no key or no supported algorithm */
-  signatureIntact: boolean | null;
 }
 
 export interface SignaturePolicyInfo {

@@ -7,6 +7,8 @@
  * qualification and the report are format-neutral and happen in src/validation/.
  */
 import { createHash, hash } from "node:crypto";
+import { Asn1Error } from "../asn1/der.js";
+import { issuerSerialMatches, readIssuerSerial } from "../cms/signing-certificate.js";
 import { type Certificate, parseCertificate, publicKeyOf } from "../pki/certificate.js";
 import { nameToString } from "../pki/name.js";
 import { canonicalOctets } from "./c14n.js";
@@ -158,38 +160,14 @@ function normName(s: string): string {
   return s.toLowerCase().replace(/\s*([,=+])\s*/g, "$1").replace(/\s+/g, " ").trim();
 }
 
-/** RFC 5035 IssuerSerial DER → { issuer Name DER, serial hex } (only the directoryName form). */
-function readIssuerSerialV2(der: Buffer): { issuer: Buffer; serial: string } | null {
-  // SEQUENCE { GeneralNames SEQUENCE { [4] { Name } }, INTEGER }
+/** XAdES IssuerSerialV2 holds the DER of an RFC 5035 IssuerSerial: read and matched as CMS does; malformed names no certificate. */
+function issuerSerialV2Matches(der: Buffer, c: Certificate): boolean {
   try {
-    const at = { p: 0 };
-    if (der[at.p++] !== 0x30) return null;
-    derLength(der, at);
-    if (der[at.p++] !== 0x30) return null;
-    derLength(der, at);
-    if (der[at.p++] !== 0xa4) return null;
-    const nl = derLength(der, at);
-    const issuer = der.subarray(at.p, at.p + nl);
-    at.p += nl;
-    if (der[at.p++] !== 0x02) return null;
-    const sl = derLength(der, at);
-    let serial = der.subarray(at.p, at.p + sl).toString("hex");
-    serial = serial.replace(/^(00)+(?=..)/, "");
-    return { issuer, serial };
-  } catch {
-    return null;
+    return issuerSerialMatches(c, readIssuerSerial(der)) === true;
+  } catch (e) {
+    if (e instanceof Asn1Error) return false;
+    throw e;
   }
-}
-
-/** A DER length at `at.p`, which it moves past it. */
-function derLength(der: Buffer, at: { p: number }): number {
-  let l = der[at.p++]!;
-  if (l & 0x80) {
-    const n = l & 0x7f;
-    l = 0;
-    for (let i = 0; i < n; i++) l = l * 256 + der[at.p++]!;
-  }
-  return l;
 }
 
 function fail(check: XadesSignatureCheck, verdict: Verdict, code: string, message: string): XadesSignatureCheck {
@@ -324,8 +302,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
           check.warnings.push({ code: "ISSUER_NAME_DIFFERS", message: `X509IssuerName "${ref.issuerName}" is written differently from the certificate's issuer "${nameToString(c.issuer)}"` });
         }
       } else if (ref.issuerSerialV2) {
-        const is = readIssuerSerialV2(ref.issuerSerialV2);
-        check.reference.issuerSerialMatches = !!is && is.serial === c.serialNumber && is.issuer.equals(c.issuer.der);
+        check.reference.issuerSerialMatches = issuerSerialV2Matches(ref.issuerSerialV2, c);
       }
       if (!sigOk) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the signing certificate");
       else if (check.reference.issuerSerialMatches === false) {

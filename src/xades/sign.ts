@@ -9,7 +9,7 @@
  * digests are computed by the same canonicalizer that validation uses.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { KeyProvider, SigningHash, SigningScheme } from "../keys/provider.js";
+import type { KeyProvider, SigningHash, SigningScheme } from "../pki/signing-key.js";
 import { parseCertificate } from "../pki/certificate.js";
 import { SigningError, type Timestamper, issuerSerial } from "../cades/sign.js";
 import { DIGEST_URI_OF, signatureUriFor } from "./algorithms.js";

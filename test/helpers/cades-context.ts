@@ -11,6 +11,8 @@ import { CrlStore } from "../../src/revocation/crl-store.js";
 import type { RevocationChecker } from "../../src/revocation/types.js";
 import { type ValidationContext, type ValidationContextInit, createValidationContext } from "../../src/validation/context.js";
 import { PKI, trustAnchors } from "./cms-tools.js";
+import { withOverrides } from "../../src/validation/policy.js";
+import { defaultValidationPolicy } from "../../src/validator.js";
 
 export function testCrlStore(extra: Uint8Array[] = []): CrlStore {
   const store = new CrlStore();
@@ -27,7 +29,7 @@ export function testContext(opts: { crls?: Uint8Array[]; untrusted?: Certificate
     untrusted: opts.untrusted ?? [],
     revocation: opts.revocation ?? createCrlChecker({ store }),
     crlStore: store,
-    allowFetch: false,
+    policy: opts.policy ?? withOverrides(defaultValidationPolicy(), { revocation: { fetch: false } }),
   });
 }
 

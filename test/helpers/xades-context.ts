@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { TrustStore } from "../../src/pki/trust-store.js";
 import { createCrlChecker } from "../../src/revocation/checker.js";
 import { CrlStore } from "../../src/revocation/crl-store.js";
+import { BoundedCache } from "../../src/pki/path-builder.js";
 import { CertificateCache, PathCache, type ValidationContext } from "../../src/validation/context.js";
-import { loadDefaultPolicy } from "../../src/validation/policy.js";
+import { withOverrides } from "../../src/validation/policy.js";
+import { defaultValidationPolicy } from "../../src/validator.js";
 
 export const TEST_TIME = new Date("2026-06-01T00:00:00Z");
 
@@ -17,9 +19,10 @@ export function testContext(opts: { pathCache?: boolean; root?: string } = {}): 
     trustStore: TrustStore.fromBytes([readFileSync(join(root, "trust", "root-ca.pem"))]),
     untrusted: [],
     revocation: createCrlChecker({ store }),
-    policy: loadDefaultPolicy(),
-    allowFetch: false,
+    policy: withOverrides(defaultValidationPolicy(), { revocation: { fetch: false } }),
     certificates: new CertificateCache(),
     paths: opts.pathCache ? new PathCache(2000, 0) : null,
+    signatures: new BoundedCache<boolean>(100_000),
+    crlSignatures: new BoundedCache<boolean>(50_000),
   };
 }

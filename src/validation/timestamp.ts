@@ -6,11 +6,11 @@
 import { OID as CERT_OID, type Certificate } from "../pki/certificate.js";
 import type { PathResult } from "../pki/path-types.js";
 import type { Crl } from "../revocation/crl-types.js";
-import { type ValidationContext, pathFor } from "../validation/context.js";
-import type { Indication, SubIndication } from "../validation/indication.js";
-import { checkAlgorithms } from "../validation/policy.js";
-import type { Message } from "../validation/signature-model.js";
-import type { TimestampToken } from "./token.js";
+import { type ValidationContext, pathFor } from "./context.js";
+import type { Indication, SubIndication } from "./indication.js";
+import { checkAlgorithms } from "./policy.js";
+import type { Message } from "./signature-model.js";
+import type { TimestampToken } from "../timestamp/token.js";
 
 export const ID_KP_TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
 
@@ -81,7 +81,7 @@ export async function validateTimestamp(token: TimestampToken, ctx: ValidationCo
     for (const e of path.report.errors) out.errors.push({ code: e.code, message: `TSA certificate path: ${e.message}` });
     return out;
   }
-  const failures = checkAlgorithms(ctx.policy, token.algorithms, at);
+  const failures = checkAlgorithms(ctx.policy.algorithms, token.algorithms, at);
   if (failures.length > 0) {
     out.indication = "INDETERMINATE";
     out.subIndication = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE";

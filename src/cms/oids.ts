@@ -1,6 +1,6 @@
 /**
  * Object identifiers of CMS (RFC 5652), ESS (RFC 2634, RFC 5035), CAdES (ETSI EN 319 122-1,
- * TS 101 733) and RFC 3161 that the CAdES reader acts on.
+ * TS 101 733) and RFC 3161 that the CMS, CAdES and time-stamp readers act on.
  */
 export const CMS = {
   data: "1.2.840.113549.1.7.1",

@@ -3,12 +3,23 @@
  * certificates, and the trust store (RFC 5652 §5.3 SignerIdentifier).
  */
 import type { Certificate } from "../pki/certificate.js";
-import type { ValidationContext } from "../validation/context.js";
-import type { Message } from "../validation/signature-model.js";
-import type { SignerIdentifier } from "./cms.js";
+import type { Message } from "./messages.js";
+import type { SignerIdentifier } from "./signed-data.js";
 import { sidMatches } from "./signer.js";
 
-export function signerCandidates(sid: SignerIdentifier, local: readonly Certificate[], ctx: ValidationContext): Certificate[] {
+/**
+ * What the readers need to find a signer's certificate. The validation context has this shape;
+ * naming only what is used keeps cms/ (and the readers above it) free of validation/.
+ */
+export interface CertificateSources {
+  /** parses a DER certificate once per validator */
+  readonly certificates: { get(der: Uint8Array): Certificate };
+  /** certificates offered besides those in the signature (`--untrusted`) */
+  readonly untrusted: readonly Certificate[];
+  readonly trustStore: { bySki(ski: string): readonly Certificate[]; certificates(): readonly Certificate[] };
+}
+
+export function signerCandidates(sid: SignerIdentifier, local: readonly Certificate[], ctx: CertificateSources): Certificate[] {
   const out: Certificate[] = [];
   const add = (c: Certificate) => {
     if (sidMatches(sid, c) && !out.some((o) => o.sha256 === c.sha256)) out.push(c);
@@ -21,7 +32,7 @@ export function signerCandidates(sid: SignerIdentifier, local: readonly Certific
 }
 
 /** Parses a bag through the cache; a certificate that does not parse is reported and skipped. */
-export function parseBag(ders: readonly Uint8Array[], ctx: ValidationContext, warnings: Message[]): Certificate[] {
+export function parseBag(ders: readonly Uint8Array[], ctx: CertificateSources, warnings: Message[]): Certificate[] {
   const out: Certificate[] = [];
   for (const der of ders) {
     try {

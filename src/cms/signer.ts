@@ -15,10 +15,11 @@ import {
   verifySignature,
 } from "../pki/algorithms.js";
 import { type Certificate, publicKeyOf } from "../pki/certificate.js";
-import type { Message, SigningCertificateReference } from "../validation/signature-model.js";
-import { type EssCertId, issuerDirectoryNames, issuerGeneralNames, readContentType, readMessageDigest, readSigningCertificate, readSigningTime } from "./attributes.js";
-import { type SignerIdentifier, type SignerInfo, sidIssuer } from "./cms.js";
+import { type EssCertId, readContentType, readMessageDigest, readSigningCertificate, readSigningTime } from "./attributes.js";
+import type { Message, SigningCertificateReference } from "./messages.js";
 import { CMS } from "./oids.js";
+import { type SignerIdentifier, type SignerInfo, sidIssuer } from "./signed-data.js";
+import { certHashMatches as hashMatches, issuerSerialMatches as namesCertificate } from "./signing-certificate.js";
 
 /** Content hashed elsewhere (a large detached file hashed as a stream): digest name → value. */
 export interface DetachedDigests {
@@ -89,21 +90,11 @@ export function sidMatches(sid: SignerIdentifier, cert: Certificate): boolean {
 }
 
 function certHashMatches(cert: Certificate, id: EssCertId): boolean {
-  if (id.hash === "sha256") return Buffer.from(id.certHash).toString("hex") === cert.sha256;
-  return equalBytes(createHash(id.hash).update(cert.der).digest(), id.certHash);
+  return hashMatches(cert, id.hash, id.certHash);
 }
 
 function issuerSerialMatches(cert: Certificate, id: EssCertId): boolean | null {
-  if (!id.issuerSerial) return null;
-  if (id.issuerSerial.serialNumber !== cert.serialNumber) return false;
-  const der = id.issuerSerial.issuerDer;
-  try {
-    if (issuerDirectoryNames(der).some((n) => equalEncoding(n, cert.issuer.der))) return true;
-    return issuerGeneralNames(der).some((g) => g.type === "directoryName" && g.name.key === cert.issuer.key);
-  } catch (e) {
-    if (e instanceof Asn1Error) return false; // a malformed issuer names no certificate
-    throw e;
-  }
+  return namesCertificate(cert, id.issuerSerial);
 }
 
 export function checkSigner(si: SignerInfo, opts: SignerCheckOptions): SignerCheck {

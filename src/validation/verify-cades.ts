@@ -1,23 +1,24 @@
 /**
  * CAdES validation (ETSI EN 319 122-1 signatures, validated per EN 319 102-1): every SignerInfo
  * of a CMS SignedData, and every countersignature, becomes a SignatureModel for the format-neutral
- * process; the outcomes become the contract's report.
+ * process; the outcomes become the contract's report. It sits in validation/ because it runs the
+ * process: cades/ and cms/ below it only read and check bytes.
  */
 import { createHash } from "node:crypto";
 import { Asn1Error, readRoot } from "../asn1/der.js";
 import { UnsupportedAlgorithmError } from "../pki/algorithms.js";
 import { type Certificate, CertificateError } from "../pki/certificate.js";
 import { readTimestampToken, type TimestampToken } from "../timestamp/token.js";
-import type { ValidationContext } from "../validation/context.js";
-import { type AlgorithmUse, certificateKeyInfo } from "../validation/policy.js";
-import { validateSignature } from "../validation/process.js";
-import { type SignatureReport, type ValidationReport, signatureReport, validationReport } from "../validation/report.js";
-import type { Message, SignatureModel, SignaturePolicyInfo, SignedDataEntry } from "../validation/signature-model.js";
-import { readCommitmentType, readContentHints, readSignaturePolicy } from "./attributes.js";
-import { parseBag, signerCandidates } from "./certificates.js";
-import { CmsFormatError, NotSignedDataError, type SignedData, type SignerInfo, findAttributes, parseSignedData, readSignerInfo } from "./cms.js";
-import { CMS } from "./oids.js";
-import { type ContentInput, type DetachedDigests, type SignerCheck, checkSigner, isDetachedDigests } from "./signer.js";
+import type { ValidationContext } from "./context.js";
+import { type AlgorithmUse, certificateKeyInfo } from "./policy.js";
+import { validateSignature } from "./process.js";
+import { type SignatureReport, type ValidationReport, signatureReport, validationReport } from "./report.js";
+import type { Message, SignatureModel, SignaturePolicyInfo, SignedDataEntry } from "./signature-model.js";
+import { readCommitmentType, readContentHints, readSignaturePolicy } from "../cades/attributes.js";
+import { parseBag, signerCandidates } from "../cms/candidates.js";
+import { CmsFormatError, NotSignedDataError, type SignedData, type SignerInfo, findAttributes, parseSignedData, readSignerInfo } from "../cms/signed-data.js";
+import { CMS } from "../cms/oids.js";
+import { type ContentInput, type DetachedDigests, type SignerCheck, checkSigner, isDetachedDigests } from "../cms/signer.js";
 
 export { NotSignedDataError, CmsFormatError };
 export type { ContentInput, DetachedDigests };
@@ -27,8 +28,8 @@ export interface CadesVerifyOptions {
   contents?: readonly ContentInput[];
   /** names of the detached contents for the report's signedData `ref` (default content[i]) */
   contentNames?: readonly string[];
-  /** validation time (default: now) */
-  at?: Date;
+  /** validation time: an input, never defaulted in the core (the adapters supply "now") */
+  at: Date;
   context: ValidationContext;
 }
 
@@ -40,7 +41,7 @@ const MAX_COUNTERSIGNATURE_DEPTH = 4;
  * CMS SignedData at all; a SignedData that is malformed gives a report with FORMAT_FAILURE.
  */
 export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): Promise<ValidationReport> {
-  const at = opts.at ?? new Date();
+  const at = opts.at;
   const ctx = opts.context;
   const documentSha256 = createHash("sha256").update(bytes).digest("hex");
   const given = opts.contents ?? [];

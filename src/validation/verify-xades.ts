@@ -4,21 +4,21 @@
  * through the same format-neutral process, report, qualification and identity as CAdES.
  */
 import { LimitExceededError, type ValidationBudget, validationBudget } from "../limits/budgets.js";
-import type { ValidationContext } from "../validation/context.js";
-import { validateSignature } from "../validation/process.js";
-import { type DocumentReport, type SignatureReport, type ValidationReport, signatureReport, validationReport } from "../validation/report.js";
-import { type XadesDocumentCheck, type XadesSignatureCheck, checkXadesDocument } from "./check.js";
-import { toSignatureModel } from "./model.js";
-import type { DetachedContent } from "./xmldsig.js";
-import { type ParseOptions, type XmlDocument, XmlError, XmlLimitError, parseXml } from "./xml.js";
+import type { ValidationContext } from "./context.js";
+import { validateSignature } from "./process.js";
+import { type DocumentReport, type SignatureReport, type ValidationReport, signatureReport, validationReport } from "./report.js";
+import { type XadesDocumentCheck, type XadesSignatureCheck, checkXadesDocument } from "../xades/check.js";
+import { toSignatureModel } from "./xades-model.js";
+import type { DetachedContent } from "../xades/xmldsig.js";
+import { type ParseOptions, type XmlDocument, XmlError, XmlLimitError, parseXml } from "../xades/xml.js";
 
 /** Detached content: bytes, named bytes, or digests of a streamed file (CAdES's DetachedDigests shape). */
 export type XadesContentInput = Uint8Array | DetachedContent;
 
 export interface XadesVerifyOptions {
   contents?: readonly XadesContentInput[];
-  /** validation time (default: now) */
-  at?: Date;
+  /** validation time: an input, never defaulted in the core (the adapters supply "now") */
+  at: Date;
   context: ValidationContext;
   /** limits of the hardened XML parser (its node cap defaults to the budget's xmlNodes) */
   parse?: ParseOptions;
@@ -62,9 +62,9 @@ function asContent(c: XadesContentInput): DetachedContent {
  * gives a report with FORMAT_FAILURE.
  */
 export async function verifyXades(bytes: Uint8Array, opts: XadesVerifyOptions): Promise<XadesValidationReport> {
-  const at = opts.at ?? new Date();
+  const at = opts.at;
   const ctx = opts.context;
-  const budget = validationBudget(opts.budget);
+  const budget = validationBudget(ctx.policy.budget, opts.budget);
   const doc = checkXadesDocument(bytes, {
     contents: (opts.contents ?? []).map(asContent),
     pool: ctx.untrusted,

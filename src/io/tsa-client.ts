@@ -1,15 +1,30 @@
 /**
  * The signer's side of RFC 3161 over HTTP (RFC 3161 §3.4): POST the request as
  * application/timestamp-query, read at most `maxBytes` of application/timestamp-reply within
- * `timeoutMs`, then check the answer (request.ts) before it is embedded.
+ * `timeoutMs`, then check the answer (timestamp/request.ts, with the TSA's trust decided by
+ * validation/timestamp.ts) before it is embedded. An adapter: the core only knows TsaTransport.
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { TimestampError, type TsaTransport, buildTimestampRequest, checkTimestampResponse } from "../timestamp/request.js";
+import { DependencyUnavailableError } from "./dependency.js";
 import type { ValidationContext } from "../validation/context.js";
-import { TimestampError, buildTimestampRequest, checkTimestampResponse } from "./request.js";
+import { validateTimestamp } from "../validation/timestamp.js";
 
-/** How a request reaches a TSA: injectable so the checks are testable without a network. */
-export type TsaTransport = (url: string, body: Buffer) => Promise<Buffer>;
+/**
+ * For the service (issue 10.4): a TSA that cannot be reached, does not answer in time or answers
+ * with an HTTP error is away, not wrong — a DependencyUnavailableError (503, Retry-After). A TSA
+ * that answers something unusable (TSA_BAD_RESPONSE, TSA_REJECTED, TSA_MISMATCH, TSA_UNTRUSTED)
+ * stays a TimestampError: retrying will not help, the configuration needs a look.
+ */
+export function tsaUnavailable(e: unknown): unknown {
+  if (e instanceof TimestampError && (e.code === "TSA_UNREACHABLE" || e.code === "TSA_TIMEOUT" || e.code === "TSA_HTTP_ERROR")) {
+    return new DependencyUnavailableError("tsa", `the time-stamping authority is unavailable: ${e.message}`, 10, { cause: e });
+  }
+  return e;
+}
+
+export type { TsaTransport } from "../timestamp/request.js";
 
 export interface HttpTransportOptions {
   timeoutMs?: number;
@@ -80,6 +95,11 @@ export function createTimestamper(opts: TimestamperOptions): (data: Uint8Array, 
   return async (data, hash) => {
     const req = buildTimestampRequest(data, hash, { certReq: true, policy: opts.policy });
     const resp = await transport(opts.url, req.der);
-    return checkTimestampResponse(resp, req, { data, context: opts.context, at: opts.now?.() });
+    // (the network client is the edge: it supplies "now" to the core check)
+    return checkTimestampResponse(resp, req, {
+      data,
+      trust: { sources: opts.context, validate: (token, at) => validateTimestamp(token, opts.context, at) },
+      at: opts.now?.() ?? new Date(),
+    });
   };
 }

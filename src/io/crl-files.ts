@@ -1,13 +1,14 @@
 /**
  * Reads CRLs from files and directories (the CLI's and the service's --crl). The only file
- * I/O of the revocation folder; parsing stays in crl.ts.
+ * I/O around the revocation folder (an adapter: the core takes parsed CRLs); parsing stays in
+ * revocation/crl.ts.
  */
 import { readFile, readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { parseCrls } from "./crl.js";
-import { CrlError } from "./crl-error.js";
-import { CrlStore } from "./crl-store.js";
-import type { Crl } from "./crl-types.js";
+import { parseCrls } from "../revocation/crl.js";
+import { CrlError } from "../revocation/crl-error.js";
+import { CrlStore } from "../revocation/crl-store.js";
+import type { Crl } from "../revocation/crl-types.js";
 
 /** What a directory contributes; an explicitly named file is read whatever its name. */
 const CRL_EXTENSIONS = new Set([".crl", ".der", ".pem"]);

@@ -1,12 +1,13 @@
 /**
- * XAdES facts → the format-neutral SignatureModel that src/validation's process judges.
+ * XAdES facts → the format-neutral SignatureModel that src/validation's process judges (here, not
+ * in xades/, so that xades/ never imports validation/).
  */
 import { publicKeyOf } from "../pki/certificate.js";
 import { readTimestampToken, type TimestampToken } from "../timestamp/token.js";
-import type { ValidationContext } from "../validation/context.js";
-import { type AlgorithmUse, publicKeyInfo } from "../validation/policy.js";
-import type { SignatureModel } from "../validation/signature-model.js";
-import type { XadesSignatureCheck } from "./check.js";
+import type { ValidationContext } from "./context.js";
+import { type AlgorithmUse, publicKeyInfo } from "./policy.js";
+import type { SignatureModel } from "./signature-model.js";
+import type { XadesSignatureCheck } from "../xades/check.js";
 
 export function toSignatureModel(check: XadesSignatureCheck, ctx: ValidationContext): SignatureModel {
   const q = check.properties;

@@ -1,0 +1,91 @@
+/**
+ * Issues 10.8 and 11.9: keys list / revoke / rotate, and a revoked key refused at once by every
+ * worker of a real 2-worker server (the authentication cache once kept it alive for 30 s).
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keysCommand } from "../src/cli/keys.js";
+import { type ServeProcess, startServe } from "./helpers/serve-process.js";
+
+const AT = "2026-06-01T00:00:00Z";
+const body = readFileSync("fixtures/cades/rsa2048-cades-attached.p7m");
+const data = mkdtempSync(join(tmpdir(), "podpis-keys-"));
+let server: ServeProcess;
+
+async function keys(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await keysCommand([...args, "--data", data], { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+const create = async (name: string): Promise<string> => JSON.parse((await keys("create", "--name", name, "--scope", "verify", "--json")).out).key as string;
+
+/** status codes of n requests on fresh connections, so both workers answer some of them */
+async function statuses(key: string, n = 8): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(`${server.base}/api/v1/verify`, { method: "POST", body, headers: { Authorization: `Bearer ${key}`, Connection: "close" } });
+    await r.arrayBuffer();
+    out.push(r.status);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await create("bootstrap");
+  server = await startServe(data, ["--clock", AT, "--workers", "2"]);
+});
+afterAll(async () => {
+  await server?.stop();
+  rmSync(data, { recursive: true, force: true });
+});
+
+describe("API key management on a running 2-worker service", () => {
+  it("refuses a revoked key at once on every worker", async () => {
+    const key = await create("portal");
+    expect(await statuses(key)).toEqual(Array(8).fill(200)); // now both workers have seen (and once cached) it
+    expect((await keys("revoke", "--name", "portal")).code).toBe(0);
+    expect(await statuses(key)).toEqual(Array(8).fill(401));
+    expect((await keys("revoke", "--name", "nobody")).code).toBe(2);
+  });
+
+  it("rotates: both secrets work within the grace period, only the new one after it", async () => {
+    const old = await create("rotating");
+    expect(await statuses(old, 2)).toEqual([200, 200]);
+    const r = await keys("rotate", "--name", "rotating", "--grace", "8s", "--json");
+    expect(r.code).toBe(0);
+    const rotated = JSON.parse(r.out) as { key: string; previousSecretValidUntil: string };
+    expect(rotated.key).not.toBe(old);
+    expect(rotated.key.split("_")[1]).toBe(old.split("_")[1]); // same key id: logs and last use carry on
+    expect(await statuses(rotated.key, 4)).toEqual(Array(4).fill(200));
+    expect(await statuses(old, 4)).toEqual(Array(4).fill(200));
+    const wait = Date.parse(rotated.previousSecretValidUntil) - Date.now() + 500;
+    await new Promise((res) => setTimeout(res, Math.max(0, wait)));
+    expect(await statuses(old, 4)).toEqual(Array(4).fill(401));
+    expect(await statuses(rotated.key, 4)).toEqual(Array(4).fill(200));
+  }, 60_000);
+
+  it("lists names, scopes, created, last used and state — never a secret", async () => {
+    const created = await keys("create", "--name", "listed", "--scope", "verify", "--scope", "audit", "--json");
+    const secret = (JSON.parse(created.out) as { key: string }).key;
+    expect(await statuses(secret, 1)).toEqual([200]);
+    // the last-used time is written after the answer: poll it, with a generous hang guard
+    let listed: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 100; i++) {
+      listed = JSON.parse((await keys("list", "--json")).out) as typeof listed;
+      if (listed.find((k) => k.name === "listed")?.lastUsedAt) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const mine = listed.find((k) => k.name === "listed")!;
+    expect(mine).toMatchObject({ scopes: ["verify", "audit"], revokedAt: null, previousSecretValidUntil: null });
+    expect(typeof mine.lastUsedAt).toBe("string");
+    expect(listed.find((k) => k.name === "portal")!.revokedAt).toEqual(expect.any(String));
+    const text = (await keys("list")).out + JSON.stringify(listed);
+    expect(text).not.toContain(secret.split("_")[2]);
+    expect(text).not.toMatch(/secretHash|secret_hash|[0-9a-f]{64}/);
+    expect((await keys("list")).out).toMatch(/^portal\tscopes verify\tcreated .*REVOKED/m);
+  });
+});
