@@ -590,10 +590,25 @@ function sha256Outcome(outcome: ReferenceOutcome, ref: Reference, digest: Buffer
 
 export function processReferences(doc: XmlDocument, sig: Signature, contents: readonly DetachedContent[], meter: DigestMeter): ReferenceOutcome[] {
   const external = sig.references.filter((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#"))).length;
+  // The same URI through the same transforms and digest gives the same octets: computed once. A
+  // signature repeating one whole-document reference a thousand times costs one reference (issue 11).
+  const done = new Map<string, ReferenceOutcome>();
   return sig.references.map((r) => {
     meter.signal?.throwIfAborted();
-    return processReference(doc, sig, r, contents, meter, external);
+    const key = referenceKey(r);
+    const same = done.get(key);
+    if (same) return { ...same, reference: r, ok: same.computed !== null && same.computed.equals(r.digestValue) && same.error === null };
+    const outcome = processReference(doc, sig, r, contents, meter, external);
+    done.set(key, outcome);
+    return outcome;
   });
+}
+
+/** What determines a reference's octets and digest: its URI, its transforms in order, its digest. */
+function referenceKey(r: Reference): string {
+  let k = `${r.uri === null ? "\u0000" : "=" + r.uri}\u0000${r.digest}`;
+  for (const t of r.transforms) k += "\u0000" + (t.kind === "c14n" ? `c14n ${t.uri} ${t.c14n.inclusivePrefixes?.join(" ") ?? ""}` : t.kind);
+  return k;
 }
 
 // ---------------------------------------------------------------------------
