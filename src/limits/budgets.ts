@@ -30,7 +30,7 @@ export interface ValidationBudget {
 export const DEFAULT_VALIDATION_BUDGET: Readonly<ValidationBudget> = Object.freeze({
   xmlNodes: 1_000_000,
   xmlReferences: 1_000,
-  digestBytes: 64 * 1024 * 1024,
+  digestBytes: 32 * 1024 * 1024,
   certificatesInBag: 100,
   signatureChecks: 128,
   fetches: 8,
