@@ -77,7 +77,9 @@ export async function verifyXades(bytes: Uint8Array, opts: XadesVerifyOptions): 
     certificates: ctx.certificates,
   });
   if (doc.formatError) throw new NotXmlSignatureError(`${doc.formatError.code}: ${doc.formatError.message}`);
-  return reportFor(doc, ctx, at, opts.signal);
+  // a route's budget (the receipt check's) holds for the format-neutral steps too: bag, path, fetches
+  const routed = opts.budget ? { ...ctx, policy: { ...ctx.policy, budget } } : ctx;
+  return reportFor(doc, routed, at, opts.signal);
 }
 
 /**
