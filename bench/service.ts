@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { newApiKey } from "../src/archive/api-keys.js";
 import { SqliteArchive } from "../src/archive/sqlite.js";
 import { signCades } from "../src/cades/sign.js";
-import { BUNDLED } from "../src/http/config.js";
+import { BUNDLED } from "../src/bundled.js";
 import { openKey } from "../src/keys/index.js";
 import { loadPolicy } from "../src/validation/policy.js";
 import { createValidator } from "../src/validator.js";

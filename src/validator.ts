@@ -20,6 +20,7 @@ import { type ContentInput, NotSignedDataError, verifyCades } from "./validation
 import type { DetachedDigests } from "./cms/signer.js";
 import { CertificateCache, type ValidationContext, createValidationContext, forVerification } from "./validation/context.js";
 import { type CryptoConstraints, type ValidationPolicy, parsePolicy, validationPolicy, withOverrides } from "./validation/policy.js";
+import { InputError } from "./validation/errors.js";
 import type { ValidationReport } from "./validation/report.js";
 import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
 import { describeInput } from "./validation/describe-input.js";
@@ -54,17 +55,7 @@ export interface PathOptions {
   untrusted?: Uint8Array[];
 }
 
-export class InputError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    /** which input of its kind (0-based), so a caller that read files can name the file */
-    readonly index?: number,
-  ) {
-    super(message);
-    this.name = "InputError";
-  }
-}
+export { InputError, type InputErrorCode } from "./validation/errors.js";
 
 /**
  * Detached content: bytes, named bytes (XAdES matches a reference URI by file name), or the

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,11 +7,10 @@ import { CrlError, parseCrl } from "../src/revocation/crl.js";
 import { loadCrlSources, loadCrlStore } from "../src/io/crl-files.js";
 import { CrlStore } from "../src/revocation/crl-store.js";
 import { makeCrl, makeName } from "./helpers/make-crl.js";
+import { requireData } from "./helpers/peers.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pkitsCrls = path.resolve(repoRoot, "../shared/pkits/crls");
-const CI = process.env.CI === "true";
-if (!existsSync(pkitsCrls) && !CI) console.warn(`\n*** SKIPPING PKITS CRL directory load: ${pkitsCrls} is missing ***\n`);
 
 const pem = (der: Uint8Array): string =>
   `-----BEGIN X509 CRL-----\n${Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n")}\n-----END X509 CRL-----\n`;
@@ -79,7 +78,7 @@ describe("loadCrlSources", () => {
     await expect(loadCrlSources([path.join(dir, "missing.crl")])).rejects.toThrow(/missing\.crl/);
   });
 
-  it.runIf(existsSync(pkitsCrls) || CI)("loads the PKITS CRL directory", async () => {
+  requireData("the PKITS CRLs", pkitsCrls).it("loads the PKITS CRL directory", async () => {
     expect(await loadCrlSources([pkitsCrls])).toHaveLength(173);
     // WrongCRLCACRL.crl is byte for byte TrustAnchorRootCRL.crl (PKITS 4.4.x), so one is dropped
     const store = await loadCrlStore([pkitsCrls]);

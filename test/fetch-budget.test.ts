@@ -118,6 +118,29 @@ describe("fetch budget per validation", () => {
   }, 30_000);
 });
 
+describe("a download shared by validations", () => {
+  it("one validation's budget running out does not fail another waiting for the same CRL", async () => {
+    const held: import("node:http").ServerResponse[] = [];
+    const slow = await start((_u, res) => held.push(res));
+    const leaf = leafWith([`${slow.base}/shared.crl`]);
+    const checker = createCrlChecker({ store: new CrlStore(), fetcher: createCrlFetcher() });
+    const run = (fetchTimeMs: number) =>
+      validatePath(leaf, { anchors: new TrustStore([root]), untrusted: [], revocation: checker, at: AT, policy: withOverrides(defaultValidationPolicy(), { budget: { fetchTimeMs } }) });
+    const short = run(200);
+    const long = run(20_000);
+    const a = await short;
+    expect(a.report.errors[0]).toMatchObject({ revocationCode: "FETCH_LIMIT" });
+    // only now does the server answer: the download went on for the validation still waiting
+    // (under load the request may arrive after the short budget ended: wait for it; the test's timeout is the guard)
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 20));
+    held[0]!.writeHead(200).end(rootCrl);
+    const b = await long;
+    expect(b.report.errors).toEqual([]);
+    expect(b.report.indication).toBe("TOTAL_PASSED");
+    expect(slow.requests).toEqual(["/shared.crl"]);
+  }, 30_000);
+});
+
 describe("fetched CRLs in the store", () => {
   it("are bounded by bytes (least recently fetched dropped), the configured ones kept", async () => {
     const crl = (from: string, to: string) => makeCrl({ issuer: makeName(["CN", "Fetch Root"]), privateKey: rootKey.privateKey, thisUpdate: new Date(from), nextUpdate: new Date(to) });

@@ -1,11 +1,10 @@
 /** PKCS#11 through SoftHSM2: the key stays on the token; absent/locked tokens and wrong PINs are clear errors. */
 import { createHash, verify } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPkcs11 } from "../src/keys/pkcs11.js";
 import { parseCertificate, publicKeyOf } from "../src/pki/certificate.js";
-import { PIN, has, requireTool, setupSoftHsm, softhsmModule } from "./helpers/sign-tools.js";
-
-const haveSofthsm = requireTool("softhsm2", has("softhsm2-util") && softhsmModule() !== null);
+import { requirePeer } from "./helpers/peers.js";
+import { PIN, setupSoftHsm } from "./helpers/sign-tools.js";
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -16,11 +15,12 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   return undefined;
 }
 
-describe.runIf(haveSofthsm)("PKCS#11 key provider (SoftHSM2)", () => {
+requirePeer("softhsm2").describe("PKCS#11 key provider (SoftHSM2)", () => {
   let hsm: ReturnType<typeof setupSoftHsm>;
   beforeAll(() => {
     hsm = setupSoftHsm();
   });
+  afterAll(() => hsm?.restoreEnv());
 
   it("signs with RSA (PKCS#1 v1.5 and PSS) and ECDSA; the chain comes from the token", async () => {
     const rsa = await openPkcs11({ uri: hsm.rsa, modulePath: hsm.module, pin: PIN });

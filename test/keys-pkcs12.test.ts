@@ -8,9 +8,10 @@ import { parsePkcs11Uri } from "../src/keys/pkcs11-uri.js";
 import { readPkcs12 } from "../src/keys/pkcs12.js";
 import { rc2DecryptEcb } from "../src/keys/rc2.js";
 import { openPkcs12 } from "../src/keys/software.js";
-import { constants, verify } from "node:crypto";
+import { X509Certificate, constants, createPublicKey, verify } from "node:crypto";
 import { parseCertificate, publicKeyOf } from "../src/pki/certificate.js";
-import { PKI, has, requireTool } from "./helpers/sign-tools.js";
+import { requirePeer } from "./helpers/peers.js";
+import { PKI } from "./helpers/sign-tools.js";
 
 const key = (f: string) => readFileSync(join(PKI, "keys", f));
 const code = (fn: () => unknown): string | undefined => {
@@ -76,20 +77,23 @@ describe("PKCS#12", () => {
     expect(code(() => readPkcs12(readFileSync(join(PKI, "root-ca.der")), "x"))).toBe("BAD_KEY_FILE");
   });
 
-  const haveOpenssl = requireTool("openssl", has("openssl"));
-  it.runIf(haveOpenssl)("a PKCS#12 with certificates only: NO_PRIVATE_KEY", () => {
+  const openssl = requirePeer("openssl");
+  openssl.it("a PKCS#12 with certificates only: NO_PRIVATE_KEY", () => {
     const d = mkdtempSync(join(tmpdir(), "podpis-p12-"));
     const f = join(d, "certs-only.p12");
     execFileSync("openssl", ["pkcs12", "-export", "-nokeys", "-in", join(PKI, "citizen-rsa2048.pem"), "-out", f, "-passout", "pass:pw"]);
     expect(code(() => readPkcs12(readFileSync(f), "pw"))).toBe("NO_PRIVATE_KEY");
   });
 
-  it.runIf(haveOpenssl)("a file written by `openssl pkcs12 -export -legacy` (RC2-40 + 3DES, SHA-1 MAC) opens", () => {
+  openssl.it("a file written by `openssl pkcs12 -export -legacy` (RC2-40 + 3DES, SHA-1 MAC) opens", () => {
     const d = mkdtempSync(join(tmpdir(), "podpis-p12-"));
     const f = join(d, "legacy.p12");
-    const r = execFileSync("openssl", ["pkcs12", "-export", "-legacy", "-inkey", join(PKI, "keys", "citizen-p256.key.pem"), "-in", join(PKI, "citizen-p256.pem"), "-out", f, "-passout", "pass:секрет"], { stdio: ["ignore", "pipe", "pipe"] });
-    expect(r).toBeDefined();
-    expect(readPkcs12(readFileSync(f), "секрет").privateKey.asymmetricKeyType).toBe("ec");
+    execFileSync("openssl", ["pkcs12", "-export", "-legacy", "-inkey", join(PKI, "keys", "citizen-p256.key.pem"), "-in", join(PKI, "citizen-p256.pem"), "-out", f, "-passout", "pass:секрет"], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = readPkcs12(readFileSync(f), "секрет");
+    expect(p.privateKey.asymmetricKeyType).toBe("ec");
+    // the key that came out is the certificate's: it is the citizen's P-256 key, not just any EC key
+    expect(createPublicKey(p.privateKey).export({ format: "der", type: "spki" })).toEqual(new X509Certificate(readFileSync(join(PKI, "citizen-p256.der"))).publicKey.export({ format: "der", type: "spki" }));
+    expect(Buffer.from(p.certificate.der)).toEqual(readFileSync(join(PKI, "citizen-p256.der")));
   });
 });
 

@@ -55,13 +55,13 @@ describe("API key management on a running 2-worker service", () => {
   it("rotates: both secrets work within the grace period, only the new one after it", async () => {
     const old = await create("rotating");
     expect(await statuses(old, 2)).toEqual([200, 200]);
-    const r = await keys("rotate", "--name", "rotating", "--grace", "8s", "--json");
+    const r = await keys("rotate", "--name", "rotating", "--grace", "12s", "--json");
     expect(r.code).toBe(0);
     const rotated = JSON.parse(r.out) as { key: string; previousSecretValidUntil: string };
     expect(rotated.key).not.toBe(old);
     expect(rotated.key.split("_")[1]).toBe(old.split("_")[1]); // same key id: logs and last use carry on
+    expect(await statuses(old, 4)).toEqual(Array(4).fill(200)); // first: the grace period is running
     expect(await statuses(rotated.key, 4)).toEqual(Array(4).fill(200));
-    expect(await statuses(old, 4)).toEqual(Array(4).fill(200));
     const wait = Date.parse(rotated.previousSecretValidUntil) - Date.now() + 500;
     await new Promise((res) => setTimeout(res, Math.max(0, wait)));
     expect(await statuses(old, 4)).toEqual(Array(4).fill(401));

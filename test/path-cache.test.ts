@@ -23,7 +23,7 @@ describe("path results reused across validation times", () => {
   it("agree with a fresh validator around every date that matters", async () => {
     const key = createPrivateKey(readFileSync(join(PKI, "keys", "citizen-rsa2048.key.pem")));
     const certs = [readFileSync(join(PKI, "citizen-rsa2048.der")), readFileSync(join(PKI, "qualified-ca.der"))];
-    const signed = Buffer.from(signXades({ key, certs, packaging: "enveloped", document: heirsCertificateApplication(1), signingTime: new Date("2025-06-01T00:00:00Z") }));
+    const signed = Buffer.from(signXades({ key, certs, packaging: "enveloped", document: heirsCertificateApplication(1), xades: { signingTime: new Date("2025-06-01T00:00:00Z") } }));
     const long = await make();
     const times = [
       "2026-06-01T00:00:00.000Z",

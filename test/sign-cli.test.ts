@@ -1,7 +1,7 @@
 /**
  * `podpis sign` and its bad inputs: each a clear error with a stable code, and never an output
- * file left behind. (The lead registers signCommand in main.ts, which turns a coded error into
- * one stderr line and exit 2, a UsageError into exit 64.)
+ * file left behind. (main.ts turns an error into one stderr line and the exit code of the edge
+ * table, src/edge/errors.ts: 2 for a failure, 64 for a usage error.)
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
@@ -11,16 +11,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signCommand } from "../src/cli/sign.js";
 import { startTsaServer, type TsaServer } from "../src/cli/tsa.js";
-import { UsageError } from "../src/cli/args.js";
-import type { Output } from "../src/cli/output.js";
+import { EXIT_USAGE, type Output } from "../src/cli/output.js";
+import { exitCodeFor } from "../src/edge/errors.js";
 import { openPkcs12 } from "../src/keys/software.js";
 import { TimestampAuthority } from "../src/timestamp/tsa.js";
 import { memorySerialSource } from "../src/timestamp/tsa-serial.js";
 import { type Validator, createValidator } from "../src/validator.js";
-import { P12_PASSWORD, PIN, PKI, has, requireTool, setupSoftHsm, softhsmModule } from "./helpers/sign-tools.js";
+import { requirePeer } from "./helpers/peers.js";
+import { P12_PASSWORD, PIN, PKI, setupSoftHsm } from "./helpers/sign-tools.js";
 
-const haveSofthsm = requireTool("softhsm2", has("softhsm2-util") && softhsmModule() !== null);
-const haveFaketime = requireTool("faketime", has("faketime"));
+const faketime = requirePeer("faketime");
+const hsmAndFaketime = requirePeer("softhsm2", "faketime");
 
 /**
  * Signing writes the wall clock into the signature, so the commands that succeed run as a real
@@ -59,7 +60,8 @@ async function fails(argv: string[]): Promise<{ code: string | undefined; messag
   try {
     await signCommand(argv, capture());
   } catch (e) {
-    return { code: e instanceof UsageError ? "USAGE" : (e as { code?: string }).code, message: (e as Error).message };
+    // what the command line makes of it: every error the edge table answers with exit 64 is a usage error
+    return { code: exitCodeFor(e) === EXIT_USAGE ? "USAGE" : (e as { code?: string }).code, message: (e as Error).message };
   }
   throw new Error("expected the command to fail");
 }
@@ -84,13 +86,15 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  delete process.env.PODPIS_TEST_P12_PASSWORD;
+  delete process.env.PODPIS_TEST_WRONG;
   await tsa?.close();
 });
 
 const leftovers = () => readdirSync(dir).filter((f) => f.endsWith(".tmp"));
 
 describe("podpis sign", () => {
-  it.runIf(haveFaketime)("a citizen signs a form with a .p12 in one command (XAdES enveloped, B-T over HTTP)", async () => {
+  faketime.it("a citizen signs a form with a .p12 in one command (XAdES enveloped, B-T over HTTP)", async () => {
     const out = join(dir, "signed.xml");
     const o = await runCli(["sign", form, "--key", P12, "--password-env", "PODPIS_TEST_P12_PASSWORD", "--format", "xades", "--level", "B-T", "--tsa", tsa.url, "-o", out]);
     expect(o.code, o.err).toBe(0);
@@ -100,7 +104,7 @@ describe("podpis sign", () => {
     expect(report.signatures[0]!.level).toBe("B-T");
   });
 
-  it.runIf(haveFaketime)("CAdES detached with --json", async () => {
+  faketime.it("CAdES detached with --json", async () => {
     const out = join(dir, "form.p7s");
     const o = await runCli(["sign", form, "--key", P12, "--password-env", "PODPIS_TEST_P12_PASSWORD", "--format", "cades", "--packaging", "detached", "--hash", "sha384", "--rsa-pss", "--json", "-o", out]);
     expect(o.code, o.err).toBe(0);
@@ -109,17 +113,21 @@ describe("podpis sign", () => {
     expect(report.indication).toBe("TOTAL_PASSED");
   });
 
-  it.runIf(haveSofthsm && haveFaketime)("with a PKCS#11 token (PIN from PODPIS_PKCS11_PIN)", async () => {
+  hsmAndFaketime.it("with a PKCS#11 token (PIN from PODPIS_PKCS11_PIN)", async () => {
     const hsm = setupSoftHsm();
-    const out = join(dir, "token.p7m");
-    const o = await runCli(["sign", form, "--key", hsm.ec, "--pkcs11-module", hsm.module, "--format", "cades", "-o", out], { PODPIS_PKCS11_PIN: PIN, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? "" });
-    expect(o.code, o.err).toBe(0);
-    expect((await validator.verify(readFileSync(out), { at: AT })).indication).toBe("TOTAL_PASSED");
-    process.env.PODPIS_PKCS11_PIN = "0000";
-    expect((await fails([form, "--key", hsm.ec, "--pkcs11-module", hsm.module, "--format", "cades", "-o", join(dir, "badpin.p7m")])).code).toBe("BAD_PIN");
-    expect(existsSync(join(dir, "badpin.p7m"))).toBe(false);
-    expect((await fails([form, "--key", "pkcs11:token=gone;object=k", "--pkcs11-module", hsm.module, "--format", "cades", "-o", join(dir, "gone.p7m")])).code).toBe("TOKEN_NOT_FOUND");
-    delete process.env.PODPIS_PKCS11_PIN;
+    try {
+      const out = join(dir, "token.p7m");
+      const o = await runCli(["sign", form, "--key", hsm.ec, "--pkcs11-module", hsm.module, "--format", "cades", "-o", out], { PODPIS_PKCS11_PIN: PIN, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? "" });
+      expect(o.code, o.err).toBe(0);
+      expect((await validator.verify(readFileSync(out), { at: AT })).indication).toBe("TOTAL_PASSED");
+      process.env.PODPIS_PKCS11_PIN = "0000";
+      expect((await fails([form, "--key", hsm.ec, "--pkcs11-module", hsm.module, "--format", "cades", "-o", join(dir, "badpin.p7m")])).code).toBe("BAD_PIN");
+      expect(existsSync(join(dir, "badpin.p7m"))).toBe(false);
+      expect((await fails([form, "--key", "pkcs11:token=gone;object=k", "--pkcs11-module", hsm.module, "--format", "cades", "-o", join(dir, "gone.p7m")])).code).toBe("TOKEN_NOT_FOUND");
+    } finally {
+      delete process.env.PODPIS_PKCS11_PIN;
+      hsm.restoreEnv();
+    }
   });
 
   describe("bad input: a clear error and no output file", () => {

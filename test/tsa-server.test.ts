@@ -18,9 +18,10 @@ import { fileSerialSource, memorySerialSource } from "../src/io/tsa-serial.js";
 import { parseTstInfo } from "../src/timestamp/tst-info.js";
 import { parseSignedData } from "../src/cms/signed-data.js";
 import { type Validator, createValidator } from "../src/validator.js";
-import { P12_PASSWORD, PKI, has, requireTool, run } from "./helpers/sign-tools.js";
+import { requirePeer } from "./helpers/peers.js";
+import { P12_PASSWORD, PKI, run } from "./helpers/sign-tools.js";
 
-const haveOpenssl = requireTool("openssl", has("openssl"));
+const openssl = requirePeer("openssl", "faketime");
 const POLICY = "1.3.6.1.4.1.99999.1.3";
 const tsaKey = () => openPkcs12(readFileSync(join(PKI, "keys", "tsa.p12")), P12_PASSWORD);
 /** The TSAs here stamp, and their answers are checked, at this fixed time: no time bombs. */
@@ -49,7 +50,19 @@ const post = (body: Buffer, type = "application/timestamp-query") =>
   fetch(server.url, { method: "POST", body, headers: { "content-type": type } }).then(async (r) => ({ status: r.status, body: Buffer.from(await r.arrayBuffer()) }));
 
 describe("podpis tsa over HTTP", () => {
-  it.runIf(haveOpenssl)("answers an `openssl ts -query` request with a token `openssl ts -verify` accepts", async () => {
+  openssl.it("a request podpis builds (DER from src/asn1/writer) reads in `openssl ts -query -text`", () => {
+    const req = buildTimestampRequest(Buffer.from("signature value"), "sha384");
+    const q = join(dir, "podpis.tsq");
+    writeFileSync(q, req.der);
+    const r = run("openssl", ["ts", "-query", "-in", q, "-text"]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain("Hash Algorithm: sha384");
+    expect(r.out).toMatch(/Nonce: 0x[0-9A-F]+/);
+    expect(BigInt(/Nonce: (0x[0-9A-F]+)/.exec(r.out)![1]!)).toBe(BigInt("0x" + req.nonce.toString("hex")));
+    expect(r.out).toContain("Certificate required: yes");
+  });
+
+  openssl.it("answers an `openssl ts -query` request with a token `openssl ts -verify` accepts", async () => {
     const data = join(dir, "data.txt");
     writeFileSync(data, "заявление №1\n");
     const q = join(dir, "req.tsq");

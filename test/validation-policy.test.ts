@@ -6,6 +6,9 @@
 import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Certificate, parseCertificate } from "../src/pki/certificate.js";
+import { CertificateCache } from "../src/validation/certificate-cache.js";
+import { PathCache } from "../src/validation/path-cache.js";
+import type { PathResult } from "../src/pki/path-types.js";
 import { PolicyError, parsePolicy, validationPolicy } from "../src/validation/policy.js";
 import type { ValidationReport } from "../src/validation/report.js";
 import { type Validator, createValidator, defaultValidationPolicy } from "../src/validator.js";
@@ -160,6 +163,43 @@ describe("certificate cache bounded by bytes (issue 11.3)", () => {
     expect(cache.has(pki.root)).toBe(true);
     expect(v.context.paths!.bytes).toBeLessThanOrEqual(16 * 1024 * 1024);
   }, 120_000);
+});
+
+describe("the caches' own accounting", () => {
+  const selfSigned = (i: number, size: number): Certificate => {
+    const k = generateKeyPairSync("ed25519");
+    return parseCertificate(makeCert({ subject: `c${i}`, issuer: `c${i}`, publicKey: k.publicKey, signer: k.privateKey, filler: { oid: "1.3.6.1.4.1.99999.9.9", bytes: Buffer.alloc(size, i) } }));
+  };
+
+  it("certificates: configured ones are never dropped, chained ones outlive a flood of others, one larger than its share is not kept", () => {
+    const cache = new CertificateCache({ maxBytes: 200_000, transientBytes: 50_000 });
+    const configured = cache.put(selfSigned(0, 60_000));
+    const chained = selfSigned(1, 20_000);
+    cache.chainedTo(chained);
+    for (let i = 2; i < 60; i++) cache.get(selfSigned(i, 10_000).der);
+    expect(cache.transientBytes).toBeLessThanOrEqual(50_000);
+    expect(cache.bytes).toBeLessThanOrEqual(200_000);
+    expect(cache.has(configured.der)).toBe(true);
+    expect(cache.has(chained.der)).toBe(true);
+    const huge = selfSigned(99, 80_000);
+    expect(cache.get(huge.der).sha256).toBe(huge.sha256);
+    expect(cache.has(huge.der)).toBe(false);
+    // a repeated bag is answered from the cache: the same parsed object
+    const again = selfSigned(100, 1_000);
+    expect(cache.get(again.der)).toBe(cache.get(again.der));
+  });
+
+  it("path results: bounded by the bytes of the certificates they hold", () => {
+    const cache = new PathCache({ maxBytes: 100_000 });
+    for (let i = 0; i < 40; i++) {
+      const c = selfSigned(200 + i, 10_000);
+      const result = { report: { indication: "TOTAL_PASSED", subIndication: null, validationTime: AT.toISOString(), path: [], errors: [] }, certificates: [c], revocation: [], crlsUsed: [], validPolicies: null } as PathResult;
+      cache.set(c, [], AT, result);
+      expect(cache.bytes).toBeLessThanOrEqual(100_000);
+    }
+    expect(cache.size).toBeGreaterThan(1);
+    expect(cache.size).toBeLessThan(40);
+  });
 });
 
 describe("the policy file", () => {

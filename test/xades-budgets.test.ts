@@ -15,7 +15,8 @@ import { DigestMeter, findSignatures, parseSignature, processReferences } from "
 import { DEFAULT_LIMITS, XmlLimitError, parseXml } from "../src/xades/xml.js";
 import { heirsCertificateApplication } from "./helpers/forms.js";
 import { signXades } from "./helpers/xades-signer.js";
-import { hasTool, run } from "./helpers/xml-tools.js";
+import { requirePeer } from "./helpers/peers.js";
+import { run } from "./helpers/xml-tools.js";
 
 const PKI = "certs-test";
 const AT = new Date("2026-06-01T00:00:00Z");
@@ -158,9 +159,7 @@ describe("references: cheap checks first, budget charged before work (issue 11 i
 });
 
 describe("UTF-16 XML signatures (issue 11 item 8)", () => {
-  const xmlsec = hasTool("xmlsec1");
-  const iconv = hasTool("iconv");
-  it.skipIf(!xmlsec || !iconv)("a UTF-16 (with BOM) copy of an xmlsec1-verified XAdES is validated as XAdES, not taken for CMS", async () => {
+  requirePeer("xmlsec1", "iconv").it("a UTF-16 (with BOM) copy of an xmlsec1-verified XAdES is validated as XAdES, not taken for CMS", async () => {
     const file = "fixtures/xades/zayavlenie-enveloped-rsa.xml";
     // the UTF-8 original is one an outside implementation accepts
     const xs = run("xmlsec1", ["--verify", "--trusted-pem", join(PKI, "root-ca.pem"), "--untrusted-pem", join(PKI, "qualified-ca.pem"), "--id-attr:Id", "SignedProperties", "--verification-time", "2026-06-01+00:00:00", file]);

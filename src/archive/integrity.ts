@@ -78,6 +78,15 @@ function receiptNames(receipt: string): { applicant: string | null; service: str
   }
 }
 
+function reportTime(report: string): string | undefined {
+  try {
+    const t = (JSON.parse(report) as { validationTime?: unknown }).validationTime;
+    return typeof t === "string" ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function checkSubmission(s: SubmissionSnapshot): Mismatch[] {
   const r = s.record;
   const subject = `submission ${r.id} (${r.registrationNumber})`;
@@ -141,7 +150,7 @@ export function checkSubmission(s: SubmissionSnapshot): Mismatch[] {
     if (logged.service === undefined && named.service !== null && named.service !== r.service) add("service", `the row says ${JSON.stringify(r.service)}, the sealed receipt names ${JSON.stringify(named.service)}`, rcptEntry);
   }
   if (logged.validationTime === undefined && logged.reportSha256 === sha256hex(s.report)) {
-    const t = parse<{ validationTime?: string }>({ data: s.report } as AuditEntry)?.validationTime;
+    const t = reportTime(s.report);
     if (t !== undefined && t !== r.validationTime) add("validationTime", `the row says ${r.validationTime}, the archived report ${t}`);
   }
   return out;

@@ -7,6 +7,8 @@
  * revocation data and trust anchors that were used (stored once by SHA-256), the algorithm
  * policy, the registration number and the sealed receipt, plus its audit-log entries.
  */
+import { PodpisError } from "../errors/base.js";
+
 export type Scope = "verify" | "submit" | "audit";
 export const SCOPES: readonly Scope[] = ["verify", "submit", "audit"];
 
@@ -148,12 +150,13 @@ export interface ArchiveStore {
   close(): Promise<void>;
 }
 
-export class ArchiveError extends Error {
+export type ArchiveErrorCode = "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND";
+
+export class ArchiveError extends PodpisError<ArchiveErrorCode> {
   constructor(
-    readonly code: "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND",
+    readonly code: ArchiveErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = "ArchiveError";
   }
 }

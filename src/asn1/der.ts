@@ -11,13 +11,9 @@
  * truncated or lying input ends in an Asn1Error, never an out-of-range read.
  */
 
-export class Asn1Error extends Error {
-  readonly code = "MALFORMED_ASN1";
-  constructor(message: string) {
-    super(message);
-    this.name = "Asn1Error";
-  }
-}
+import { Asn1Error } from "./errors.js";
+
+export { Asn1Error } from "./errors.js";
 
 /** Tags as the first identifier octet (low-tag-number form). High tag numbers are 0x1000000 + … */
 export const Tag = {

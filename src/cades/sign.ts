@@ -28,15 +28,9 @@ export interface CadesSignOptions {
   timestamper?: Timestamper;
 }
 
-export class SigningError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "SigningError";
-  }
-}
+// (defined in the layer's errors module; re-exported for the modules that import it from here)
+import { SigningError } from "../pki/errors.js";
+export { SigningError };
 
 const attribute = (type: string, ...values: Uint8Array[]): Buffer => sequence(oid(type), setOf(...values));
 

@@ -2,12 +2,10 @@
  * A small, strict argument parser: every command declares its flags, so an unknown flag or a
  * missing value is a usage error (exit 64) rather than something silently ignored.
  */
-export class UsageError extends Error {
+import { PodpisError } from "../errors/base.js";
+
+export class UsageError extends PodpisError<"USAGE"> {
   readonly code = "USAGE";
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
 }
 
 export interface FlagSpec {

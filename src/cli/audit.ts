@@ -29,6 +29,10 @@ function render(v: ArchiveVerification): string {
 
 export async function auditCommand(argv: string[], out: Output): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === "--help" || sub === "-h" || sub === "help" || rest.includes("--help")) {
+    out.stdout(AUDIT_HELP + "\n");
+    return 0;
+  }
   if (sub !== "verify") throw new UsageError(sub ? `unknown audit command "${sub}" (${AUDIT_HELP})` : AUDIT_HELP);
   const a = parseArgs(rest, FLAGS);
   if (a.positionals.length) throw new UsageError(`unexpected argument ${a.positionals[0]}`);

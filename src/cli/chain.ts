@@ -3,7 +3,7 @@ import { exitCodeFor } from "../validation/indication.js";
 import type { PathReport } from "../pki/path-types.js";
 import { validatorFromFlags } from "./trust-flags.js";
 import { UsageError, all, has, one, parseArgs, parseAt } from "./args.js";
-import { readInput } from "./io.js";
+import { readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
 
 const FLAGS = {

@@ -52,6 +52,10 @@ const listed = (k: ApiKeyRecord) => ({
 
 export async function keysCommand(argv: string[], out: Output): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === "--help" || sub === "-h" || sub === "help" || rest.includes("--help")) {
+    out.stdout(KEYS_HELP + "\n");
+    return 0;
+  }
   if (sub !== "create" && sub !== "list" && sub !== "revoke" && sub !== "rotate") throw new UsageError(sub ? `unknown keys command "${sub}"\n${KEYS_HELP}` : KEYS_HELP);
   const a = parseArgs(rest, FLAGS[sub]);
   if (a.positionals.length) throw new UsageError(`unexpected argument ${a.positionals[0]}`);

@@ -1,9 +1,8 @@
 /**
  * The podpis command line (contract: "Command line"). Commands are thin: parse the arguments,
  * call one library function, render. Exit codes: 0 passed, 1 indeterminate, 2 failed (or bad
- * input), 64 usage.
+ * input), 64 usage, 70 internal (a bug); errors map to them through src/edge/errors.ts.
  */
-import { UsageError } from "./args.js";
 import { chainCommand } from "./chain.js";
 import { auditCommand } from "./audit.js";
 import { keysCommand } from "./keys.js";
@@ -11,8 +10,8 @@ import { serveCommand } from "./serve.js";
 import { signCommand } from "./sign.js";
 import { tsaCommand } from "./tsa.js";
 import { verifyCommand } from "./verify.js";
-import { EXIT_FAILED, EXIT_USAGE, type Output, stdio } from "./output.js";
-import { InputError } from "../validator.js";
+import { EXIT_INTERNAL, exitCodeFor } from "../edge/errors.js";
+import { EXIT_USAGE, type Output, stdio } from "./output.js";
 
 const HELP = `podpis — qualified electronic signature validation (CAdES, XAdES) for e-government
 
@@ -68,7 +67,7 @@ Every command takes --json (machine output on stdout). Exit codes: 0 TOTAL_PASSE
 Without --at, the validation time is now; tests and audits pass a fixed --at.
 `;
 
-type Command = (argv: string[], out: Output) => Promise<number>;
+export type Command = (argv: string[], out: Output) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   chain: chainCommand,
@@ -91,19 +90,26 @@ export async function run(argv: string[], out: Output = stdio): Promise<number> 
     out.stderr(`podpis: unknown command "${name}"\n\n${HELP}`);
     return EXIT_USAGE;
   }
+  return runCommand(name, cmd, rest, out);
+}
+
+/** One command, its errors turned into one stderr line (never a stack) and the edge table's exit code. */
+export async function runCommand(name: string, cmd: Command, argv: string[], out: Output): Promise<number> {
   try {
-    return await cmd(rest, out);
+    return await cmd(argv, out);
   } catch (e) {
-    if (e instanceof UsageError) {
-      out.stderr(`podpis ${name}: ${e.message}\n(see \`podpis help\`)\n`);
+    // The exit code comes from the one edge table (src/edge/errors.ts), as the service's status does.
+    const exit = exitCodeFor(e);
+    const message = (e as Error)?.message ?? String(e);
+    if (exit === EXIT_USAGE) {
+      out.stderr(`podpis ${name}: ${message}\n(see \`podpis help\`)\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof InputError || (e instanceof Error && typeof (e as { code?: unknown }).code === "string")) {
-      const code = (e as unknown as { code: string }).code;
-      out.stderr(`podpis ${name}: ${code}: ${e.message}\n`);
-      return EXIT_FAILED;
+    if (exit === EXIT_INTERNAL) {
+      out.stderr(`podpis ${name}: internal error: ${message}\n`);
+      return EXIT_INTERNAL;
     }
-    out.stderr(`podpis ${name}: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-    return 70;
+    out.stderr(`podpis ${name}: ${(e as { code: string }).code}: ${message}\n`);
+    return exit;
   }
 }

@@ -19,7 +19,7 @@ import { withOverrides } from "../validation/policy.js";
 import { defaultValidationPolicy } from "../validator.js";
 import { signXades } from "../xades/sign.js";
 import { UsageError, all, has, one, parseArgs } from "./args.js";
-import { readFileOrDir, readInput } from "./io.js";
+import { readFileOrDir, readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
 
 const FLAGS = {

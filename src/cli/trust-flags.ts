@@ -1,7 +1,7 @@
 /** --trust / --crl / --untrusted / --offline → a validator, naming the file when one is unusable. */
 import { InputError, type Validator, createValidator } from "../validator.js";
 import { type ParsedArgs, all, has } from "./args.js";
-import { readFileOrDir, readInput } from "./io.js";
+import { readFileOrDir, readInput } from "../io/files.js";
 import type { ValidationPolicy } from "../validation/policy.js";
 
 export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: ValidationPolicy } = {}): Promise<Validator> {

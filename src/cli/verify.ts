@@ -7,7 +7,7 @@ import { exitCodeFor } from "../validation/indication.js";
 import { PolicyError, loadPolicy } from "../validation/policy.js";
 import { renderText } from "../validation/report-text.js";
 import { UsageError, all, has, one, parseArgs, parseAt } from "./args.js";
-import { readInput } from "./io.js";
+import { readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
 import { validatorFromFlags } from "./trust-flags.js";
 import { type DetachedInput, InputError } from "../validator.js";

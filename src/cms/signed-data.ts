@@ -21,23 +21,8 @@ export const LIMITS = {
   maxDepth: 64,
 };
 
-/** The input is CMS SignedData, but malformed: EN 319 102-1 FORMAT_FAILURE. */
-export class CmsFormatError extends Error {
-  readonly code = "MALFORMED_CMS";
-  constructor(message: string) {
-    super(message);
-    this.name = "CmsFormatError";
-  }
-}
-
-/** The input is not CMS SignedData at all (not even its outer ContentInfo). */
-export class NotSignedDataError extends Error {
-  readonly code = "NOT_A_SIGNATURE";
-  constructor(message: string) {
-    super(message);
-    this.name = "NotSignedDataError";
-  }
-}
+import { CmsFormatError, NotSignedDataError } from "./errors.js";
+export { CmsFormatError, NotSignedDataError } from "./errors.js";
 
 export interface Attribute {
   oid: string;

@@ -14,12 +14,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { ArchiveStore, Scope } from "../archive/port.js";
-import { DEFAULT_ROUTE_BUDGETS, LimitExceededError, type RouteBudgets } from "../limits/budgets.js";
-import { isDependencyUnavailable } from "../io/dependency.js";
+import { DEFAULT_ROUTE_BUDGETS, type RouteBudgets } from "../limits/budgets.js";
 import { Authenticator } from "./auth.js";
 import type { DependencyProbe } from "./dependencies.js";
 import { Metrics, renderPrometheus } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { problemFor } from "../edge/errors.js";
 import { HttpProblem, sendProblem } from "./problem.js";
 import { ClientGoneError } from "./client-gone.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
@@ -169,26 +169,15 @@ export function createApp(o: AppOptions): express.Express {
     if (wait > 0) throw new HttpProblem("RATE_LIMITED", `rate limit reached; retry in ${wait} s`, { retryAfter: wait });
   };
 
+  /** Any error → problem+json through the one edge table (src/edge/errors.ts); a 500's cause goes to the log only. */
   const fail = (e: unknown, res: Traced): void => {
     const requestId = res[TRACE]?.requestId;
     // nobody is waiting for the answer (issue 11): nothing to send, nothing to log as an error
     if (e instanceof ClientGoneError) return void res.destroy();
-    if (e instanceof LimitExceededError) e = new HttpProblem("LIMIT_EXCEEDED", e.message, { limit: e.limit, max: e.max, used: e.used });
-    if (e instanceof HttpProblem) {
-      if (e.code === "RATE_LIMITED") res.setHeader("Retry-After", String(e.extra.retryAfter ?? 1));
-      if (e.code === "PAYLOAD_TOO_LARGE") res.setHeader("Connection", "close");
-      sendProblem(res, e, requestId);
-      return;
-    }
-    if (isDependencyUnavailable(e)) {
-      // issue 10.4: not a defect — the dependency is named, the client told when to come back
-      o.log.warn({ reqId: requestId, dependency: e.dependency, err: { message: e.message } }, "dependency unavailable");
-      res.setHeader("Retry-After", String(e.retryAfter));
-      sendProblem(res, new HttpProblem("DEPENDENCY_UNAVAILABLE", e.message, { dependency: e.dependency, retryAfter: e.retryAfter }), requestId);
-      return;
-    }
-    o.log.error({ reqId: requestId, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
-    sendProblem(res, new HttpProblem("INTERNAL", "an internal error occurred; the request id identifies it in the logs"), requestId);
+    const p = problemFor(e);
+    if (p.status === 503) o.log.warn({ reqId: requestId, code: p.body.code, dependency: p.extra.dependency, err: { message: (e as Error)?.message } }, "dependency unavailable");
+    else if (p.status === 500) o.log.error({ reqId: requestId, code: p.body.code, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
+    sendProblem(res, p, requestId);
   };
 
   /** A matched route: scope, rate limit, handler; errors → problem+json. */

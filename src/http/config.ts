@@ -18,7 +18,7 @@ import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
 import { type Validator, createValidator } from "../validator.js";
 import { BUNDLED } from "../bundled.js";
-import { readFileOrDir, readInput } from "../cli/io.js";
+import { readFileOrDir, readInput } from "../io/files.js";
 import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";

@@ -2,7 +2,10 @@
 export const SCHEMAS: Record<string, unknown> = {
   Problem: {
     type: "object", required: ["type", "title", "status", "code"],
-    properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, code: { type: "string" }, detail: { type: "string" }, instance: { type: "string" } },
+    properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, code: { type: "string" }, detail: { type: "string" }, instance: { type: "string" },
+      dependency: { enum: ["database", "tsa", "seal-key"], description: "dependency-unavailable (503): what cannot be used now" },
+      retryAfter: { type: "integer", description: "seconds; also the Retry-After header" },
+    },
   },
   ValidationReport: {
     type: "object", required: ["validationTime", "indication", "document", "signatures"],

@@ -3,6 +3,7 @@
  * stable URN built from the code, so clients switch on it (or on `code`), never on `detail`.
  */
 import type { ServerResponse } from "node:http";
+import { PodpisError } from "../errors/base.js";
 
 export const PROBLEMS = {
   BAD_REQUEST: { status: 400, title: "The request is malformed" },
@@ -18,7 +19,6 @@ export const PROBLEMS = {
   SIGNING_STATE_EXPIRED: { status: 422, title: "The signing state has expired" },
   DOCUMENT_MISMATCH: { status: 422, title: "The document is not the one prepared for signing" },
   SIGNATURE_VALUE_INVALID: { status: 422, title: "The signature value does not verify" },
-  LIMIT_EXCEEDED: { status: 422, title: "The request would cost more than its budget allows (see limit, max, used)" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL: { status: 500, title: "Internal error" },
   NOT_IMPLEMENTED: { status: 501, title: "Not available in this version" },
@@ -28,14 +28,13 @@ export const PROBLEMS = {
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
-export class HttpProblem extends Error {
+export class HttpProblem extends PodpisError<ProblemCode> {
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
     readonly extra: Record<string, unknown> = {},
   ) {
     super(detail);
-    this.name = "HttpProblem";
   }
   get status(): number {
     return PROBLEMS[this.code].status;
@@ -44,21 +43,27 @@ export class HttpProblem extends Error {
 
 export const problemType = (code: ProblemCode): string => `urn:podpis:problem:${code.toLowerCase().replace(/_/g, "-")}`;
 
-export function sendProblem(res: ServerResponse, p: HttpProblem, requestId: string | undefined): void {
-  const body = {
-    type: problemType(p.code),
-    title: PROBLEMS[p.code].title,
-    status: p.status,
-    code: p.code,
-    detail: p.detail,
-    ...(requestId ? { instance: `urn:podpis:request:${requestId}` } : {}),
-    ...p.extra,
-  };
+/** A problem ready to send (src/edge/errors.ts builds one for any error, from its table). */
+export interface ProblemResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: { type: string; title: string; status: number; code: string; detail: string };
+  /** members after `instance` (RFC 9457 §3.2 extension members) */
+  extra: Record<string, unknown>;
+}
+
+export function sendProblem(res: ServerResponse, p: HttpProblem | ProblemResponse, requestId: string | undefined): void {
+  const r: ProblemResponse =
+    p instanceof HttpProblem
+      ? { status: p.status, headers: {}, body: { type: problemType(p.code), title: PROBLEMS[p.code].title, status: p.status, code: p.code, detail: p.detail }, extra: p.extra }
+      : p;
+  const body = { ...r.body, ...(requestId ? { instance: `urn:podpis:request:${requestId}` } : {}), ...r.extra };
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.statusCode = p.status;
+  res.statusCode = r.status;
+  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
   res.setHeader("Content-Type", "application/problem+json; charset=utf-8");
   res.end(JSON.stringify(body));
 }

@@ -9,6 +9,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PodpisError } from "../errors/base.js";
 import { ensurePrivateDir } from "../io/private-files.js";
 import type { SigningHash, SigningScheme } from "../keys/provider.js";
 
@@ -34,13 +35,15 @@ export interface SigningState {
 
 export type StateProblem = "MALFORMED" | "FORGED" | "EXPIRED";
 
-export class SigningStateError extends Error {
+export class SigningStateError extends PodpisError<"INVALID_SIGNING_STATE" | "SIGNING_STATE_EXPIRED"> {
   constructor(
     readonly problem: StateProblem,
     message: string,
   ) {
     super(message);
-    this.name = "SigningStateError";
+  }
+  get code(): "INVALID_SIGNING_STATE" | "SIGNING_STATE_EXPIRED" {
+    return this.problem === "EXPIRED" ? "SIGNING_STATE_EXPIRED" : "INVALID_SIGNING_STATE";
   }
 }
 

@@ -208,8 +208,11 @@ function checkSignatureValue(signer: Certificate, state: SigningState, toBeSigne
   if (state.scheme === "ecdsa") {
     const size = Math.ceil(publicKeyBits(key) / 8);
     // r||s is exactly twice the field size; a DER Ecdsa-Sig-Value of the same key never is
-    if (given.length === 2 * size) der = ecdsaRawToDer(given);
-    else {
+    if (given.length === 2 * size) {
+      const d = ecdsaRawToDer(given);
+      if (!d) throw wrongSignature("the ECDSA signature value is not a raw r||s");
+      der = d;
+    } else {
       if (given[0] !== 0x30) throw wrongSignature("an ECDSA signature value is a DER Ecdsa-Sig-Value or raw r||s");
       try {
         raw = ecdsaDerToRaw(given, size);

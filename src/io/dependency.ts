@@ -4,9 +4,12 @@
  * problem naming the dependency, and /readyz is not ready meanwhile. Adapters classify their own
  * failures into this one type (archive/unavailable.ts, io/tsa-client.ts, http/dependencies.ts).
  */
-export type Dependency = "database" | "tsa" | "seal-key";
+import { PodpisError } from "../errors/base.js";
 
-export class DependencyUnavailableError extends Error {
+/** (src/edge/errors.ts also names CRL distribution points and PKCS#11 tokens for the layers' own codes) */
+export type Dependency = "database" | "tsa" | "seal-key" | "crl-distribution-point" | "pkcs11-token";
+
+export class DependencyUnavailableError extends PodpisError<"DEPENDENCY_UNAVAILABLE"> {
   readonly code = "DEPENDENCY_UNAVAILABLE" as const;
   constructor(
     readonly dependency: Dependency,
@@ -16,7 +19,6 @@ export class DependencyUnavailableError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = "DependencyUnavailableError";
   }
 }
 

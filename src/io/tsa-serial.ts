@@ -9,14 +9,13 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:f
 import { join } from "node:path";
 import type { SerialSource } from "../timestamp/tsa-serial.js";
 import { writeFileAtomically } from "./atomic-file.js";
+import { SerialStoreError } from "./errors.js";
 import { ensurePrivateDir } from "./private-files.js";
 
 export type { SerialSource } from "../timestamp/tsa-serial.js";
 export { memorySerialSource } from "../timestamp/tsa-serial.js";
 
-export class SerialStoreError extends Error {
-  readonly code = "TSA_SERIAL_STORE";
-}
+export { SerialStoreError } from "./errors.js";
 
 
 function alive(pid: number): boolean {

@@ -245,7 +245,11 @@ export class Pkcs11KeyProvider implements KeyProvider {
     } catch (e) {
       throw new KeyError("PKCS11_ERROR", `the token refused to sign: ${oneLine(e)}`);
     }
-    if (alg.scheme === "ecdsa" && alg.ecdsaEncoding !== "raw") return ecdsaRawToDer(sig);
+    if (alg.scheme === "ecdsa" && alg.ecdsaEncoding !== "raw") {
+      const der = ecdsaRawToDer(sig);
+      if (!der) throw new KeyError("PKCS11_ERROR", `the token returned ${sig.length} octets, which is no ECDSA r||s`);
+      return der;
+    }
     return sig;
   }
 

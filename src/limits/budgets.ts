@@ -4,8 +4,10 @@
  * validation policy; the HTTP adapter reads the per-route part. A request over a budget is
  * refused with a `LimitExceededError` naming the limit, never left to run into a timeout.
  *
- * This module imports nothing: every layer, from the XML parser up to the routes, may use it.
+ * This module imports nothing but the error base (itself a leaf): every layer, from the XML
+ * parser up to the routes, may use it.
  */
+import { PodpisError } from "../errors/base.js";
 
 /** Work one validation (one verify call) may do before anything is trusted. */
 export interface ValidationBudget {
@@ -92,7 +94,7 @@ export function validationBudget(...overrides: ReadonlyArray<Partial<ValidationB
 }
 
 /** A budget was spent: the request is refused with the limit's name, its value and what was used. */
-export class LimitExceededError extends Error {
+export class LimitExceededError extends PodpisError<"LIMIT_EXCEEDED"> {
   readonly code = "LIMIT_EXCEEDED";
   constructor(
     readonly limit: string,
@@ -101,6 +103,5 @@ export class LimitExceededError extends Error {
     message?: string,
   ) {
     super(message ?? `${limit}: ${used} exceeds the limit of ${max}`);
-    this.name = "LimitExceededError";
   }
 }

@@ -16,7 +16,8 @@ export interface FetchLimits {
 export class FetchBudget {
   private used = 0;
   private deadline = 0;
-  private readonly controller = new AbortController();
+  /** made with the first fetch: most validations fetch nothing, and they should not pay for it */
+  private controller: AbortController | null = null;
   /** the first limit that stopped or cut short a fetch; null while none was reached */
   spent: LimitExceededError | null = null;
 
@@ -24,10 +25,7 @@ export class FetchBudget {
     readonly limits: FetchLimits,
     /** hosts fetches may go to (lower case); null: any */
     readonly hosts: readonly string[] | null = null,
-  ) {
-    // every fetch under way listens on the one signal
-    setMaxListeners(Math.max(10, limits.fetches + 1), this.controller.signal);
-  }
+  ) {}
 
   /**
    * Starts one fetch: the signal aborts it when the budget's time is up. Null, with `spent` set,
@@ -41,11 +39,14 @@ export class FetchBudget {
     }
     // The clock starts with the first fetch: time spent validating before it is not fetching.
     const now = Date.now();
-    if (this.used === 0) {
+    if (this.controller === null) {
+      const controller = (this.controller = new AbortController());
+      // every fetch under way listens on the one signal
+      setMaxListeners(Math.max(10, fetches + 1), controller.signal);
       this.deadline = now + fetchTimeMs;
       const timer = setTimeout(() => {
         this.spent ??= new LimitExceededError("fetchTimeMs", fetchTimeMs, fetchTimeMs, `fetchTimeMs: the fetches of this validation ran out of their ${fetchTimeMs} ms`);
-        this.controller.abort();
+        controller.abort();
       }, fetchTimeMs);
       timer.unref();
     } else if (now >= this.deadline || this.controller.signal.aborted) {
@@ -63,7 +64,7 @@ export class FetchBudget {
 
   /** true when the budget's time ran out (a fetch aborted then was cut short by the budget) */
   get timeSpent(): boolean {
-    return this.controller.signal.aborted;
+    return this.controller?.signal.aborted ?? false;
   }
 
   allowsHost(host: string): boolean {

@@ -70,9 +70,9 @@ const FIXED: Record<string, SignatureAlgorithm> = {
 export const RSASSA_PSS = "1.2.840.113549.1.1.10";
 const MGF1 = "1.2.840.113549.1.1.8";
 
-export class UnsupportedAlgorithmError extends Error {
-  readonly code = "UNSUPPORTED_ALGORITHM";
-}
+// (defined in the layer's errors module; re-exported for the modules that import it from here)
+import { UnsupportedAlgorithmError } from "./errors.js";
+export { UnsupportedAlgorithmError };
 
 /** RFC 4055 §3.1 RSASSA-PSS-params; absent fields take SHA-1 / MGF1-SHA-1 / 20 defaults. */
 function pssParams(params: Uint8Array | null): SignatureAlgorithm {

@@ -143,13 +143,9 @@ export interface Certificate {
   selfIssued: boolean;
 }
 
-export class CertificateError extends Error {
-  readonly code = "MALFORMED_CERTIFICATE";
-  constructor(message: string) {
-    super(message);
-    this.name = "CertificateError";
-  }
-}
+// (defined in the layer's errors module; re-exported for the modules that import it from here)
+import { CertificateError } from "./errors.js";
+export { CertificateError };
 
 const HANDLED = new Set<string>([
   OID.subjectKeyIdentifier,

@@ -5,6 +5,7 @@ import type { Indication, SubIndication } from "./indication.js";
 import type { KeyObject } from "node:crypto";
 import type { RevocationErrorCode, RevocationResult } from "./revocation-port.js";
 import type { Certificate } from "./certificate.js";
+import type { PathErrorCode } from "./errors.js";
 import { DEFAULT_VALIDATION_BUDGET } from "../limits/budgets.js";
 
 /** RFC 5280 §6.1.1 (c)–(f): the certificate-policy inputs of path validation */
@@ -44,7 +45,7 @@ export interface PathPolicy {
 
 export interface PathError {
   /** stable code, e.g. CERT_SIGNATURE_INVALID, CERT_EXPIRED, NOT_A_CA, CERT_REVOKED, REVOCATION_UNKNOWN */
-  code: string;
+  code: PathErrorCode;
   message: string;
   /** sha256 hex of the certificate concerned */
   certificate: string;

@@ -12,6 +12,7 @@ import { type Certificate, KeyUsage } from "./certificate.js";
 import { NameConstraintsState } from "./name-constraints.js";
 import { nameToString } from "./name.js";
 import { type CandidatePath, isSelfSigned } from "./path-builder.js";
+import type { PathErrorCode } from "./errors.js";
 import type { PathError, PathInputs } from "./path-types.js";
 import { ANY_POLICY, PolicyTree, PolicyTreeTooLarge } from "./policy-tree.js";
 
@@ -30,7 +31,7 @@ export function checkStructure(path: CandidatePath, at: Date, inputs: PathInputs
   const n = certs.length - 1;
   const anchor = certs[n]!;
   const errors: PathError[] = [];
-  const fail = (code: string, cert: Certificate, message: string): void => {
+  const fail = (code: PathErrorCode, cert: Certificate, message: string): void => {
     errors.push({ code, message, certificate: cert.sha256 });
   };
 

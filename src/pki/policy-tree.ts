@@ -20,9 +20,9 @@ export interface PolicyNode {
   deleted: boolean;
 }
 
-export class PolicyTreeTooLarge extends Error {
-  readonly code = "POLICY_TREE_TOO_LARGE";
-}
+// (defined in the layer's errors module; re-exported for the modules that import it from here)
+import { PolicyTreeTooLarge } from "./errors.js";
+export { PolicyTreeTooLarge };
 
 export class PolicyTree {
   /** levels[d]: the live nodes of depth d */

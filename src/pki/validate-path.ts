@@ -20,6 +20,7 @@ import {
   inheritsParameters,
   poolOf,
 } from "./path-builder.js";
+import type { PathErrorCode } from "./errors.js";
 import { DEFAULT_PATH_INPUTS, DEFAULT_PATH_POLICY, type PathEntryReport, type PathError, type PathInputs, type PathPolicy, type PathResult } from "./path-types.js";
 import { TIME_CODES, checkPathRevocation, checkStructure } from "./path-validator.js";
 import type { TrustStore } from "./trust-store.js";
@@ -61,7 +62,13 @@ interface Outcome {
  * passing). A signature that does not verify is the "other reason" of the clause
  * (CERTIFICATE_CHAIN_GENERAL_FAILURE), as in EU DSS's certificate-signature check.
  */
-const OUTCOMES: Record<string, Outcome> = {
+/** NOT_A_CA, PATH_LENGTH_EXCEEDED, KEY_USAGE_NO_CERTSIGN, NAME_CHAINING, policy and name-constraint codes */
+const CONSTRAINT: Outcome = { rank: 3, indication: "INDETERMINATE", subIndication: "CHAIN_CONSTRAINTS_FAILURE" };
+
+// Every code is listed (a Record over the union): a new or mistyped code is a compile error,
+// not a silent CHAIN_CONSTRAINTS_FAILURE.
+const OUTCOMES: Record<PathErrorCode, Outcome> = {
+  MALFORMED_CERTIFICATE: { rank: 0, indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE" },
   NO_ISSUER_FOUND: { rank: 0, indication: "INDETERMINATE", subIndication: "NO_CERTIFICATE_CHAIN_FOUND" },
   PATH_BUILDING_LIMIT: { rank: 0, indication: "INDETERMINATE", subIndication: "NO_CERTIFICATE_CHAIN_FOUND" },
   CERT_SIGNATURE_INVALID: { rank: 1, indication: "INDETERMINATE", subIndication: "CERTIFICATE_CHAIN_GENERAL_FAILURE" },
@@ -70,11 +77,18 @@ const OUTCOMES: Record<string, Outcome> = {
   CERT_NOT_YET_VALID: { rank: 4, indication: "TOTAL_FAILED", subIndication: "NOT_YET_VALID" },
   CERT_EXPIRED: { rank: 5, indication: "INDETERMINATE", subIndication: "OUT_OF_BOUNDS_NO_POE" },
   REVOCATION_UNKNOWN: { rank: 6, indication: "INDETERMINATE", subIndication: "TRY_LATER" },
+  NAME_CHAINING: CONSTRAINT,
+  NAME_CONSTRAINTS_VIOLATION: CONSTRAINT,
+  EXPLICIT_POLICY_REQUIRED: CONSTRAINT,
+  INVALID_POLICY_MAPPING: CONSTRAINT,
+  POLICY_TREE_TOO_LARGE: CONSTRAINT,
+  UNKNOWN_CRITICAL_EXTENSION: CONSTRAINT,
+  NOT_A_CA: CONSTRAINT,
+  PATH_LENGTH_EXCEEDED: CONSTRAINT,
+  KEY_USAGE_NO_CERTSIGN: CONSTRAINT,
 };
-/** NOT_A_CA, PATH_LENGTH_EXCEEDED, KEY_USAGE_NO_CERTSIGN, NAME_CHAINING, policy and name-constraint codes, … */
-const CONSTRAINT: Outcome = { rank: 3, indication: "INDETERMINATE", subIndication: "CHAIN_CONSTRAINTS_FAILURE" };
 
-const outcomeOf = (code: string): Outcome => OUTCOMES[code] ?? CONSTRAINT;
+const outcomeOf = (code: PathErrorCode): Outcome => OUTCOMES[code];
 
 interface Attempt {
   path: CandidatePath;

@@ -1,8 +1,2 @@
-/** The CRL layer's one error type (style.md: one error type per layer with a stable code). */
-export class CrlError extends Error {
-  readonly code = "CRL_MALFORMED";
-  constructor(message: string) {
-    super(message);
-    this.name = "CrlError";
-  }
-}
+// The CRL layer's error lives in errors.ts with the layer's other one; this name stays for its importers.
+export { CrlError } from "./errors.js";

@@ -11,32 +11,9 @@ import { parseCrls } from "./crl.js";
 import { CrlError } from "./crl-error.js";
 import type { Crl } from "./crl-types.js";
 
-export type CrlFetchReason =
-  | "unsupported-scheme" // LDAP and anything but http(s): not fetched
-  | "invalid-url"
-  | "timeout"
-  | "http-status"
-  | "too-large"
-  | "connection-refused"
-  | "network"
-  | "malformed" // the body is no (single) CRL
-  | "redirect" // too many redirects, or one without a usable Location
-  | "host-not-allowed" // the URL or a redirect target names a host the policy does not allow
-  | "aborted"; // the caller's signal (the validation's fetch budget) stopped it
-
-export class CrlFetchError extends Error {
-  readonly code = "CRL_FETCH_FAILED";
-  constructor(
-    readonly url: string,
-    readonly reason: CrlFetchReason,
-    message: string,
-    /** the HTTP status for reason "http-status" */
-    readonly status: number | null = null,
-  ) {
-    super(`${url}: ${message}`);
-    this.name = "CrlFetchError";
-  }
-}
+// The fetch errors are the revocation layer's (errors.ts); re-exported for this module's importers.
+import { CrlFetchError } from "./errors.js";
+export { CrlFetchError, type CrlFetchReason } from "./errors.js";
 
 export interface FetchOptions {
   /** aborts the fetch (the validation's budget ran out) */
@@ -74,7 +51,8 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
   const maxCachedBytes = opts.maxCachedBytes ?? 128 * 1024 * 1024;
   const cache = new Map<string, Crl>();
   let cachedBytes = 0;
-  const inflight = new Map<string, Promise<Crl>>();
+  /** downloads under way, shared by every validation that asks for the URL meanwhile */
+  const inflight = new Map<string, Inflight>();
 
   /** The URL if it may be fetched: http(s), and a host the caller allows. */
   function checked(url: string, allowHost: FetchOptions["allowHost"], original = url): URL {
@@ -97,7 +75,8 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
     return u;
   }
 
-  async function download(url: string, opts: FetchOptions): Promise<Crl> {
+  /** `signal`: the download's own, aborted when every validation waiting for it has left */
+  async function download(url: string, opts: FetchOptions, signal: AbortSignal): Promise<Crl> {
     let u = checked(url, opts.allowHost);
     const maxRedirects = opts.maxRedirects ?? 2;
     const abort = new AbortController();
@@ -107,12 +86,11 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
       abort.abort();
     }, timeoutMs);
     const stop = () => abort.abort();
-    if (opts.signal?.aborted) abort.abort();
-    opts.signal?.addEventListener("abort", stop, { once: true });
+    signal.addEventListener("abort", stop, { once: true });
     const failure = (e: unknown): CrlFetchError => {
       if (e instanceof CrlFetchError) return e;
       if (timedOut) return new CrlFetchError(url, "timeout", `no complete response within ${timeoutMs} ms`);
-      if (opts.signal?.aborted) return new CrlFetchError(url, "aborted", "stopped: the validation's fetch budget ran out");
+      if (signal.aborted) return new CrlFetchError(url, "aborted", "stopped: the fetch budget of every validation waiting for it ran out");
       const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
       if (cause?.code === "ECONNREFUSED") return new CrlFetchError(url, "connection-refused", "connection refused");
       const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
@@ -157,7 +135,7 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
       return single(url, body);
     } finally {
       clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", stop);
+      signal.removeEventListener("abort", stop);
     }
   }
 
@@ -182,18 +160,59 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
         remember(url, cached);
         return Promise.resolve(cached);
       }
-      const pending = inflight.get(url);
-      if (pending) return pending;
-      const p = download(url, fetchOpts)
-        .then((crl) => {
-          remember(url, crl);
-          return crl;
-        })
-        .finally(() => inflight.delete(url));
-      inflight.set(url, p);
-      return p;
+      let entry = inflight.get(url);
+      if (!entry) {
+        const controller = new AbortController();
+        const promise = download(url, fetchOpts, controller.signal)
+          .then((crl) => {
+            remember(url, crl);
+            return crl;
+          })
+          .finally(() => inflight.delete(url));
+        // (rejections reach the waiters; one left by all of them is nobody's to report)
+        promise.catch(() => undefined);
+        entry = { promise, controller, waiters: 0 };
+        inflight.set(url, entry);
+      }
+      return wait(url, entry, fetchOpts.signal);
     },
   };
+}
+
+interface Inflight {
+  promise: Promise<Crl>;
+  controller: AbortController;
+  waiters: number;
+}
+
+/**
+ * One validation waiting for a shared download: its own budget's signal makes it leave (with
+ * "aborted"), and the download itself stops only when the last waiter has left — one
+ * validation's budget running out must not fail the others that wait for the same CRL.
+ */
+function wait(url: string, entry: Inflight, signal: AbortSignal | undefined): Promise<Crl> {
+  if (signal?.aborted) return Promise.reject(new CrlFetchError(url, "aborted", "stopped: the validation's fetch budget ran out"));
+  entry.waiters++;
+  return new Promise<Crl>((resolve, reject) => {
+    let done = false;
+    const settle = (): boolean => {
+      if (done) return false;
+      done = true;
+      entry.waiters--;
+      signal?.removeEventListener("abort", leave);
+      return true;
+    };
+    const leave = () => {
+      if (!settle()) return;
+      if (entry.waiters === 0) entry.controller.abort();
+      reject(new CrlFetchError(url, "aborted", "stopped: the validation's fetch budget ran out"));
+    };
+    signal?.addEventListener("abort", leave, { once: true });
+    entry.promise.then(
+      (crl) => settle() && resolve(crl),
+      (e: unknown) => settle() && reject(e),
+    );
+  });
 }
 
 const TOO_LARGE = Symbol("too large");

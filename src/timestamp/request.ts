@@ -14,17 +14,8 @@ import { type TimestampToken, readTimestampToken } from "./token.js";
 
 export const DIGEST_OIDS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(HASH_OIDS).map(([o, h]) => [h, o]));
 
-export type TimestampErrorCode = "TSA_TIMEOUT" | "TSA_UNREACHABLE" | "TSA_HTTP_ERROR" | "TSA_BAD_RESPONSE" | "TSA_REJECTED" | "TSA_MISMATCH" | "TSA_UNTRUSTED";
-
-export class TimestampError extends Error {
-  constructor(
-    readonly code: TimestampErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "TimestampError";
-  }
-}
+import { TimestampError } from "./errors.js";
+export { TimestampError, type TimestampErrorCode } from "./errors.js";
 
 export interface TimestampRequest {
   der: Buffer;

@@ -110,12 +110,24 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
 }
 
 const policyKeys = new WeakMap<ValidationPolicy, string>();
+const policyIds = new Map<string, string>();
+let nextPolicyId = 1;
 
-/** The parts of the policy a path result depends on, as a cache key (policies are frozen values). */
+/**
+ * The parts of the policy a path result depends on, as a short cache key: policies are frozen
+ * values, and equal parts get the same key (bounded: a process sees a handful of policies).
+ */
 function pathPolicyKey(policy: ValidationPolicy): string {
   let k = policyKeys.get(policy);
   if (k === undefined) {
-    k = JSON.stringify([policy.pathInputs, policy.revocation, policy.budget.signatureChecks]);
+    const parts = JSON.stringify([policy.pathInputs, policy.revocation, policy.budget.signatureChecks]);
+    k = policyIds.get(parts);
+    if (k === undefined) {
+      // (ids never repeat, so a key handed out before a clear cannot stand for other parts)
+      if (policyIds.size >= 1_000) policyIds.clear();
+      k = `p${nextPolicyId++}`;
+      policyIds.set(parts, k);
+    }
     policyKeys.set(policy, k);
   }
   return k;

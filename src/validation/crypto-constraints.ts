@@ -22,13 +22,9 @@ export interface CryptoConstraints {
   curves: Set<string>;
 }
 
-export class PolicyError extends Error {
-  readonly code = "POLICY_INVALID";
-  constructor(message: string) {
-    super(message);
-    this.name = "PolicyError";
-  }
-}
+// The validation layer's errors live in errors.ts; re-exported for this module's importers.
+import { PolicyError } from "./errors.js";
+export { PolicyError } from "./errors.js";
 
 const SCHEMES: SignatureScheme[] = ["rsa-pkcs1", "rsa-pss", "ecdsa", "dsa", "eddsa"];
 

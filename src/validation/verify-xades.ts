@@ -43,14 +43,8 @@ export interface XadesValidationReport extends ValidationReport {
   signatures: XadesSignatureReport[];
 }
 
-/** Thrown when the bytes are not an XML document carrying a ds:Signature (the service's 422). */
-export class NotXmlSignatureError extends Error {
-  readonly code = "NOT_A_SIGNATURE";
-  constructor(message: string) {
-    super(message);
-    this.name = "NotXmlSignatureError";
-  }
-}
+import { NotXmlSignatureError } from "./errors.js";
+export { NotXmlSignatureError } from "./errors.js";
 
 function asContent(c: XadesContentInput): DetachedContent {
   return c instanceof Uint8Array ? { bytes: c } : c;

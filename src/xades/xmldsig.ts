@@ -9,6 +9,7 @@
  * covers is reported as a path into the document, so the caller can see exactly what was signed.
  */
 import { createHash, type KeyObject } from "node:crypto";
+import { PodpisError } from "../errors/base.js";
 import { type SignatureAlgorithm, verifySignature } from "../pki/algorithms.js";
 import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalBinary, canonicalDigest, canonicalOctets } from "./c14n.js";
 import { DIGEST_URIS, PSS_NS, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignatureAlgorithm, ecdsaRawToDer } from "./algorithms.js";
@@ -22,7 +23,7 @@ export const BASE64_TRANSFORM = "http://www.w3.org/2000/09/xmldsig#base64";
 export const XPATH_TRANSFORM = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 
 /** What makes a signature unreadable (EN 319 102-1 FORMAT_FAILURE) rather than invalid. */
-export class XmlDsigFormatError extends Error {
+export class XmlDsigFormatError extends PodpisError<"FORMAT_FAILURE"> {
   readonly code = "FORMAT_FAILURE";
   constructor(message: string) {
     super(message);

@@ -1,10 +1,11 @@
 /**
- * Tools for the signing tests: which independent peers are installed (CI=true fails without
- * them, a local run skips loudly), a SoftHSM2 token initialised in a temporary directory with
- * the citizen keys and their chains, and a TSA on a local port. TEST KEYS ONLY.
+ * Tools for the signing tests: a SoftHSM2 token initialised in a temporary directory with the
+ * citizen keys and their chains, and a TSA on a local port (the peers the tests need are declared
+ * with requirePeer, peers.ts). TEST KEYS ONLY.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { peer } from "./peer.js";
+import { SOFTHSM_MODULES } from "./peers.js";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,19 +21,9 @@ export const P12_PASSWORD = "podpis-test";
 export const PIN = "1234";
 export const SO_PIN = "12345678";
 
-const MODULE_CANDIDATES = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so"];
-
 export const has = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 
-/** CI=true: a missing tool is a failure; locally the suite is skipped with a loud note. */
-export function requireTool(name: string, present: boolean): boolean {
-  if (present) return true;
-  if (process.env.CI === "true") throw new Error(`${name} is required when CI=true (install it: see .ci/run)`);
-  process.stderr.write(`\n*** SKIPPING ${name} checks: ${name} is not installed ***\n\n`);
-  return false;
-}
-
-export const softhsmModule = (): string | null => MODULE_CANDIDATES.find((p) => existsSync(p)) ?? null;
+export const softhsmModule = (): string | null => SOFTHSM_MODULES.find((p) => existsSync(p)) ?? null;
 
 export interface SoftHsm {
   module: string;
@@ -43,6 +34,8 @@ export interface SoftHsm {
   ec: string;
   /** a token whose user PIN was never set */
   noPinToken: string;
+  /** puts SOFTHSM2_CONF back as it was before setupSoftHsm */
+  restoreEnv(): void;
 }
 
 /**
@@ -58,7 +51,12 @@ export function setupSoftHsm(): SoftHsm {
   execFileSync("mkdir", ["-p", tokens]);
   const conf = join(dir, "softhsm2.conf");
   writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  const before = process.env.SOFTHSM2_CONF;
   process.env.SOFTHSM2_CONF = conf;
+  const restoreEnv = () => {
+    if (before === undefined) delete process.env.SOFTHSM2_CONF;
+    else process.env.SOFTHSM2_CONF = before;
+  };
   const env = { ...process.env, SOFTHSM2_CONF: conf };
   const util = (...args: string[]) => execFileSync("softhsm2-util", args, { env, stdio: ["ignore", "pipe", "pipe"] });
   util("--init-token", "--free", "--label", "podpis", "--so-pin", SO_PIN, "--pin", PIN);
@@ -94,7 +92,7 @@ export function setupSoftHsm(): SoftHsm {
     m.C_Finalize();
   `;
   execFileSync(process.execPath, ["-e", script], { env, cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  return { module, conf, token: "podpis", rsa: "pkcs11:token=podpis;object=citizen-rsa", ec: "pkcs11:token=podpis;object=citizen-p256", noPinToken: "pkcs11:token=nopin;object=x" };
+  return { module, conf, token: "podpis", rsa: "pkcs11:token=podpis;object=citizen-rsa", ec: "pkcs11:token=podpis;object=citizen-p256", noPinToken: "pkcs11:token=nopin;object=x", restoreEnv };
 }
 
 /** The bundled test TSA in-process (memory serials), its clock a minute after SIGNING_TIME. */

@@ -1,8 +1,9 @@
 /** The XML parser's one error type: a stable code and, when known, where in the document. */
+import { PodpisError } from "../../errors/base.js";
 
 export type XmlErrorCode = "MALFORMED_XML" | "XML_DTD_FORBIDDEN" | "XML_LIMIT_EXCEEDED" | "XML_ENCODING";
 
-export class XmlError extends Error {
+export class XmlError extends PodpisError<XmlErrorCode> {
   constructor(
     readonly code: XmlErrorCode,
     message: string,
@@ -10,7 +11,6 @@ export class XmlError extends Error {
     readonly offset: number | null = null,
   ) {
     super(offset === null ? message : `${message} (at offset ${offset})`);
-    this.name = "XmlError";
   }
 }
 

@@ -1,9 +1,10 @@
 /**
- * File input for the CLI: whole files with a size cap, and directories of PEM/DER files.
+ * File input for the CLI and the service's configuration: whole files with a size cap, and
+ * directories of PEM/DER files. An adapter shared by cli/ and http/ (neither imports the other).
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { UsageError } from "./args.js";
+import { InputFileError } from "./errors.js";
 
 /** Inputs larger than this are refused before reading (a signature, certificate or CRL file). */
 export const MAX_INPUT_BYTES = 512 * 1024 * 1024;
@@ -13,10 +14,10 @@ export function readInput(path: string, what: string): Buffer {
   try {
     st = statSync(path);
   } catch {
-    throw new UsageError(`${what} not found: ${path}`);
+    throw new InputFileError("INPUT_NOT_FOUND", `${what} not found: ${path}`);
   }
-  if (st.isDirectory()) throw new UsageError(`${what} is a directory, a file was expected: ${path}`);
-  if (st.size > MAX_INPUT_BYTES) throw new UsageError(`${what} is larger than ${MAX_INPUT_BYTES} bytes: ${path}`);
+  if (st.isDirectory()) throw new InputFileError("INPUT_IS_DIRECTORY", `${what} is a directory, a file was expected: ${path}`);
+  if (st.size > MAX_INPUT_BYTES) throw new InputFileError("INPUT_TOO_LARGE", `${what} is larger than ${MAX_INPUT_BYTES} bytes: ${path}`);
   return readFileSync(path);
 }
 
@@ -28,7 +29,7 @@ export function readFileOrDir(path: string, what: string): Array<{ path: string;
   try {
     st = statSync(path);
   } catch {
-    throw new UsageError(`${what} not found: ${path}`);
+    throw new InputFileError("INPUT_NOT_FOUND", `${what} not found: ${path}`);
   }
   if (!st.isDirectory()) return [{ path, bytes: readInput(path, what) }];
   return readdirSync(path)
