@@ -593,6 +593,13 @@ export function processReferences(doc: XmlDocument, sig: Signature, contents: re
   const external = sig.references.filter((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#"))).length;
   // The same URI through the same transforms and digest gives the same octets: computed once. A
   // signature repeating one whole-document reference a thousand times costs one reference (issue 11).
+  // (a signature with a few references, as honest ones have, skips the bookkeeping)
+  if (sig.references.length <= 16) {
+    return sig.references.map((r) => {
+      meter.signal?.throwIfAborted();
+      return processReference(doc, sig, r, contents, meter, external);
+    });
+  }
   const done = new Map<string, ReferenceOutcome>();
   return sig.references.map((r) => {
     meter.signal?.throwIfAborted();
