@@ -16,13 +16,14 @@ import { CrlStore } from "./revocation/crl-store.js";
 import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
 import { createHash } from "node:crypto";
-import { type ContentInput, NotSignedDataError, verifyCades } from "./validation/verify-cades.js";
+import { NotASignatureError } from "./cms/errors.js";
+import { type ContentInput, verifyCades } from "./validation/verify-cades.js";
 import type { DetachedDigests } from "./cms/signer.js";
 import { CertificateCache, type ValidationContext, createValidationContext, forVerification } from "./validation/context.js";
 import { type CryptoConstraints, type ValidationPolicy, parsePolicy, validationPolicy, withOverrides } from "./validation/policy.js";
 import { InputError } from "./validation/errors.js";
 import type { ValidationReport } from "./validation/report.js";
-import { NotXmlSignatureError, type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
+import { type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
 import { describeInput } from "./validation/describe-input.js";
 import type { XmlDocument } from "./xades/xml.js";
 import type { ValidationBudget } from "./limits/budgets.js";
@@ -108,7 +109,7 @@ export class Validator {
       const contentNames = contents.map((c, i) => (!(c instanceof Uint8Array) && c.name) || `content ${i + 1}`);
       return await verifyCades(bytes, { contents: cms, contentNames, at, context });
     } catch (e) {
-      if (e instanceof NotSignedDataError || e instanceof NotXmlSignatureError) return notASignature(bytes, at, e.message);
+      if (e instanceof NotASignatureError) return notASignature(bytes, at, e.message);
       throw e;
     }
   }

@@ -103,7 +103,7 @@ describe("TSA away", () => {
     const data = mkdtempSync(join(tmpdir(), "podpis-tsa-away-"));
     cleanup.push(() => rmSync(data, { recursive: true, force: true }));
     const key = await createKey(["--data", data]);
-    const server = await startServe(data, ["--tsa", `http://127.0.0.1:${port}/`, "--clock", AT, "--workers", "1"]);
+    const server = await startServe(data, ["--tsa", `http://127.0.0.1:${port}/`, "--allow-test-material", "--clock", AT, "--workers", "1"]);
     cleanup.push(() => server.stop());
     const r = await fetch(server.base + "/api/v1/submissions", { method: "POST", body: submissionForm(), headers: { Authorization: `Bearer ${key}` } });
     await expectDependencyProblem(r, "tsa");

@@ -11,7 +11,7 @@ import { ArchiveError } from "../src/archive/port.js";
 import { Asn1Error } from "../src/asn1/errors.js";
 import { UsageError } from "../src/cli/args.js";
 import { run, runCommand } from "../src/cli/main.js";
-import { CmsFormatError, NotSignedDataError } from "../src/cms/errors.js";
+import { CmsFormatError, NotASignatureError, NotSignedDataError } from "../src/cms/errors.js";
 import { EDGE, type EdgeEntry, type ErrorCode, EXIT_INTERNAL, RETRY_AFTER_SECONDS, edgeEntryOf, exitCodeFor, problemFor } from "../src/edge/errors.js";
 import { PodpisError } from "../src/errors/base.js";
 import { createApp } from "../src/http/app.js";
@@ -22,7 +22,7 @@ import { DependencyUnavailableError } from "../src/io/dependency.js";
 import { InputFileError, SerialStoreError } from "../src/io/errors.js";
 import { KeyError, SecretError } from "../src/keys/errors.js";
 import { LimitExceededError } from "../src/limits/budgets.js";
-import { CertificateError, PolicyTreeTooLarge, SigningError, UnsupportedAlgorithmError } from "../src/pki/errors.js";
+import { CertificateError, type PathErrorCode, PolicyTreeTooLarge, SigningError, UnsupportedAlgorithmError } from "../src/pki/errors.js";
 import { CrlError, CrlFetchError } from "../src/revocation/errors.js";
 import { TimestampError } from "../src/timestamp/errors.js";
 import { InputError, NotXmlSignatureError, PolicyError } from "../src/validation/errors.js";
@@ -65,6 +65,14 @@ describe("the edge table", () => {
     for (const [code, p] of Object.entries(PROBLEMS)) expect(EDGE[code as ErrorCode].status).toBe(p.status);
   });
 
+  it("path report codes are a closed union too (a typo is a compile error, no longer a silent CHAIN_CONSTRAINTS_FAILURE)", () => {
+    // type level: checked by tsc over the tests
+    expectTypeOf<"NOT_A_CA" | "CERT_EXPIRED" | "MALFORMED_CERTIFICATE">().toMatchTypeOf<PathErrorCode>();
+    // @ts-expect-error a mistyped code does not type-check
+    const typo: PathErrorCode = "NOT_A_CA_";
+    expect(typo).toBe("NOT_A_CA_");
+  });
+
   it("every row is a sane answer: a 4xx/5xx status, exit 2 or 64, and a dependency only with 503", () => {
     for (const [code, row] of Object.entries(EDGE)) {
       expect(row.status, code).toBeGreaterThanOrEqual(400);
@@ -82,7 +90,9 @@ describe("the edge table", () => {
       expect(e, e.name).toBeInstanceOf(Error);
       expect(edgeEntryOf(e), e.name).toBe(EDGE[e.code as ErrorCode]);
     }
-    // one code, one meaning: the two "no signature" classes share the row
+    // one code, one meaning: the two "no signature" classes share one base and one row
+    expect(new NotSignedDataError("x")).toBeInstanceOf(NotASignatureError);
+    expect(new NotXmlSignatureError("x")).toBeInstanceOf(NotASignatureError);
     expect(edgeEntryOf(new NotSignedDataError("x"))).toBe(edgeEntryOf(new NotXmlSignatureError("x")));
   });
 

@@ -6,6 +6,7 @@
  * buckets it admitted twice the burst.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusterRateLimiter } from "../src/http/cluster-rate.js";
 import { type ServeProcess, createKey, startServe, tempData } from "./helpers/serve-process.js";
 
 let s: ServeProcess;
@@ -68,4 +69,21 @@ describe("rate limit across workers", () => {
     expect(r.admitted).toBeGreaterThanOrEqual(2);
     expect(r.admitted).toBeLessThanOrEqual(2 + Math.floor(r.seconds * 1));
   }, 60_000);
+});
+
+describe("a worker's limiter without its primary", () => {
+  it("decides with its share of the rate when the channel is closed, instead of failing the request", async () => {
+    const closed = { send: (_m: unknown, done: (e: Error | null) => void) => done(new Error("channel closed")), on: () => undefined };
+    const l = new ClusterRateLimiter(4, 4, 2, closed);
+    // rate 4, burst 4 over 2 workers: this worker alone admits 2 at once
+    expect([await l.take("k"), await l.take("k"), await l.take("k")].map((w) => w === 0)).toEqual([true, true, false]);
+  });
+  it("uses the primary's answer when there is one", async () => {
+    let answer: ((m: { type: string; id: number; wait: number }) => void) | undefined;
+    const channel = {
+      send: (m: { id: number }, done: (e: Error | null) => void) => (done(null), setImmediate(() => answer!({ type: "rate!", id: m.id, wait: 7 }))),
+      on: (_e: string, f: typeof answer) => void (answer = f),
+    };
+    expect(await new ClusterRateLimiter(1, 1, 2, channel as never).take("k")).toBe(7);
+  });
 });

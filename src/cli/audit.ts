@@ -7,10 +7,12 @@ import { openArchive } from "../archive/open.js";
 import { type ArchiveVerification, verifyArchive } from "../archive/verify-archive.js";
 import { UsageError, has, one, parseArgs } from "./args.js";
 import { EXIT_FAILED, type Output, json } from "./output.js";
+import { requireDataDir } from "./data-dir.js";
 
-const FLAGS = { data: { value: true }, "database-url": { value: true }, "expect-head": { value: true }, json: {} };
+const FLAGS = { data: { value: true }, "database-url": { value: true }, "expect-head": { value: true }, json: {}, help: {} };
+export const AUDIT_FLAGS: Readonly<Record<string, object>> = FLAGS;
 
-export const AUDIT_HELP = "use: podpis audit verify [--data DIR | --database-url URL] [--expect-head HASH] [--json]";
+export const AUDIT_HELP = "use: podpis audit verify [--data DIR | --database-url URL] [--expect-head HASH] [--json] [--help] (--data must exist; default ./data)";
 
 function render(v: ArchiveVerification): string {
   const L: string[] = [];
@@ -37,7 +39,10 @@ export async function auditCommand(argv: string[], out: Output): Promise<number>
   const a = parseArgs(rest, FLAGS);
   if (a.positionals.length) throw new UsageError(`unexpected argument ${a.positionals[0]}`);
   const expectHead = one(a, "expect-head");
-  const archive = openArchive({ dataDir: one(a, "data") ?? "data", databaseUrl: one(a, "database-url") ?? (process.env.DATABASE_URL || undefined) });
+  const dataDir = one(a, "data") ?? "data";
+  const databaseUrl = one(a, "database-url") ?? (process.env.DATABASE_URL || undefined);
+  requireDataDir(dataDir, databaseUrl, null);
+  const archive = openArchive({ dataDir, databaseUrl });
   try {
     await archive.migrate();
     const v = await verifyArchive(archive, { expectHead });

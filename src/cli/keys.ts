@@ -9,17 +9,22 @@ import { openArchive } from "../archive/open.js";
 import type { ApiKeyRecord, ArchiveStore } from "../archive/port.js";
 import { type ParsedArgs, UsageError, all, has, one, parseArgs } from "./args.js";
 import { EXIT_FAILED, type Output, json } from "./output.js";
+import { requireDataDir } from "./data-dir.js";
 
 const WHERE = { data: { value: true }, "database-url": { value: true }, json: {} };
 const FLAGS = {
-  create: { ...WHERE, name: { value: true }, scope: { value: true, repeat: true } },
+  create: { ...WHERE, name: { value: true }, scope: { value: true, repeat: true }, init: {} },
   list: WHERE,
   revoke: { ...WHERE, name: { value: true } },
   rotate: { ...WHERE, name: { value: true }, grace: { value: true } },
 } as const;
 
-export const KEYS_HELP = `use: podpis keys create --name NAME --scope verify|submit|audit… | list | revoke --name NAME | rotate --name NAME [--grace 24h]
-     [--data DIR | --database-url URL] [--json]`;
+/** every subcommand's flags (test/serve-config.test.ts holds KEYS_HELP to them) */
+export const KEYS_FLAGS: Readonly<Record<string, Readonly<Record<string, object>>>> = FLAGS;
+
+export const KEYS_HELP = `use: podpis keys create --name NAME --scope verify|submit|audit… [--init] | list | revoke --name NAME | rotate --name NAME [--grace 24h]
+     [--data DIR | --database-url URL] [--json] [--help]
+     --data must exist (the service's; default ./data): keys create --init starts a new archive there`;
 
 const DEFAULT_GRACE = "24h";
 
@@ -30,7 +35,10 @@ function nameOf(a: ParsedArgs): string {
 }
 
 async function withArchive<T>(a: ParsedArgs, fn: (archive: ArchiveStore) => Promise<T>): Promise<T> {
-  const archive = openArchive({ dataDir: one(a, "data") ?? "data", databaseUrl: one(a, "database-url") ?? (process.env.DATABASE_URL || undefined) });
+  const dataDir = one(a, "data") ?? "data";
+  const databaseUrl = one(a, "database-url") ?? (process.env.DATABASE_URL || undefined);
+  requireDataDir(dataDir, databaseUrl, has(a, "init"));
+  const archive = openArchive({ dataDir, databaseUrl });
   try {
     await archive.migrate();
     return await fn(archive);

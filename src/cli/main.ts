@@ -40,15 +40,15 @@ Usage:
       Runs an RFC 3161 timestamp authority over HTTP (POST application/timestamp-query).
       Without --key, the bundled TEST TSA key.
 
-  podpis serve [--port 8080] [--host 0.0.0.0] [--data DIR] [--database-url URL] [--trust …]… [--crl …]…
+  podpis serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--database-url URL] [--trust …]… [--crl …]…
                [--untrusted …]… [--offline] [--policy FILE] [--workers N] [--max-body BYTES]
                [--max-public-body BYTES] [--rate N] [--rate-burst N] [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR]
                [--tsa URL | --tsa-key KEY.p12 --tsa-password-env VAR] [--register CODE]
-               [--number-format FORMAT] [--log-level LEVEL]
+               [--number-format FORMAT] [--log-level LEVEL] [--allow-test-material]
       Runs the HTTP service (README: "The service"). Without --trust, the bundled TEST trust store;
       without --database-url (or DATABASE_URL), SQLite under --data (default ./data).
 
-  podpis keys create --name NAME --scope verify|submit|audit… [--data DIR | --database-url URL] [--json]
+  podpis keys create --name NAME --scope verify|submit|audit… [--init] [--data DIR | --database-url URL] [--json]
       Makes an API key (shown only this once; stored hashed).
   podpis keys list | revoke --name NAME | rotate --name NAME [--grace 24h]  [--data DIR | --database-url URL] [--json]
       Lists keys (names, scopes, created, last used; never a secret), revokes one (refused from
@@ -62,7 +62,7 @@ Usage:
   podpis help
       This text.
 
-Every command takes --json (machine output on stdout). Exit codes: 0 TOTAL_PASSED,
+Every command takes --json (machine output on stdout); "podpis serve|keys|audit --help" tells more. Exit codes: 0 TOTAL_PASSED,
 1 INDETERMINATE, 2 TOTAL_FAILED or unusable input, 64 usage error.
 Without --at, the validation time is now; tests and audits pass a fixed --at.
 `;

@@ -1,9 +1,26 @@
 /** `podpis serve`: the HTTP service (contract "HTTP"), on every core, SQLite under ./data by default. */
 import { UsageError, all, has, one, parseArgs } from "./args.js";
-import type { Output } from "./output.js";
+import { EXIT_USAGE, type Output } from "./output.js";
+import { stopWithParent } from "./parent-watch.js";
 import { checkNumberFormat } from "../archive/registration.js";
-import { type ServeConfig, defaultConfig } from "../http/config.js";
+import { type ServeConfig, defaultConfig, preflight } from "../http/config.js";
 import { runServer } from "../http/server.js";
+
+export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--database-url URL]
+                    [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]… [--offline]
+                    [--policy FILE] [--workers N] [--max-body BYTES] [--max-public-body BYTES]
+                    [--rate N] [--rate-burst N]
+                    [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR] [--pkcs11-module PATH]
+                    [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
+                    [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
+                    [--allow-test-material] [--clock ISO-8601] [--json] [--tl FILE-or-URL] [--help]
+Runs the HTTP service (README: "The service"), one worker per core unless --workers.
+Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
+giving some of them but not all is refused unless --allow-test-material (receipts would be
+sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
+SQLite under --data (default ./data). --clock is for tests; --tl is not supported yet.
+SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
+`;
 
 const FLAGS = {
   port: { value: true },
@@ -32,8 +49,28 @@ const FLAGS = {
   "number-format": { value: true },
   clock: { value: true },
   "log-level": { value: true },
+  "allow-test-material": {},
   json: {},
+  help: {},
 };
+
+export const SERVE_FLAGS: Readonly<Record<string, { value?: boolean; repeat?: boolean }>> = FLAGS;
+
+/**
+ * Own material mixed with the bundled TEST material (issue 10 item 3): an administrator who
+ * brings a trust store and a seal but no TSA would otherwise issue receipts time-stamped by the
+ * test TSA. Refused, naming the flag to add, unless --allow-test-material says it is meant.
+ */
+function checkMixedMaterial(a: ReturnType<typeof parseArgs>): void {
+  const own = { trust: has(a, "trust"), seal: has(a, "seal-key"), tsa: has(a, "tsa") || has(a, "tsa-key") };
+  if (!own.trust && !own.seal && !own.tsa) return;
+  if (has(a, "allow-test-material")) return;
+  const missing: string[] = [];
+  if (!own.trust) missing.push("--trust PEM-or-DIR (your trust anchors; else the TEST trust store checks signatures)");
+  if (!own.seal) missing.push("--seal-key KEY.p12|pkcs11:URI with --seal-password-env VAR (else receipts carry the TEST seal)");
+  if (!own.tsa) missing.push("--tsa URL or --tsa-key KEY.p12 with --tsa-password-env VAR (else receipts are time-stamped by the TEST TSA)");
+  if (missing.length) throw new UsageError(`own configuration mixed with bundled test material: add ${missing.join("; and ")} — or --allow-test-material to mix on purpose`);
+}
 
 function int(v: string | undefined, name: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
@@ -47,6 +84,7 @@ function int(v: string | undefined, name: string, min: number, max: number): num
 export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warnings: string[] } {
   const a = parseArgs(argv, FLAGS);
   if (a.positionals.length) throw new UsageError(`unexpected argument ${a.positionals[0]}`);
+  checkMixedMaterial(a);
   if (has(a, "tl")) throw new UsageError("--tl: trusted lists are not supported yet; give the CA certificates with --trust");
   const c = defaultConfig();
   const warnings: string[] = [];
@@ -76,6 +114,8 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   } else warnings.push("no --seal-key given: receipts are sealed with the bundled TEST seal (certs-test/keys/seal-rsa2048.p12)");
   c.pkcs11Module = one(a, "pkcs11-module");
   c.tsaUrl = one(a, "tsa");
+  if (has(a, "tsa") && has(a, "tsa-key")) throw new UsageError("give --tsa URL or --tsa-key KEY, not both");
+  if (!has(a, "tsa") && !has(a, "tsa-key")) warnings.push("no --tsa or --tsa-key given: receipts are time-stamped by the bundled TEST TSA (certs-test/keys/tsa.p12)");
   if (has(a, "tsa-key")) {
     c.tsaKey = one(a, "tsa-key")!;
     c.tsaPasswordEnv = one(a, "tsa-password-env");
@@ -93,6 +133,7 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   if (clock !== undefined) {
     if (Number.isNaN(new Date(clock).getTime())) throw new UsageError(`--clock must be an ISO-8601 instant (got "${clock}")`);
     c.clock = new Date(clock).toISOString();
+    c.clockOrigin = Date.now();
     warnings.push(`the service clock starts at ${c.clock} (--clock: for tests only)`);
   }
   c.logLevel = one(a, "log-level") ?? c.logLevel;
@@ -100,7 +141,19 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
 }
 
 export async function serveCommand(argv: string[], out: Output): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    out.stdout(SERVE_HELP);
+    return 0;
+  }
   const { config, warnings } = serveConfigFromArgs(argv);
   for (const w of warnings) out.stderr(`podpis serve: ${w}\n`);
+  // one clear line and exit 64 for a configuration that cannot work, before any worker starts
+  try {
+    await preflight(config);
+  } catch (e) {
+    out.stderr(`podpis serve: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  stopWithParent();
   return runServer(config, (line) => out.stderr(line + "\n"));
 }

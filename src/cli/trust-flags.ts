@@ -1,25 +1,52 @@
 /** --trust / --crl / --untrusted / --offline → a validator, naming the file when one is unusable. */
 import { InputError, type Validator, createValidator } from "../validator.js";
+import { TrustStore } from "../pki/trust-store.js";
 import { type ParsedArgs, all, has } from "./args.js";
 import { readFileOrDir, readInput } from "../io/files.js";
 import type { ValidationPolicy } from "../validation/policy.js";
 
+export interface TrustFiles {
+  trust: string[];
+  crls: string[];
+  untrusted: string[];
+  offline: boolean;
+  policy?: ValidationPolicy;
+}
+
 export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: ValidationPolicy } = {}): Promise<Validator> {
-  const trustPaths = all(a, "trust").length ? all(a, "trust") : (defaults.trust ?? []);
-  const trust = trustPaths.flatMap((p) => readFileOrDir(p, "trust anchor"));
-  const crls = all(a, "crl").flatMap((p) => readFileOrDir(p, "CRL"));
-  const untrusted = all(a, "untrusted").map((p) => ({ path: p, bytes: readInput(p, "untrusted certificate") }));
+  const trust = all(a, "trust").length ? all(a, "trust") : (defaults.trust ?? []);
+  return validatorFromFiles({ trust, crls: all(a, "crl"), untrusted: all(a, "untrusted"), offline: has(a, "offline"), policy: defaults.policy });
+}
+
+/** The validator of `verify`, `chain` and `serve`: errors name the file (and flag) at fault. */
+export async function validatorFromFiles(f: TrustFiles): Promise<Validator> {
+  const trust = f.trust.flatMap((p) => readFileOrDir(p, "trust anchor (--trust)"));
+  const crls = f.crls.flatMap((p) => readFileOrDir(p, "CRL (--crl)"));
+  const untrusted = f.untrusted.map((p) => ({ path: p, bytes: readInput(p, "untrusted certificate (--untrusted)") }));
   try {
     return await createValidator({
-      trust: trust.map((f) => f.bytes),
-      crls: crls.map((f) => f.bytes),
-      untrusted: untrusted.map((f) => f.bytes),
-      offline: has(a, "offline"),
-      policy: defaults.policy,
+      trust: trust.map((x) => x.bytes),
+      crls: crls.map((x) => x.bytes),
+      untrusted: untrusted.map((x) => x.bytes),
+      offline: f.offline,
+      policy: f.policy,
     });
   } catch (e) {
-    if (e instanceof InputError && e.code === "BAD_CRL" && e.index !== undefined) {
+    if (!(e instanceof InputError)) throw e;
+    if (e.code === "BAD_CRL" && e.index !== undefined) {
       throw new InputError(e.code, `${crls[e.index]!.path} is not a usable CRL: ${e.message.replace(/^CRL input \d+ is not a CRL: /, "")}`);
+    }
+    if (e.code === "BAD_TRUST_ANCHOR") {
+      // find the file at fault: each is tried alone (only on this error path)
+      const bad = trust.find((x) => {
+        try {
+          TrustStore.fromBytes([x.bytes]);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      if (bad) throw new InputError(e.code, `${bad.path} (--trust) is not a certificate: ${e.message.replace(/^a trust anchor is not a certificate: /, "")}`);
     }
     throw e;
   }

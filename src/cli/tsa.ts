@@ -14,6 +14,7 @@ import { tsaUsageProblem } from "../validation/timestamp.js";
 import { TimestampAuthority } from "../timestamp/tsa.js";
 import { type SerialSource, fileSerialSource } from "../io/tsa-serial.js";
 import { UsageError, has, one, parseArgs } from "./args.js";
+import { stopWithParent } from "./parent-watch.js";
 import { type Output, json } from "./output.js";
 import { BUNDLED } from "../bundled.js";
 
@@ -127,9 +128,12 @@ export async function tsaCommand(argv: string[], out: Output): Promise<number> {
   out.stdout(has(a, "json") ? json(info) : `podpis tsa: listening on ${server.url} (policy ${policy}, ${info.tsa})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    // `on`, not `once`: a second signal (a wrapper forwarding the one the terminal also sent)
+    // must not fall through to the default action and skip the orderly close below
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
     server.server.once("close", stop);
+    stopWithParent();
   });
   await server.close();
   serials.close();

@@ -6,9 +6,16 @@ export class CmsFormatError extends PodpisError<"MALFORMED_CMS"> {
   readonly code = "MALFORMED_CMS";
 }
 
-/** The input is not CMS SignedData at all (not even its outer ContentInfo). */
-export class NotSignedDataError extends PodpisError<"NOT_A_SIGNATURE"> {
+/**
+ * The input is no signature at all (the service's 422, the CLI's FORMAT_FAILURE report): one
+ * code, one base, whichever reader found out (NotSignedDataError here, NotXmlSignatureError in
+ * validation/errors.ts).
+ */
+export class NotASignatureError extends PodpisError<"NOT_A_SIGNATURE"> {
   readonly code = "NOT_A_SIGNATURE";
 }
 
-export type CmsErrorCode = CmsFormatError["code"] | NotSignedDataError["code"];
+/** The input is not CMS SignedData at all (not even its outer ContentInfo). */
+export class NotSignedDataError extends NotASignatureError {}
+
+export type CmsErrorCode = CmsFormatError["code"] | NotASignatureError["code"];

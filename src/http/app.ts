@@ -164,9 +164,13 @@ export function createApp(o: AppOptions): express.Express {
   };
 
   const caller = (req: IncomingMessage): string => req.socket.remoteAddress ?? "unknown";
-  const rate = async (who: string): Promise<void> => {
-    const wait = await limiter.take(who);
+  const limited = (wait: number): void => {
     if (wait > 0) throw new HttpProblem("RATE_LIMITED", `rate limit reached; retry in ${wait} s`, { retryAfter: wait });
+  };
+  /** a local limiter answers at once: no promise on the hot path; the cluster's answers over IPC */
+  const rate = (who: string): void | Promise<void> => {
+    const wait = limiter.take(who);
+    return typeof wait === "number" ? limited(wait) : wait.then(limited);
   };
 
   /** Any error → problem+json through the one edge table (src/edge/errors.ts); a 500's cause goes to the log only. */
@@ -187,8 +191,12 @@ export function createApp(o: AppOptions): express.Express {
       if (r.scope) {
         const key = await auth.authorize(req.headers.authorization, r.scope);
         trace.keyName = key.name;
-        await rate(`key:${key.id}`);
-      } else if (r.rateLimited) await rate(`ip:${caller(req)}`);
+        const waiting = rate(`key:${key.id}`);
+        if (waiting) await waiting;
+      } else if (r.rateLimited) {
+        const waiting = rate(`ip:${caller(req)}`);
+        if (waiting) await waiting;
+      }
       await r.handler({ req, res, params, query: queryOf(req.url), ctx, bodyLimit: r.bodyLimit });
     } catch (e) {
       fail(e, res);

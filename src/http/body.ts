@@ -12,13 +12,18 @@ export interface Upload {
   fields: Map<string, string>;
 }
 
-function tooLarge(limit: number): HttpProblem {
-  return new HttpProblem("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`, { limit });
+/**
+ * Named like every budget's problem (LimitExceededError in src/limits/budgets.ts): the limit
+ * `bodyBytes` (RouteBudget), its `max`, and `used` — the bytes declared, or received when the
+ * cap was crossed.
+ */
+function tooLarge(max: number, used: number): HttpProblem {
+  return new HttpProblem("PAYLOAD_TOO_LARGE", `the request body is larger than ${max} bytes`, { limit: "bodyBytes", max, used });
 }
 
 function checkDeclaredLength(req: IncomingMessage, limit: number): void {
   const n = Number(req.headers["content-length"] ?? NaN);
-  if (Number.isFinite(n) && n > limit) throw tooLarge(limit);
+  if (Number.isFinite(n) && n > limit) throw tooLarge(limit, n);
 }
 
 /** Event-driven rather than `for await`: the async iterator costs more than the rest of a small upload. */
@@ -35,7 +40,7 @@ export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
         req.off("data", onData);
         // the rest is drained and dropped; the 413 goes out with Connection: close
         req.resume();
-        reject(tooLarge(limit));
+        reject(tooLarge(limit, size));
         return;
       }
       chunks.push(chunk);
@@ -94,12 +99,12 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
         total += c.length;
         if (total > limit) {
           stream.resume();
-          fail(tooLarge(limit));
+          fail(tooLarge(limit, total));
           return;
         }
         chunks.push(c);
       });
-      stream.on("limit", () => fail(tooLarge(limit)));
+      stream.on("limit", () => fail(tooLarge(limit, total)));
       stream.on("end", () => {
         const list = out.files.get(name) ?? [];
         list.push(Buffer.concat(chunks));

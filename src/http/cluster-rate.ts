@@ -28,7 +28,7 @@ export function answerRateQuestions(worker: Worker, limiter: RateLimiter): void 
   worker.on("message", (m: Partial<Ask>) => {
     if (m?.type !== "rate?" || typeof m.id !== "number" || typeof m.caller !== "string") return;
     const a: Answer = { type: "rate!", id: m.id, wait: limiter.take(m.caller) };
-    if (worker.isConnected()) worker.send(a);
+    if (worker.isConnected()) worker.send(a, (e: Error | null) => void e);
   });
 }
 
@@ -42,7 +42,7 @@ export class ClusterRateLimiter implements CallerLimiter {
     perSecond: number,
     burst: number,
     workers: number,
-    private readonly channel: { send?: (m: Ask) => unknown; on: (e: "message", f: (m: Partial<Answer>) => void) => unknown } = process as never,
+    private readonly channel: { send?: (m: Ask, done: (e: Error | null) => void) => unknown; on: (e: "message", f: (m: Partial<Answer>) => void) => unknown } = process as never,
   ) {
     const share = Math.max(1, workers);
     this.local = new RateLimiter(perSecond / share, Math.max(1, Math.floor(burst / share)));
@@ -65,7 +65,17 @@ export class ClusterRateLimiter implements CallerLimiter {
         this.pending.delete(id);
         resolve(wait);
       });
-      this.channel.send!({ type: "rate?", id, caller });
+      const alone = (): void => {
+        // the channel is closed (the primary is gone): decide here
+        clearTimeout(t);
+        if (this.pending.delete(id)) resolve(this.local.take(caller));
+      };
+      try {
+        // with a callback, a closed channel is reported to it rather than as an 'error' on the process
+        this.channel.send!({ type: "rate?", id, caller }, (e) => e && alone());
+      } catch {
+        alone();
+      }
     });
   }
 }

@@ -16,9 +16,13 @@ import { buildTimestampRequest, parseTimestampResponse } from "../timestamp/requ
 import { TimestampAuthority } from "../timestamp/tsa.js";
 import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
-import { type Validator, createValidator } from "../validator.js";
+import type { Validator } from "../validator.js";
 import { BUNDLED } from "../bundled.js";
-import { readFileOrDir, readInput } from "../io/files.js";
+import { readInput } from "../io/files.js";
+import { validatorFromFiles } from "../cli/trust-flags.js";
+import type { KeyProvider } from "../keys/provider.js";
+import { createCrlFetcher } from "../revocation/fetch.js";
+import { CrlRefresher } from "./crl-refresh.js";
 import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
@@ -56,6 +60,8 @@ export interface ServeConfig {
   workers: number;
   /** ISO instant the service clock starts at (tests); default: the real clock */
   clock?: string;
+  /** real epoch ms at which `clock` was read, shared by every worker */
+  clockOrigin?: number;
   logLevel: string;
   /**
    * HMAC key of the two-step signing state (base64, ≥ 32 octets), from PODPIS_SIGNING_STATE_KEY;
@@ -125,22 +131,54 @@ export function createLogger(level: string, opts: { sync?: boolean } = {}): pino
   }, dest);
 }
 
-async function validatorFromConfig(c: ServeConfig, policyBytes: Buffer): Promise<Validator> {
-  const files = (paths: string[], what: string) => paths.flatMap((p) => readFileOrDir(p, what)).map((f) => f.bytes);
-  return createValidator({
-    trust: files(c.trust, "trust anchor"),
-    crls: files(c.crls, "CRL"),
-    untrusted: c.untrusted.map((p) => readInput(p, "untrusted certificate")),
-    offline: c.offline,
-    policy: loadPolicy(JSON.parse(policyBytes.toString("utf8"))),
-  });
+export function validatorFromConfig(c: ServeConfig, policyBytes: Buffer): Promise<Validator> {
+  return validatorFromFiles({ trust: c.trust, crls: c.crls, untrusted: c.untrusted, offline: c.offline, policy: loadPolicy(JSON.parse(policyBytes.toString("utf8"))) });
 }
 
-const secret = (envName: string | undefined): string => (envName ? (process.env[envName] ?? "") : BUNDLED.password);
+/** A key of the service (receipt seal, built-in TSA): which flags name it, for messages. */
+interface KeyRole {
+  what: string;
+  key: string;
+  passwordEnv: string | undefined;
+  keyFlag: string;
+  envFlag: string;
+  bundled: string;
+}
+
+const sealRole = (c: ServeConfig): KeyRole => ({ what: "the seal key", key: c.sealKey, passwordEnv: c.sealPasswordEnv, keyFlag: "--seal-key", envFlag: "--seal-password-env", bundled: BUNDLED.sealKey });
+const tsaRole = (c: ServeConfig): KeyRole => ({ what: "the TSA key", key: c.tsaKey, passwordEnv: c.tsaPasswordEnv, keyFlag: "--tsa-key", envFlag: "--tsa-password-env", bundled: BUNDLED.tsaKey });
+
+/**
+ * Opens a service key. The bundled test keys use the test password; an own key needs its
+ * password (or PIN) from the environment variable the flag names — without one, a PKCS#12 file
+ * is tried with the empty password, and failing that the message says no password was given
+ * (not "wrong password", issue 10 item 14).
+ */
+async function openServiceKey(c: ServeConfig, r: KeyRole): Promise<KeyProvider> {
+  const pkcs11Module = c.pkcs11Module;
+  if (r.passwordEnv !== undefined) {
+    const v = process.env[r.passwordEnv];
+    if (v === undefined) throw new ConfigError(`${r.envFlag} ${r.passwordEnv}: the environment variable is not set (it holds the password of ${r.what} ${r.key})`);
+    return openKey({ key: r.key, secret: v, pkcs11Module });
+  }
+  if (r.key === r.bundled) return openKey({ key: r.key, secret: BUNDLED.password, pkcs11Module });
+  if (r.key.startsWith("pkcs11:")) throw new ConfigError(`no PIN was given for ${r.what} ${r.key}: add ${r.envFlag} VAR (the environment variable that holds it)`);
+  try {
+    return await openKey({ key: r.key, secret: "", pkcs11Module });
+  } catch (e) {
+    if ((e as { code?: string }).code === "BAD_PASSWORD") throw new ConfigError(`no password was given for ${r.what} ${r.key}: add ${r.envFlag} VAR (the environment variable that holds it)`);
+    throw e;
+  }
+}
+
+/** A configuration that cannot work; `podpis serve` prints the message as one line and exits 64. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG";
+}
 
 /** The built-in TSA, in process: RFC 3161 request and response, serials random 120-bit (unique across workers and restarts). */
 async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ timestamper: Timestamper; close: () => Promise<void> }> {
-  const key = await openKey({ key: c.tsaKey, secret: secret(c.tsaPasswordEnv), pkcs11Module: c.pkcs11Module });
+  const key = await openServiceKey(c, tsaRole(c));
   const tsa = new TimestampAuthority({
     key,
     policy: c.tsaPolicy,
@@ -157,6 +195,32 @@ async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ times
   return { timestamper, close: () => key.close() };
 }
 
+/**
+ * Everything a worker would load, loaded once in the primary before forking (issue 10 item 6):
+ * a wrong path, a key file given as --trust, a bad CRL, policy or key password is one clear
+ * error here, not a crash loop of workers. Keys are opened and closed again.
+ */
+export async function preflight(c: ServeConfig): Promise<void> {
+  const what = async <T>(label: string | null, f: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ConfigError || label === null) throw e;
+      throw new ConfigError(`${label}: ${(e as Error).message}`);
+    }
+  };
+  const policyBytes = c.policyPath ? readInput(c.policyPath, "policy file (--policy)") : readFileSync(BUNDLED.policy);
+  await what(`--policy ${c.policyPath ?? BUNDLED.policy}`, () => loadPolicy(JSON.parse(policyBytes.toString("utf8"))));
+  // readFileOrDir and the validator name the file and flag at fault themselves
+  await what(null, () => validatorFromConfig(c, policyBytes));
+  const seal = await what("--seal-key", () => openServiceKey(c, sealRole(c)));
+  await seal.close().catch(() => {});
+  if (!c.tsaUrl) {
+    const tsa = await what("--tsa-key", () => openServiceKey(c, tsaRole(c)));
+    await tsa.close().catch(() => {});
+  }
+}
+
 export interface Runtime {
   config: ServeConfig;
   service: PodpisService;
@@ -166,16 +230,28 @@ export interface Runtime {
   signing: TwoStepSigning;
   clock: Clock;
   log: pino.Logger;
+  /** background CRL refresh and --crl re-reading (SIGHUP calls crls.reload()) */
+  crls: CrlRefresher;
   /** the TSA and the seal key, probed by /readyz */
   dependencies: DependencyProbe[];
   close(): Promise<void>;
 }
 
 export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel, { sync: false })): Promise<Runtime> {
-  const clock = clockFrom(c.clock ? new Date(c.clock) : null);
+  const clock = clockFrom(c.clock ? new Date(c.clock) : null, c.clockOrigin);
   const policyBytes = readFileSync(c.policyPath ?? BUNDLED.policy);
   const policyName = (JSON.parse(policyBytes.toString("utf8")) as { name?: string }).name ?? "policy";
   const validator = await validatorFromConfig(c, policyBytes);
+  const crls = new CrlRefresher({
+    store: validator.crlStore,
+    certificates: () => [...validator.trustStore.certificates(), ...validator.untrusted],
+    crlPaths: c.crls,
+    fetcher: c.offline ? null : createCrlFetcher(),
+    now: clock,
+    log: (msg, fields) => log.info({ ...fields }, msg),
+    // PODPIS_CRL_WATCH=0: no file watcher (network file systems); SIGHUP still re-reads
+    watchFiles: process.env.PODPIS_CRL_WATCH !== "0",
+  });
   const archive = openArchive(archiveConfig(c));
   await archive.migrate();
   let ts: { timestamper: Timestamper; close: () => Promise<void> };
@@ -183,7 +259,7 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     const t = createTimestamper({ url: c.tsaUrl, context: validator.context, now: clock });
     ts = { timestamper: (data, hash) => t(data, hash), close: async () => {} };
   } else ts = await builtInTimestamper(c, clock);
-  const sealKey = await openKey({ key: c.sealKey, secret: secret(c.sealPasswordEnv), pkcs11Module: c.pkcs11Module });
+  const sealKey = await openServiceKey(c, sealRole(c));
   // issue 10.4: a TSA or seal key that is away becomes a 503 naming it, and /readyz probes both
   const timestamper = serviceTimestamper(ts.timestamper);
   const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
@@ -191,6 +267,8 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
+  // at startup and then in the background: /readyz must not wait for a validation to fetch
+  crls.start();
   return {
     config: c,
     service,
@@ -200,8 +278,10 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     signing,
     clock,
     log,
+    crls,
     dependencies,
     async close() {
+      crls.stop();
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});
       await new Promise<void>((resolve) => log.flush(() => resolve()));

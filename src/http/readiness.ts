@@ -4,9 +4,9 @@
  * submission gets its receipt), and for every CA whose CRLs the service holds, a newest CRL that
  * is not past its nextUpdate (a stale CRL that could not be refreshed makes every verdict TRY_LATER).
  */
-import { nameToString } from "../pki/name.js";
 import type { ArchiveStore } from "../archive/port.js";
 import type { Validator } from "../validator.js";
+import { crlFreshness } from "./crl-freshness.js";
 import type { DependencyProbe } from "./dependencies.js";
 
 export interface ReadinessCheck {
@@ -36,20 +36,6 @@ export async function readiness(validator: Validator, archive: ArchiveStore, now
     }),
   );
   checks.push(...probed);
-  const newest = new Map<string, { issuer: string; nextUpdate: Date | null }>();
-  for (const crl of validator.crlStore.all()) {
-    const k = crl.issuer.key;
-    const cur = newest.get(k);
-    const next = crl.nextUpdate;
-    if (!cur || (next && (!cur.nextUpdate || next > cur.nextUpdate))) newest.set(k, { issuer: nameToString(crl.issuer), nextUpdate: next });
-  }
-  // A stale CRL can still be replaced by a fetch when validating; a fetched one enters the store,
-  // so this check turns ready again once a refresh succeeded.
-  const stale = [...newest.values()].filter((c) => c.nextUpdate && c.nextUpdate < now);
-  checks.push({
-    name: "crls",
-    ok: stale.length === 0,
-    detail: stale.length ? `past nextUpdate: ${stale.map((c) => `${c.issuer} (${c.nextUpdate!.toISOString()})`).join("; ")}` : `${newest.size} CRL issuer(s) current`,
-  });
+  checks.push(crlFreshness(validator.crlStore.all(), now));
   return { ready: checks.every((c) => c.ok), checks };
 }

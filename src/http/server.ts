@@ -48,6 +48,8 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  // after listen, an accept failure (EMFILE, …) is an 'error' on the server: logged, not fatal
+  server.on("error", (e) => runtime.log.error({ err: { message: e.message } }, "server error"));
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 120_000;
   const addr = server.address();
@@ -82,14 +84,17 @@ async function runSingle(config: ServeConfig, say: Say): Promise<number> {
   const started = await startServing(config, new Metrics());
   say(`podpis serve: listening on http://${config.host}:${started.port} (1 process, archive ${started.runtime.archive.kind})`);
   await new Promise<void>((resolve) => {
+    let stopping = false;
+    // repeated signals (the terminal's SIGINT and a wrapper's forwarded one) are one shutdown
     const stop = (): void => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
+      if (stopping) return;
+      stopping = true;
       say("podpis serve: shutting down");
       void gracefulClose(started).then(resolve);
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+    process.on("SIGHUP", () => void started.runtime.crls.reload());
   });
   return 0;
 }
@@ -119,14 +124,24 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
   const snapshots = new Map<number, MetricsSnapshot>();
   let stopping = false;
   let announced = false;
+  let startFailed = false;
   let listening = 0;
   const env = { [CONFIG_ENV]: JSON.stringify(config), [WORKERS_ENV]: String(workers) };
   // the node's one set of token buckets; the workers ask (cluster-rate.ts)
   const limiter = config.ratePerSecond > 0 ? new RateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond)) : null;
   const fork = (): Worker => {
     const w = cluster.fork(env);
+    // a failed send to a worker that is going away is an 'error' on it: without a listener the primary would die
+    w.on("error", (e: Error) => say(`podpis serve: worker ${w.process.pid}: ${e.message}`));
     if (limiter) answerRateQuestions(w, limiter);
-    w.on("message", (m: { type?: string; snap?: MetricsSnapshot; reqId?: string }) => {
+    w.on("message", (m: { type?: string; snap?: MetricsSnapshot; reqId?: string; message?: string }) => {
+      // a worker that cannot start before any worker listens: the configuration (or the port)
+      // is at fault, and restarting would only repeat it — one line, exit 64 (issue 10 item 6)
+      if (m?.type === "start-failed" && !announced && !stopping) {
+        say(`podpis serve: ${m.message ?? "a worker failed to start"}`);
+        startFailed = true;
+        process.kill(process.pid, "SIGTERM");
+      }
       if (m?.type === "metrics" && m.snap) snapshots.set(w.id, m.snap);
       if (m?.type === "metrics?" && m.reqId) {
         if (m.snap) snapshots.set(w.id, m.snap);
@@ -144,7 +159,7 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
   for (let i = 0; i < workers; i++) fork();
   let crashes = 0;
   cluster.on("exit", (w, code, signal) => {
-    if (stopping) return;
+    if (stopping || startFailed) return;
     say(`podpis serve: worker ${w.process.pid} ended (${signal ?? code}); starting another`);
     if (++crashes > workers * 5 && !announced) {
       say("podpis serve: workers keep failing at start; giving up");
@@ -156,7 +171,7 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
-      say("podpis serve: shutting down (waiting for requests in flight)");
+      if (!startFailed) say("podpis serve: shutting down (waiting for requests in flight)");
       const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
       let left = live.length;
       if (left === 0) resolve();
@@ -173,8 +188,12 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+    // reload: every worker reads its --crl files again (README, scripts/podpis.service)
+    process.on("SIGHUP", () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: "reload-crls" });
+    });
   });
-  return 0;
+  return startFailed ? 64 : 0;
 }
 
 /** A cluster worker's life: serve until the primary says shutdown (or the primary is gone). */
@@ -208,17 +227,25 @@ export async function runWorker(): Promise<void> {
   };
   process.on("message", (m: { type?: string; reqId?: string; text?: string }) => {
     if (m?.type === "shutdown") shutdown();
+    if (m?.type === "reload-crls" && started) void started.runtime.crls.reload();
     if (m?.type === "metrics!" && m.reqId) pending.get(m.reqId)?.(m.text ?? "");
   });
   process.on("disconnect", shutdown);
   // SIGTERM/SIGINT reach every process of the group; the primary coordinates the shutdown.
   process.on("SIGTERM", () => {});
   process.on("SIGINT", () => {});
+  process.on("SIGHUP", () => {}); // the primary forwards a reload
   try {
     const limiter = config.ratePerSecond > 0 ? new ClusterRateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond), Number(process.env[WORKERS_ENV] ?? 1)) : undefined;
     started = await startServing(config, metrics, metricsText, limiter);
   } catch (e) {
-    createLogger("error").error({ err: { message: (e as Error).message } }, "worker failed to start");
+    const message = (e as Error).message;
+    // the primary prints it once, as one line; a lone worker logs it
+    if (process.send) {
+      process.send({ type: "start-failed", message }, () => process.exit(1));
+      return;
+    }
+    createLogger("error").error({ err: { message } }, "worker failed to start");
     process.exit(1);
   }
   if (closing) {

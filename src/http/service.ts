@@ -20,10 +20,15 @@ import { type StaticMaterial, crlMaterial, recordCrlUse, staticMaterial, withRec
 
 export type Clock = () => Date;
 
-/** A clock that starts at `base` and runs at real speed (tests pin the calendar, not the seconds). */
-export function clockFrom(base: Date | null): Clock {
+/**
+ * A clock that starts at `base` and runs at real speed (tests pin the calendar, not the seconds).
+ * `origin` (epoch ms) is the real instant `base` stands for: the primary sets it once so that
+ * every worker's clock reads the same — otherwise a worker started later would run behind and
+ * find another worker's fresh time-stamp "after the validation time".
+ */
+export function clockFrom(base: Date | null, origin?: number): Clock {
   if (!base) return () => new Date();
-  const t0 = Date.now();
+  const t0 = origin ?? Date.now();
   return () => new Date(base.getTime() + (Date.now() - t0));
 }
 
@@ -211,6 +216,11 @@ export class PodpisService {
     const receipt = parseReceipt(xml, RECEIPT_CHECK_BUDGET);
     const report = await this.o.validator.verify(xml, { at: this.o.clock(), budget: RECEIPT_CHECK_BUDGET, signal, xml: receipt.doc ?? undefined, signers: seals });
     const check = checkReceipt(receipt, report, seals);
+    const tsProblem = receiptTimestampProblem(report);
+    if (tsProblem) {
+      check.problems.push(tsProblem);
+      check.valid = false;
+    }
     let archived: boolean | null = null;
     if (check.valid && check.registrationNumber) {
       const rec = await this.o.archive.findByRegistrationNumber(check.registrationNumber);
@@ -220,4 +230,20 @@ export class PodpisService {
     }
     return { ...check, report, archived };
   }
+}
+
+/**
+ * A receipt is XAdES-B-T: its time-stamp is what dates the receipt. One that is missing or does
+ * not validate here (e.g. made by a TSA this service does not trust) makes the receipt not
+ * valid, with a reason (issue 10 item 3) — the seal alone does not say when.
+ */
+export function receiptTimestampProblem(report: ValidationReport): { code: string; message: string } | null {
+  const s = report.signatures[0];
+  if (!s) return null;
+  const sigTs = s.timestamps.filter((t) => t.kind === "signature");
+  if (sigTs.length === 0) return { code: "TIMESTAMP_MISSING", message: "the receipt's seal carries no signature time-stamp" };
+  const bad = sigTs.find((t) => t.indication !== "TOTAL_PASSED");
+  if (!bad) return null;
+  const why = bad.errors.at(-1)?.message ?? `${bad.indication}${bad.subIndication ? "/" + bad.subIndication : ""}`;
+  return { code: "TIMESTAMP_NOT_VALID", message: `the receipt's time-stamp does not validate: ${why}` };
 }

@@ -3,6 +3,7 @@
  * that are not what they claim (trust anchors, CRLs, certificates), and an XML input that holds
  * no signature. A signature that is merely invalid is no error: it is a report.
  */
+import { NotASignatureError } from "../cms/errors.js";
 import { PodpisError } from "../errors/base.js";
 
 export class PolicyError extends PodpisError<"POLICY_INVALID"> {
@@ -10,9 +11,7 @@ export class PolicyError extends PodpisError<"POLICY_INVALID"> {
 }
 
 /** Thrown when the bytes are not an XML document carrying a ds:Signature (the service's 422). */
-export class NotXmlSignatureError extends PodpisError<"NOT_A_SIGNATURE"> {
-  readonly code = "NOT_A_SIGNATURE";
-}
+export class NotXmlSignatureError extends NotASignatureError {}
 
 export type InputErrorCode = "BAD_CERTIFICATE" | "BAD_CRL" | "BAD_POLICY" | "BAD_TRUST_ANCHOR";
 
