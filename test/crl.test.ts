@@ -146,7 +146,7 @@ describe("generated CRLs", () => {
 
     const dup = crl.lookup(hexOf(at(50_005)));
     expect(dup.map((e) => e.reason)).toEqual(["keyCompromise", "certificateHold"]); // CRL order
-    for (let i = 0; i < n; i += 997) expect(crl.lookup(hexOf(at(i))).length).toBeGreaterThan(0);
+    for (let i = 0; i < n; i += 997) expect(crl.lookup(hexOf(at(i))), String(i)).toHaveLength(i % 10_000 === 5 ? 2 : 1);
   });
 
   it("finds sequential small serials, high-bit serials and negative ones", () => {
