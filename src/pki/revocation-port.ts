@@ -32,7 +32,18 @@ export type RevocationErrorCode =
   | "FETCH_LIMIT" // the validation's fetch budget (fetches, fetchTimeMs) was spent before the status was settled
   | "CRL_MALFORMED"
   | "CRL_UNSUPPORTED" // an unknown critical CRL/entry extension
-  | "REASONS_NOT_COVERED"; // CRLs found do not cover all reasons (§6.3.3 (j))
+  | "REASONS_NOT_COVERED" // CRLs found do not cover all reasons (§6.3.3 (j))
+  | "OCSP_MISSING" // no responder named (AIA id-ad-ocsp) or none may be asked (offline)
+  | "OCSP_FETCH_FAILED" // the responder could not be reached, was slow, or answered HTTP errors
+  | "OCSP_MALFORMED" // the answer is no (supported) OCSP response
+  | "OCSP_ERROR_STATUS" // responseStatus other than successful (tryLater, internalError, …)
+  | "OCSP_SIGNATURE_INVALID"
+  | "OCSP_SIGNER_UNAUTHORISED" // signed neither by the CA nor by a responder it authorised (RFC 6960 §4.2.2.2)
+  | "OCSP_CERTID_MISMATCH" // no single response about this certificate
+  | "OCSP_NONCE_MISMATCH" // the nonce sent was not echoed
+  | "OCSP_STALE" // nextUpdate before the validation time (beyond the clock skew)
+  | "OCSP_NOT_YET_VALID" // thisUpdate after the validation time (beyond the clock skew)
+  | "OCSP_UNKNOWN"; // the responder answered "unknown" for this certificate
 
 export interface RevocationResult {
   status: RevocationStatusValue;
@@ -43,6 +54,11 @@ export interface RevocationResult {
   message?: string;
   /** sha256 (hex) of every CRL consulted, so the service can archive exactly what was used */
   crls: string[];
+  /** the deciding OCSP response: its producedAt and sha256 (source "OCSP") */
+  producedAt?: Date;
+  ocspResponse?: string;
+  /** the deciding CRL's thisUpdate (source "CRL") */
+  thisUpdate?: Date;
 }
 
 export interface RevocationContext {
