@@ -36,6 +36,8 @@ export interface OcspFetcherOptions {
   /** responses kept, least recently used dropped first; default 10 000 */
   maxCached?: number;
   parseLimits?: OcspParseLimits;
+  /** encoded requests longer than this go by POST (default 255, RFC 6960 A.1; 0: always POST) */
+  maxGetLength?: number;
 }
 
 /** RFC 6960 A.1: GET only for requests whose encoding is under 255 octets */
@@ -44,9 +46,9 @@ export const MAX_GET_LENGTH = 255;
 const keyOf = (url: string, id: CertId) => `${url}\n${id.hash}:${id.issuerNameHash}:${id.issuerKeyHash}:${id.serial}`;
 
 /** The GET URL for a request, or null when it is too long for GET. */
-export function getUrlFor(url: string, der: Uint8Array): string | null {
+export function getUrlFor(url: string, der: Uint8Array, max = MAX_GET_LENGTH): string | null {
   const encoded = encodeURIComponent(Buffer.from(der).toString("base64"));
-  if (encoded.length > MAX_GET_LENGTH) return null;
+  if (encoded.length > max) return null;
   return (url.endsWith("/") ? url : url + "/") + encoded;
 }
 
@@ -58,7 +60,7 @@ export function createOcspFetcher(opts: OcspFetcherOptions = {}): OcspFetcher {
 
   async function exchange(url: string, req: OcspRequest, fetchOpts: FetchOptions, signal: AbortSignal): Promise<Fetched> {
     const accept = "application/ocsp-response";
-    const get = getUrlFor(url, req.der);
+    const get = getUrlFor(url, req.der, opts.maxGetLength);
     const body = get
       ? await fetchLimited(get, { accept }, fetchOpts, signal, limits)
       : await fetchLimited(url, { accept, method: "POST", body: req.der, contentType: "application/ocsp-request" }, fetchOpts, signal, limits);
