@@ -10,7 +10,7 @@ import type { ArchiveStore } from "../src/archive/port.js";
 import { PostgresArchive } from "../src/archive/postgres.js";
 import { SqliteArchive } from "../src/archive/sqlite.js";
 import { BUNDLED } from "../src/bundled.js";
-import { readFileOrDir } from "../src/cli/io.js";
+import { readFileOrDir } from "../src/io/files.js";
 import { Authenticator } from "../src/http/auth.js";
 import { loadPolicy } from "../src/validation/policy.js";
 import { createValidator } from "../src/validator.js";

@@ -17,7 +17,7 @@ import { openKey } from "../src/keys/index.js";
 import { loadPolicy } from "../src/validation/policy.js";
 import { createValidator } from "../src/validator.js";
 import { readFileSync } from "node:fs";
-import { readFileOrDir } from "../src/cli/io.js";
+import { readFileOrDir } from "../src/io/files.js";
 
 const AT = "2026-06-01T00:00:00Z";
 const WORKERS = Number(process.env.PODPIS_BENCH_WORKERS ?? 2);

@@ -246,7 +246,8 @@ describe("errors and metrics", () => {
   it("answers a JSON body over the limit to /signing/complete 413, not 'not JSON' (issue 10.13)", async () => {
     const big = JSON.stringify({ state: "x", signatureValue: "A".repeat(300 * 1024) });
     const b = await problem(await call("/api/v1/signing/complete", { method: "POST", key: keys.submit, headers: { "Content-Type": "application/json" }, body: big }), 413, "PAYLOAD_TOO_LARGE");
-    expect(b.limit).toBe(256 * 1024);
+    expect(b).toMatchObject({ limit: "bodyBytes", max: 256 * 1024 });
+    expect(b.used).toBeGreaterThan(256 * 1024);
     const chunked = new ReadableStream({
       start(c) {
         c.enqueue(new TextEncoder().encode(big));
@@ -265,8 +266,8 @@ describe("errors and metrics", () => {
     const pub = await fetch(`${at}/api/v1/receipts/verify`, { method: "POST", body });
     const keyed = await fetch(`${at}/api/v1/verify`, { method: "POST", headers: { Authorization: `Bearer ${keys.verify}` }, body });
     await new Promise((r) => s.close(r));
-    const p = (await problem(pub, 413, "PAYLOAD_TOO_LARGE")) as { limit: number };
-    expect(p.limit).toBe(8 * 1024);
+    const p = (await problem(pub, 413, "PAYLOAD_TOO_LARGE")) as { max: number };
+    expect(p.max).toBe(8 * 1024);
     expect(keyed.status).toBe(422); // read whole, and found to be no signature
   });
   it("takes both body caps from serve's flags, the defaults from src/limits/budgets.ts", () => {

@@ -14,7 +14,9 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newApiKey } from "../src/archive/api-keys.js";
-import type { Scope } from "../src/archive/port.js";
+import { type ArchiveStore, ArchiveError, type Scope } from "../src/archive/port.js";
+import type { SqliteArchive } from "../src/archive/sqlite.js";
+import { sqliteUnavailable, withDependencyErrors } from "../src/archive/unavailable.js";
 import { createApp } from "../src/http/app.js";
 import { type Runtime, buildRuntime, defaultConfig } from "../src/http/config.js";
 import type { PodpisService } from "../src/http/service.js";
@@ -115,7 +117,7 @@ beforeAll(async () => {
   // submissions and the auditor's routes
   const sub = await call("submit", "POST", "/api/v1/submissions", { scope: "submit", body: form({ signature: fx("cades/rsa2048-cades-detached.p7s"), content: fx("cades/content.xml"), applicant: "Иван Петров Иванов", service: "urn:s" }) });
   expect(sub.status).toBe(201);
-  await call("submit failing", "POST", "/api/v1/submissions", { scope: "submit", body: form({ signature: fx("cades/tampered-content.p7m"), applicant: "A", service: "urn:s" }) });
+  const failing = await call("submit failing", "POST", "/api/v1/submissions", { scope: "submit", body: form({ signature: fx("cades/tampered-content.p7m"), applicant: "A", service: "urn:s" }) });
   await call("submit raw", "POST", "/api/v1/submissions", { scope: "submit", body: fx("cades/rsa2048-cades-attached.p7m") });
   await call("submit no fields", "POST", "/api/v1/submissions", { scope: "submit", body: form({ signature: fx("cades/rsa2048-cades-attached.p7m") }) });
   const { id, receipt } = json<{ id: string; receipt: string }>(sub);
@@ -128,6 +130,13 @@ beforeAll(async () => {
   }
   await call("content 0", "GET", "/api/v1/submissions/{id}/document", { scope: "audit", path: `${at("/api/v1/submissions/{id}/document")}?content=0` });
   for (const mode of ["received", "now", "later"]) await call(`revalidate ${mode}`, "POST", "/api/v1/submissions/{id}/revalidate", { scope: "audit", path: `${at("/api/v1/submissions/{id}/revalidate")}?at=${mode}` });
+  // the archive rewritten behind the service's back: integrity mismatches, a replay that differs
+  const other = json<{ id: string }>(failing).id;
+  (rt.archive as unknown as SqliteArchive).raw.prepare("UPDATE submissions SET applicant = 'B', report = replace(report, 'TOTAL_FAILED', 'INDETERMINATE') WHERE id = ?").run(other);
+  const tampered = await call("get tampered", "GET", "/api/v1/submissions/{id}", { scope: "audit", path: `/api/v1/submissions/${other}` });
+  expect(json<{ integrity: { ok: boolean } }>(tampered).integrity.ok).toBe(false);
+  const replay = await call("revalidate tampered", "POST", "/api/v1/submissions/{id}/revalidate", { scope: "audit", path: `/api/v1/submissions/${other}/revalidate?at=received` });
+  expect(json<{ reproduced: boolean }>(replay).reproduced).toBe(false);
 
   // the public receipt check
   await call("receipt valid", "POST", "/api/v1/receipts/verify", { body: receipt });
@@ -172,8 +181,14 @@ beforeAll(async () => {
   const moved = recorder(await listen(createApp({ service: later.service, archive: later.archive, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })));
   const changed = await moved("revalidate in 2099", "POST", "/api/v1/submissions/{id}/revalidate", { scope: "audit", path: `${at("/api/v1/submissions/{id}/revalidate")}?at=now` });
   expect(json<{ changes: unknown[] }>(changed).changes.length, changed.body.toString().slice(0, 600)).toBe(1);
-  const failing = { ...rt.service, verify: async () => Promise.reject(new Error("a defect")) } as unknown as PodpisService;
-  await recorder(await listen(createApp({ service: failing, archive: rt.archive, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })))("internal", "POST", "/api/v1/verify", { scope: "verify", body: "x" });
+  const defect = { ...rt.service, verify: async () => Promise.reject(new Error("a defect")) } as unknown as PodpisService;
+  await recorder(await listen(createApp({ service: defect, archive: rt.archive, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })))("internal", "POST", "/api/v1/verify", { scope: "verify", body: "x" });
+  // the database away: as the SQLite adapter classifies a busy database, and as a layer's own code
+  const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+  const away = withDependencyErrors(new Proxy(rt.archive, { get: (t, k) => (k === "getReport" ? async () => Promise.reject(busy) : k === "getReceipt" ? async () => Promise.reject(new ArchiveError("STORAGE_UNAVAILABLE", "the archive is away")) : Reflect.get(t, k, t)) }) as ArchiveStore, sqliteUnavailable);
+  const down = recorder(await listen(createApp({ service: rt.service, archive: away, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })));
+  await down("database busy", "GET", "/api/v1/submissions/{id}/report", { scope: "audit", path: at("/api/v1/submissions/{id}/report") });
+  await down("database away", "GET", "/api/v1/submissions/{id}/receipt", { scope: "audit", path: at("/api/v1/submissions/{id}/receipt") });
 }, 120_000);
 
 afterAll(async () => {
@@ -232,7 +247,7 @@ describe("OpenAPI document against real answers", () => {
     expect(operations.length).toBeGreaterThanOrEqual(15);
     expect(operations.filter((o) => !driven.has(o))).toEqual([]);
     // and every problem status the issue names was seen at least once
-    expect([...new Set(answers.map((a) => a.status))].sort()).toEqual(expect.arrayContaining([200, 201, 400, 401, 403, 404, 405, 413, 415, 422, 429, 500, 501]));
+    expect([...new Set(answers.map((a) => a.status))].sort()).toEqual(expect.arrayContaining([200, 201, 400, 401, 403, 404, 405, 413, 415, 422, 429, 500, 501, 503]));
   });
 
   it("documents every answer's status and media type, and every JSON answer validates, with no undocumented field", () => {

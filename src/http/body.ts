@@ -12,9 +12,13 @@ export interface Upload {
   fields: Map<string, string>;
 }
 
-/** `used`: the bytes declared, or received when the cap was crossed */
-function tooLarge(limit: number, used: number): HttpProblem {
-  return new HttpProblem("PAYLOAD_TOO_LARGE", `the request body is larger than ${limit} bytes`, { limit, used });
+/**
+ * Named like every budget's problem (LimitExceededError in src/limits/budgets.ts): the limit
+ * `bodyBytes` (RouteBudget), its `max`, and `used` — the bytes declared, or received when the
+ * cap was crossed.
+ */
+function tooLarge(max: number, used: number): HttpProblem {
+  return new HttpProblem("PAYLOAD_TOO_LARGE", `the request body is larger than ${max} bytes`, { limit: "bodyBytes", max, used });
 }
 
 function checkDeclaredLength(req: IncomingMessage, limit: number): void {
