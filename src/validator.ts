@@ -11,7 +11,9 @@ import { BoundedCache } from "./pki/path-builder.js";
 import type { PathInputs, PathReport, PathResult } from "./pki/path-types.js";
 import { TrustStore } from "./pki/trust-store.js";
 import { validatePath as validateCertificatePath } from "./pki/validate-path.js";
-import { createCrlChecker } from "./revocation/checker.js";
+import { createRevocationChecker } from "./revocation/checker.js";
+import { type OcspFetcher, createOcspFetcher } from "./revocation/ocsp-fetch.js";
+import { OcspError, type OcspResponse, parseOcspResponse } from "./revocation/ocsp-response.js";
 import { CrlStore } from "./revocation/crl-store.js";
 import { type CrlFetcher, createCrlFetcher } from "./revocation/fetch.js";
 import type { RevocationChecker } from "./revocation/types.js";
@@ -39,6 +41,10 @@ export interface ValidatorOptions {
   offline?: boolean;
   /** network fetcher for CRL distribution points (default: HTTP with timeout and size limit) */
   fetcher?: CrlFetcher;
+  /** asks OCSP responders (default: HTTP under the same limits as CRLs) */
+  ocspFetcher?: OcspFetcher;
+  /** OCSP responses (DER) to use before asking any responder; the only OCSP data used offline */
+  ocspResponses?: Uint8Array[];
   /**
    * what to check (default: policy/default.json); bare cryptographic constraints (the former
    * AlgorithmPolicy) are taken as a policy with those and the defaults for the rest
@@ -246,7 +252,29 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
   const offline = !policy.revocation.fetch;
   const fetcher = offline ? undefined : (opts.fetcher ?? createCrlFetcher());
   const crlSignatures = new BoundedCache<boolean>(50_000);
-  const revocation = createCrlChecker({ store: crlStore, fetcher, signatureCache: crlSignatures });
+  const supplied: OcspResponse[] = [];
+  for (const [i, b] of (opts.ocspResponses ?? []).entries()) {
+    try {
+      supplied.push(parseOcspResponse(b));
+    } catch (e) {
+      if (!(e instanceof OcspError)) throw e;
+      throw new InputError("BAD_OCSP_RESPONSE", `OCSP response input ${i + 1} is not an OCSP response: ${e.message}`, i);
+    }
+  }
+  const rev = policy.revocation;
+  const revocation = createRevocationChecker({
+    store: crlStore,
+    fetcher,
+    signatureCache: crlSignatures,
+    order: rev.order,
+    ocsp: {
+      ...(offline ? {} : { fetcher: opts.ocspFetcher ?? createOcspFetcher() }),
+      supplied,
+      nonce: rev.ocspNonce,
+      hash: rev.ocspHash,
+      skewMs: rev.ocspClockSkewSeconds * 1000,
+    },
+  });
   const context = createValidationContext({
     trustStore: trust,
     untrusted,

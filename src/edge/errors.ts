@@ -110,6 +110,7 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   POLICY_INVALID: internal("The algorithm policy is invalid"),
   BAD_CERTIFICATE: internal("A configured certificate cannot be read"),
   BAD_CRL: internal("A configured CRL cannot be read"),
+  BAD_OCSP_RESPONSE: internal("A supplied OCSP response cannot be read"),
   BAD_POLICY: internal("The configured policy cannot be read"),
   BAD_TRUST_ANCHOR: internal("A configured trust anchor cannot be read"),
   // limits: the work the request asks for is over a budget (the body-size cap is PAYLOAD_TOO_LARGE, 413)

@@ -56,7 +56,8 @@ export interface PathError {
 export interface PathEntryReport {
   subject: string;
   sha256: string;
-  revocation: { status: "good" | "revoked" | "unknown"; source: "CRL" | "OCSP" | null };
+  /** contract: `producedAt` (ISO) when OCSP decided, `thisUpdate` (ISO) of the newest CRL used when CRLs did */
+  revocation: { status: "good" | "revoked" | "unknown"; source: "CRL" | "OCSP" | null; producedAt?: string; thisUpdate?: string };
 }
 
 /** The contract's path report (`podpis chain --json`). */

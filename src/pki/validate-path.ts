@@ -276,5 +276,8 @@ const subjects = new WeakMap<Certificate, string>();
 function entry(c: Certificate, r: RevocationResult | null): PathEntryReport {
   let subject = subjects.get(c);
   if (subject === undefined) subjects.set(c, (subject = nameToString(c.subject)));
-  return { subject, sha256: c.sha256, revocation: { status: r?.status ?? "unknown", source: r?.source ?? null } };
+  const revocation: PathEntryReport["revocation"] = { status: r?.status ?? "unknown", source: r?.source ?? null };
+  if (r?.source === "OCSP" && r.producedAt) revocation.producedAt = r.producedAt.toISOString();
+  else if (r?.source === "CRL" && r.thisUpdate) revocation.thisUpdate = r.thisUpdate.toISOString();
+  return { subject, sha256: c.sha256, revocation };
 }

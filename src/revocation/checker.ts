@@ -18,6 +18,7 @@ import type { Crl, IssuingDistributionPoint, RevokedEntry } from "./crl-types.js
 import { CrlFetchError, type CrlFetcher } from "./fetch.js";
 import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker, RevocationContext, RevocationErrorCode, RevocationResult } from "./types.js";
+import { type OcspCheckerOptions, createOcspChecker } from "./ocsp-checker.js";
 
 /** What the checker needs of a CRL store (CrlStore provides it). */
 export interface CrlSource {
@@ -75,6 +76,8 @@ class Check {
   readonly consulted = new Set<string>();
   problem: Problem | null = null;
   revoked: RevokedEntry | null = null;
+  /** the newest thisUpdate among the CRLs used (the report's revocation.thisUpdate) */
+  thisUpdate: Date | null = null;
 
   note(code: RevocationErrorCode, message: string): void {
     if (!this.problem || PROBLEM_ORDER.indexOf(code) < PROBLEM_ORDER.indexOf(this.problem.code)) this.problem = { code, message };
@@ -89,6 +92,50 @@ interface Signer {
 
 export function createCrlChecker(opts: CrlCheckerOptions): RevocationChecker {
   return new CrlChecker(opts);
+}
+
+export interface RevocationCheckerOptions extends CrlCheckerOptions {
+  /** the sources per certificate, in order (the policy's revocation.order); default CRL only */
+  order?: readonly ("ocsp" | "crl")[];
+  /** OCSP settings (fetcher, supplied responses, nonce, hash, clock skew) */
+  ocsp?: Omit<OcspCheckerOptions, "responderStatus">;
+}
+
+/**
+ * CRL and OCSP per the policy's order: the next source is asked only when the one before left
+ * the status unknown, and all share the validation's fetch budget. Without "ocsp" in the order
+ * this is the CRL checker itself, so the CRL path pays nothing for OCSP.
+ */
+export function createRevocationChecker(opts: RevocationCheckerOptions): RevocationChecker {
+  const crl = new CrlChecker(opts);
+  const order = opts.order ?? ["crl"];
+  if (!order.includes("ocsp")) return crl;
+  const ocsp = createOcspChecker({
+    ...opts.ocsp,
+    // RFC 6960 §4.2.2.2.1: a delegated responder's certificate without id-pkix-ocsp-nocheck is
+    // checked by its CA's CRLs (not by OCSP: its own responder would vouch for itself).
+    async responderStatus(responder, ctx) {
+      const r = await crl.check(responder, ctx);
+      if (r.status === "good") return null;
+      if (r.status === "revoked") return `revoked (CRL) at ${r.revocationDate!.toISOString()}`;
+      return `unknown by CRL: ${r.message ?? r.errorCode}`;
+    },
+  });
+  const sources = order.map((s) => (s === "ocsp" ? ocsp : crl));
+  return {
+    async check(cert, ctx) {
+      const unknowns: RevocationResult[] = [];
+      for (const source of sources) {
+        const r = await source.check(cert, ctx);
+        if (r.status !== "unknown") return unknowns.length ? { ...r, crls: [...new Set([...unknowns.flatMap((u) => u.crls), ...r.crls])] } : r;
+        unknowns.push(r);
+      }
+      // every source failed: the most telling code (not "nothing there"), every reason in the message
+      const telling = unknowns.find((u) => u.errorCode !== "OCSP_MISSING" && u.errorCode !== "CRL_MISSING") ?? unknowns[0]!;
+      const message = unknowns.map((u, i) => `${order[i] === "ocsp" ? "OCSP" : "CRL"}: ${u.message ?? u.errorCode}`).join("; ");
+      return { status: "unknown", source: null, ...(telling.errorCode ? { errorCode: telling.errorCode } : {}), message, crls: [...new Set(unknowns.flatMap((u) => u.crls))] };
+    },
+  };
 }
 
 class CrlChecker implements RevocationChecker {
@@ -135,9 +182,10 @@ class CrlChecker implements RevocationChecker {
         revocationDate: entry.revocationDate,
         ...(entry.reason ? { reason: entry.reason } : {}),
         crls,
+        ...(state.thisUpdate ? { thisUpdate: state.thisUpdate } : {}),
       };
     }
-    if (state.reasons === ALL_REASONS) return { status: "good", source: "CRL", crls };
+    if (state.reasons === ALL_REASONS) return { status: "good", source: "CRL", crls, ...(state.thisUpdate ? { thisUpdate: state.thisUpdate } : {}) };
     const problem =
       state.problem ??
       (state.reasons !== 0
@@ -201,6 +249,8 @@ class CrlChecker implements RevocationChecker {
       }
       used = true;
       if (delta) state.consulted.add(delta.sha256);
+      const tu = delta ? delta.thisUpdate : crl.thisUpdate;
+      if (!state.thisUpdate || tu > state.thisUpdate) state.thisUpdate = tu;
       // (l)
       state.reasons |= interim;
       if (entry && entry.reason !== "removeFromCRL") {

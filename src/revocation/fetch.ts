@@ -54,90 +54,8 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
   /** downloads under way, shared by every validation that asks for the URL meanwhile */
   const inflight = new Map<string, Inflight>();
 
-  /** The URL if it may be fetched: http(s), and a host the caller allows. */
-  function checked(url: string, allowHost: FetchOptions["allowHost"], original = url): URL {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new CrlFetchError(original, "invalid-url", url === original ? "not a valid URL" : `redirect to an invalid URL ${url}`);
-    }
-    const where = url === original ? "" : ` (redirect to ${u.href})`;
-    if (u.protocol === "ldap:" || u.protocol === "ldaps:") {
-      throw new CrlFetchError(original, "unsupported-scheme", `LDAP distribution points are not fetched; only http and https${where}`);
-    }
-    if (u.protocol !== "http:" && u.protocol !== "https:") {
-      throw new CrlFetchError(original, "unsupported-scheme", `scheme ${u.protocol} is not fetched; only http and https${where}`);
-    }
-    if (allowHost && !allowHost(u.hostname.toLowerCase())) {
-      throw new CrlFetchError(original, "host-not-allowed", `host ${u.hostname} is not among the hosts the policy allows fetching from${where}`);
-    }
-    return u;
-  }
-
-  /** `signal`: the download's own, aborted when every validation waiting for it has left */
-  async function download(url: string, opts: FetchOptions, signal: AbortSignal): Promise<Crl> {
-    let u = checked(url, opts.allowHost);
-    const maxRedirects = opts.maxRedirects ?? 2;
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, timeoutMs);
-    const stop = () => abort.abort();
-    signal.addEventListener("abort", stop, { once: true });
-    const failure = (e: unknown): CrlFetchError => {
-      if (e instanceof CrlFetchError) return e;
-      if (timedOut) return new CrlFetchError(url, "timeout", `no complete response within ${timeoutMs} ms`);
-      if (signal.aborted) return new CrlFetchError(url, "aborted", "stopped: the fetch budget of every validation waiting for it ran out");
-      const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
-      if (cause?.code === "ECONNREFUSED") return new CrlFetchError(url, "connection-refused", "connection refused");
-      const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-      return new CrlFetchError(url, "network", `network error: ${detail}`);
-    };
-
-    try {
-      let res: FetchResponse;
-      for (let redirects = 0; ; redirects++) {
-        try {
-          res = await fetchImpl(u.href, {
-            signal: abort.signal,
-            redirect: "manual",
-            headers: { accept: "application/pkix-crl, application/x-pkcs7-crl;q=0.9, */*;q=0.5" },
-          });
-        } catch (e) {
-          throw failure(e);
-        }
-        if (res.status < 300 || res.status > 399 || res.status === 304) break;
-        await res.body?.cancel().catch(() => undefined);
-        const location = res.headers.get("location");
-        if (!location) throw new CrlFetchError(url, "redirect", `HTTP ${res.status} without a Location`);
-        if (redirects >= maxRedirects) throw new CrlFetchError(url, "redirect", `more than ${maxRedirects} redirect(s) (limit fetchRedirects)`);
-        u = checked(new URL(location, u).href, opts.allowHost, url);
-      }
-      if (!res.ok) {
-        abort.abort();
-        throw new CrlFetchError(url, "http-status", `HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`, res.status);
-      }
-      const declared = Number(res.headers.get("content-length") ?? NaN);
-      if (declared > maxBytes) {
-        abort.abort();
-        throw new CrlFetchError(url, "too-large", `Content-Length ${declared} exceeds the limit of ${maxBytes} bytes`);
-      }
-      let body: Buffer;
-      try {
-        body = await readLimited(res, maxBytes, () => abort.abort());
-      } catch (e) {
-        if (e === TOO_LARGE) throw new CrlFetchError(url, "too-large", `body exceeds the limit of ${maxBytes} bytes`);
-        throw failure(e);
-      }
-      return single(url, body);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", stop);
-    }
-  }
+  const get = (url: string, fetchOpts: FetchOptions, signal: AbortSignal): Promise<Crl> =>
+    fetchLimited(url, { accept: "application/pkix-crl, application/x-pkcs7-crl;q=0.9, */*;q=0.5" }, fetchOpts, signal, { timeoutMs, maxBytes, fetchImpl }).then((body) => single(url, body));
 
   function forget(url: string): void {
     const old = cache.get(url);
@@ -163,7 +81,7 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
       let entry = inflight.get(url);
       if (!entry) {
         const controller = new AbortController();
-        const promise = download(url, fetchOpts, controller.signal)
+        const promise = get(url, fetchOpts, controller.signal)
           .then((crl) => {
             remember(url, crl);
             return crl;
@@ -179,8 +97,114 @@ export function createCrlFetcher(opts: CrlFetcherOptions = {}): CrlFetcher {
   };
 }
 
-interface Inflight {
-  promise: Promise<Crl>;
+/** The URL if it may be fetched: http(s), and a host the caller allows. */
+function checked(url: string, allowHost: FetchOptions["allowHost"], original = url): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new CrlFetchError(original, "invalid-url", url === original ? "not a valid URL" : `redirect to an invalid URL ${url}`);
+  }
+  const where = url === original ? "" : ` (redirect to ${u.href})`;
+  if (u.protocol === "ldap:" || u.protocol === "ldaps:") {
+    throw new CrlFetchError(original, "unsupported-scheme", `LDAP distribution points are not fetched; only http and https${where}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new CrlFetchError(original, "unsupported-scheme", `scheme ${u.protocol} is not fetched; only http and https${where}`);
+  }
+  if (allowHost && !allowHost(u.hostname.toLowerCase())) {
+    throw new CrlFetchError(original, "host-not-allowed", `host ${u.hostname} is not among the hosts the policy allows fetching from${where}`);
+  }
+  return u;
+}
+
+/** How one HTTP exchange is made: the method and body (GET when none), the Accept header. */
+export interface HttpRequestSpec {
+  accept: string;
+  method?: "GET" | "POST";
+  body?: Uint8Array;
+  contentType?: string;
+}
+
+export interface HttpLimits {
+  timeoutMs: number;
+  maxBytes: number;
+  fetchImpl: typeof globalThis.fetch;
+}
+
+/**
+ * One exchange under the fetcher limits (CRLs and OCSP alike): http(s) only, the caller's host
+ * rule for the URL and every redirect, a timeout for the whole exchange, the body read up to
+ * maxBytes. `signal`: the exchange's own, aborted when every validation waiting for it has left.
+ */
+export async function fetchLimited(url: string, spec: HttpRequestSpec, opts: FetchOptions, signal: AbortSignal, limits: HttpLimits): Promise<Buffer> {
+  const { timeoutMs, maxBytes, fetchImpl } = limits;
+  let u = checked(url, opts.allowHost);
+  const maxRedirects = opts.maxRedirects ?? 2;
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, timeoutMs);
+  const stop = () => abort.abort();
+  signal.addEventListener("abort", stop, { once: true });
+  const failure = (e: unknown): CrlFetchError => {
+    if (e instanceof CrlFetchError) return e;
+    if (timedOut) return new CrlFetchError(url, "timeout", `no complete response within ${timeoutMs} ms`);
+    if (signal.aborted) return new CrlFetchError(url, "aborted", "stopped: the fetch budget of every validation waiting for it ran out");
+    const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
+    if (cause?.code === "ECONNREFUSED") return new CrlFetchError(url, "connection-refused", "connection refused");
+    const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
+    return new CrlFetchError(url, "network", `network error: ${detail}`);
+  };
+
+  try {
+    let res: FetchResponse;
+    for (let redirects = 0; ; redirects++) {
+      try {
+        res = await fetchImpl(u.href, {
+          signal: abort.signal,
+          redirect: "manual",
+          method: spec.method ?? "GET",
+          headers: { accept: spec.accept, ...(spec.contentType ? { "content-type": spec.contentType } : {}) },
+          ...(spec.body ? { body: spec.body } : {}),
+        });
+      } catch (e) {
+        throw failure(e);
+      }
+      if (res.status < 300 || res.status > 399 || res.status === 304) break;
+      await res.body?.cancel().catch(() => undefined);
+      const location = res.headers.get("location");
+      if (!location) throw new CrlFetchError(url, "redirect", `HTTP ${res.status} without a Location`);
+      if (redirects >= maxRedirects) throw new CrlFetchError(url, "redirect", `more than ${maxRedirects} redirect(s) (limit fetchRedirects)`);
+      u = checked(new URL(location, u).href, opts.allowHost, url);
+    }
+    if (!res.ok) {
+      abort.abort();
+      throw new CrlFetchError(url, "http-status", `HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`, res.status);
+    }
+    const declared = Number(res.headers.get("content-length") ?? NaN);
+    if (declared > maxBytes) {
+      abort.abort();
+      throw new CrlFetchError(url, "too-large", `Content-Length ${declared} exceeds the limit of ${maxBytes} bytes`);
+    }
+    let body: Buffer;
+    try {
+      body = await readLimited(res, maxBytes, () => abort.abort());
+    } catch (e) {
+      if (e === TOO_LARGE) throw new CrlFetchError(url, "too-large", `body exceeds the limit of ${maxBytes} bytes`);
+      throw failure(e);
+    }
+    return body;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", stop);
+  }
+}
+
+export interface Inflight<T = Crl> {
+  promise: Promise<T>;
   controller: AbortController;
   waiters: number;
 }
@@ -190,10 +214,10 @@ interface Inflight {
  * "aborted"), and the download itself stops only when the last waiter has left — one
  * validation's budget running out must not fail the others that wait for the same CRL.
  */
-function wait(url: string, entry: Inflight, signal: AbortSignal | undefined): Promise<Crl> {
+export function wait<T>(url: string, entry: Inflight<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal?.aborted) return Promise.reject(new CrlFetchError(url, "aborted", "stopped: the validation's fetch budget ran out"));
   entry.waiters++;
-  return new Promise<Crl>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     let done = false;
     const settle = (): boolean => {
       if (done) return false;
@@ -209,7 +233,7 @@ function wait(url: string, entry: Inflight, signal: AbortSignal | undefined): Pr
     };
     signal?.addEventListener("abort", leave, { once: true });
     entry.promise.then(
-      (crl) => settle() && resolve(crl),
+      (v) => settle() && resolve(v),
       (e: unknown) => settle() && reject(e),
     );
   });

@@ -54,8 +54,9 @@ export async function verifyOcspResponse(res: OcspResponse, input: OcspVerifyInp
   if (input.nonce !== null && basic.nonce !== input.nonce) {
     return fail("OCSP_NONCE_MISMATCH", basic.nonce === null ? "the responder did not echo the nonce sent" : "the nonce in the response is not the one sent", producedAt);
   }
-  const signer = await authorisedSigner(basic, input);
-  if (typeof signer === "string") return fail(signer.startsWith("signature") ? "OCSP_SIGNATURE_INVALID" : "OCSP_SIGNER_UNAUTHORISED", signer, producedAt);
+  const auth = await authorisedSigner(basic, input);
+  if ("problem" in auth) return fail(auth.problem.startsWith("signature") ? "OCSP_SIGNATURE_INVALID" : "OCSP_SIGNER_UNAUTHORISED", auth.problem, producedAt);
+  const signer = auth.signer;
   const at = input.at.getTime();
   if (single.thisUpdate.getTime() > at + input.skewMs) {
     return fail("OCSP_NOT_YET_VALID", `the response was issued after the validation time (thisUpdate ${single.thisUpdate.toISOString()})`, producedAt);
@@ -70,20 +71,20 @@ export async function verifyOcspResponse(res: OcspResponse, input: OcspVerifyInp
   return { ok: true, status: single.status, revocationTime: single.revocationTime, reason: single.reason, single, producedAt, signer };
 }
 
-/** "issuer" or "delegated" when the signer is authorised (§4.2.2.2); else why not. */
-async function authorisedSigner(basic: BasicOcspResponse, input: OcspVerifyInput): Promise<"issuer" | "delegated" | string> {
+/** Who signed, when the signer is authorised (§4.2.2.2); else why not. */
+async function authorisedSigner(basic: BasicOcspResponse, input: OcspVerifyInput): Promise<{ signer: "issuer" | "delegated" } | { problem: string }> {
   const issuerKey = input.issuerKey ?? keyOf(input.issuer);
-  if (!issuerKey) return "the issuer's public key is unusable";
+  if (!issuerKey) return { problem: "the issuer's public key is unusable" };
   // 1. the CA itself
   if (names(basic, input.issuer, issuerKey)) {
-    return signs(basic, issuerKey) ? "issuer" : "signature of the response does not verify with the issuing CA's key";
+    return signs(basic, issuerKey) ? { signer: "issuer" } : { problem: "signature of the response does not verify with the issuing CA's key" };
   }
   // 2. a delegated responder: carried in the response, named by the ResponderID
   const named = basic.certs.filter((c) => {
     const k = keyOf(c);
     return k !== null && names(basic, c, k);
   });
-  if (named.length === 0) return "the response is signed neither by the certificate's issuer nor by a responder certificate it carries";
+  if (named.length === 0) return { problem: "the response is signed neither by the certificate's issuer nor by a responder certificate it carries" };
   let why = "";
   for (const r of named) {
     const key = keyOf(r)!;
@@ -92,10 +93,10 @@ async function authorisedSigner(basic: BasicOcspResponse, input: OcspVerifyInput
       continue;
     }
     const problem = await delegationProblem(r, input, issuerKey);
-    if (!problem) return "delegated";
+    if (!problem) return { signer: "delegated" };
     why = problem;
   }
-  return why;
+  return { problem: why };
 }
 
 /** §4.2.2.2: issued directly by the CA (its key), id-kp-OCSPSigning, valid, not revoked. */

@@ -13,7 +13,7 @@ export class PolicyError extends PodpisError<"POLICY_INVALID"> {
 /** Thrown when the bytes are not an XML document carrying a ds:Signature (the service's 422). */
 export class NotXmlSignatureError extends NotASignatureError {}
 
-export type InputErrorCode = "BAD_CERTIFICATE" | "BAD_CRL" | "BAD_POLICY" | "BAD_TRUST_ANCHOR";
+export type InputErrorCode = "BAD_CERTIFICATE" | "BAD_CRL" | "BAD_OCSP_RESPONSE" | "BAD_POLICY" | "BAD_TRUST_ANCHOR";
 
 /** createValidator's inputs (library callers, the CLI's files, the service's configuration). */
 export class InputError extends PodpisError<InputErrorCode> {

@@ -36,7 +36,21 @@ export interface RevocationStrategy {
    * only value on purpose: a certificate whose revocation cannot be checked never passes.
    */
   readonly onUnknown: "indeterminate";
+  /**
+   * The sources asked per certificate, in order; the next is asked only when the one before
+   * could not settle the status (e.g. `["ocsp", "crl"]`: OCSP first, CRL as fallback). Both
+   * draw on the same fetch budget.
+   */
+  readonly order: readonly RevocationSource[];
+  /** send a nonce in OCSP requests (RFC 8954); it must then be echoed */
+  readonly ocspNonce: boolean;
+  /** the CertID hash of OCSP requests: SHA-1 is what every responder answers (RFC 6960 §4.3) */
+  readonly ocspHash: "sha1" | "sha256";
+  /** tolerated clock difference for OCSP thisUpdate/nextUpdate, seconds */
+  readonly ocspClockSkewSeconds: number;
 }
+
+export type RevocationSource = "ocsp" | "crl";
 
 export interface ValidationPolicy extends PathPolicy {
   readonly name: string;
@@ -46,7 +60,16 @@ export interface ValidationPolicy extends PathPolicy {
   readonly budget: Readonly<ValidationBudget>;
 }
 
-export const DEFAULT_REVOCATION_STRATEGY: RevocationStrategy = Object.freeze({ useEmbedded: true, fetch: true, fetchHosts: null, onUnknown: "indeterminate" as const });
+export const DEFAULT_REVOCATION_STRATEGY: RevocationStrategy = Object.freeze({
+  useEmbedded: true,
+  fetch: true,
+  fetchHosts: null,
+  onUnknown: "indeterminate" as const,
+  order: Object.freeze(["ocsp", "crl"] as const),
+  ocspNonce: true,
+  ocspHash: "sha1" as const,
+  ocspClockSkewSeconds: 300,
+});
 
 export interface PolicyOverrides {
   name?: string;
@@ -130,6 +153,24 @@ function revocationOf(o: Record<string, unknown>): Partial<RevocationStrategy> {
   if (o.fetchHosts !== undefined && o.fetchHosts !== null) {
     if (!Array.isArray(o.fetchHosts) || o.fetchHosts.some((h) => typeof h !== "string")) throw new PolicyError("policy: revocation.fetchHosts must be a list of host names or null");
     out.fetchHosts = (o.fetchHosts as string[]).map((h) => h.toLowerCase());
+  }
+  if (o.order !== undefined) {
+    const order = o.order;
+    if (!Array.isArray(order) || order.length === 0 || order.some((x) => x !== "ocsp" && x !== "crl") || new Set(order).size !== order.length) {
+      throw new PolicyError(`policy: revocation.order must be a non-empty list of distinct sources "ocsp", "crl"`);
+    }
+    out.order = order as RevocationSource[];
+  }
+  const nonce = flag(o, "ocspNonce", "revocation");
+  if (nonce !== undefined) out.ocspNonce = nonce;
+  if (o.ocspHash !== undefined) {
+    if (o.ocspHash !== "sha1" && o.ocspHash !== "sha256") throw new PolicyError(`policy: revocation.ocspHash must be "sha1" or "sha256"`);
+    out.ocspHash = o.ocspHash;
+  }
+  if (o.ocspClockSkewSeconds !== undefined) {
+    const v = o.ocspClockSkewSeconds;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 86_400) throw new PolicyError("policy: revocation.ocspClockSkewSeconds must be an integer from 0 to 86400");
+    out.ocspClockSkewSeconds = v;
   }
   if (o.onUnknown !== undefined && o.onUnknown !== "indeterminate") throw new PolicyError(`policy: revocation.onUnknown must be "indeterminate" (a status that cannot be checked never passes)`);
   return out;
