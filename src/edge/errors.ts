@@ -12,6 +12,7 @@ import { EXIT_FAILED, EXIT_USAGE } from "../cli/output.js";
 import type { CmsErrorCode } from "../cms/errors.js";
 import { PodpisError } from "../errors/base.js";
 import { HttpProblem, PROBLEMS, type ProblemCode, type ProblemResponse } from "../http/problem.js";
+import type { ClientGoneError } from "../http/client-gone.js";
 import type { ConfigError } from "../http/config.js";
 import type { SigningStateError } from "../http/signing-state.js";
 import { type Dependency, DependencyUnavailableError } from "../io/dependency.js";
@@ -40,6 +41,7 @@ export type ErrorCode =
   | UsageError["code"]
   | SigningStateError["code"]
   | ConfigError["code"]
+  | ClientGoneError["code"]
   | ProblemCode;
 
 export type { Dependency };
@@ -145,6 +147,8 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   // cli, and the service's configuration (podpis serve refuses to start: a usage error)
   USAGE: usage("Usage error"),
   CONFIG: { status: 500, title: "The service's configuration cannot work", exit: EXIT_USAGE },
+  // http: never answered (the handler drops the connection), listed so the table stays total
+  CLIENT_GONE: input("The client closed the connection before the answer was ready", 400),
 };
 
 /** The table: one row per code. */

@@ -4,6 +4,7 @@
  * `close` comes both after a normal end and on a dropped connection; only the latter aborts.
  */
 import type { ServerResponse } from "node:http";
+import { PodpisError } from "../errors/base.js";
 
 export function clientGone(res: ServerResponse): AbortSignal {
   const c = new AbortController();
@@ -14,10 +15,9 @@ export function clientGone(res: ServerResponse): AbortSignal {
 }
 
 /** The reason of clientGone's signal: nobody to answer, so nothing is sent and nothing is logged as an error. */
-export class ClientGoneError extends Error {
+export class ClientGoneError extends PodpisError<"CLIENT_GONE"> {
   readonly code = "CLIENT_GONE";
   constructor() {
     super("the client closed the connection before the answer was ready");
-    this.name = "ClientGoneError";
   }
 }
