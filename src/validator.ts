@@ -27,6 +27,8 @@ import { InputError } from "./validation/errors.js";
 import type { ValidationReport } from "./validation/report.js";
 import { type XadesContentInput, verifyXades } from "./validation/verify-xades.js";
 import { describeInput } from "./validation/describe-input.js";
+import type { XmlDocument } from "./xades/xml.js";
+import type { ValidationBudget } from "./limits/budgets.js";
 
 export interface ValidatorOptions {
   /** trust anchors: DER or PEM bytes (a PEM may hold several certificates) */
@@ -72,6 +74,14 @@ export interface VerifyOptions {
   contents?: readonly DetachedInput[];
   /** validation time (default: now) */
   at?: Date;
+  /** what this validation may cost (src/limits/budgets.ts): a route's overrides of the defaults */
+  budget?: Partial<ValidationBudget>;
+  /** stops the work when the caller has gone away (checked between references and signatures) */
+  signal?: AbortSignal;
+  /** XML already parsed by the caller under the same budget (the receipt check parses once) */
+  xml?: XmlDocument;
+  /** SHA-256 (hex) of the only certificates that may sign (a receipt: this service's seals) */
+  signers?: readonly string[];
 }
 
 /** The report of an input that is no signature at all (the service answers it with 422). */
@@ -99,7 +109,7 @@ export class Validator {
     try {
       if (looksLikeXml(bytes)) {
         const xml: XadesContentInput[] = contents.map((c) => (c instanceof Uint8Array ? { bytes: c } : c));
-        return await verifyXades(bytes, { contents: xml, at, context });
+        return await verifyXades(bytes, { contents: xml, at, context, budget: opts.budget, signal: opts.signal, doc: opts.xml, signers: opts.signers });
       }
       const cms: ContentInput[] = contents.map((c) => (c instanceof Uint8Array || "digests" in c ? c : c.bytes));
       const contentNames = contents.map((c, i) => (!(c instanceof Uint8Array) && c.name) || `content ${i + 1}`);

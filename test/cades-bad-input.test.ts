@@ -22,7 +22,8 @@ const content = fixture("content.xml");
 async function run(b: Uint8Array): Promise<ValidationReport> {
   const t = performance.now();
   const r = await verifyCades(b, { at: AT, context: ctx });
-  expect(performance.now() - t).toBeLessThan(2000);
+  // a hang guard (many seconds), not a speed claim: speed is measured in bench/
+  expect(performance.now() - t).toBeLessThan(20_000);
   return r;
 }
 const outcome = (r: ValidationReport) => r.signatures.map((s) => `${s.indication}/${s.subIndication}`);

@@ -132,7 +132,8 @@ describe("CAdES mutation fuzzing", () => {
         tally.notSignature++;
       }
       slowest = Math.max(slowest, performance.now() - t);
-      expect(slowest, where).toBeLessThan(2_000);
+      // a hang guard (many seconds), not a speed claim: speed is measured in bench/
+      expect(slowest, where).toBeLessThan(20_000);
     }
     console.log(`fuzz: ${JSON.stringify(tally)}, slowest ${slowest.toFixed(1)} ms`);
     expect(tally.reports).toBeGreaterThan(ROUNDS / 2);

@@ -66,7 +66,7 @@ beforeAll(async () => {
     serial: 2n,
     notBefore: day("2025-01-01"),
     notAfter: day("2039-01-01"),
-    extensions: { basicConstraints: { ca: true, pathLength: 0 }, keyUsage: ["keyCertSign", "cRLSign"], crlDistributionPoints: [`http://127.0.0.1:${port}/root.crl`] },
+    extensions: { basicConstraints: { ca: true, pathLen: 0 }, keyUsage: ["keyCertSign", "cRLSign"], crlDistributionPoints: [`http://127.0.0.1:${port}/root.crl`] },
   });
   writeFileSync(join(dir, "root.pem"), root.pem);
   writeFileSync(join(dir, "ca.pem"), ca.pem);

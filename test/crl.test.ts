@@ -126,7 +126,7 @@ describe("generated CRLs", () => {
     const ms = performance.now() - t;
     expect(crl.entryCount).toBe(n + 10);
     // a guard against quadratic indexing, not a speed claim (bench/crl-load.ts measures it)
-    expect(ms).toBeLessThan(10_000);
+    expect(ms).toBeLessThan(20_000);
 
     for (const i of [0, n >> 1, n - 1]) {
       const hits = crl.lookup(hexOf(at(i)));
@@ -146,7 +146,7 @@ describe("generated CRLs", () => {
 
     const dup = crl.lookup(hexOf(at(50_005)));
     expect(dup.map((e) => e.reason)).toEqual(["keyCompromise", "certificateHold"]); // CRL order
-    for (let i = 0; i < n; i += 997) expect(crl.lookup(hexOf(at(i))).length).toBeGreaterThan(0);
+    for (let i = 0; i < n; i += 997) expect(crl.lookup(hexOf(at(i))), String(i)).toHaveLength(i % 10_000 === 5 ? 2 : 1);
   });
 
   it("finds sequential small serials, high-bit serials and negative ones", () => {
@@ -385,7 +385,8 @@ describe("malformed CRLs", () => {
       junk[0] = first;
       const t = performance.now();
       expectCrlError(() => parseCrl(junk));
-      expect(performance.now() - t).toBeLessThan(5_000);
+      // a hang guard (many seconds), not a speed claim: speed is measured in bench/
+      expect(performance.now() - t).toBeLessThan(20_000);
     }
     // a plausible outer structure around a huge garbage revokedCertificates
     const body = randomBytes(50 * 1024 * 1024);
@@ -393,7 +394,7 @@ describe("malformed CRLs", () => {
     const wrapped = withEntries(body);
     const t = performance.now();
     expectCrlError(() => parseCrl(wrapped), /entry 1/);
-    expect(performance.now() - t).toBeLessThan(5_000);
+    expect(performance.now() - t).toBeLessThan(20_000);
   });
 
   it("reports the entry that is broken after many good ones", () => {

@@ -66,7 +66,7 @@ async function listen(app: ReturnType<typeof createApp>): Promise<string> {
 
 /** Sends a request and records the answer under its documented path template. */
 function recorder(base: string) {
-  return async (what: string, method: string, template: string, init: { path?: string; scope?: Scope; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Answer> => {
+  return async (what: string, method: string, template: string, init: { path?: string; scope?: Scope; body?: NonNullable<RequestInit["body"]>; headers?: Record<string, string> } = {}): Promise<Answer> => {
     const r = await fetch(base + (init.path ?? template), {
       method,
       body: init.body,

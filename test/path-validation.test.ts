@@ -349,7 +349,8 @@ describe("hostile pools", () => {
     expect(r.report.subIndication).toBe("NO_CERTIFICATE_CHAIN_FOUND");
     expect(r.report.errors[0]!.code).toBe("PATH_BUILDING_LIMIT");
     expect(cache.size).toBeLessThanOrEqual(128);
-    expect(ms).toBeLessThan(2000);
+    // a hang guard (many seconds), not a speed claim: speed is measured in bench/
+    expect(ms).toBeLessThan(20_000);
   });
 
   it("spends at most 128 signature checks on 2,000 impostors of the issuer's name", async () => {
@@ -363,7 +364,8 @@ describe("hostile pools", () => {
     const cache = new BoundedCache<boolean>(100_000);
     const t0 = performance.now();
     const r = await run(leaf, [root], impostors, { signatureCache: cache });
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // a hang guard (many seconds), not a speed claim: speed is measured in bench/
+    expect(performance.now() - t0).toBeLessThan(20_000);
     expect(r.report.errors[0]!.code).toBe("PATH_BUILDING_LIMIT");
     expect(cache.size).toBe(128);
   });

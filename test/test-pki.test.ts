@@ -73,6 +73,10 @@ describe("bundled test PKI (certs-test/)", () => {
     expect(egnOk("7501010011")).toBe(false);
   });
 
+  it("the manifest lists the 23 certificates and 7 CRLs the loops below go through", () => {
+    expect([Object.keys(manifest.certificates).length, Object.keys(manifest.crls).length]).toEqual([23, 7]);
+  });
+
   it("every file the manifest names exists", () => {
     const files = [
       ...manifest.trustStore,
@@ -141,7 +145,9 @@ describe("bundled test PKI (certs-test/)", () => {
     const egns = citizens.filter(([n]) => n !== "evil-leaf").map(([, e]) => e.egn);
     expect(new Set(egns).size).toBe(egns.length);
     expect(manifest.certificates["evil-leaf"]!.egn).toBe(manifest.certificates["citizen-rsa2048"]!.egn);
-    for (const [name, e] of Object.entries(manifest.certificates).filter(([, e]) => e.eik)) {
+    const legal = Object.entries(manifest.certificates).filter(([, e]) => e.eik);
+    expect(legal).toHaveLength(8);
+    for (const [name, e] of legal) {
       expect(eikOk(e.eik!), `${name} EIK`).toBe(true);
       expect(cert(name).subject, name).toContain(`NTRBG-${e.eik}`);
     }

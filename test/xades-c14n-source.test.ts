@@ -87,6 +87,9 @@ const HOSTILE: Record<string, string> = {
 
 describe("c14n copying canonical source equals c14n rendering every node", () => {
   const dirs = ["fixtures/xades", "fixtures/xades/c14n"];
+  it("has the 26 XAdES and 6 c14n fixtures to go through", () => {
+    expect(dirs.map((d) => readdirSync(d).filter((n) => n.endsWith(".xml")).length)).toEqual([26, 6]);
+  });
   for (const dir of dirs) {
     for (const f of readdirSync(dir).filter((n) => n.endsWith(".xml"))) {
       it(`${dir}/${f}`, () => compare(f, readFileSync(join(dir, f))));

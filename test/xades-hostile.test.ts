@@ -52,14 +52,14 @@ describe("hardened parser", () => {
     const t = performance.now();
     expect(code(() => parseXml(deep))).toBe("XML_LIMIT_EXCEEDED");
     // a guard against a hang, not a speed claim (speed is measured in bench/)
-    expect(performance.now() - t).toBeLessThan(5_000);
+    expect(performance.now() - t).toBeLessThan(20_000);
   });
 
   it("caps size: ~100 MB of nested elements is refused before parsing", () => {
     const big = Buffer.alloc(100 * 1024 * 1024, "<a>");
     const t = performance.now();
     expect(code(() => parseXml(big))).toBe("XML_LIMIT_EXCEEDED");
-    expect(performance.now() - t).toBeLessThan(5_000);
+    expect(performance.now() - t).toBeLessThan(20_000);
     const r = checkXadesDocument(big);
     expect(r.formatError?.code).toBe("XML_LIMIT_EXCEEDED");
   });
@@ -114,8 +114,8 @@ describe("hostile signatures", () => {
 
   it("a reference budget bounds repeated references to a big element", () => {
     const many = base.replace(/(<ds:Reference Id="Signature-1-ref0"[\s\S]*?<\/ds:Reference>)/, (m) => m.repeat(20));
-    const r = checkXadesDocument(Buffer.from(many), { maxReferences: 10 });
-    expect(failure(r)).toBe("TOTAL_FAILED/FORMAT_FAILURE");
+    // a budget, not a format question: refused with the limit's name and what the document holds
+    expect(() => checkXadesDocument(Buffer.from(many), { maxReferences: 10 })).toThrow(expect.objectContaining({ code: "LIMIT_EXCEEDED", limit: "xmlReferences", max: 10, used: 21 }));
   });
 });
 

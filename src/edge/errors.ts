@@ -12,6 +12,7 @@ import { EXIT_FAILED, EXIT_USAGE } from "../cli/output.js";
 import type { CmsErrorCode } from "../cms/errors.js";
 import { PodpisError } from "../errors/base.js";
 import { HttpProblem, PROBLEMS, type ProblemCode, type ProblemResponse } from "../http/problem.js";
+import type { ConfigError } from "../http/config.js";
 import type { SigningStateError } from "../http/signing-state.js";
 import { type Dependency, DependencyUnavailableError } from "../io/dependency.js";
 import type { IoErrorCode } from "../io/errors.js";
@@ -38,6 +39,7 @@ export type ErrorCode =
   | ArchiveErrorCode
   | UsageError["code"]
   | SigningStateError["code"]
+  | ConfigError["code"]
   | ProblemCode;
 
 export type { Dependency };
@@ -52,8 +54,9 @@ export interface EdgeEntry {
 }
 
 /** Seconds a client is asked to wait when a dependency is unavailable (Retry-After, RFC 9110 §10.2.3). */
+// (the same waits the adapters give when they classify the failure themselves: io/tsa-client.ts, archive/unavailable.ts)
 export const RETRY_AFTER_SECONDS: Readonly<Record<Dependency, number>> = {
-  tsa: 30,
+  tsa: 10,
   "crl-distribution-point": 60,
   database: 5,
   "pkcs11-token": 30,
@@ -87,6 +90,7 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   // revocation
   CRL_MALFORMED: input("A CRL cannot be read"),
   CRL_FETCH_FAILED: unavailable("crl-distribution-point", "A CRL distribution point cannot be reached"),
+  OCSP_MALFORMED: input("An OCSP response cannot be read"),
   // cms, xades
   MALFORMED_CMS: input("The CMS SignedData is malformed"),
   MALFORMED_XML: input("The XML is not well-formed"),
@@ -138,8 +142,9 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   DUPLICATE: input("Already archived", 409),
   STORAGE_UNAVAILABLE: unavailable("database", "The archive's database cannot be reached"),
   BAD_CONFIG: internal("The archive is misconfigured"),
-  // cli
+  // cli, and the service's configuration (podpis serve refuses to start: a usage error)
   USAGE: usage("Usage error"),
+  CONFIG: { status: 500, title: "The service's configuration cannot work", exit: EXIT_USAGE },
 };
 
 /** The table: one row per code. */

@@ -21,6 +21,7 @@ import { Metrics, renderPrometheus } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { problemFor } from "../edge/errors.js";
 import { HttpProblem, sendProblem } from "./problem.js";
+import { ClientGoneError } from "./client-gone.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 import { ROUTERS } from "./routes/index.js";
 import type { Handler, RouteContext, Router } from "./routes/route.js";
@@ -175,6 +176,8 @@ export function createApp(o: AppOptions): express.Express {
   /** Any error → problem+json through the one edge table (src/edge/errors.ts); a 500's cause goes to the log only. */
   const fail = (e: unknown, res: Traced): void => {
     const requestId = res[TRACE]?.requestId;
+    // nobody is waiting for the answer (issue 11): nothing to send, nothing to log as an error
+    if (e instanceof ClientGoneError) return void res.destroy();
     const p = problemFor(e);
     if (p.status === 503) o.log.warn({ reqId: requestId, code: p.body.code, dependency: p.extra.dependency, err: { message: (e as Error)?.message } }, "dependency unavailable");
     else if (p.status === 500) o.log.error({ reqId: requestId, code: p.body.code, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");

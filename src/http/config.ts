@@ -2,6 +2,7 @@
  * `podpis serve` configuration (plain data, handed from the primary to each cluster worker) and
  * the runtime each worker builds from it: validator, archive, seal, service, logger.
  */
+import { PodpisError } from "../errors/base.js";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pino from "pino";
@@ -172,7 +173,7 @@ async function openServiceKey(c: ServeConfig, r: KeyRole): Promise<KeyProvider> 
 }
 
 /** A configuration that cannot work; `podpis serve` prints the message as one line and exits 64. */
-export class ConfigError extends Error {
+export class ConfigError extends PodpisError<"CONFIG"> {
   readonly code = "CONFIG";
 }
 

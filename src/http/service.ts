@@ -10,7 +10,8 @@ import { type Difference, jsonDifferences } from "../archive/json-diff.js";
 import type { ArchiveStore, Material, SubmissionRecord } from "../archive/port.js";
 import { submissionIntegrity } from "../archive/verify-archive.js";
 import { buildReceipt, rejectionReasons } from "../receipt/document.js";
-import { type ReceiptCheck, checkReceipt } from "../receipt/check.js";
+import { type ReceiptCheck, checkReceipt, parseReceipt } from "../receipt/check.js";
+import { RECEIPT_CHECK_BUDGET, type ValidationBudget } from "../limits/budgets.js";
 import type { ReceiptSealer } from "../receipt/seal.js";
 import { loadPolicy } from "../validation/policy.js";
 import type { ValidationReport } from "../validation/report.js";
@@ -99,8 +100,8 @@ export class PodpisService {
     return this.o.validator;
   }
 
-  async verify(document: Uint8Array, contents: DetachedInput[], at = this.o.clock()): Promise<ValidationReport> {
-    return this.o.validator.verify(document, { contents, at });
+  async verify(document: Uint8Array, contents: DetachedInput[], at = this.o.clock(), work: { budget?: Partial<ValidationBudget>; signal?: AbortSignal } = {}): Promise<ValidationReport> {
+    return this.o.validator.verify(document, { contents, at, budget: work.budget, signal: work.signal });
   }
 
   async submit(input: SubmissionInput): Promise<SubmissionResult> {
@@ -209,9 +210,12 @@ export class PodpisService {
     return result;
   }
 
-  async checkReceipt(xml: Buffer): Promise<ReceiptCheck & { report: ValidationReport; archived: boolean | null }> {
-    const report = await this.o.validator.verify(xml, { at: this.o.clock() });
-    const check = checkReceipt(xml, report, [this.o.sealer.certificateSha256]);
+  async checkReceipt(xml: Buffer, signal?: AbortSignal): Promise<ReceiptCheck & { report: ValidationReport; archived: boolean | null }> {
+    // parsed once, under the receipt budget; only this service's seal may be the signer (issue 11)
+    const seals = [this.o.sealer.certificateSha256];
+    const receipt = parseReceipt(xml, RECEIPT_CHECK_BUDGET);
+    const report = await this.o.validator.verify(xml, { at: this.o.clock(), budget: RECEIPT_CHECK_BUDGET, signal, xml: receipt.doc ?? undefined, signers: seals });
+    const check = checkReceipt(receipt, report, seals);
     const tsProblem = receiptTimestampProblem(report);
     if (tsProblem) {
       check.problems.push(tsProblem);

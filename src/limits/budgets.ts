@@ -30,9 +30,9 @@ export interface ValidationBudget {
 }
 
 export const DEFAULT_VALIDATION_BUDGET: Readonly<ValidationBudget> = Object.freeze({
-  xmlNodes: 2_000_000,
+  xmlNodes: 1_000_000,
   xmlReferences: 1_000,
-  digestBytes: 64 * 1024 * 1024,
+  digestBytes: 32 * 1024 * 1024,
   certificatesInBag: 100,
   signatureChecks: 128,
   fetches: 8,
@@ -48,6 +48,31 @@ export interface RouteBudget {
   validation?: Partial<ValidationBudget>;
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * A public route answers anyone (no key): a smaller XML tree than a keyed one, and the parse stops
+ * there. 200,000 nodes is what a 5 MB form holds (bench's large form: ~200,000 nodes), far more
+ * than a public body cap lets through honestly; 100 references is ten times what a signed form carries.
+ */
+export const PUBLIC_VALIDATION_BUDGET: Readonly<Partial<ValidationBudget>> = Object.freeze({
+  xmlNodes: 200_000,
+  xmlReferences: 100,
+  digestBytes: 16 * MiB,
+});
+
+/**
+ * A receipt is this service's own small document (a few KB: one seal with two references and its
+ * chain), checked by anyone (POST /api/v1/receipts/verify): it may cost what a receipt needs, many
+ * times over, and no more. Only this service's seal certificate may be its signer.
+ */
+export const RECEIPT_CHECK_BUDGET: Readonly<Partial<ValidationBudget>> = Object.freeze({
+  xmlNodes: 20_000,
+  xmlReferences: 100,
+  digestBytes: 4 * MiB,
+  certificatesInBag: 10,
+});
+
 /** The HTTP service's route budgets: keyed routes, and public (unkeyed) ones, which anyone can call, so lower. */
 export interface RouteBudgets {
   keyed: RouteBudget;
@@ -56,10 +81,17 @@ export interface RouteBudgets {
 
 export const DEFAULT_ROUTE_BUDGETS: Readonly<RouteBudgets> = Object.freeze({
   // a signed form with its attachments
-  keyed: Object.freeze({ bodyBytes: 20 * 1024 * 1024 }),
+  keyed: Object.freeze({ bodyBytes: 20 * MiB }),
   // a receipt is a few kilobytes of XML (the seal's chain included); 1 MiB leaves room and no more
-  public: Object.freeze({ bodyBytes: 1024 * 1024 }),
+  public: Object.freeze({ bodyBytes: 1 * MiB, validation: PUBLIC_VALIDATION_BUDGET }),
 });
+
+/** The defaults with a policy's, a route's (or a caller's) overrides, later ones winning: a whole budget. */
+export function validationBudget(...overrides: ReadonlyArray<Partial<ValidationBudget> | undefined>): ValidationBudget {
+  const b: ValidationBudget = { ...DEFAULT_VALIDATION_BUDGET };
+  for (const o of overrides) if (o) for (const [k, v] of Object.entries(o)) if (v !== undefined) (b as unknown as Record<string, number>)[k] = v;
+  return b;
+}
 
 /** A budget was spent: the request is refused with the limit's name, its value and what was used. */
 export class LimitExceededError extends PodpisError<"LIMIT_EXCEEDED"> {

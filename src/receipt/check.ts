@@ -2,9 +2,15 @@
  * Is this a receipt podpis issued, unaltered? The seal must be intact, cover the whole receipt
  * (enveloped, URI=""), and be made with one of this service's seal certificates — a valid
  * XAdES by anyone else over a look-alike receipt is not a receipt of this service.
+ *
+ * Anyone may ask (no key), so the check is cheap first (issue 11): the receipt is parsed once,
+ * under RECEIPT_CHECK_BUDGET, and that tree is what the validator gets; the validator is told that
+ * only this service's seal certificates may be the signer, so a look-alike's references are
+ * never digested.
  */
+import { LimitExceededError, RECEIPT_CHECK_BUDGET, type ValidationBudget, validationBudget } from "../limits/budgets.js";
 import type { ValidationReport } from "../validation/report.js";
-import { XmlError, parseXml } from "../xades/xml.js";
+import { type XmlDocument, XmlError, XmlLimitError, parseXml } from "../xades/xml.js";
 import { ACKNOWLEDGED, NOT_ACKNOWLEDGED, RECEIPT_NS } from "./document.js";
 
 const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
@@ -24,6 +30,28 @@ export interface ReceiptFields {
   accepted: boolean | null;
 }
 
+/** A receipt as parsed once: the tree (null when the bytes are no XML) and its fields (null when no podpis receipt). */
+export interface ParsedReceipt {
+  doc: XmlDocument | null;
+  fields: ReceiptFields | null;
+}
+
+/**
+ * Parses a presented receipt once under the receipt budget (default RECEIPT_CHECK_BUDGET): a node
+ * cap reached is a LimitExceededError (the service's 4xx naming it), other bad XML is no receipt.
+ */
+export function parseReceipt(xml: Uint8Array | string, budget: Partial<ValidationBudget> = RECEIPT_CHECK_BUDGET): ParsedReceipt {
+  let doc: XmlDocument;
+  try {
+    doc = parseXml(xml, { maxNodes: validationBudget(budget).xmlNodes });
+  } catch (e) {
+    if (e instanceof XmlLimitError) throw new LimitExceededError(e.limit, e.max, e.used, e.message);
+    if (e instanceof XmlError) return { doc: null, fields: null };
+    throw e;
+  }
+  return { doc, fields: fieldsOf(doc) };
+}
+
 /** Reads the receipt's own fields; null when the bytes are no podpis receipt. */
 export function readReceipt(xml: Uint8Array | string): ReceiptFields | null {
   let doc;
@@ -33,6 +61,10 @@ export function readReceipt(xml: Uint8Array | string): ReceiptFields | null {
     if (e instanceof XmlError) return null;
     throw e;
   }
+  return fieldsOf(doc);
+}
+
+function fieldsOf(doc: XmlDocument): ReceiptFields | null {
   const root = doc.root;
   if (root.ns !== RECEIPT_NS || (root.local !== ACKNOWLEDGED && root.local !== NOT_ACKNOWLEDGED)) return null;
   const uri = root.first(RECEIPT_NS, "DocumentURI");
@@ -43,14 +75,16 @@ export function readReceipt(xml: Uint8Array | string): ReceiptFields | null {
   };
 }
 
-/** `report` is the validator's report of the receipt; `sealCertificates` the SHA-256 of this service's seal certificates. */
-export function checkReceipt(xml: Uint8Array | string, report: ValidationReport, sealCertificates: readonly string[]): ReceiptCheck {
+/**
+ * `receipt` is the receipt (bytes, or as parseReceipt read it: then it is not parsed again);
+ * `report` the validator's report of it; `sealCertificates` the SHA-256 of this service's seal certificates.
+ */
+export function checkReceipt(receipt: Uint8Array | string | ParsedReceipt, report: ValidationReport, sealCertificates: readonly string[]): ReceiptCheck {
   const problems: ReceiptCheck["problems"] = [];
-  const fields = readReceipt(xml);
-  if (!fields) {
+  const { doc, fields } = typeof receipt === "string" || receipt instanceof Uint8Array ? parseReceipt(receipt, {}) : receipt;
+  if (!fields || !doc) {
     return { valid: false, registrationNumber: null, submissionId: null, accepted: null, problems: [{ code: "NOT_A_RECEIPT", message: "the document is not a podpis receipt" }] };
   }
-  const doc = parseXml(xml);
   const sigs = doc.root.elements(DSIG_NS, "Signature");
   if (report.signatures.length !== 1 || sigs.length !== 1) problems.push({ code: "SEAL_COUNT", message: `a receipt carries exactly one seal, as a child of its root (found ${report.signatures.length})` });
   const s = report.signatures[0];

@@ -4,6 +4,7 @@
  * client's fault).
  */
 import { PodpisError } from "../errors/base.js";
+import type { OcspError } from "./ocsp-response.js";
 
 export class CrlError extends PodpisError<"CRL_MALFORMED"> {
   readonly code = "CRL_MALFORMED";
@@ -35,4 +36,5 @@ export class CrlFetchError extends PodpisError<"CRL_FETCH_FAILED"> {
   }
 }
 
-export type RevocationLayerErrorCode = CrlError["code"] | CrlFetchError["code"];
+// (OcspError stays beside the OCSP reader that throws it)
+export type RevocationLayerErrorCode = CrlError["code"] | CrlFetchError["code"] | OcspError["code"];

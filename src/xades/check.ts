@@ -106,7 +106,15 @@ export interface CheckOptions {
   /** extra certificates that may be the signer's (the validator's untrusted pool) */
   pool?: readonly Certificate[];
   parse?: ParseOptions;
+  /** the document, already parsed (with `parse`'s caps) by the caller: it is not parsed again */
+  doc?: XmlDocument;
   maxReferences?: number;
+  /** octets all references of the document may canonicalize or digest (default: 64 MiB, or 8× the document) */
+  maxDigestBytes?: number;
+  /** SHA-256 (hex) of the only certificates that may be the signer (a receipt: this service's seals); default any */
+  signers?: readonly string[];
+  /** stops the work (checked before each reference and signature) when the caller has gone away */
+  signal?: AbortSignal;
   /** parsed-certificate cache (default: a small module-level one) */
   certificates?: CertificateSource;
 }
@@ -175,7 +183,7 @@ export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): 
   const sha256 = hash("sha256", bytes, "hex");
   let doc: XmlDocument;
   try {
-    doc = parseXml(bytes, opts.parse);
+    doc = opts.doc ?? parseXml(bytes, opts.parse);
   } catch (e) {
     if (e instanceof XmlError) return { doc: null, sha256, packaging: "enveloped", signatures: [], coversWholeDocument: false, formatError: { code: e.code, message: e.message } };
     throw e;
@@ -184,7 +192,7 @@ export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): 
   if (sigEls.length === 0) {
     return { doc, sha256, packaging: "enveloped", signatures: [], coversWholeDocument: false, formatError: { code: "NO_SIGNATURE", message: "the XML document holds no ds:Signature" } };
   }
-  const meter = new DigestMeter(Math.max(64 * 1024 * 1024, 8 * bytes.length));
+  const meter = new DigestMeter(opts.maxDigestBytes ?? Math.max(64 * 1024 * 1024, 8 * bytes.length), opts.signal);
   const signatures = sigEls.map((el, i) => checkSignature(doc, el, i, opts, meter));
   const enveloping = doc.root.ns === DS_NS && doc.root.local === "Signature";
   const allExternal = signatures.every((s) => s.signature !== null && s.signature.references.every((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#")) || r.type === SIGNED_PROPERTIES_TYPE));
@@ -252,57 +260,15 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     throw e;
   }
 
-  // References (EN 319 102-1 §5.2.7.4: each digest; a missing detached content is SIGNED_DATA_NOT_FOUND)
-  let outcomes: ReferenceOutcome[];
-  try {
-    outcomes = processReferences(doc, sig, opts.contents ?? [], meter);
-  } catch (e) {
-    if (e instanceof XmlDsigFormatError) return fail(check, formatFailure, "FORMAT_FAILURE", e.message);
-    throw e;
-  }
-  check.references = outcomes;
-  let refsOk = true;
-  let dataIntact: boolean | null = true;
-  let signedPropsCovered = false;
-  let keyInfoCovered = false;
-  for (const o of outcomes) {
-    const r = o.reference;
-    const isSignedProps = r.type === SIGNED_PROPERTIES_TYPE || (qp?.signedProperties != null && o.target === qp.signedProperties);
-    if (o.error) {
-      refsOk = false;
-      if (o.error.code === "SIGNED_DATA_NOT_FOUND" && dataIntact) dataIntact = null;
-      if (o.error.code === "SIGNED_DATA_NOT_FOUND") fail(check, { indication: "INDETERMINATE", subIndication: "SIGNED_DATA_NOT_FOUND" }, o.error.code, o.error.message);
-      else fail(check, formatFailure, "REFERENCE_FORMAT", `reference ${r.uri ?? "(no URI)"}: ${o.error.message}`);
-      continue;
-    }
-    if (!o.ok) {
-      refsOk = false;
-      dataIntact = false;
-      fail(check, { indication: "TOTAL_FAILED", subIndication: "HASH_FAILURE" }, "REFERENCE_DIGEST_MISMATCH", `reference ${r.uri ?? "(no URI)"} (${o.ref || o.kind}) does not match its digest`);
-    }
-    if (isSignedProps) {
-      if (!qp?.signedProperties || o.target !== qp.signedProperties) {
-        fail(check, formatFailure, "SIGNED_PROPERTIES_MISMATCH", "the SignedProperties reference does not point at this signature's xades:SignedProperties");
-        continue;
-      }
-      signedPropsCovered = true;
-      continue;
-    }
-    if (sig.keyInfo && o.target === sig.keyInfo) {
-      keyInfoCovered = true;
-      continue;
-    }
-    check.signedData.push({ kind: o.kind, ref: o.ref, sha256: o.sha256 || null });
-  }
-  if (qp?.signedProperties && !signedPropsCovered) fail(check, formatFailure, "SIGNED_PROPERTIES_NOT_SIGNED", "xades:SignedProperties is not covered by a reference of the signature");
-  if (check.signedData.length === 0 && check.verdict.indication === "TOTAL_PASSED") fail(check, formatFailure, "NOTHING_SIGNED", "no reference covers any data other than the signature's own properties");
-  if (check.verdict.subIndication === "FORMAT_FAILURE") return check;
-
-  // Signing certificate identification and the signature value (§5.2.3, §5.2.7)
-  const siOctets = signedInfoOctets(sig);
-  const candidates = [...check.certificates, ...(opts.pool ?? [])];
+  // Signing certificate identification and the signature value (§5.2.3, §5.2.7), first: they are
+  // cheap (one SignedInfo), and no reference is digested for a signature no key in hand verifies
+  // (issue 11: a bad signature value, or no key at all, ends the work)
+  meter.signal?.throwIfAborted();
+  const siOctets = signedInfoOctets(sig, meter);
+  const allowed = opts.signers;
+  const candidates = [...check.certificates, ...(opts.pool ?? [])].filter((c) => !allowed || allowed.includes(c.sha256));
   // check.certificates starts with the KeyInfo certificates, in order (looked up once)
-  const keyInfoCerts = check.certificates.slice(0, sig.keyInfoCertificates.length);
+  const keyInfoCerts = check.certificates.slice(0, sig.keyInfoCertificates.length).filter((c) => !allowed || allowed.includes(c.sha256));
   let sigOk = false;
   if (qp?.signingCertificate) {
     const sc = qp.signingCertificate;
@@ -351,9 +317,8 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "no available certificate matches the signed SigningCertificate reference");
     }
   } else {
-    // No signed certificate reference: a signed KeyInfo binds (EN 319 132-1 §5.2.2 note); otherwise plain XMLDSig.
-    check.binding = keyInfoCovered ? "KeyInfo" : "none";
-    if (keyInfoCovered) check.reference.attribute = "KeyInfo";
+    // No signed certificate reference: a signed KeyInfo binds (EN 319 132-1 §5.2.2 note); otherwise plain
+    // XMLDSig (which of the two is known once the references are: see below).
     for (const c of keyInfoCerts) {
       if (verifySignatureValue(sig, publicKeyOf(c), siOctets)) {
         sigOk = true;
@@ -366,12 +331,65 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       check.signingCertificate = keyInfoCerts[0] ?? null;
       if (keyInfoCerts.length) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo certificate");
       else fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the signature carries no X.509 certificate (a bare key cannot be trusted)");
-    } else if (!qp) {
-      check.warnings.push({ code: "PLAIN_XMLDSIG", message: "plain XMLDSig without XAdES properties: the signing certificate is not bound by the signature" });
-    } else if (!keyInfoCovered) {
-      fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_SIGNED", "XAdES signature without SigningCertificate(V2) or a signed KeyInfo");
     }
   }
+  if (check.signatureIntact !== true) {
+    // SignedInfo unverified: its references are not worth a single digest
+    if (!qp?.signingCertificate) check.binding = "none";
+    return check;
+  }
+  // References (EN 319 102-1 §5.2.7.4: each digest; a missing detached content is SIGNED_DATA_NOT_FOUND)
+  let outcomes: ReferenceOutcome[];
+  try {
+    outcomes = processReferences(doc, sig, opts.contents ?? [], meter);
+  } catch (e) {
+    if (e instanceof XmlDsigFormatError) return fail(check, formatFailure, "FORMAT_FAILURE", e.message);
+    throw e;
+  }
+  check.references = outcomes;
+  let refsOk = true;
+  let dataIntact: boolean | null = true;
+  let signedPropsCovered = false;
+  let keyInfoCovered = false;
+  for (const o of outcomes) {
+    const r = o.reference;
+    const isSignedProps = r.type === SIGNED_PROPERTIES_TYPE || (qp?.signedProperties != null && o.target === qp.signedProperties);
+    if (o.error) {
+      refsOk = false;
+      if (o.error.code === "SIGNED_DATA_NOT_FOUND" && dataIntact) dataIntact = null;
+      if (o.error.code === "SIGNED_DATA_NOT_FOUND") fail(check, { indication: "INDETERMINATE", subIndication: "SIGNED_DATA_NOT_FOUND" }, o.error.code, o.error.message);
+      else fail(check, formatFailure, "REFERENCE_FORMAT", `reference ${r.uri ?? "(no URI)"}: ${o.error.message}`);
+      continue;
+    }
+    if (!o.ok) {
+      refsOk = false;
+      dataIntact = false;
+      fail(check, { indication: "TOTAL_FAILED", subIndication: "HASH_FAILURE" }, "REFERENCE_DIGEST_MISMATCH", `reference ${r.uri ?? "(no URI)"} (${o.ref || o.kind}) does not match its digest`);
+    }
+    if (isSignedProps) {
+      if (!qp?.signedProperties || o.target !== qp.signedProperties) {
+        fail(check, formatFailure, "SIGNED_PROPERTIES_MISMATCH", "the SignedProperties reference does not point at this signature's xades:SignedProperties");
+        continue;
+      }
+      signedPropsCovered = true;
+      continue;
+    }
+    if (sig.keyInfo && o.target === sig.keyInfo) {
+      keyInfoCovered = true;
+      continue;
+    }
+    check.signedData.push({ kind: o.kind, ref: o.ref, sha256: o.sha256 || null });
+  }
+  if (qp?.signedProperties && !signedPropsCovered) fail(check, formatFailure, "SIGNED_PROPERTIES_NOT_SIGNED", "xades:SignedProperties is not covered by a reference of the signature");
+  if (check.signedData.length === 0 && check.verdict.indication === "TOTAL_PASSED") fail(check, formatFailure, "NOTHING_SIGNED", "no reference covers any data other than the signature's own properties");
+  if (check.verdict.subIndication === "FORMAT_FAILURE") return check;
+  if (!qp?.signingCertificate) {
+    check.binding = keyInfoCovered ? "KeyInfo" : "none";
+    if (keyInfoCovered) check.reference.attribute = "KeyInfo";
+    if (!qp) check.warnings.push({ code: "PLAIN_XMLDSIG", message: "plain XMLDSig without XAdES properties: the signing certificate is not bound by the signature" });
+    else if (!keyInfoCovered) fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_SIGNED", "XAdES signature without SigningCertificate(V2) or a signed KeyInfo");
+  }
+
   check.dataIntact = dataIntact;
   check.intact = refsOk && sigOk;
   if (qp && !qp.signedProperties) check.warnings.push({ code: "NO_SIGNED_PROPERTIES", message: "QualifyingProperties without SignedProperties" });

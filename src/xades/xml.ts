@@ -18,7 +18,7 @@
  * gathered while parsing), parser, paths (elementPath). This module is their public face.
  */
 
-export { XmlError, type XmlErrorCode } from "./xml/errors.js";
+export { XmlError, type XmlErrorCode, XmlLimitError } from "./xml/errors.js";
 export {
   C14N_EXC,
   C14N_START_TAG,

@@ -15,6 +15,7 @@ import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalBinary, canoni
 import { DIGEST_URIS, PSS_NS, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignatureAlgorithm, ecdsaRawToDer } from "./algorithms.js";
 import { type XmlDocument, type XmlElement, XmlError, elementPath, parseXml } from "./xml.js";
 import { digestBinary, digestOctets } from "./binary.js";
+import { DEFAULT_VALIDATION_BUDGET, LimitExceededError } from "../limits/budgets.js";
 
 export const DS_NS = "http://www.w3.org/2000/09/xmldsig#";
 export const ENVELOPED_SIGNATURE = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -101,7 +102,7 @@ export interface ReferenceOutcome {
 }
 
 export interface VerifyBudget {
-  /** references per signature; default 10,000 */
+  /** references per signature; default the budget's xmlReferences */
   maxReferences: number;
   /** characters canonicalized or bytes digested over a whole verification */
   maxDigestBytes: number;
@@ -275,10 +276,13 @@ export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): 
   const { c14n, uri: c14nUri } = c14nOf(only(signedInfo, "CanonicalizationMethod", true), "ds:CanonicalizationMethod");
   const algorithm = signatureMethod(only(signedInfo, "SignatureMethod", true));
   const references: Reference[] = [];
-  const maxRefs = budget?.maxReferences ?? 10_000;
+  const maxRefs = budget?.maxReferences ?? DEFAULT_VALIDATION_BUDGET.xmlReferences;
+  // counted before any of them is read: a plausible number is the cheapest check there is
+  let count = 0;
+  for (const r of signedInfo.children) if (r.type === 1 && r.ns === DS_NS && r.local === "Reference") count++;
+  if (count > maxRefs) throw new LimitExceededError("xmlReferences", maxRefs, count, `ds:SignedInfo holds ${count} references, more than the limit of ${maxRefs}`);
   for (const r of signedInfo.children) {
     if (r.type !== 1 || r.ns !== DS_NS || r.local !== "Reference") continue;
-    if (references.length >= maxRefs) throw new XmlDsigFormatError(`more than ${maxRefs} references`);
     const dm = only(r, "DigestMethod", true);
     const digestUri = dm.attr("Algorithm") ?? "";
     const digest = DIGEST_URIS[digestUri];
@@ -329,14 +333,49 @@ interface NodeSet {
   excludeAllSignatures: boolean;
 }
 
-/** Where the digesting stands: a budget shared by all references of a verification. */
+/**
+ * Where the digesting stands: a budget shared by all references of a verification, charged
+ * *before* each piece of work by its size (the source span of what is canonicalized, the length
+ * of what is digested), so that an over-budget reference costs nothing; and the point where a
+ * verification stops when its caller has gone away (the signal, checked at every charge).
+ */
 export class DigestMeter {
   used = 0;
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    readonly signal?: AbortSignal,
+  ) {}
+  /** Charges n octets of work about to be done; throws (LimitExceededError, or the abort reason) instead. */
   add(n: number): void {
+    this.signal?.throwIfAborted();
+    if (this.used + n > this.limit) throw new LimitExceededError("digestBytes", this.limit, this.used + n, `references would canonicalize or digest ${this.used + n} octets, more than the limit of ${this.limit}`);
     this.used += n;
-    if (this.used > this.limit) throw new XmlDsigFormatError(`references digest more than ${this.limit} bytes in all (budget)`);
   }
+  /** After work charged as `charged`: what it really produced beyond that (canonical form can be longer than its source). */
+  settle(charged: number, actual: number): void {
+    if (actual > charged) this.add(actual - charged);
+  }
+}
+
+/** What canonicalizing a node-set will cost, before it is done: the source span of its apex. */
+function sourceSpan(apex: XmlDocument | XmlElement): number {
+  return "root" in apex ? apex.source.length : apex.end - apex.start;
+}
+
+/**
+ * Every ds:Signature of the document, for the XPath `not(ancestor-or-self::ds:Signature)`: found
+ * once per document (a walk over all its elements, charged once), not once per reference.
+ */
+const signaturesOf = new WeakMap<XmlDocument, ReadonlySet<XmlElement>>();
+
+function allSignatureSet(doc: XmlDocument, meter: DigestMeter): ReadonlySet<XmlElement> {
+  let set = signaturesOf.get(doc);
+  if (set === undefined) {
+    meter.add(doc.elementCount);
+    set = new Set(allSignatures(doc));
+    signaturesOf.set(doc, set);
+  }
+  return set;
 }
 
 function allSignatures(doc: XmlDocument): XmlElement[] {
@@ -355,16 +394,25 @@ function allSignatures(doc: XmlDocument): XmlElement[] {
 
 /** The canonical node-set as a binary string (binary.ts): digested as latin1, no Buffer made. */
 function nodeSetOctets(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): string {
-  const octets = canonicalBinary(ns.apex, nodeSetC14n(doc, ns, c14n));
-  meter.add(octets.length);
+  const charged = sourceSpan(ns.apex);
+  meter.add(charged);
+  const octets = canonicalBinary(ns.apex, nodeSetC14n(doc, ns, c14n, meter));
+  meter.settle(charged, octets.length);
   return octets;
 }
 
-function nodeSetC14n(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions): C14nOptions {
-  let exclude = ns.exclude;
+function nodeSetC14n(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): C14nOptions {
+  let exclude: ReadonlySet<XmlElement> = ns.exclude;
   if (ns.excludeAllSignatures) {
-    exclude = new Set(exclude);
-    for (const s of allSignatures(doc)) exclude.add(s);
+    const all = allSignatureSet(doc, meter);
+    // (c14n sorts the excluded elements' offsets once per canonicalization)
+    meter.add(all.size);
+    if (exclude.size === 0) exclude = all;
+    else {
+      const both = new Set(all);
+      for (const e of exclude) both.add(e);
+      exclude = both;
+    }
   }
   // (written out rather than spread: one object shape for every caller)
   return { method: c14n.method, comments: c14n.comments && ns.comments, inclusivePrefixes: c14n.inclusivePrefixes, exclude: exclude.size ? exclude : null };
@@ -372,8 +420,10 @@ function nodeSetC14n(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions): C14nOpti
 
 /** The SHA-256 digest of the canonical node-set, hashed as it is canonicalized (nodeSetOctets, then a digest). */
 function nodeSetSha256(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): Buffer {
-  const { digest, length } = canonicalDigest(ns.apex, nodeSetC14n(doc, ns, c14n), "sha256");
-  meter.add(length);
+  const charged = sourceSpan(ns.apex);
+  meter.add(charged);
+  const { digest, length } = canonicalDigest(ns.apex, nodeSetC14n(doc, ns, c14n, meter), "sha256");
+  meter.settle(charged, length);
   return digest;
 }
 
@@ -504,11 +554,13 @@ export function processReference(
         case "c14n":
           if (isOctets(data)) {
             // an octet stream is parsed (hardened) and canonicalized as a document (XMLDSig §4.4.3.2)
+            meter.add(data.length);
             const parsed = parseXml(typeof data === "string" ? Buffer.from(data, "latin1") : data);
             data = nodeSetOctets(parsed, { apex: parsed, comments: true, exclude: new Set(), excludeAllSignatures: false }, t.c14n, meter);
           } else data = nodeSetOctets(doc, data, t.c14n, meter);
           break;
         case "base64":
+          if (!isOctets(data)) meter.add(sourceSpan(data.apex));
           data = decodeBase64(typeof data === "string" ? data : Buffer.isBuffer(data) ? data.toString("latin1") : stringValue(data), "base64 transform input");
           break;
       }
@@ -539,15 +591,44 @@ function sha256Outcome(outcome: ReferenceOutcome, ref: Reference, digest: Buffer
 
 export function processReferences(doc: XmlDocument, sig: Signature, contents: readonly DetachedContent[], meter: DigestMeter): ReferenceOutcome[] {
   const external = sig.references.filter((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#"))).length;
-  return sig.references.map((r) => processReference(doc, sig, r, contents, meter, external));
+  // The same URI through the same transforms and digest gives the same octets: computed once. A
+  // signature repeating one whole-document reference a thousand times costs one reference (issue 11).
+  // (a signature with a few references, as honest ones have, skips the bookkeeping)
+  if (sig.references.length <= 16) {
+    return sig.references.map((r) => {
+      meter.signal?.throwIfAborted();
+      return processReference(doc, sig, r, contents, meter, external);
+    });
+  }
+  const done = new Map<string, ReferenceOutcome>();
+  return sig.references.map((r) => {
+    meter.signal?.throwIfAborted();
+    const key = referenceKey(r);
+    const same = done.get(key);
+    if (same) return { ...same, reference: r, ok: same.computed !== null && same.computed.equals(r.digestValue) && same.error === null };
+    const outcome = processReference(doc, sig, r, contents, meter, external);
+    done.set(key, outcome);
+    return outcome;
+  });
+}
+
+/** What determines a reference's octets and digest: its URI, its transforms in order, its digest. */
+function referenceKey(r: Reference): string {
+  let k = `${r.uri === null ? "\u0000" : "=" + r.uri}\u0000${r.digest}`;
+  for (const t of r.transforms) k += "\u0000" + (t.kind === "c14n" ? `c14n ${t.uri} ${t.c14n.inclusivePrefixes?.join(" ") ?? ""}` : t.kind);
+  return k;
 }
 
 // ---------------------------------------------------------------------------
 // signature value
 
-/** The canonical SignedInfo, the octets the SignatureValue is over (XMLDSig §4.4.1). */
-export function signedInfoOctets(sig: Signature): Buffer {
-  return canonicalOctets(sig.signedInfo, sig.c14n);
+/** The canonical SignedInfo, the octets the SignatureValue is over (XMLDSig §4.4.1); charged to the meter when given. */
+export function signedInfoOctets(sig: Signature, meter?: DigestMeter): Buffer {
+  const charged = sourceSpan(sig.signedInfo);
+  meter?.add(charged);
+  const octets = canonicalOctets(sig.signedInfo, sig.c14n);
+  meter?.settle(charged, octets.length);
+  return octets;
 }
 
 /** Checks the SignatureValue with a key; false for a wrong signature or a key of the wrong type. */

@@ -1,5 +1,6 @@
 /** POST /api/v1/verify: a signed file in, the validation report out (scope "verify"). */
 import { readSignedUpload } from "../body.js";
+import { clientGone } from "../client-gone.js";
 import { HttpProblem } from "../problem.js";
 import { isNotASignature } from "../service.js";
 import { type Router, json, jsonOf, problem } from "./route.js";
@@ -34,12 +35,12 @@ export const verifyRouter: Router = {
       doc: {
         summary: "Validate a signed file",
         requestBody: signedBody(false),
-        responses: { "200": jsonOf("the validation report (valid or not)", "ValidationReport"), "400": problem("malformed or truncated request"), "413": problem("over the size limit"), "422": problem("not a signature at all") },
+        responses: { "200": jsonOf("the validation report (valid or not)", "ValidationReport"), "400": problem("malformed or truncated request"), "413": problem("over the size limit"), "422": problem("not a signature at all, or over a validation budget (LIMIT_EXCEEDED: limit, max, used)") },
       },
       handler: async ({ req, res, ctx, bodyLimit }) => {
         const up = await readSignedUpload(req, bodyLimit, []);
         if (up.document.length === 0) throw new HttpProblem("BAD_REQUEST", "the request carries no signed file");
-        const report = await ctx.service.verify(up.document, up.contents);
+        const report = await ctx.service.verify(up.document, up.contents, undefined, { signal: clientGone(res) });
         ctx.metrics.inc("podpis_validations_total", { indication: report.indication });
         if (isNotASignature(report)) throw new HttpProblem("NOT_A_SIGNATURE", "the input is neither CAdES/CMS nor XML with a signature", { errors: (report as { errors?: unknown }).errors });
         json(res, 200, report);

@@ -13,3 +13,20 @@ export class XmlError extends PodpisError<XmlErrorCode> {
     super(offset === null ? message : `${message} (at offset ${offset})`);
   }
 }
+
+/**
+ * A parse cap was reached (XML_LIMIT_EXCEEDED), with the cap's name as src/limits/budgets.ts has it
+ * (`xmlNodes`, …), its value and what was used when the parse stopped: the caller's budget error.
+ */
+export class XmlLimitError extends XmlError {
+  constructor(
+    readonly limit: "xmlBytes" | "xmlDepth" | "xmlAttributes" | "xmlNodes",
+    readonly max: number,
+    readonly used: number,
+    message: string,
+    offset: number | null = null,
+  ) {
+    super("XML_LIMIT_EXCEEDED", message, offset);
+    this.name = "XmlLimitError";
+  }
+}
