@@ -229,6 +229,17 @@ peer.describe("OCSP against openssl ocsp responders", () => {
     await expect(createValidator({ trust: [pem("root")], ocspResponses: [Buffer.from("junk")] })).rejects.toMatchObject({ code: "BAD_OCSP_RESPONSE" });
   }, 30_000);
 
+  peer.it("OCSP and CRL draw on the validation's one fetch budget: none left is FETCH_LIMIT, never a pass", async () => {
+    const noFetches = withOverrides(defaultValidationPolicy(), { budget: { fetches: 0 } });
+    const r = await (await validator({ policy: noFetches })).validatePath(pem("good-delegated"), { at: at() });
+    expect(r.indication).toBe("INDETERMINATE");
+    expect(r.errors[0]).toMatchObject({ revocationCode: "FETCH_LIMIT" });
+    const elsewhere = withOverrides(defaultValidationPolicy(), { revocation: { fetchHosts: ["ocsp.example.bg"] } });
+    const h = await (await validator({ policy: elsewhere })).validatePath(pem("good-delegated"), { at: at() });
+    expect(h.indication).toBe("INDETERMINATE");
+    expect(h.errors[0]!.message).toMatch(/not among the hosts the policy allows/);
+  }, 30_000);
+
   peer.it("podpis chain uses OCSP: source and producedAt in --json; --offline gives TRY_LATER", async () => {
     let out = "";
     const code = await run(["chain", pki.file("good-ca.pem"), "--trust", pki.file("root.pem"), "--json"], { stdout: (t) => void (out += t), stderr: () => undefined });

@@ -60,7 +60,7 @@ export const SCHEMAS: Record<string, unknown> = {
     type: "object", required: ["subject", "sha256", "revocation"],
     properties: {
       subject: str, sha256: hex,
-      revocation: { type: "object", required: ["status", "source"], properties: { status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] } } },
+      revocation: { type: "object", required: ["status", "source"], properties: { status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] }, thisUpdate: { type: "string", format: "date-time" } } },
     },
   },
   Timestamp: {

@@ -121,11 +121,15 @@ export function createRevocationChecker(opts: RevocationCheckerOptions): Revocat
       return `unknown by CRL: ${r.message ?? r.errorCode}`;
     },
   });
-  const sources = order.map((s) => (s === "ocsp" ? ocsp : crl));
+  const supplied = (opts.ocsp?.supplied?.length ?? 0) > 0;
+  const hasCrl = order.includes("crl");
   return {
     async check(cert, ctx) {
+      // a certificate that names no responder, with no response supplied: the CRL path, unchanged
+      if (!supplied && hasCrl && cert.ocspUris.length === 0) return crl.check(cert, ctx);
       const unknowns: RevocationResult[] = [];
-      for (const source of sources) {
+      for (const name of order) {
+        const source = name === "ocsp" ? ocsp : crl;
         const r = await source.check(cert, ctx);
         if (r.status !== "unknown") return unknowns.length ? { ...r, crls: [...new Set([...unknowns.flatMap((u) => u.crls), ...r.crls])] } : r;
         unknowns.push(r);

@@ -60,7 +60,8 @@ export function createOcspChecker(opts: OcspCheckerOptions): RevocationChecker {
       const note = (code: RevocationErrorCode, message: string) => {
         if (!problem || ORDER.indexOf(code) < ORDER.indexOf(problem.code)) problem = { code, message };
       };
-      const verify = (res: OcspResponse, nonce: string | null) =>
+      // (a response that trips anything unforeseen is refused, never a crash of the validation)
+      const verify = (res: OcspResponse, nonce: string | null): Promise<OcspVerdict> =>
         verifyOcspResponse(res, {
           cert,
           issuer: ctx.issuer,
@@ -69,7 +70,7 @@ export function createOcspChecker(opts: OcspCheckerOptions): RevocationChecker {
           skewMs,
           nonce,
           responderStatus: (r) => (opts.responderStatus ? opts.responderStatus(r, ctx) : Promise.resolve("not checked, and the certificate does not carry id-pkix-ocsp-nocheck")),
-        });
+        }).catch((e: unknown) => ({ ok: false as const, code: "OCSP_MALFORMED" as const, message: `the response cannot be verified: ${e instanceof Error ? e.message : String(e)}` }));
 
       for (const res of opts.supplied ?? []) {
         const v = await verify(res, null);
