@@ -14,22 +14,9 @@ import { Asn1Error, type Node, readNode, readRoot, readTime } from "../asn1/der.
 import { type GeneralName, parseGeneralNames } from "../pki/general-name.js";
 import { CrlError } from "./crl-error.js";
 import type { RevokedEntry } from "./crl-types.js";
-import type { RevocationReason } from "./types.js";
+import { CRL_REASONS } from "./types.js";
 
-/** RFC 5280 §5.3.1 CRLReason values; 7 is unused. */
-const REASONS: ReadonlyArray<RevocationReason | null> = [
-  "unspecified",
-  "keyCompromise",
-  "cACompromise",
-  "affiliationChanged",
-  "superseded",
-  "cessationOfOperation",
-  "certificateHold",
-  null,
-  "removeFromCRL",
-  "privilegeWithdrawn",
-  "aACompromise",
-];
+const REASONS = CRL_REASONS;
 
 // Tags as local constants: the hot loop should not reach through a module binding per read.
 const SEQUENCE = 0x30;

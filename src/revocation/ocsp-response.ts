@@ -11,7 +11,7 @@ import { type AlgorithmIdentifier, parseAlgorithmIdentifier } from "../pki/algor
 import { type Certificate, parseCertificate } from "../pki/certificate.js";
 import { type Name, parseName } from "../pki/name.js";
 import { type CertId, OCSP_OID, readCertId } from "./ocsp-request.js";
-import type { RevocationReason } from "./types.js";
+import { CRL_REASONS, type RevocationReason } from "./types.js";
 
 /** A response that is not a well-formed, supported OCSP response. */
 export class OcspError extends PodpisError<"OCSP_MALFORMED"> {
@@ -22,19 +22,7 @@ export class OcspError extends PodpisError<"OCSP_MALFORMED"> {
 export const RESPONSE_STATUS = ["successful", "malformedRequest", "internalError", "tryLater", null, "sigRequired", "unauthorized"] as const;
 export type ResponseStatus = Exclude<(typeof RESPONSE_STATUS)[number], null>;
 
-const REASONS: ReadonlyArray<RevocationReason | null> = [
-  "unspecified",
-  "keyCompromise",
-  "cACompromise",
-  "affiliationChanged",
-  "superseded",
-  "cessationOfOperation",
-  "certificateHold",
-  null,
-  "removeFromCRL",
-  "privilegeWithdrawn",
-  "aACompromise",
-];
+const REASONS = CRL_REASONS;
 
 export interface SingleResponse {
   certId: CertId;
