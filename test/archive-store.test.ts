@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { PG_URL, pgProblem, pgSkipMessage } from "./helpers/pg-target.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { keyAccepts, newApiKey, newSecret, parseApiKey, secretMatches } from "../src/archive/api-keys.js";
 import { verifyAuditChain } from "../src/archive/audit.js";
@@ -18,7 +19,6 @@ import { SqliteArchive } from "../src/archive/sqlite.js";
 
 const FORMAT = "{register}-{yyyy}-{seq:6}";
 const AT = new Date("2026-06-01T00:00:00Z");
-const PG_URL = process.env.PODPIS_TEST_DATABASE_URL ?? "postgres://podpis:podpis@127.0.0.1:5432/podpis_test";
 
 function submission(over: Partial<NewSubmission> = {}): NewSubmission {
   const doc = Buffer.from(`signed ${randomUUID()}`);
@@ -195,22 +195,9 @@ describe("archive storage: SQLite", () => {
   });
 });
 
-async function pgReachable(): Promise<string | null> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await c.connect();
-    await c.query("SELECT 1");
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
-const pgProblem = await pgReachable();
-if (pgProblem) {
-  const msg = `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, ":***@")} (${pgProblem}); run scripts/ci-postgres.sh or set PODPIS_TEST_DATABASE_URL`;
+const pgDown = await pgProblem();
+if (pgDown) {
+  const msg = pgSkipMessage(pgDown);
   if (process.env.CI === "true") {
     describe("archive storage: PostgreSQL", () => it("needs a PostgreSQL server in CI", () => expect.fail(msg)));
   } else {

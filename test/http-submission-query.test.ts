@@ -10,6 +10,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { PG_URL, pgProblem, pgSkipMessage } from "./helpers/pg-target.js";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newApiKey } from "../src/archive/api-keys.js";
@@ -20,7 +21,6 @@ import { createApp } from "../src/http/app.js";
 import type { PodpisService } from "../src/http/service.js";
 
 const FORMAT = "{register}-{yyyy}-{seq:6}";
-const PG_URL = process.env.PODPIS_TEST_DATABASE_URL ?? "postgres://podpis:podpis@127.0.0.1:5432/podpis_test";
 const DAY = (d: number, h = 0): Date => new Date(Date.UTC(2026, 5, d, h));
 
 function submission(receivedAt: Date, applicant: string, accepted: boolean): NewSubmission {
@@ -90,22 +90,9 @@ describe("findSubmissions: SQLite", () => {
   querySuite(async () => new SqliteArchive({ path: join(dir, "a.sqlite"), numberFormat: FORMAT }), async () => rmSync(dir, { recursive: true, force: true }));
 });
 
-async function pgReachable(): Promise<string | null> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await c.connect();
-    await c.query("SELECT 1");
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
-const pgProblem = await pgReachable();
-if (pgProblem) {
-  const msg = `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, ":***@")} (${pgProblem}); set PODPIS_TEST_DATABASE_URL`;
+const pgDown = await pgProblem();
+if (pgDown) {
+  const msg = pgSkipMessage(pgDown);
   if (process.env.CI === "true") describe("findSubmissions: PostgreSQL", () => it("needs a PostgreSQL server in CI", () => expect.fail(msg)));
   else {
     console.warn(`\n!!! SKIPPING findSubmissions on PostgreSQL: ${msg}\n`);
