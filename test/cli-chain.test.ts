@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.js";
 import { issueCertificate, issueCrl, loadKey } from "../certs-test/pki.js";
 import { createValidator } from "../src/validator.js";
+import { type Captured, capture } from "./helpers/cli-capture.js";
 
 const ROOT = resolve(__dirname, "..");
 const PKI = join(ROOT, "certs-test");
@@ -21,12 +22,7 @@ const AT = "2026-06-01T00:00:00Z";
 const CAS = ["qualified-ca", "seal-ca", "revoked-sub-ca", "nobc-ca"].flatMap((c) => ["--untrusted", join(PKI, `${c}.pem`)]);
 const CURRENT_CRLS = ["root", "qualified-ca", "seal-ca", "revoked-sub-ca", "nobc-ca"].flatMap((c) => ["--crl", join(PKI, "crl", `${c}.crl`)]);
 
-async function chain(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await run(["chain", ...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
-  return { code, out, err };
-}
+const chain = (args: string[]): Promise<Captured> => capture((io) => run(["chain", ...args], io));
 
 async function chainJson(cert: string, extra: string[] = [], at = AT) {
   const r = await chain([join(PKI, `${cert}.pem`), ...CAS, "--trust", join(PKI, "trust"), "--at", at, "--json", ...extra]);

@@ -16,6 +16,7 @@ import { auditCommand } from "../src/cli/audit.js";
 import { keysCommand } from "../src/cli/keys.js";
 import { verifyCommand } from "../src/cli/verify.js";
 import { requirePeer } from "./helpers/peers.js";
+import { waitForListening } from "./helpers/serve-process.js";
 
 const AT = "2026-06-01T00:00:00Z";
 const SERVE = resolve("src/cli/serve.ts");
@@ -60,19 +61,7 @@ async function startServer(data: string, clock = AT): Promise<Server> {
   });
   running.add(proc);
   const exited = new Promise<number | null>((r) => proc.on("exit", (c) => (running.delete(proc), r(c))));
-  let err = "";
-  const base = await new Promise<string>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`server did not start: ${err}`)), 30_000);
-    proc.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]!);
-      }
-    });
-    proc.on("exit", (c) => fail(new Error(`server exited ${c}: ${err}`)));
-  });
+  const base = await waitForListening(proc, 30_000);
   return { proc, base, exited };
 }
 

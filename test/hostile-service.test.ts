@@ -25,6 +25,7 @@ import { makeSignedData, makeSignerInfo } from "./helpers/cms-tools.js";
 import { makeCert } from "./helpers/make-cert.js";
 import { testKey } from "./helpers/make-crl.js";
 import { run } from "./helpers/xml-tools.js";
+import { waitForListening } from "./helpers/serve-process.js";
 
 const AT = "2026-06-01T00:00:00Z";
 const MAIN = resolve("dist/cli/main.js");
@@ -58,19 +59,7 @@ async function startServer(data: string): Promise<{ proc: ChildProcess; base: st
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, DATABASE_URL: "" },
   });
-  let err = "";
-  const base = await new Promise<string>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`server did not start: ${err}`)), 30_000);
-    proc.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]!);
-      }
-    });
-    proc.on("exit", (c) => fail(new Error(`server exited ${c}: ${err}`)));
-  });
+  const base = await waitForListening(proc, 30_000);
   return { proc, base };
 }
 

@@ -8,18 +8,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keysCommand } from "../src/cli/keys.js";
 import { type ServeProcess, startServe } from "./helpers/serve-process.js";
+import { type Captured, capture } from "./helpers/cli-capture.js";
 
 const AT = "2026-06-01T00:00:00Z";
 const body = readFileSync("fixtures/cades/rsa2048-cades-attached.p7m");
 const data = mkdtempSync(join(tmpdir(), "podpis-keys-"));
 let server: ServeProcess;
 
-async function keys(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await keysCommand([...args, "--data", data], { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
-  return { code, out, err };
-}
+const keys = (...args: string[]): Promise<Captured> => capture((io) => keysCommand([...args, "--data", data], io));
 
 const create = async (name: string): Promise<string> => JSON.parse((await keys("create", "--name", name, "--scope", "verify", "--json")).out).key as string;
 

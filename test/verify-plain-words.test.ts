@@ -9,17 +9,13 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.js";
 import { describeInput } from "../src/validation/describe-input.js";
+import { type Captured, capture } from "./helpers/cli-capture.js";
 
 const ROOT = resolve(__dirname, "..");
 const fx = (p: string) => join(ROOT, "fixtures", p);
 const AT = ["--at", "2026-06-01T00:00:00Z", "--offline"];
 
-async function verify(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await run(["verify", ...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
-  return { code, out, err };
-}
+const verify = (args: string[]): Promise<Captured> => capture((io) => run(["verify", ...args], io));
 
 describe("passing signatures with caveats (item 11)", () => {
   it("a signature over part of a form: 'valid — but covers only part of the document', and the warning on its own line", async () => {

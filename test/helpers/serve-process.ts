@@ -27,6 +27,26 @@ export interface ServeProcess {
   stop: () => Promise<void>;
 }
 
+/**
+ * The base URL a starting `podpis serve` prints on stderr ("listening on http://127.0.0.1:PORT");
+ * rejects with what it wrote when it exits first or says nothing within `timeoutMs` (hang guard).
+ */
+export function waitForListening(proc: ChildProcess, timeoutMs: number): Promise<string> {
+  let err = "";
+  return new Promise<string>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`server did not start: ${err}`)), timeoutMs);
+    proc.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        ok(m[1]!);
+      }
+    });
+    proc.on("exit", (c) => fail(new Error(`server exited ${c}: ${err}`)));
+  });
+}
+
 export async function createKey(data: string, scopes: string[], name = "test"): Promise<string> {
   let s = "";
   const out = { stdout: (t: string) => void (s += t), stderr: () => {} };
@@ -52,18 +72,7 @@ export async function startServe(data: string, args: string[]): Promise<ServePro
   let out = "";
   proc.stderr!.on("data", (d: Buffer) => void (err += d.toString()));
   proc.stdout!.on("data", (d: Buffer) => void (out += d.toString()));
-  const base = await new Promise<string>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`server did not start: ${err}`)), 60_000);
-    const look = (): void => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]!);
-      }
-    };
-    proc.stderr!.on("data", look);
-    proc.on("exit", (c) => fail(new Error(`server exited ${c}: ${err}`)));
-  });
+  const base = await waitForListening(proc, 60_000);
   const workers = (): number[] => {
     // children running the worker module (tsx also starts helpers of its own)
     const r = spawnSync("ps", ["-o", "pid=,args=", "--ppid", String(proc.pid)], { encoding: "utf8" });
