@@ -7,7 +7,9 @@ import { type Graph, type Layering, findCycles, folderOf, importSpecifiers, laye
 
 /** Bottom up; one rank may import the ranks below it (and its own, as long as no circle forms). */
 const LAYERING: Layering = {
-  ranks: [["asn1"], ["pki"], ["revocation"], ["cms"], ["cades", "xades", "timestamp"], ["validation"], ["receipt"]],
+  // log/ (transparency-log hashing, tiles, checkpoints) needs nothing but node's crypto; trust/
+  // (TS 119 612 lists) reads XML and certificates; evidence/ (B-LT/B-LTA) sits on cades/xades/timestamp
+  ranks: [["log"], ["asn1"], ["pki"], ["revocation"], ["cms"], ["cades", "xades", "timestamp"], ["trust", "evidence"], ["validation"], ["receipt"]],
   // leaves import nothing but other leaves: the error base, and what a request may cost
   leaves: ["errors", "limits"],
   // io/ holds the file and network implementations of the core's ports; edge/ maps errors to HTTP and exit codes
