@@ -19,7 +19,9 @@ import {
   levelOf,
   readQualifyingProperties,
   XADES111_NS,
-  XADES_NS,
+  XADES122_NS,
+  QUALIFYING_PROPERTIES_NS,
+  targetsSignature,
 } from "./properties.js";
 import {
   DS_NS,
@@ -35,6 +37,7 @@ import {
   verifySignatureValue,
 } from "./xmldsig.js";
 import { type ParseOptions, type XmlDocument, XmlElement, XmlError, parseXml } from "./xml.js";
+import { keyMatchesKeyInfo, keyValueOf } from "./keyinfo.js";
 
 export interface Problem {
   code: string;
@@ -246,7 +249,20 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       check.properties = qp;
       check.level = levelOf(qp);
       if (ns === XADES111_NS) check.warnings.push({ code: "XADES_1_1_1", message: "XAdES 1.1.1 namespace (legacy)" });
-      for (const der of qp.certificateValues) check.certificates.push(certs.get(der));
+      if (ns === XADES122_NS) check.warnings.push({ code: "XADES_1_2_2", message: "XAdES 1.2.2 namespace (legacy)" });
+      if (!targetsSignature(sig, qpEl)) {
+        check.warnings.push({ code: "QUALIFYING_PROPERTIES_TARGET", message: `QualifyingProperties Target "${qpEl.attr("Target") ?? ""}" does not name this signature (read as its own: it is in its ds:Object)` });
+      }
+      for (const k of qp.skipped) check.warnings.push(k);
+      // unsigned certificate values that do not parse are left out, not fatal (issue 12: real X-L/A files carry such)
+      for (const der of qp.certificateValues) {
+        try {
+          check.certificates.push(certs.get(der));
+        } catch (e) {
+          if ((e as { code?: string }).code !== "MALFORMED_CERTIFICATE") throw e;
+          check.warnings.push({ code: "UNSIGNED_PROPERTY_SKIPPED", message: `a CertificateValues certificate does not parse: ${(e as Error).message}` });
+        }
+      }
       check.claimedSigningTime = qp.signingTime;
       check.archiveTimestampCount = qp.archiveTimestamps.length;
       for (const t of qp.signatureTimestamps) {
@@ -278,6 +294,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     // The signer is a certificate the signed reference names and whose key verifies; never just any key.
     let chosen: { c: Certificate; ref: (typeof sc.certs)[number] } | null = null;
     outer: for (const ref of sc.certs) {
+      if (ref.malformed !== null && ref.digestValue.length === 0) continue;
       const want = ref.digestValue.toString("hex");
       for (const c of candidates) {
         if (digestHex(c, ref.digest) !== want) continue;
@@ -305,15 +322,22 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
         check.reference.issuerSerialMatches = issuerSerialV2Matches(ref.issuerSerialV2, c);
       }
       if (!sigOk) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the signing certificate");
+      else if (ref.malformed !== null) fail(check, formatFailure, "SIGNING_CERTIFICATE_MALFORMED", `the signed SigningCertificate reference is malformed: ${ref.malformed}`);
       else if (check.reference.issuerSerialMatches === false) {
         fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "ISSUER_SERIAL_MISMATCH", "the signed IssuerSerial does not name the signing certificate");
       }
     } else {
       // Nothing the signature carries is the certificate it names: report what it carries, bound to nothing.
+      // The bytes are still checked (intact is a fact about bytes, issue 12): a carried key that
+      // verifies the value makes the signature intact; when none does, the signer's key is simply
+      // not at hand (null), which is no proof of a broken signature.
       check.reference.digestMatches = false;
-      const first = keyInfoCerts[0] ?? null;
-      check.signingCertificate = first;
-      check.signatureIntact = first ? verifySignatureValue(sig, publicKeyOf(first), siOctets) : null;
+      const verifying = keyInfoCerts.find((c) => verifySignatureValue(sig, publicKeyOf(c), siOctets)) ?? null;
+      check.signingCertificate = verifying ?? keyInfoCerts[0] ?? null;
+      sigOk = verifying !== null;
+      check.signatureIntact = sigOk ? true : null;
+      const malformed = sc.certs.find((c) => c.malformed !== null);
+      if (malformed) fail(check, formatFailure, "SIGNING_CERTIFICATE_MALFORMED", `the signed SigningCertificate reference is malformed: ${malformed.malformed}`);
       fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "no available certificate matches the signed SigningCertificate reference");
     }
   } else {
@@ -327,10 +351,31 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       }
     }
     if (keyInfoCerts.length) check.signatureIntact = sigOk;
-    if (!sigOk) {
+    if (!sigOk && keyInfoCerts.length === 0) {
+      // KeyInfo without a certificate (X509IssuerSerial, X509SKI, a KeyValue): a known certificate
+      // whose key verifies is the signer; failing that, a bare KeyValue key says whether the bytes
+      // are intact, but binds no one (NO_SIGNING_CERTIFICATE_FOUND)
+      const known = (opts.pool ?? []).filter((c) => !allowed || allowed.includes(c.sha256)).slice(0, 64);
+      const found = known.find((c) => keyMatchesKeyInfo(c, sig) && verifySignatureValue(sig, publicKeyOf(c), siOctets)) ?? null;
+      if (found) {
+        sigOk = true;
+        check.signatureIntact = true;
+        check.signingCertificate = found;
+      } else if (!allowed) {
+        const key = keyValueOf(sig);
+        if (key) {
+          sigOk = verifySignatureValue(sig, key, siOctets);
+          check.signatureIntact = sigOk;
+          if (sigOk) fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the KeyInfo key verifies the signature, but no certificate binds it to anyone");
+          else fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo key");
+        }
+      }
+    }
+    if (!sigOk && check.signatureIntact === null) {
+      fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the signature carries no X.509 certificate (a bare key cannot be trusted)");
+    } else if (!sigOk && keyInfoCerts.length) {
       check.signingCertificate = keyInfoCerts[0] ?? null;
-      if (keyInfoCerts.length) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo certificate");
-      else fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the signature carries no X.509 certificate (a bare key cannot be trusted)");
+      fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo certificate");
     }
   }
   if (check.signatureIntact !== true) {
@@ -380,6 +425,10 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     }
     check.signedData.push({ kind: o.kind, ref: o.ref, sha256: o.sha256 || null });
   }
+  // intact is a fact about bytes (the contract): the value and every signed reference verify,
+  // whatever the format, binding and wrapping checks below and above conclude
+  check.dataIntact = dataIntact;
+  check.intact = refsOk && sigOk;
   if (qp?.signedProperties && !signedPropsCovered) fail(check, formatFailure, "SIGNED_PROPERTIES_NOT_SIGNED", "xades:SignedProperties is not covered by a reference of the signature");
   if (check.signedData.length === 0 && check.verdict.indication === "TOTAL_PASSED") fail(check, formatFailure, "NOTHING_SIGNED", "no reference covers any data other than the signature's own properties");
   if (check.verdict.subIndication === "FORMAT_FAILURE") return check;
@@ -390,8 +439,6 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     else if (!keyInfoCovered) fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_SIGNED", "XAdES signature without SigningCertificate(V2) or a signed KeyInfo");
   }
 
-  check.dataIntact = dataIntact;
-  check.intact = refsOk && sigOk;
   if (qp && !qp.signedProperties) check.warnings.push({ code: "NO_SIGNED_PROPERTIES", message: "QualifyingProperties without SignedProperties" });
   return check;
 }
@@ -427,7 +474,7 @@ function coversWholeDocument(doc: XmlDocument, s: XadesSignatureCheck, packaging
     return contents.every((c) => ok.some((o) => o.kind === "detached" && matchesContent(o, c)));
   }
   if (packaging === "enveloping") {
-    const forms = sig.objects.filter((obj) => !obj.elements().some((e) => e.local === "QualifyingProperties" && (e.ns === XADES_NS || e.ns === XADES111_NS)));
+    const forms = sig.objects.filter((obj) => !obj.elements().some((e) => e.local === "QualifyingProperties" && QUALIFYING_PROPERTIES_NS.has(e.ns)));
     if (forms.length === 0) return false;
     return forms.every((obj) => {
       const kids = obj.elements();
