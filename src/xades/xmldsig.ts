@@ -93,8 +93,10 @@ export interface ReferenceOutcome {
   kind: SignedDataKind;
   /** element path, "" for the document, or the URI of detached content */
   ref: string;
-  /** the element (or the document) the reference dereferenced to */
+  /** the element (or the document) the reference's node-set is, after its transforms */
   target: XmlElement | XmlDocument | null;
+  /** the element (or the document) the URI dereferenced to, before any transform */
+  dereferenced: XmlElement | XmlDocument | null;
   /** element subtrees the transforms left out (enveloped signature) */
   excluded: XmlElement[];
   /** all ds:Signature elements left out (the XPath transform) */
@@ -279,19 +281,14 @@ function transformsOf(ref: XmlElement): Transform[] {
   return out;
 }
 
-export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): Signature {
-  const signedInfo = only(el, "SignedInfo", true);
-  if (el.elements()[0] !== signedInfo) throw new XmlDsigFormatError("ds:SignedInfo must be the first child of ds:Signature");
-  const sve = only(el, "SignatureValue", true);
-  const { c14n, uri: c14nUri } = c14nOf(only(signedInfo, "CanonicalizationMethod", true), "ds:CanonicalizationMethod");
-  const algorithm = signatureMethod(only(signedInfo, "SignatureMethod", true));
+/** The ds:Reference children of a ds:SignedInfo or ds:Manifest (XMLDSig §4.4.3, §5.1), at most maxRefs of them. */
+export function readReferences(container: XmlElement, maxRefs: number): Reference[] {
   const references: Reference[] = [];
-  const maxRefs = budget?.maxReferences ?? DEFAULT_VALIDATION_BUDGET.xmlReferences;
   // counted before any of them is read: a plausible number is the cheapest check there is
   let count = 0;
-  for (const r of signedInfo.children) if (r.type === 1 && r.ns === DS_NS && r.local === "Reference") count++;
-  if (count > maxRefs) throw new LimitExceededError("xmlReferences", maxRefs, count, `ds:SignedInfo holds ${count} references, more than the limit of ${maxRefs}`);
-  for (const r of signedInfo.children) {
+  for (const r of container.children) if (r.type === 1 && r.ns === DS_NS && r.local === "Reference") count++;
+  if (count > maxRefs) throw new LimitExceededError("xmlReferences", maxRefs, count, `ds:${container.local} holds ${count} references, more than the limit of ${maxRefs}`);
+  for (const r of container.children) {
     if (r.type !== 1 || r.ns !== DS_NS || r.local !== "Reference") continue;
     const dm = only(r, "DigestMethod", true);
     const digestUri = dm.attr("Algorithm") ?? "";
@@ -301,6 +298,16 @@ export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): 
     // a DigestValue of the wrong length is one that does not match (HASH_FAILURE), as DSS reads it
     references.push({ element: r, id: r.attr("Id"), uri: r.attr("URI"), type: r.attr("Type"), transforms: transformsOf(r), digestUri, digest, digestValue });
   }
+  return references;
+}
+
+export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): Signature {
+  const signedInfo = only(el, "SignedInfo", true);
+  if (el.elements()[0] !== signedInfo) throw new XmlDsigFormatError("ds:SignedInfo must be the first child of ds:Signature");
+  const sve = only(el, "SignatureValue", true);
+  const { c14n, uri: c14nUri } = c14nOf(only(signedInfo, "CanonicalizationMethod", true), "ds:CanonicalizationMethod");
+  const algorithm = signatureMethod(only(signedInfo, "SignatureMethod", true));
+  const references = readReferences(signedInfo, budget?.maxReferences ?? DEFAULT_VALIDATION_BUDGET.xmlReferences);
   if (references.length === 0) throw new XmlDsigFormatError("ds:SignedInfo has no ds:Reference");
   const keyInfo = only(el, "KeyInfo", false);
   const keyInfoCertificates: Buffer[] = [];
@@ -504,6 +511,7 @@ export function processReference(
     kind: "element",
     ref: "",
     target: null,
+    dereferenced: null,
     excluded: [],
     excludesAllSignatures: false,
     sha256: "",
@@ -538,6 +546,7 @@ export function processReference(
       outcome.kind = "whole-document";
       outcome.ref = "/";
       outcome.target = doc;
+      outcome.dereferenced = doc;
       data = nodeSet(doc, uri !== "" && uri !== "#");
     } else {
       let id = uri.slice(1);
@@ -554,6 +563,7 @@ export function processReference(
       }
       const el = resolveId(doc, id);
       outcome.target = el;
+      outcome.dereferenced = el;
       outcome.ref = elementPath(el);
       data = nodeSet(el, comments);
     }
@@ -632,19 +642,26 @@ function sha256Outcome(outcome: ReferenceOutcome, ref: Reference, digest: Buffer
   return outcome;
 }
 
-export function processReferences(doc: XmlDocument, sig: Signature, contents: readonly DetachedContent[], meter: DigestMeter): ReferenceOutcome[] {
-  const external = sig.references.filter((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#"))).length;
+export function processReferences(
+  doc: XmlDocument,
+  sig: Signature,
+  contents: readonly DetachedContent[],
+  meter: DigestMeter,
+  /** the references to process: the SignedInfo's, or a ds:Manifest's */
+  references: readonly Reference[] = sig.references,
+): ReferenceOutcome[] {
+  const external = references.filter((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#"))).length;
   // The same URI through the same transforms and digest gives the same octets: computed once. A
   // signature repeating one whole-document reference a thousand times costs one reference (issue 11).
   // (a signature with a few references, as honest ones have, skips the bookkeeping)
-  if (sig.references.length <= 16) {
-    return sig.references.map((r) => {
+  if (references.length <= 16) {
+    return references.map((r) => {
       meter.signal?.throwIfAborted();
       return processReference(doc, sig, r, contents, meter, external);
     });
   }
   const done = new Map<string, ReferenceOutcome>();
-  return sig.references.map((r) => {
+  return references.map((r) => {
     meter.signal?.throwIfAborted();
     const key = referenceKey(r);
     const same = done.get(key);
