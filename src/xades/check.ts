@@ -207,7 +207,8 @@ export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): 
   const allExternal = signatures.every((s) => s.signature !== null && s.signature.references.every((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#")) || isSignedPropertiesType(r.type)));
   const packaging = allExternal ? "detached" : enveloping ? "enveloping" : "enveloped";
   if (packaging === "enveloped") for (const s of signatures) refuseHiddenSignedData(s, doc, sigEls);
-  for (const s of signatures) s.coversWholeDocument = s.intact && coversWholeDocument(doc, s, packaging, opts.contents ?? []);
+  // (intact alone is a fact about bytes: covering the form also takes a well-formed, bound signature)
+  for (const s of signatures) s.coversWholeDocument = s.intact && s.verdict.indication === "TOTAL_PASSED" && coversWholeDocument(doc, s, packaging, opts.contents ?? []);
   return { doc, sha256, packaging, signatures, coversWholeDocument: signatures.some((s) => s.coversWholeDocument), formatError: null };
 }
 
