@@ -41,7 +41,8 @@ export function xmlsecSign(template: string, opts: TemplateSignOptions = {}): st
   const dir = mkdtempSync(join(tmpdir(), "podpis-xmlsec-"));
   try {
     const tpl = join(dir, "template.xml");
-    writeFileSync(tpl, template);
+    // declared UTF-8, so xmlsec1 writes text as it is rather than as character references
+    writeFileSync(tpl, template.startsWith("<?xml") ? template : `<?xml version="1.0" encoding="UTF-8"?>\n${template}`);
     const args = ["--sign", "--privkey-pem", [opts.key ?? RSA_KEY, ...(opts.certs ?? [RSA_CERT, CA_CERT])].join(",")];
     for (const [attr, node] of opts.idAttrs ?? DEFAULT_IDS) args.push(`--id-attr:${attr}`, node);
     for (const [name, bytes] of Object.entries(opts.files ?? {})) {
