@@ -5,7 +5,8 @@
  * killed (SIGKILL, mid-request) and PostgreSQL is restarted (`pg_ctl restart -m fast`: every
  * connection terminated). Every answer must be a 201 or a 503 with Retry-After (or a refused
  * connection to the dead node) — never a 500; the surviving node stays up and recovers by
- * itself. Afterwards every acknowledged submission is readable from both nodes, the register's
+ * itself; then PostgreSQL is stopped for a while (503s, /readyz not ready) and started again.
+ * Afterwards every acknowledged submission is readable from both nodes, the register's
  * numbers have no gap and no duplicate, and `podpis audit verify` passes.
  */
 import { readFileSync } from "node:fs";
@@ -46,7 +47,7 @@ suite("two nodes on one PostgreSQL", () => {
   const start = async (): Promise<ServeProcess> => {
     const d = tempData();
     dirs.push(d.remove);
-    const n = await startServe(d.dir, ["--database-url", db.url, "--clock", AT, "--workers", "1"]);
+    const n = await startServe(d.dir, ["--database-url", db.url, "--clock", AT, "--workers", "1", "--db-pool-size", "4", "--db-statement-timeout", "10000"]);
     nodes.push(n);
     return n;
   };
@@ -73,6 +74,7 @@ suite("two nodes on one PostgreSQL", () => {
     const unexpected: string[] = [];
     let stop = false;
     let sent = 0;
+    let unavailable = 0;
     const submitter = async (i: number): Promise<void> => {
       while (!stop) {
         const node = (i + sent++) % 2 === 0 ? a : b;
@@ -88,6 +90,7 @@ suite("two nodes on one PostgreSQL", () => {
           const body = JSON.parse(text) as { id: string; registrationNumber: string };
           acknowledged.set(body.id, body.registrationNumber);
         } else if (r.status === 503 && Number(r.headers.get("retry-after")) > 0) {
+          unavailable++;
           await wait(50);
         } else unexpected.push(`${r.status} ${text.slice(0, 300)}`);
       }
@@ -109,8 +112,17 @@ suite("two nodes on one PostgreSQL", () => {
       db.restart();
       const afterRestart = acknowledged.size;
       await until("recovery after the database restart", () => acknowledged.size >= afterRestart + 15);
+      // away for a while (stopped, as during a failover): 503s, not ready, then back by itself
+      db.stop();
+      const away = await fetch(a.base + "/readyz");
+      expect(away.status).toBe(503);
+      await until("503 answers while the database is away", () => unavailable >= 8);
+      db.start();
+      const afterOutage = acknowledged.size;
+      await until("recovery after the outage", () => acknowledged.size >= afterOutage + 10);
       b = await start(); // the killed node comes back on the same database
-      await until("the restarted node", () => acknowledged.size >= afterRestart + 30);
+      const back = acknowledged.size;
+      await until("the restarted node", () => acknowledged.size >= back + 15);
     } finally {
       stop = true;
       await running;
