@@ -10,7 +10,8 @@ import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { formatRegistrationNumber } from "./registration.js";
 import { pgUnavailable } from "./unavailable.js";
-import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
+import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
+import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 import { apiKeyCreated, apiKeyRow, auditRow } from "./sqlite.js";
 
 export interface PostgresOptions {
@@ -84,13 +85,54 @@ export class PostgresArchive implements ArchiveStore {
     return (await this.pool.query<R>(sql, params)).rows;
   }
 
+  /**
+   * migrations.ts: every node takes the same session advisory lock, so one migrates and the
+   * others wait and then find nothing to do; each migration commits on its own.
+   */
   async migrate(): Promise<void> {
-    await this.tx(async (c) => {
-      await c.query("SELECT pg_advisory_xact_lock(7365723)");
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-      for (const s of schemaSql("BYTEA")) await c.query(s);
-      for (const col of ADDED_COLUMNS) await c.query(`ALTER TABLE ${col.table} ADD COLUMN IF NOT EXISTS ${col.column} ${col.type}`);
-    });
+    const c = await this.pool.connect();
+    let broken = false;
+    try {
+      await c.query("SELECT pg_advisory_lock(7365723)");
+      try {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+        await c.query(VERSION_TABLE_SQL);
+        for (let done = false; !done; ) {
+          await c.query("BEGIN");
+          try {
+            const row = (await c.query<{ version: number }>("SELECT version FROM schema_version WHERE id = 1")).rows[0];
+            const next = pendingMigrations(row?.version ?? 0, `schema ${this.schema}`)[0];
+            for (const step of next ? next.steps("BYTEA") : baselineSteps("BYTEA")) {
+              await c.query("sql" in step ? step.sql : `ALTER TABLE ${step.addColumn.table} ADD COLUMN IF NOT EXISTS ${step.addColumn.column} ${step.addColumn.type}`);
+            }
+            if (next) {
+              await c.query(
+                "INSERT INTO schema_version (id, version, applied_at) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at",
+                [next.version, new Date().toISOString()],
+              );
+            }
+            await c.query("COMMIT");
+            done = !next;
+          } catch (e) {
+            await c.query("ROLLBACK").catch(() => void (broken = true));
+            throw e;
+          }
+        }
+      } finally {
+        await c.query("SELECT pg_advisory_unlock(7365723)").catch(() => void (broken = true));
+      }
+    } catch (e) {
+      if (pgUnavailable(e) !== e) broken = true;
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  /** the version the database records (tests) */
+  async schemaVersion(): Promise<number> {
+    const r = (await this.q<{ version: number }>("SELECT version FROM schema_version WHERE id = 1"))[0];
+    return r ? Number(r.version) : 0;
   }
 
   async submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {

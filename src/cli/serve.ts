@@ -19,7 +19,7 @@ Runs the HTTP service (README: "The service"), one worker per core unless --work
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
-SQLite under --data (default ./data); --db-* bound each process's PostgreSQL pool (default 8
+SQLite under --data (default ./data). Each process's PostgreSQL pool is bounded (default 8
 connections, 15000 ms per statement, 5000 ms to connect). --clock is for tests; --tl is not supported yet.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
 `;
