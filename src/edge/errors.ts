@@ -150,6 +150,9 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   DUPLICATE: input("Already archived", 409),
   STORAGE_UNAVAILABLE: unavailable("database", "The archive's database cannot be reached"),
   BAD_CONFIG: internal("The archive is misconfigured"),
+  // issue 15: refusals at start, like a configuration that cannot work (one line, exit 64)
+  SCHEMA_TOO_NEW: { status: 500, title: "The archive's schema is newer than this podpis", exit: EXIT_USAGE },
+  ARCHIVE_IN_USE: { status: 500, title: "Another podpis serve uses this data directory", exit: EXIT_USAGE },
   // cli, and the service's configuration (podpis serve refuses to start: a usage error)
   USAGE: usage("Usage error"),
   CONFIG: { status: 500, title: "The service's configuration cannot work", exit: EXIT_USAGE },
