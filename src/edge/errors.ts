@@ -22,6 +22,7 @@ import { LimitExceededError } from "../limits/budgets.js";
 import type { PkiErrorCode } from "../pki/errors.js";
 import type { RevocationLayerErrorCode } from "../revocation/errors.js";
 import type { TimestampErrorCode } from "../timestamp/errors.js";
+import type { TrustErrorCode } from "../trust/errors.js";
 import type { ValidationErrorCode } from "../validation/errors.js";
 import type { XadesErrorCode } from "../xades/errors.js";
 
@@ -33,6 +34,7 @@ export type ErrorCode =
   | CmsErrorCode
   | XadesErrorCode
   | TimestampErrorCode
+  | TrustErrorCode
   | ValidationErrorCode
   | LimitExceededError["code"]
   | KeysErrorCode
@@ -108,6 +110,9 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   TSA_REJECTED: badGateway("The time-stamping authority refused the request"),
   TSA_MISMATCH: badGateway("The time-stamping authority's token does not match the request"),
   TSA_UNTRUSTED: badGateway("The time-stamping authority's token is not trusted"),
+  // trust (TS 119 612 lists): bytes that are no list; a list that cannot be had (fetch failed, not cached)
+  NOT_A_TRUSTED_LIST: input("The input is not a trusted list"),
+  TL_UNAVAILABLE: { status: 503, title: "A trusted list cannot be obtained", exit: EXIT_FAILED },
   // validation
   POLICY_INVALID: internal("The algorithm policy is invalid"),
   BAD_CERTIFICATE: internal("A configured certificate cannot be read"),
