@@ -6,6 +6,7 @@
  * added to a layer without a row here does not compile.
  */
 import type { Asn1ErrorCode } from "../asn1/errors.js";
+import type { ExtendErrorCode } from "../evidence/extend-errors.js";
 import type { ArchiveErrorCode } from "../archive/port.js";
 import type { UsageError } from "../cli/args.js";
 import { EXIT_FAILED, EXIT_USAGE } from "../cli/output.js";
@@ -33,6 +34,7 @@ export type ErrorCode =
   | CmsErrorCode
   | XadesErrorCode
   | TimestampErrorCode
+  | ExtendErrorCode
   | ValidationErrorCode
   | LimitExceededError["code"]
   | KeysErrorCode
@@ -108,6 +110,10 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   TSA_REJECTED: badGateway("The time-stamping authority refused the request"),
   TSA_MISMATCH: badGateway("The time-stamping authority's token does not match the request"),
   TSA_UNTRUSTED: badGateway("The time-stamping authority's token is not trusted"),
+  // evidence (extend): refused like `verify` would end — 2 failed, 1 indeterminate
+  EXTEND_REFUSED: input("The signature does not validate now; it is not extended"),
+  EXTEND_REFUSED_INDETERMINATE: { status: 422, title: "The signature cannot be shown valid now; it is not extended", exit: 1 },
+  EXTEND_UNSUPPORTED: input("This signature cannot be extended"),
   // validation
   POLICY_INVALID: internal("The algorithm policy is invalid"),
   BAD_CERTIFICATE: internal("A configured certificate cannot be read"),
