@@ -7,9 +7,19 @@ import { CrlStore } from "../src/revocation/crl-store.js";
 import { verifyCades } from "../src/validation/verify-cades.js";
 import type { ValidationContext } from "../src/validation/context.js";
 import { testContext } from "./helpers/cades-context.js";
-import { type LtaPki, addArchiveTimestamp, cadesBT, ltaPki } from "./helpers/lta-material.js";
-import { opensslVerifies } from "./helpers/cms-tools.js";
+import { type LtaPki, addArchiveTimestamp, addXadesArchiveTimestamp, addXadesValues, cadesBT, ltaPki, timestampBy } from "./helpers/lta-material.js";
+import { PKI, cert, opensslVerifies, privateKey } from "./helpers/cms-tools.js";
 import { requirePeer } from "./helpers/peers.js";
+import { peer } from "./helpers/peer.js";
+import { signXades } from "./helpers/xades-signer.js";
+import { heirsCertificateApplication } from "./helpers/forms.js";
+import { verifyXades } from "../src/validation/verify-xades.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const openssl = requirePeer("openssl");
+const xmlsec = requirePeer("xmlsec1");
 
 const content = Buffer.from("Заявление за достъп до обществена информация\n");
 const d = (s: string) => new Date(s);
@@ -106,8 +116,7 @@ describe("B-LTA: the signer's certificate revoked after the archive time-stamp",
     expect(s.warnings.map((w) => w.code)).toContain("REVOKED_AFTER_SIGNATURE_TIMESTAMP");
   });
 
-  it("OpenSSL still verifies the signature of the B-LTA file (the signed bytes are untouched)", async () => {
-    requirePeer("openssl");
+  openssl.it("OpenSSL still verifies the signature of the B-LTA file (the signed bytes are untouched)", async () => {
     expect(opensslVerifies(await revokedLta())).toBe(true);
   });
 
@@ -116,5 +125,50 @@ describe("B-LTA: the signer's certificate revoked after the archive time-stamp",
     const lta = addArchiveTimestamp(bt, pki.ecTsa, d("2026-04-25T12:00:00Z"), await pki.crlsAt(d("2026-04-20T00:00:00Z"), [{ serial: "0", date: d("2026-03-01T00:00:00Z") }]), [pki.ecTsa.cert]);
     const r = await verifyCades(lta, { at: d("2030-03-01T00:00:00Z"), context: testContext() });
     expect(r.signatures[0]!.indication).not.toBe("TOTAL_PASSED");
+  });
+});
+
+describe("XAdES B-LTA (xadesv141:ArchiveTimeStamp over references, SignedInfo, SignatureValue, KeyInfo and the properties before it)", () => {
+  async function xadesLta(tamper = false): Promise<string> {
+    const signer = cert("expired");
+    let xml = signXades({
+      key: privateKey("expired"),
+      certs: [Buffer.from(signer.der)],
+      packaging: "enveloped",
+      document: heirsCertificateApplication(2),
+      xades: { signingTime: d("2024-07-01T09:00:00Z"), timestamp: (data) => timestampBy(pki.rsaTsa, data, d("2024-07-01T09:01:00Z"), 5) },
+    });
+    xml = addXadesValues(xml, [cert("qualified-ca"), pki.rsaTsa.cert, pki.ecTsa.cert], await pki.crlsAt(d("2025-01-10T00:00:00Z")));
+    xml = addXadesArchiveTimestamp(xml, pki.ecTsa, d("2025-01-15T12:00:00Z"));
+    // a value covered by the archive time-stamp changed after it: the RSA TSA's certificate dropped from CertificateValues
+    if (tamper) xml = xml.replace(`<xades:EncapsulatedX509Certificate>${Buffer.from(pki.rsaTsa.cert.der).toString("base64")}</xades:EncapsulatedX509Certificate>`, "");
+    return xml;
+  }
+
+  it("passes offline in 2030 (signer expired in 2025, RSA retired in 2029): the archive time-stamp proves the rest", async () => {
+    const r = await verifyXades(Buffer.from(await xadesLta()), { at: d("2030-03-01T00:00:00Z"), context: offline });
+    const s = r.signatures[0]!;
+    expect(s.level).toBe("B-LTA");
+    expect(s.timestamps.map((t) => [t.type, t.intact, t.valid])).toEqual([
+      ["signature", true, true],
+      ["archive", true, true],
+    ]);
+    expect(s.indication).toBe("TOTAL_PASSED");
+    expect(s.chain[0]!.revocation.embedded).toBe(true);
+  });
+
+  it("a value removed after the archive time-stamp: not intact, and the signature is no longer shown valid in 2030", async () => {
+    const r = await verifyXades(Buffer.from(await xadesLta(true)), { at: d("2030-03-01T00:00:00Z"), context: offline });
+    const s = r.signatures[0]!;
+    expect(s.timestamps.find((t) => t.type === "archive")).toMatchObject({ intact: false, valid: false });
+    expect(s.indication).not.toBe("TOTAL_PASSED");
+  });
+
+  xmlsec.it("xmlsec1 still verifies the XML signature of the B-LTA form", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "podpis-lta-"));
+    writeFileSync(join(dir, "signed.xml"), await xadesLta());
+    const r = peer("xmlsec1", ["--verify", "--verification-time", "2024-08-01 00:00:00", "--trusted-pem", join(PKI, "root-ca.pem"), "--untrusted-pem", join(PKI, "qualified-ca.pem"), "signed.xml"], { cwd: dir });
+    expect(`${r.stdout}${r.stderr}`).toContain("OK");
+    expect(r.status).toBe(0);
   });
 });
