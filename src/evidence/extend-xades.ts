@@ -73,7 +73,7 @@ function appendEdit(t: XadesTarget, render: (x: string, ds: string, dsDecl: stri
   const x = prefixAt(host, XADES_NS, [...(t.usp ? [t.usp.prefix] : []), t.qp.prefix], "xades");
   const d = prefixAt(host, DS_NS, [t.signature.prefix, "ds"], "ds");
   const src = t.qp.source;
-  const closeOf = (e: XmlElement): number | null => (src.slice(e.end - 2, e.end) === "/>" ? null : src.lastIndexOf("</", e.end));
+  const closeOf = (e: XmlElement): number | null => (src.slice(e.end - 2, e.end) === "/>" ? null : src.lastIndexOf("</", e.end - 1));
   if (t.usp) {
     const body = render(x.p, d.p, d.decl);
     const at = closeOf(t.usp);
