@@ -12,7 +12,8 @@ import { Mutex } from "./mutex.js";
 import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { formatRegistrationNumber } from "./registration.js";
-import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
+import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
+import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 
 export interface SqliteOptions {
   path: string;
@@ -45,14 +46,36 @@ export class SqliteArchive implements ArchiveStore {
     this.db.pragma("foreign_keys = ON");
   }
 
+  /** migrations.ts: one migration per IMMEDIATE transaction (SQLite's write lock is the lock) */
   async migrate(): Promise<void> {
-    this.db.transaction(() => {
-      for (const s of schemaSql("BLOB")) this.db.exec(s);
-      for (const c of ADDED_COLUMNS) {
-        const have = this.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(c.table, c.column);
-        if (!have) this.db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
-      }
-    }).immediate();
+    for (let done = false; !done; ) {
+      done = this.db
+        .transaction(() => {
+          this.db.exec(VERSION_TABLE_SQL);
+          const row = this.db.prepare("SELECT version FROM schema_version WHERE id = 1").get() as { version: number } | undefined;
+          const next = pendingMigrations(row?.version ?? 0, this.opts.path)[0];
+          for (const step of next ? next.steps("BLOB") : baselineSteps("BLOB")) this.applyStep(step);
+          if (!next) return true;
+          this.db
+            .prepare("INSERT INTO schema_version (id, version, applied_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at")
+            .run(next.version, new Date().toISOString());
+          return false;
+        })
+        .immediate();
+    }
+  }
+
+  private applyStep(step: MigrationStep): void {
+    if ("sql" in step) return void this.db.exec(step.sql);
+    const c = step.addColumn;
+    const have = this.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(c.table, c.column);
+    if (!have) this.db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
+  }
+
+  /** the version the database records (tests, backup) */
+  schemaVersion(): number {
+    const row = this.db.prepare("SELECT version FROM schema_version WHERE id = 1").get() as { version: number } | undefined;
+    return row?.version ?? 0;
   }
 
   async submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
