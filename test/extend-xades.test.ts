@@ -12,13 +12,15 @@ import { openKeyFiles } from "../src/keys/software.js";
 import { parseOcspResponse } from "../src/revocation/ocsp-response.js";
 import { XADES141_NS, XADES_NS } from "../src/xades/properties.js";
 import { signXades } from "../src/xades/sign.js";
+import { DS_NS, parseSignature } from "../src/xades/xmldsig.js";
+import { archiveTimestampData } from "../src/evidence/xades-archive.js";
 import { parseXml } from "../src/xades/xml.js";
 import type { XmlElement } from "../src/xades/xml.js";
 import { capture } from "./helpers/cli-capture.js";
 import { type ExtendPki, makeExtendPki } from "./helpers/extend-pki.js";
 import { requirePeer } from "./helpers/peers.js";
 
-const peer = requirePeer("xmlsec1");
+const peer = requirePeer("xmlsec1", "openssl");
 let x: ExtendPki;
 const FORM = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Zayavlenie xmlns="urn:podpis:test"><Ime>Иван Петров</Ime><Usluga>2079</Usluga></Zayavlenie>\n`);
 
@@ -38,6 +40,20 @@ function all(e: XmlElement, ns: string, local: string, out: XmlElement[] = []): 
   if (e.ns === ns && e.local === local) out.push(e);
   for (const c of e.elements()) all(c, ns, local, out);
   return out;
+}
+
+/** `openssl ts -verify` of each ArchiveTimeStamp's token over the data xades-archive.ts says it covers. */
+function archiveTokensVerify(file: string): boolean[] {
+  const doc = parseXml(readFileSync(file));
+  const sigEl = all(doc.root, DS_NS, "Signature")[0]!;
+  const sig = parseSignature(sigEl);
+  return all(sigEl, XADES141_NS, "ArchiveTimeStamp").map((ats, k) => {
+    const token = b64(ats.first(XADES_NS, "EncapsulatedTimeStamp")!);
+    writeFileSync(x.file(`xats-${k}.tst`), token);
+    writeFileSync(x.file(`xats-${k}.data`), archiveTimestampData(doc, sig, ats, { method: "exc-c14n", comments: false }));
+    const r = spawnSync("openssl", ["ts", "-verify", "-token_in", "-in", `xats-${k}.tst`, "-data", `xats-${k}.data`, "-CAfile", "root.pem", "-untrusted", "tsa.pem"], { cwd: x.pki.dir });
+    return r.status === 0;
+  });
 }
 
 const pemDer = (n: string) => Buffer.from(readFileSync(x.file(`${n}.pem`), "utf8").replace(/-----[^-]+-----|\s/g, ""), "base64");
@@ -110,6 +126,31 @@ peer.describe("podpis extend on XAdES", () => {
     for (const local of ["SignatureTimeStamp", "EncapsulatedX509Certificate", "EncapsulatedCRLValue"]) expect(count(again, local)).toBe(count(out, local));
     expect(xmlsecVerifies(again, x.pki.dir)).toMatchObject({ ok: true });
   }, 60_000);
+
+  peer.it("B-LTA (enveloped), then again: a xadesv141:ArchiveTimeStamp, then one covering it; xmlsec1 verifies, openssl ts verifies each token over its data", async () => {
+    const once = x.file("form-lta.xml");
+    const r = await cli(["extend", x.file("form.xml"), "--level", "B-LTA", ...trust(), "--json", "-o", once]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).added).toMatchObject({ signatureTimestamps: 1, archiveTimestamps: 1 });
+    expect(xmlsecVerifies(once)).toMatchObject({ ok: true });
+    expect(archiveTokensVerify(once)).toEqual([true]);
+    const v = await cli(["verify", once, "--trust", x.file("root.pem"), "--crl", x.crl, "--json"]);
+    expect(JSON.parse(v.out).signatures[0]).toMatchObject({ indication: "TOTAL_PASSED", level: "B-LTA" });
+
+    const twice = x.file("form-lta2.xml");
+    const r2 = await cli(["extend", once, "--level", "B-LTA", ...trust(), "--json", "-o", twice]);
+    expect(r2.err).toBe("");
+    expect(r2.code).toBe(0);
+    expect(JSON.parse(r2.out).added).toMatchObject({ signatureTimestamps: 0, archiveTimestamps: 1 });
+    expect(xmlsecVerifies(twice)).toMatchObject({ ok: true });
+    expect(archiveTokensVerify(twice)).toEqual([true, true]);
+    const usp = all(parseXml(readFileSync(twice)).root, XADES_NS, "UnsignedSignatureProperties")[0]!;
+    const names = usp.elements().map((e) => e.local);
+    // the second comes after the first, so it covers it
+    expect(names.lastIndexOf("ArchiveTimeStamp")).toBe(names.length - 1);
+    expect(names.indexOf("ArchiveTimeStamp")).toBeLessThan(names.length - 1);
+  }, 90_000);
 
   peer.it("an XML document with no signature is refused: EXTEND_REFUSED, exit 2, no output", async () => {
     const out = x.file("nothing.xml");
