@@ -10,6 +10,7 @@ import { keysCommand } from "./keys.js";
 import { serveCommand } from "./serve.js";
 import { signCommand } from "./sign.js";
 import { tsaCommand } from "./tsa.js";
+import { tlCommand } from "./tl.js";
 import { verifyCommand } from "./verify.js";
 import { EXIT_INTERNAL, exitCodeFor } from "../edge/errors.js";
 import { EXIT_USAGE, type Output, stdio } from "./output.js";
@@ -66,6 +67,11 @@ Usage:
       every archived object and row with the log, and prints the head; --expect-head checks a
       head kept earlier is still in the log.
 
+  podpis tl inspect FILE-or-URL [--tl-signer CERT]… [--tl-cache DIR] [--offline] [--json]
+      Reads an ETSI TS 119 612 trusted list or the EU LOTL and checks its signature: exit 0 intact
+      and made by a --tl-signer certificate, 1 intact but the signer not pinned (or unsigned), 2 not intact
+      or no trusted list. verify, chain and serve take --tl FILE-or-URL… [--tl-signer CERT]… [--tl-cache DIR].
+
   podpis help
       This text.
 
@@ -85,6 +91,7 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   keys: keysCommand,
   audit: auditCommand,
+  tl: tlCommand,
 };
 
 export async function run(argv: string[], out: Output = stdio): Promise<number> {

@@ -23,6 +23,7 @@ import { LimitExceededError } from "../limits/budgets.js";
 import type { PkiErrorCode } from "../pki/errors.js";
 import type { RevocationLayerErrorCode } from "../revocation/errors.js";
 import type { TimestampErrorCode } from "../timestamp/errors.js";
+import type { TrustErrorCode } from "../trust/errors.js";
 import type { ValidationErrorCode } from "../validation/errors.js";
 import type { XadesErrorCode } from "../xades/errors.js";
 
@@ -35,6 +36,7 @@ export type ErrorCode =
   | XadesErrorCode
   | TimestampErrorCode
   | ExtendErrorCode
+  | TrustErrorCode
   | ValidationErrorCode
   | LimitExceededError["code"]
   | KeysErrorCode
@@ -114,6 +116,9 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   EXTEND_REFUSED: input("The signature does not validate now; it is not extended"),
   EXTEND_REFUSED_INDETERMINATE: { status: 422, title: "The signature cannot be shown valid now; it is not extended", exit: 1 },
   EXTEND_UNSUPPORTED: input("This signature cannot be extended"),
+  // trust (TS 119 612 lists): bytes that are no list; a list that cannot be had (fetch failed, not cached)
+  NOT_A_TRUSTED_LIST: input("The input is not a trusted list"),
+  TL_UNAVAILABLE: { status: 503, title: "A trusted list cannot be obtained", exit: EXIT_FAILED },
   // validation
   POLICY_INVALID: internal("The algorithm policy is invalid"),
   BAD_CERTIFICATE: internal("A configured certificate cannot be read"),

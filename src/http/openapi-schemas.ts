@@ -175,6 +175,27 @@ export const SCHEMAS: Record<string, unknown> = {
       problems: messages, report: ref("ValidationReport"),
     },
   },
+  // issue 17: the auditor's console
+  AuditEntries: {
+    type: "object", required: ["entries"],
+    properties: {
+      entries: {
+        type: "array",
+        items: { type: "object", required: ["seq", "at", "kind", "subject", "data", "prevHash", "hash"], properties: { seq: { type: "integer" }, at: time, kind: { enum: ["submission", "receipt", "revalidation", "api-key"] }, subject: str, data: { type: "string", description: "canonical JSON, as hashed" }, prevHash: hex, hash: hex } },
+      },
+    },
+  },
+  ArchiveVerification: {
+    type: "object", required: ["ok", "entries", "head", "chain", "expectedHead", "submissions", "apiKeys", "mismatches"], description: "what `podpis audit verify --json` prints",
+    properties: {
+      ok: { type: "boolean" }, entries: { type: "integer" },
+      head: { type: ["object", "null"], description: "the log's last entry: { seq, hash }; keep it and pass it back as expectHead" },
+      chain: { type: "object", description: "the hash chain: { ok, entries, headHash, firstProblem: { seq, problem, message } | null }" },
+      expectedHead: { type: ["object", "null"], description: "{ expected, ok, message } when expectHead was given" },
+      submissions: { type: "integer" }, apiKeys: { type: "integer" },
+      mismatches: { type: "array", description: "as Integrity.mismatches" },
+    },
+  },
   Health: { type: "object", required: ["status"], properties: { status: { enum: ["UP"] } } },
   Readiness: {
     type: "object", required: ["status", "checks"],
