@@ -276,7 +276,8 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const timestamper = serviceTimestamper(ts.timestamper);
   const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
   const dependencies = dependencyProbes({ timestamper, sealKey });
-  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
+  // (the same TSA augments every accepted submission to B-LTA at receipt, issue 13)
+  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   // at startup and then in the background: /readyz must not wait for a validation to fetch
