@@ -64,6 +64,14 @@ export async function sealInOrder(items: readonly Pending[], last: (register: st
   return done;
 }
 
+const batchObservers = new Set<(size: number) => void>();
+
+/** Every batch's size goes to `f` (the service's metrics); returns the unsubscribe. */
+export function onBatchSize(f: (size: number) => void): () => void {
+  batchObservers.add(f);
+  return () => batchObservers.delete(f);
+}
+
 /** One batch in flight per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -87,6 +95,7 @@ export class GroupCommitter {
     this.running = true;
     const batch = this.queue.splice(0, this.max);
     this.onBatch?.(batch.length);
+    for (const f of batchObservers) f(batch.length);
     // a batch that fails as a whole (the commit, the database) fails each of its submissions
     this.runBatch(batch)
       .catch((e: unknown) => batch.forEach((p) => p.reject(e)))
