@@ -72,6 +72,12 @@ export function onBatchSize(f: (size: number) => void): () => void {
   return () => batchObservers.delete(f);
 }
 
+/**
+ * Submissions per transaction at most. PODPIS_ARCHIVE_BATCH_MAX=1 gives one transaction per
+ * submission (what podpis did before group commit: the bench's baseline).
+ */
+export const BATCH_MAX = Math.max(1, Number(process.env.PODPIS_ARCHIVE_BATCH_MAX) || 64);
+
 /** One batch in flight per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -79,7 +85,7 @@ export class GroupCommitter {
 
   constructor(
     private readonly runBatch: (items: Pending[]) => Promise<void>,
-    private readonly max = 64,
+    private readonly max = BATCH_MAX,
     private readonly onBatch?: (size: number) => void,
   ) {}
 
