@@ -24,10 +24,12 @@ export interface AtsHashIndexV3 {
   unsignedAttrValues: Buffer[];
 }
 
-/** EN 319 122-1 §5.5.2: one hash per attribute value, over the encoded attrType and that value. */
-function attrValueHashes(si: SignerInfoParts, hash: string, upTo: number): Buffer[] {
+/** EN 319 122-1 §5.5.2: one hash per attribute value, over the encoded attrType and that value; `skip`: an attribute left out. */
+function attrValueHashes(si: SignerInfoParts, hash: string, skip = -1): Buffer[] {
   const out: Buffer[] = [];
-  for (const a of si.unsignedAttrs.slice(0, upTo)) for (const v of a.values) out.push(createHash(hash).update(a.type).update(v).digest());
+  si.unsignedAttrs.forEach((a, i) => {
+    if (i !== skip) for (const v of a.values) out.push(createHash(hash).update(a.type).update(v).digest());
+  });
   return out;
 }
 
@@ -45,7 +47,7 @@ export function buildAtsHashIndexV3(sd: SignedDataParts, signer: number, hash: "
     ...(hash === "sha256" ? [] : [sequence(oid(DIGEST_OID[hash]))]),
     list(sd.certificates.map(h)),
     list(sd.crls.map(h)),
-    list(attrValueHashes(si, hash, si.unsignedAttrs.length)),
+    list(attrValueHashes(si, hash)),
   );
 }
 
@@ -68,8 +70,10 @@ export function readAtsHashIndexV3(der: Uint8Array): AtsHashIndexV3 {
 }
 
 /**
- * EN 319 122-1 §5.5.3 (and Annex on validation): every hash in the index must be of an element
- * still present; elements added later (after the time-stamp) are allowed. Returns what is missing.
+ * EN 319 122-1 §5.5.3: every hash in the index must be of an element still present; elements
+ * added later (after the time-stamp) are allowed. The unsigned attributes are looked for among
+ * all but the archive time-stamp's own (a DER-sorted SET may have put later ones first).
+ * Returns what is missing.
  */
 export function checkAtsHashIndexV3(index: AtsHashIndexV3, sd: SignedDataParts, signer: number, atsPosition: number): string[] {
   const si = sd.signerInfos[signer]!;

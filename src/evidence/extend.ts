@@ -19,7 +19,7 @@ import { ExtendError } from "./extend-errors.js";
 import { DataCollector, type ValidationData } from "./extend-evidence.js";
 import { addCadesSignatureTimestamps, addCadesValidationData, joinSignedData, markPresent, splitSignedData } from "./extend-cades.js";
 import { addXadesSignatureTimestamps, addXadesValidationData, markXadesPresent, parseForExtension } from "./extend-xades.js";
-import { addCadesArchiveTimestamps, addXadesArchiveTimestamp } from "./extend-archive.js";
+import { type NamedContent, addCadesArchiveTimestamps, addXadesArchiveTimestamp } from "./extend-archive.js";
 
 export type ExtendLevel = "B-T" | "B-LT" | "B-LTA";
 export const EXTEND_LEVELS: readonly ExtendLevel[] = ["B-T", "B-LT", "B-LTA"];
@@ -46,7 +46,7 @@ export interface ExtendEnv {
   pathData(leafSha256: string, into: DataCollector): void;
   timestamper: Timestamper;
   /** detached content, in the order given (an archive time-stamp of a detached CAdES covers it, EN 319 122-1 §5.5.3) */
-  contents?: readonly Uint8Array[];
+  contents?: readonly NamedContent[];
 }
 
 export interface ExtendResult {
@@ -114,8 +114,9 @@ export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, en
       out = v.bytes;
     }
     if (level === "B-LTA") {
-      out = await addXadesArchiveTimestamp(out, env.timestamper);
-      added.archiveTimestamps = parseForExtension(out).targets.length;
+      const a = await addXadesArchiveTimestamp(out, env.timestamper, env.contents ?? []);
+      added.archiveTimestamps = a.added;
+      out = a.bytes;
     }
   } else {
     const sd = splitSignedData(bytes);

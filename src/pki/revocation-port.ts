@@ -61,6 +61,8 @@ export interface RevocationResult {
   ocspDer?: Uint8Array;
   /** the deciding CRL's thisUpdate (source "CRL") */
   thisUpdate?: Date;
+  /** the deciding data came from inside the signature (B-LT/B-LTA values), not from the validator's own sources */
+  embedded?: boolean;
 }
 
 export interface RevocationContext {
