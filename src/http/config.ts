@@ -36,6 +36,10 @@ export interface ServeConfig {
   dataDir: string;
   /** from DATABASE_URL: selects PostgreSQL */
   databaseUrl?: string;
+  /** PostgreSQL pool of each process (issue 15): connections at most, statement and connect timeouts in ms */
+  dbPoolSize?: number;
+  dbStatementTimeoutMs?: number;
+  dbConnectTimeoutMs?: number;
   trust: string[];
   crls: string[];
   untrusted: string[];
@@ -103,7 +107,14 @@ export function defaultConfig(): ServeConfig {
 }
 
 export function archiveConfig(c: ServeConfig): ArchiveConfig {
-  return { dataDir: c.dataDir, databaseUrl: c.databaseUrl, numberFormat: c.numberFormat };
+  return {
+    dataDir: c.dataDir,
+    databaseUrl: c.databaseUrl,
+    numberFormat: c.numberFormat,
+    pgPoolSize: c.dbPoolSize,
+    pgStatementTimeoutMs: c.dbStatementTimeoutMs,
+    pgConnectTimeoutMs: c.dbConnectTimeoutMs,
+  };
 }
 
 /** Log lines never carry an EGN: any ten-digit run is masked, whatever field it hides in. */
@@ -265,7 +276,8 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const timestamper = serviceTimestamper(ts.timestamper);
   const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
   const dependencies = dependencyProbes({ timestamper, sealKey });
-  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
+  // (the same TSA augments every accepted submission to B-LTA at receipt, issue 13)
+  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   // at startup and then in the background: /readyz must not wait for a validation to fetch
