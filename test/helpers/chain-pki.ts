@@ -2,7 +2,7 @@
  * A three-level PKI made at run time with the openssl CLI (TEST DATA ONLY): a root, an
  * intermediate CA under it, and leaves under the intermediate (a TSA with the RFC 3161 §2.3
  * extendedKeyUsage, a seal), each with its key in a PKCS#12 that also holds the intermediate —
- * a key file "with its chain", as CAs hand them out. Both CAs publish an empty CRL. Validity is
+ * a key file "with its chain", as CAs hand them out (and one without it). Both CAs publish an empty CRL. Validity is
  * relative to now (the process's own clock, faked or not), so nothing expires with the calendar.
  */
 import { spawnSync } from "node:child_process";
@@ -38,6 +38,8 @@ export interface ChainPki {
   crls: string[];
   /** the PKCS#12 of a leaf (key, leaf certificate, intermediate) and its PEM certificate */
   p12(name: string): string;
+  /** the same key and certificate without the intermediate */
+  p12Alone(name: string): string;
   cert(name: string): string;
   password: string;
 }
@@ -66,6 +68,7 @@ export function makeChainPki(leaves: Record<string, "tsa" | "seal">, prefix = "C
   for (const [n, profile] of Object.entries(leaves)) {
     issue(n, `${prefix} ${n}`, "intermediate", profile);
     openssl(["pkcs12", "-export", "-inkey", `${n}.key`, "-in", `${n}.pem`, "-certfile", "intermediate.pem", "-name", n, "-passout", `pass:${password}`, "-out", `${n}.p12`], dir);
+    openssl(["pkcs12", "-export", "-inkey", `${n}.key`, "-in", `${n}.pem`, "-name", n, "-passout", `pass:${password}`, "-out", `${n}-alone.p12`], dir);
   }
   const crl = (ca: string) => {
     writeFileSync(join(dir, `${ca}.index`), "");
@@ -82,6 +85,7 @@ export function makeChainPki(leaves: Record<string, "tsa" | "seal">, prefix = "C
     intermediate: join(dir, "intermediate.pem"),
     crls,
     p12: (n) => join(dir, `${n}.p12`),
+    p12Alone: (n) => join(dir, `${n}-alone.p12`),
     cert: (n) => join(dir, `${n}.pem`),
     password,
   };
