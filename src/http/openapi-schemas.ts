@@ -60,13 +60,24 @@ export const SCHEMAS: Record<string, unknown> = {
     type: "object", required: ["subject", "sha256", "revocation"],
     properties: {
       subject: str, sha256: hex,
-      revocation: { type: "object", required: ["status", "source"], properties: { status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] }, thisUpdate: { type: "string", format: "date-time" } } },
+      revocation: {
+        type: "object", required: ["status", "source"],
+        properties: {
+          status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] },
+          thisUpdate: { type: "string", format: "date-time", description: "of the newest CRL used (source CRL)" },
+          producedAt: { type: "string", format: "date-time", description: "of the deciding OCSP response (source OCSP)" },
+          embedded: { type: "boolean", description: "the deciding revocation data came from inside the signature (B-LT/B-LTA); signature reports only" },
+        },
+      },
     },
   },
   Timestamp: {
-    type: "object", required: ["kind", "genTime", "indication", "subIndication", "tsa"],
+    type: "object", required: ["type", "intact", "valid", "kind", "genTime", "indication", "subIndication", "tsa"],
     properties: {
-      kind: { enum: ["signature", "content", "archive"] }, genTime: timeOrNull, indication, subIndication,
+      type: { enum: ["signature", "content", "archive", "validation-data", "refs"], description: "what the time-stamp covers" },
+      intact: { type: "boolean", description: "the message imprint is the digest of exactly what the time-stamp covers (ATSv3: and its hash index matches)" },
+      valid: { type: "boolean", description: "intact, and the TSA's path and signature check" },
+      kind: { enum: ["signature", "content", "archive", "validation-data", "refs"], description: "the same as type" }, genTime: timeOrNull, indication, subIndication,
       tsa: { oneOf: [{ type: "object", required: ["subject", "sha256"], properties: { subject: str, sha256: hex } }, { type: "null" }] },
       sha256: { type: "string", description: "SHA-256 of the token, hex" }, errors: messages,
     },

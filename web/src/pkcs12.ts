@@ -44,7 +44,8 @@ export interface Pkcs12Contents {
   certificates: Uint8Array[];
 }
 
-const subtle = (): typeof globalThis.crypto.subtle => globalThis.crypto.subtle;
+// no annotation: the type is the DOM's in the browser build and node's webcrypto one when tests import this file
+const subtle = () => globalThis.crypto.subtle;
 const buf = (b: Uint8Array): ArrayBuffer => b.slice().buffer as ArrayBuffer;
 
 /** RFC 7292 Appendix B.1: the password as a BMPString with a two-octet NUL terminator. */
