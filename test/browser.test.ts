@@ -316,6 +316,7 @@ chrome.describe("the pages in Chromium (issue 17)", () => {
     expect(await page.getByTestId("audit-replay-received").getAttribute("data-indication")).toBe("TOTAL_PASSED");
     expect(await page.getByTestId("audit-reproduced").getAttribute("data-reproduced")).toBe("true");
     expect(await page.getByTestId("audit-changes").getAttribute("data-changes")).toBe("0");
+    await page.getByTestId("audit-replays").scrollIntoViewIfNeeded();
     await shot(page, "audit-replay");
 
     await page.getByTestId("audit-verify").click();
