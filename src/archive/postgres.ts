@@ -334,6 +334,11 @@ export class PostgresArchive implements ArchiveStore {
     await this.q("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [id, at.toISOString()]);
   }
 
+  /** connections of this process's pool (metrics) */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   async ping(): Promise<void> {
     await this.q("SELECT 1");
   }

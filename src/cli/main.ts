@@ -68,6 +68,11 @@ Usage:
       every archived object and row with the log, and prints the head; --expect-head checks a
       head kept earlier is still in the log.
 
+  podpis archive backup DIR | restore DIR  [--data DIR | --database-url URL] [--json]
+      A consistent copy of the archive while the service runs (SQLite's online backup; pg_dump),
+      with a manifest; restore checks the copy (hash, audit log, objects) before and after writing
+      it into an empty data directory or database.
+
   podpis tl inspect FILE-or-URL [--tl-signer CERT]… [--tl-cache DIR] [--offline] [--json]
       Reads an ETSI TS 119 612 trusted list or the EU LOTL and checks its signature: exit 0 intact
       and made by a --tl-signer certificate, 1 intact but the signer not pinned (or unsigned), 2 not intact
