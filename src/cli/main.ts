@@ -79,6 +79,11 @@ Usage:
       and made by a --tl-signer certificate, 1 intact but the signer not pinned (or unsigned), 2 not intact
       or no trusted list. verify, chain and serve take --tl FILE-or-URL… [--tl-signer CERT]… [--tl-cache DIR].
 
+  podpis archive renew --before DATE --tsa URL [--data DIR | --database-url URL] [--trust PEM-or-DIR]…
+               [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--json]
+      Re-time-stamps archived evidence whose newest archive time-stamp's TSA certificate or
+      algorithm expires before DATE (a new version of the evidence, audit-logged).
+
   podpis help
       This text.
 
