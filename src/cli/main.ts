@@ -5,6 +5,7 @@
  */
 import { chainCommand } from "./chain.js";
 import { extendCommand } from "./extend.js";
+import { archiveCommand } from "./archive.js";
 import { auditCommand } from "./audit.js";
 import { keysCommand } from "./keys.js";
 import { serveCommand } from "./serve.js";
@@ -68,10 +69,20 @@ Usage:
       every archived object and row with the log, and prints the head; --expect-head checks a
       head kept earlier is still in the log.
 
+  podpis archive backup DIR | restore DIR  [--data DIR | --database-url URL] [--json]
+      A consistent copy of the archive while the service runs (SQLite's online backup; pg_dump),
+      with a manifest; restore checks the copy (hash, audit log, objects) before and after writing
+      it into an empty data directory or database.
+
   podpis tl inspect FILE-or-URL [--tl-signer CERT]… [--tl-cache DIR] [--offline] [--json]
       Reads an ETSI TS 119 612 trusted list or the EU LOTL and checks its signature: exit 0 intact
       and made by a --tl-signer certificate, 1 intact but the signer not pinned (or unsigned), 2 not intact
       or no trusted list. verify, chain and serve take --tl FILE-or-URL… [--tl-signer CERT]… [--tl-cache DIR].
+
+  podpis archive renew --before DATE --tsa URL [--data DIR | --database-url URL] [--trust PEM-or-DIR]…
+               [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--json]
+      Re-time-stamps archived evidence whose newest archive time-stamp's TSA certificate or
+      algorithm expires before DATE (a new version of the evidence, audit-logged).
 
   podpis help
       This text.
@@ -92,6 +103,7 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   keys: keysCommand,
   audit: auditCommand,
+  archive: archiveCommand,
   tl: tlCommand,
 };
 

@@ -300,7 +300,8 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const forReceipts = receiptValidator(validator, [sealChain, ts.chain ?? []]);
   ownCertificates.push(...sealChain.slice(1), ...(ts.chain ?? []).slice(1));
   const dependencies = [...dependencyProbes({ timestamper, sealKey }), sealChainProbe(forReceipts, sealChain, clock)];
-  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, receiptValidator: forReceipts, ownMaterial: [sealChainMaterial(sealChain)] });
+  // (the same TSA augments every accepted submission to B-LTA at receipt, issue 13)
+  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper, receiptValidator: forReceipts, ownMaterial: [sealChainMaterial(sealChain)] });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   // at startup and then in the background: /readyz must not wait for a validation to fetch
