@@ -18,6 +18,7 @@ import { capture } from "./helpers/cli-capture.js";
 import { type ExtendPki, makeExtendPki } from "./helpers/extend-pki.js";
 import { requirePeer } from "./helpers/peers.js";
 import { createHash } from "node:crypto";
+import { atsV3Data, checkAtsHashIndexV3, hashIndexOfToken, readAtsHashIndexV3, signedDataParts } from "../src/evidence/cades-ats-v3.js";
 
 const peer = requirePeer("openssl");
 let x: ExtendPki;
@@ -40,6 +41,25 @@ function opensslSign(name: string, signer: string, attached: boolean): string {
 
 function opensslVerifies(file: string, detached: boolean): { ok: boolean; err: string } {
   return sh(["cms", "-verify", "-binary", "-inform", "DER", "-in", file, "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null", ...(detached ? ["-content", "content.txt"] : [])]);
+}
+
+/**
+ * Each archive-time-stamp-v3 of signer 1: its hash index matches what the file holds, and
+ * `openssl ts -verify` accepts the token over the ATSv3 data (imprint and TSA signature).
+ */
+function archiveTokensVerify(file: string): boolean[] {
+  const bytes = readFileSync(file);
+  const parts = signedDataParts(bytes);
+  const si = parseSignedData(bytes).signerInfos[0]!;
+  const positions = si.unsignedAttrs!.map((a, i) => (a.oid === CMS.archiveTimestampV3 ? i : -1)).filter((i) => i >= 0);
+  return positions.map((pos, k) => {
+    const token = si.unsignedAttrs![pos]!.values[0]!;
+    const index = hashIndexOfToken(token)!;
+    if (checkAtsHashIndexV3(readAtsHashIndexV3(index), parts, 0, pos).length) return false;
+    writeFileSync(x.file(`ats-${k}.tst`), token);
+    writeFileSync(x.file(`ats-${k}.data`), atsV3Data(parts, 0, index, "sha256", content));
+    return sh(["ts", "-verify", "-token_in", "-in", `ats-${k}.tst`, "-data", `ats-${k}.data`, "-CAfile", "root.pem", "-untrusted", "tsa.pem"]).ok;
+  });
 }
 
 const trust = () => ["--trust", x.file("root.pem"), "--crl", x.crl, "--tsa", x.tsaUrl];
@@ -108,6 +128,41 @@ peer.describe("podpis extend on OpenSSL-made CAdES", () => {
     expect(b.crls.length).toBe(a.crls.length);
     expect(findAttributes(b.signerInfos[0]!.unsignedAttrs, CMS.signatureTimeStampToken)).toHaveLength(1);
   }, 60_000);
+
+  peer.it("B-LTA (detached), then again: an archive-time-stamp-v3 with its hash index, then a second covering the first; OpenSSL and podpis verify both", async () => {
+    const p7 = opensslSign("lta.p7s", "signer", false);
+    const once = join(x.pki.dir, "lta-ext.p7s");
+    const r = await cli(["extend", p7, "--content", x.file("content.txt"), "--level", "B-LTA", ...trust(), "--json", "-o", once]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).added).toMatchObject({ signatureTimestamps: 1, archiveTimestamps: 1 });
+    const si = parseSignedData(readFileSync(once)).signerInfos[0]!;
+    const ats = findAttributes(si.unsignedAttrs, CMS.archiveTimestampV3);
+    expect(ats).toHaveLength(1);
+    // the index rides in the token's own unsigned attributes (EN 319 122-1 §5.5.3)
+    const token = parseSignedData(ats[0]!.values[0]!).signerInfos[0]!;
+    expect(findAttributes(token.unsignedAttrs, CMS.atsHashIndexV3)).toHaveLength(1);
+    expect(opensslVerifies(once, true)).toMatchObject({ ok: true });
+    const verify = async (f: string) => JSON.parse((await cli(["verify", f, "--content", x.file("content.txt"), "--trust", x.file("root.pem"), "--crl", x.crl, "--json"])).out);
+    const v1 = await verify(once);
+    expect(v1.signatures[0]).toMatchObject({ indication: "TOTAL_PASSED", level: "B-LTA" });
+    expect(archiveTokensVerify(once)).toEqual([true]);
+    const archived = (v: { signatures: Array<{ timestamps: Array<{ type: string; intact: boolean; valid: boolean }> }> }) => v.signatures[0]!.timestamps.filter((t) => t.type === "archive");
+    expect(archived(v1)).toEqual([expect.objectContaining({ intact: true, valid: true })]);
+
+    const twice = join(x.pki.dir, "lta-renewed.p7s");
+    const r2 = await cli(["extend", once, "--content", x.file("content.txt"), "--level", "B-LTA", ...trust(), "--json", "-o", twice]);
+    expect(r2.err).toBe("");
+    expect(r2.code).toBe(0);
+    expect(JSON.parse(r2.out).added).toMatchObject({ signatureTimestamps: 0, archiveTimestamps: 1 });
+    const si2 = parseSignedData(readFileSync(twice)).signerInfos[0]!;
+    expect(findAttributes(si2.unsignedAttrs, CMS.archiveTimestampV3)).toHaveLength(2);
+    expect(opensslVerifies(twice, true)).toMatchObject({ ok: true });
+    const v2 = await verify(twice);
+    expect(v2.signatures[0]).toMatchObject({ indication: "TOTAL_PASSED", level: "B-LTA" });
+    expect(archiveTokensVerify(twice)).toEqual([true, true]);
+    expect(archived(v2)).toEqual([expect.objectContaining({ intact: true, valid: true }), expect.objectContaining({ intact: true, valid: true })]);
+  }, 90_000);
 
   peer.it("a signer the responder calls revoked (before signing) is refused: EXTEND_REFUSED, exit 2, no output file", async () => {
     const p7 = opensslSign("revoked.p7m", "revoked", true);

@@ -6,9 +6,9 @@
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
-import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
+import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
-import { formatRegistrationNumber } from "./registration.js";
+import { GroupCommitter, type Pending, sealInOrder } from "./group-commit.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -35,6 +35,7 @@ export class PostgresArchive implements ArchiveStore {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
   private readonly schema: string;
+  private readonly committer = new GroupCommitter((items) => this.commitBatch(items));
 
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
@@ -135,36 +136,81 @@ export class PostgresArchive implements ArchiveStore {
     return r ? Number(r.version) : 0;
   }
 
-  async submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
-    await this.tx(async (c) => {
-      await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [input.register]);
-      const row = (await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [input.register])).rows[0]!;
-      const sequence = Number(row.last_seq) + 1;
-      const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt) };
-      const receipt = await seal(assigned);
-      await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [input.register, sequence]);
-      await c.query(
-        `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
-          indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-        [
-          input.id, input.register, sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
-          input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
-          Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
-        ],
-      );
-      for (const [i, b] of input.contents.entries()) {
-        await c.query("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES ($1, $2, $3, $4)", [input.id, i, sha256hex(b), Buffer.from(b)]);
+  /**
+   * group-commit.ts: the submissions that arrive during a batch share the next transaction. The
+   * register rows are locked (in name order) for the batch, then the audit head; so across nodes
+   * numbers stay gap-free and the audit chain linear.
+   */
+  submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
+    return this.committer.submit(input, seal);
+  }
+
+  private async commitBatch(items: Pending[]): Promise<void> {
+    const sealed = await this.tx(async (c) => {
+      const registers = [...new Set(items.map((i) => i.input.register))].sort();
+      const last = new Map<string, number>();
+      for (const r of registers) {
+        await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [r]);
+        last.set(r, Number((await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [r])).rows[0]!.last_seq));
       }
-      for (const m of input.material) {
-        await c.query("INSERT INTO material (sha256, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING", [m.sha256, m.kind, Buffer.from(m.bytes)]);
-        await c.query("INSERT INTO submission_material (submission_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING", [input.id, m.sha256]);
+      const done = await sealInOrder(items, (r) => last.get(r)!, this.opts.numberFormat);
+      for (const s of done) await this.insertSubmission(c, s.item.input, s.assigned, s.receipt);
+      for (const r of registers) {
+        const top = Math.max(0, ...done.filter((s) => s.item.input.register === r).map((s) => s.assigned.sequence));
+        if (top > 0) await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [r, top]);
       }
-      const audit = auditDataFor(input, assigned, receipt);
-      await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
-      await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);
+      return done;
     });
-    return (await this.getSubmission(input.id))!;
+    for (const s of sealed) s.item.resolve((await this.getSubmission(s.item.input.id))!);
+  }
+
+  private async insertSubmission(c: Client, input: NewSubmission, assigned: Assigned, receipt: string): Promise<void> {
+    const sequence = assigned.sequence;
+    await c.query(
+      `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
+        indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        input.id, input.register, sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
+        input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
+        Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
+      ],
+    );
+    for (const [i, b] of input.contents.entries()) {
+      await c.query("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES ($1, $2, $3, $4)", [input.id, i, sha256hex(b), Buffer.from(b)]);
+    }
+    for (const m of input.material) {
+      await c.query("INSERT INTO material (sha256, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING", [m.sha256, m.kind, Buffer.from(m.bytes)]);
+      await c.query("INSERT INTO submission_material (submission_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING", [input.id, m.sha256]);
+    }
+    const audit = auditDataFor(input, assigned, receipt);
+    await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
+    await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);
+    if (input.evidence) await this.writeEvidence(c, input.id, 1, input.evidence, input.receivedAt, { reason: "receipt" });
+  }
+
+  private async writeEvidence(c: Client, id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
+    const rec: EvidenceRecord = { submissionId: id, version, createdAt: at.toISOString(), sha256: sha256hex(bytes), bytes: Buffer.from(bytes) };
+    await c.query("INSERT INTO submission_evidence (submission_id, version, created_at, sha256, bytes) VALUES ($1, $2, $3, $4, $5)", [id, version, rec.createdAt, rec.sha256, rec.bytes]);
+    await this.appendIn(c, "evidence", id, { ...audit, version, sha256: rec.sha256 }, at);
+    return rec;
+  }
+
+  async getEvidence(id: string): Promise<EvidenceRecord | null> {
+    const r = (await this.q<{ version: number; created_at: string; sha256: string; bytes: Buffer }>(
+      "SELECT version, created_at, sha256, bytes FROM submission_evidence WHERE submission_id = $1 ORDER BY version DESC LIMIT 1",
+      [id],
+    ))[0];
+    return r ? { submissionId: id, version: Number(r.version), createdAt: r.created_at, sha256: r.sha256, bytes: r.bytes } : null;
+  }
+
+  addEvidence(id: string, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
+    return this.tx(async (c) => {
+      // (the submission row, locked: two renewals of one submission take turns)
+      await c.query("SELECT id FROM submissions WHERE id = $1 FOR UPDATE", [id]);
+      const r = (await c.query<{ v: number | null }>("SELECT max(version) AS v FROM submission_evidence WHERE submission_id = $1", [id])).rows[0];
+      return this.writeEvidence(c, id, Number(r?.v ?? 0) + 1, bytes, at, audit);
+    });
   }
 
   private async appendIn(c: Client, kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry> {
@@ -286,6 +332,11 @@ export class PostgresArchive implements ArchiveStore {
 
   async touchApiKey(id: string, at: Date): Promise<void> {
     await this.q("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [id, at.toISOString()]);
+  }
+
+  /** connections of this process's pool (metrics) */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async ping(): Promise<void> {

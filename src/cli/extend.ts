@@ -43,7 +43,7 @@ export async function extendCommand(argv: string[], out: Output): Promise<number
   if (timeoutText !== undefined && !/^\d+$/.test(timeoutText)) throw new UsageError("--tsa-timeout is in milliseconds");
   const file = a.positionals[0]!;
   const signed = readInput(file, "signed file");
-  const contents = all(a, "content").map((p) => readInput(p, "content file (--content)"));
+  const contents = all(a, "content").map((p) => ({ name: basename(p), bytes: readInput(p, "content file (--content)") }));
   const bundled = !has(a, "trust");
   if (bundled) out.stderr("podpis extend: no --trust given, using the bundled TEST trust store (certs-test/trust) — not for real signatures\n");
   const validator = await validatorFromFiles({

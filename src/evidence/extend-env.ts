@@ -8,9 +8,10 @@ import type { RevocationChecker } from "../revocation/types.js";
 import type { Timestamper } from "../cms/write.js";
 import { type DataCollector, EvidenceRecorder } from "./extend-evidence.js";
 import type { ExtendEnv, Verdict } from "./extend.js";
+import type { NamedContent } from "./extend-archive.js";
 
 export interface ExtendingValidator {
-  verify(bytes: Uint8Array, opts: { contents?: readonly Uint8Array[]; at?: Date }): Promise<Verdict>;
+  verify(bytes: Uint8Array, opts: { contents?: readonly NamedContent[]; at?: Date }): Promise<Verdict>;
   readonly context: { revocation: RevocationChecker };
   readonly crlStore: { bySha256(sha256: string): { der: Uint8Array } | undefined };
   readonly trustStore: { certificates(): readonly Certificate[] };
@@ -38,7 +39,7 @@ export function pathDataOf(v: ExtendingValidator, leafSha256: string, into: Data
   recorderOf(v).pathData(leafSha256, { crl: (s) => v.crlStore.bySha256(s)?.der, certificate: known }, into);
 }
 
-export function extendEnvFor(v: ExtendingValidator, opts: { timestamper: Timestamper; contents?: readonly Uint8Array[]; now: () => Date }): ExtendEnv {
+export function extendEnvFor(v: ExtendingValidator, opts: { timestamper: Timestamper; contents?: readonly NamedContent[]; now: () => Date }): ExtendEnv {
   recorderOf(v);
   return {
     validate: (bytes) => v.verify(bytes, { contents: opts.contents ?? [], at: opts.now() }),

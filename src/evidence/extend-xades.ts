@@ -73,7 +73,7 @@ function appendEdit(t: XadesTarget, render: (x: string, ds: string, dsDecl: stri
   const x = prefixAt(host, XADES_NS, [...(t.usp ? [t.usp.prefix] : []), t.qp.prefix], "xades");
   const d = prefixAt(host, DS_NS, [t.signature.prefix, "ds"], "ds");
   const src = t.qp.source;
-  const closeOf = (e: XmlElement): number | null => (src.slice(e.end - 2, e.end) === "/>" ? null : src.lastIndexOf("</", e.end));
+  const closeOf = (e: XmlElement): number | null => (src.slice(e.end - 2, e.end) === "/>" ? null : src.lastIndexOf("</", e.end - 1));
   if (t.usp) {
     const body = render(x.p, d.p, d.decl);
     const at = closeOf(t.usp);
@@ -104,7 +104,8 @@ function applyEdits(doc: XmlDocument, edits: Edit[]): Buffer {
 
 const idOf = (t: XadesTarget, what: string): string => `${what}-${createHash("sha256").update(t.signature.attr("Id") ?? String(t.signature.start)).update(String(Date.now()) + Math.random()).digest("hex").slice(0, 16)}`;
 
-const timeStampXml = (x: string, ds: string, token: Uint8Array): string => `<${ds}CanonicalizationMethod Algorithm="${EXC_C14N}"/><${x}EncapsulatedTimeStamp>${b64(token)}</${x}EncapsulatedTimeStamp>`;
+const timeStampXml = (x: string, ds: string, token: Uint8Array | string): string =>
+  `<${ds}CanonicalizationMethod Algorithm="${EXC_C14N}"/><${x}EncapsulatedTimeStamp>${typeof token === "string" ? token : b64(token)}</${x}EncapsulatedTimeStamp>`;
 
 /** §5.3: a SignatureTimeStamp over each signature's exc-c14n ds:SignatureValue, where none is yet. */
 export async function addXadesSignatureTimestamps(bytes: Uint8Array, timestamper: Timestamper): Promise<{ bytes: Buffer; added: number }> {
@@ -180,15 +181,32 @@ export function addXadesValidationData(bytes: Uint8Array, perSignature: Readonly
 }
 
 /**
- * §5.5.2: a xadesv141:ArchiveTimeStamp for each signature. `input(doc, signature)` gives the
- * octets the time-stamp covers (the signature's current state, exc-c14n as written here).
+ * §5.5.2: a xadesv141:ArchiveTimeStamp for each signature, one signature at a time (another
+ * signature's references may cover this one's properties). The element is first written with a
+ * placeholder, so that `dataFor(doc, signature, ats)` sees the document as it will be (the
+ * properties before `ats` are what it covers); then the token replaces the placeholder.
  */
-export async function addXadesArchiveTimestamps(bytes: Uint8Array, timestamper: Timestamper, input: (doc: XmlDocument, signature: XmlElement, c14n: string) => Uint8Array): Promise<Buffer> {
-  const { doc, targets } = parseForExtension(bytes);
-  const edits: Edit[] = [];
-  for (const t of targets) {
-    const token = await timestamper(input(doc, t.signature, EXC_C14N), "sha256");
-    edits.push(appendEdit(t, (x, ds, dsDecl) => `<${V}ArchiveTimeStamp ${V141_DECL}${dsDecl} Id="${idOf(t, "ArchiveTimeStamp")}">${timeStampXml(x, ds, token)}</${V}ArchiveTimeStamp>`));
+export async function addXadesArchiveTimestamps(
+  bytes: Uint8Array,
+  timestamper: Timestamper,
+  dataFor: (doc: XmlDocument, signature: XmlElement, ats: XmlElement) => Uint8Array,
+): Promise<{ bytes: Buffer; added: number }> {
+  let cur = Buffer.from(bytes);
+  const n = parseForExtension(cur).targets.length;
+  for (let i = 0; i < n; i++) {
+    const { doc, targets } = parseForExtension(cur);
+    const t = targets[i]!;
+    const id = idOf(t, "ArchiveTimeStamp");
+    const marker = `PODPIS-PENDING-${id}`;
+    const pending = applyEdits(doc, [appendEdit(t, (x, ds, dsDecl) => `<${V}ArchiveTimeStamp ${V141_DECL}${dsDecl} Id="${id}">${timeStampXml(x, ds, marker)}</${V}ArchiveTimeStamp>`)]);
+    const next = parseForExtension(pending);
+    const sig = next.targets[i]!.signature;
+    const ats = next.targets[i]!.usp?.elements(XADES141_NS, "ArchiveTimeStamp").find((e) => e.attr("Id") === id);
+    if (!ats) throw new ExtendError("EXTEND_UNSUPPORTED", "the archive time-stamp could not be placed");
+    const token = await timestamper(dataFor(next.doc, sig, ats), "sha256");
+    const text = pending.toString("latin1");
+    const at = text.indexOf(marker);
+    cur = Buffer.from(text.slice(0, at) + b64(token) + text.slice(at + marker.length), "latin1");
   }
-  return applyEdits(doc, edits);
+  return { bytes: cur, added: n };
 }

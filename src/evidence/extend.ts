@@ -19,7 +19,7 @@ import { ExtendError } from "./extend-errors.js";
 import { DataCollector, type ValidationData } from "./extend-evidence.js";
 import { addCadesSignatureTimestamps, addCadesValidationData, joinSignedData, markPresent, splitSignedData } from "./extend-cades.js";
 import { addXadesSignatureTimestamps, addXadesValidationData, markXadesPresent, parseForExtension } from "./extend-xades.js";
-import { addCadesArchiveTimestamps, addXadesArchiveTimestamp } from "./extend-archive.js";
+import { type NamedContent, addCadesArchiveTimestamps, addXadesArchiveTimestamp } from "./extend-archive.js";
 
 export type ExtendLevel = "B-T" | "B-LT" | "B-LTA";
 export const EXTEND_LEVELS: readonly ExtendLevel[] = ["B-T", "B-LT", "B-LTA"];
@@ -46,7 +46,7 @@ export interface ExtendEnv {
   pathData(leafSha256: string, into: DataCollector): void;
   timestamper: Timestamper;
   /** detached content, in the order given (an archive time-stamp of a detached CAdES covers it, EN 319 122-1 §5.5.3) */
-  contents?: readonly Uint8Array[];
+  contents?: readonly NamedContent[];
 }
 
 export interface ExtendResult {
@@ -94,9 +94,10 @@ function signatureData(env: ExtendEnv, s: Verdict["signatures"][number], present
   return { signer: signer.data, timestamps: ts.data };
 }
 
-export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, env: ExtendEnv): Promise<ExtendResult> {
+/** `opts.verdict`: the file's validation just made by the caller (the service's at receipt), not repeated */
+export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, env: ExtendEnv, opts: { verdict?: Verdict } = {}): Promise<ExtendResult> {
   const xml = looksLikeXml(bytes);
-  let verdict = await env.validate(bytes);
+  let verdict = opts.verdict ?? (await env.validate(bytes));
   requireValid(verdict, level);
   const added = { signatureTimestamps: 0, validationData: 0, archiveTimestamps: 0 };
   let out: Buffer;
@@ -114,8 +115,9 @@ export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, en
       out = v.bytes;
     }
     if (level === "B-LTA") {
-      out = await addXadesArchiveTimestamp(out, env.timestamper);
-      added.archiveTimestamps = parseForExtension(out).targets.length;
+      const a = await addXadesArchiveTimestamp(out, env.timestamper, env.contents ?? []);
+      added.archiveTimestamps = a.added;
+      out = a.bytes;
     }
   } else {
     const sd = splitSignedData(bytes);

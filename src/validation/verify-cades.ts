@@ -58,6 +58,7 @@ export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): 
   }
   const packaging = sd.eContent ? "enveloping" : "detached";
   const documentWarnings: Message[] = [];
+  if (sd.trailingZeros) documentWarnings.push({ code: "TRAILING_ZEROS", message: `${sd.trailingZeros} zero octets follow the signature; they were ignored` });
   const contents: readonly ContentInput[] = sd.eContent ? [sd.eContent] : given;
   if (sd.eContent && given.length > 0) {
     documentWarnings.push({ code: "CONTENT_IGNORED", message: "detached content was given, but the signature carries its own content" });
@@ -261,7 +262,14 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
     const v = a.values[0]!;
     switch (a.oid) {
       case CMS.sigPolicyId: {
-        const p = readSignaturePolicy(v);
+        let p: ReturnType<typeof readSignaturePolicy>;
+        try {
+          p = readSignaturePolicy(v);
+        } catch (e) {
+          if (!isFormatError(e)) throw e;
+          m.formatErrors.push({ code: "MALFORMED_SIGNATURE_POLICY", message: `the signature-policy-identifier attribute does not parse: ${(e as Error).message}` });
+          break;
+        }
         const info: SignaturePolicyInfo = { id: p.oid, hashAlgorithm: p.hashAlgorithm, hash: p.hash ? Buffer.from(p.hash).toString("hex") : null, uri: p.uri };
         m.signaturePolicy = info;
         policy = true;
@@ -269,7 +277,15 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
         break;
       }
       case CMS.contentHint: {
-        const h = readContentHints(v);
+        // RFC 2634 §2.9: a hint for the reader, no part of what is checked; a malformed one is reported, not fatal
+        let h: ReturnType<typeof readContentHints>;
+        try {
+          h = readContentHints(v);
+        } catch (e) {
+          if (!isFormatError(e)) throw e;
+          m.warnings.push({ code: "CONTENT_HINTS_MALFORMED", message: `the content-hints attribute does not parse: ${(e as Error).message}` });
+          break;
+        }
         m.hints.push({ code: "CONTENT_HINTS", message: `content: ${h.description ?? "(no description)"} [${h.contentType}]` });
         break;
       }

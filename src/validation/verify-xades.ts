@@ -99,7 +99,11 @@ async function reportFor(doc: XadesDocumentCheck, ctx: ValidationContext, at: Da
     addXadesEvidence(model, s, doc.doc, contents, ctx);
     // (fresh objects, extended in place: the same keys in the same order as a copy would have)
     const report = signatureReport(await validateSignature(model, ctx, at)) as XadesSignatureReport;
-    report.coversWholeDocument = s.coversWholeDocument && report.intact;
+    // intact is the XAdES reader's fact about bytes (value and every signed reference), kept
+    // when a format, binding or wrapping check fails the signature (issue 12)
+    report.intact = s.intact;
+    // (covered by a signature that is intact, well-formed and bound to a certificate)
+    report.coversWholeDocument = s.coversWholeDocument && report.intact && report.indication !== "TOTAL_FAILED" && report.subIndication !== "NO_SIGNING_CERTIFICATE_FOUND";
     reports.push(report);
   }
   const document = { sha256: doc.sha256, format: "XAdES", packaging: doc.packaging } as XadesValidationReport["document"];

@@ -55,7 +55,8 @@ export function privatePgProblem(): string | null {
   return null;
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/** `durable`: fsync on (the submissions bench measures commits that reach the disk) */
+export async function startPrivatePostgres(opts: { durable?: boolean } = {}): Promise<PrivatePostgres> {
   const bin = PG_BIN!;
   // not under the suite's TMPDIR: that directory is private to root, and the server runs as postgres
   const dir = mkdtempSync(join(asRoot ? "/tmp" : tmpdir(), "podpis-pg-"));
@@ -67,8 +68,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const data = join(dir, "data");
   const port = await freePort();
   run(join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "podpis", "--no-sync", "-E", "UTF8"]);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=60 -c shared_buffers=16MB`;
-  const ctl = (...a: string[]): void => run(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-o", opts, "-w", "-t", "60", ...a]);
+  const sync = opts.durable ? "" : " -c fsync=off -c synchronous_commit=off";
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=60 -c shared_buffers=${opts.durable ? "128MB" : "16MB"}${sync}`;
+  const ctl = (...a: string[]): void => run(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-o", options, "-w", "-t", "60", ...a]);
   ctl("start");
   run(join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "podpis", "podpis"]);
   let running = true;
