@@ -172,11 +172,12 @@ chrome.describe("the pages in Chromium (issue 17)", () => {
     await page.close();
   }, 180_000);
 
-  chrome.it("signs with a .p12 in the browser (modern and legacy encryption): the key file and the password never leave it", async () => {
+  chrome.it("signs with a .p12 in the browser (RSA and ECDSA, modern and legacy encryption): the key file and the password never leave it", async () => {
     const page = await b.newPage();
     await page.goto(`${web}/`);
-    const cases = [
+    const cases: Array<{ p12: string; password: string; doc: { name: string; bytes: Buffer }; ext: string; cert?: string }> = [
       { p12: join(PKI, "keys", "citizen-rsa2048.p12"), password: P12_PASSWORD, doc: { name: "заявление.txt", bytes: Buffer.from("Моля да ми бъде издадено удостоверение.\n") }, ext: ".p7s" },
+      { p12: join(PKI, "keys", "citizen-p256.p12"), password: P12_PASSWORD, doc: { name: "молба.txt", bytes: Buffer.from("ECDSA P-256\n") }, ext: ".p7s", cert: "citizen-p256.der" },
       { p12: join(PKI, "keys", "citizen-rsa2048.legacy.p12"), password: "podpis-legacy", doc: { name: "form.xml", bytes: Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Заявление><Име>Иван</Име></Заявление>\n') }, ext: ".xml" },
     ];
     for (const c of cases) {
@@ -190,7 +191,7 @@ chrome.describe("the pages in Chromium (issue 17)", () => {
       // and the certificate are there — so the watch sees what is sent — and the key file (whole,
       // any of its 64-octet pieces, its base64) and the password (UTF-8, UTF-16, base64) are not
       expect(contains(sent, c.doc.bytes)).toBe(true);
-      expect(contains(sent, readFileSync(join(PKI, "citizen-rsa2048.der")))).toBe(true);
+      expect(contains(sent, readFileSync(join(PKI, c.cert ?? "citizen-rsa2048.der")))).toBe(true);
       const p12 = readFileSync(c.p12);
       const pieces: Buffer[] = [Buffer.from(p12.toString("base64").slice(0, 64)), Buffer.from(p12.toString("base64url").slice(0, 64))];
       for (let i = 0; i + 64 <= p12.length; i += 32) pieces.push(p12.subarray(i, i + 64));
