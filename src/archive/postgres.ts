@@ -6,6 +6,9 @@
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
+import type { LogStore } from "./log-port.js";
+import { PostgresLogStore, insertLogEntryPg, nextLogIndexPg } from "./log-postgres.js";
+import { logSchemaSql } from "./log-schema.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { formatRegistrationNumber } from "./registration.js";
@@ -26,6 +29,7 @@ export class PostgresArchive implements ArchiveStore {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
   private readonly schema: string;
+  readonly transparencyLog: LogStore;
 
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
@@ -38,6 +42,7 @@ export class PostgresArchive implements ArchiveStore {
     // pg_terminate_backend during its transaction would emit an unhandled 'error' and end the
     // process. The query in flight fails on its own (and is classified as "database unavailable").
     this.pool.on("connect", (c) => c.on("error", () => {}));
+    this.transparencyLog = new PostgresLogStore(this.pool);
 
   }
 
@@ -64,7 +69,7 @@ export class PostgresArchive implements ArchiveStore {
     await this.tx(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(7365723)");
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-      for (const s of schemaSql("BYTEA")) await c.query(s);
+      for (const s of [...schemaSql("BYTEA"), ...logSchemaSql("BYTEA")]) await c.query(s);
       for (const col of ADDED_COLUMNS) await c.query(`ALTER TABLE ${col.table} ADD COLUMN IF NOT EXISTS ${col.column} ${col.type}`);
     });
   }
@@ -74,7 +79,7 @@ export class PostgresArchive implements ArchiveStore {
       await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [input.register]);
       const row = (await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [input.register])).rows[0]!;
       const sequence = Number(row.last_seq) + 1;
-      const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt) };
+      const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt), logIndex: await nextLogIndexPg(c) };
       const receipt = await seal(assigned);
       await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [input.register, sequence]);
       await c.query(
@@ -94,6 +99,7 @@ export class PostgresArchive implements ArchiveStore {
         await c.query("INSERT INTO material (sha256, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING", [m.sha256, m.kind, Buffer.from(m.bytes)]);
         await c.query("INSERT INTO submission_material (submission_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING", [input.id, m.sha256]);
       }
+      await insertLogEntryPg(c, assigned.logIndex, input.id, receipt);
       const audit = auditDataFor(input, assigned, receipt);
       await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
       await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);

@@ -8,6 +8,9 @@ import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private-files.js";
 import { nextAuditEntry } from "./audit.js";
+import type { LogStore } from "./log-port.js";
+import { logSchemaSql } from "./log-schema.js";
+import { SqliteLogStore, insertLogEntrySqlite, nextLogIndexSqlite } from "./log-sqlite.js";
 import { Mutex } from "./mutex.js";
 import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
@@ -29,6 +32,7 @@ export class SqliteArchive implements ArchiveStore {
   private readonly writes = new Mutex();
   /** statements of the per-request path, compiled once (a prepare costs more than the read) */
   private readonly statements = new Map<string, Database.Statement>();
+  readonly transparencyLog: LogStore;
 
   constructor(private readonly opts: SqliteOptions) {
     const onDisk = opts.path !== ":memory:";
@@ -43,11 +47,12 @@ export class SqliteArchive implements ArchiveStore {
     if (onDisk) for (const suffix of ["-wal", "-shm"]) restrictFile(opts.path + suffix);
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
+    this.transparencyLog = new SqliteLogStore(this.db, this.writes);
   }
 
   async migrate(): Promise<void> {
     this.db.transaction(() => {
-      for (const s of schemaSql("BLOB")) this.db.exec(s);
+      for (const s of [...schemaSql("BLOB"), ...logSchemaSql("BLOB")]) this.db.exec(s);
       for (const c of ADDED_COLUMNS) {
         const have = this.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(c.table, c.column);
         if (!have) this.db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
@@ -61,9 +66,10 @@ export class SqliteArchive implements ArchiveStore {
       try {
         const row = this.db.prepare("SELECT last_seq FROM registers WHERE name = ?").get(input.register) as { last_seq: number } | undefined;
         const sequence = (row?.last_seq ?? 0) + 1;
-        const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt) };
+        const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt), logIndex: nextLogIndexSqlite(this.db) };
         const receipt = await seal(assigned);
         this.writeSubmission(input, assigned, receipt);
+        insertLogEntrySqlite(this.db, assigned.logIndex, input.id, receipt);
         this.db.exec("COMMIT");
       } catch (e) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");

@@ -14,12 +14,17 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
                     [--allow-test-material] [--clock ISO-8601] [--json] [--tl FILE-or-URL] [--help]
+                    [--tlog-key FILE] [--tlog-origin NAME] [--tlog-witness VKEY@URL]…
 Runs the HTTP service (README: "The service"), one worker per core unless --workers.
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
 SQLite under --data (default ./data). --clock is for tests; --tl is not supported yet.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
+Transparency log (README "The public log"): --tlog-key FILE is the log's Ed25519 key
+(PRIVATE+KEY+<origin>+…; default DATA/log-signer.key, made once with --tlog-origin as its name,
+default podpis.local/log; nodes of one log share it); --tlog-witness VKEY@URL asks a C2SP
+tlog-witness to cosign each checkpoint.
 `;
 
 const FLAGS = {
@@ -50,6 +55,9 @@ const FLAGS = {
   clock: { value: true },
   "log-level": { value: true },
   "allow-test-material": {},
+  "tlog-key": { value: true },
+  "tlog-origin": { value: true },
+  "tlog-witness": { value: true, repeat: true },
   json: {},
   help: {},
 };
@@ -137,6 +145,9 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
     warnings.push(`the service clock starts at ${c.clock} (--clock: for tests only)`);
   }
   c.logLevel = one(a, "log-level") ?? c.logLevel;
+  c.tlogKey = one(a, "tlog-key");
+  c.tlogOrigin = one(a, "tlog-origin");
+  c.tlogWitnesses = all(a, "tlog-witness");
   return { config: c, warnings };
 }
 

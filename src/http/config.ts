@@ -28,6 +28,9 @@ import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
 import { loadStateKey } from "./signing-state.js";
+import { openLogSigner } from "../archive/log-key.js";
+import { LogSequencer, type WitnessTarget } from "../archive/log-sequencer.js";
+import { parseWitnessKey } from "../log/index.js";
 
 
 export interface ServeConfig {
@@ -73,6 +76,14 @@ export interface ServeConfig {
   signingStateTtl: number;
   /** true when no --trust was given: the bundled TEST trust store is in use */
   bundledTrust: boolean;
+  /** the transparency log's signer key file (issue 16); default dataDir/log-signer.key */
+  tlogKey?: string;
+  /** the name a new log key gets (the log's origin); default podpis.local/log */
+  tlogOrigin?: string;
+  /** witnesses to push checkpoints to: `<witness vkey>@<submission prefix URL>` */
+  tlogWitnesses?: string[];
+  /** ms between sequencer steps (tests); default 500 */
+  tlogIntervalMs?: number;
 }
 
 export function defaultConfig(): ServeConfig {
@@ -216,6 +227,8 @@ export async function preflight(c: ServeConfig): Promise<void> {
   await what(null, () => validatorFromConfig(c, policyBytes));
   const seal = await what("--seal-key", () => openServiceKey(c, sealRole(c)));
   await seal.close().catch(() => {});
+  await what("--tlog-key", () => openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin }));
+  await what(null, () => witnessTargets(c.tlogWitnesses));
   if (!c.tsaUrl) {
     const tsa = await what("--tsa-key", () => openServiceKey(c, tsaRole(c)));
     await tsa.close().catch(() => {});
@@ -235,7 +248,22 @@ export interface Runtime {
   crls: CrlRefresher;
   /** the TSA and the seal key, probed by /readyz */
   dependencies: DependencyProbe[];
+  /** the transparency log's sequencer (issue 16) */
+  sequencer: LogSequencer;
   close(): Promise<void>;
+}
+
+/** `--tlog-witness VKEY@URL` */
+export function witnessTargets(specs: readonly string[] = []): WitnessTarget[] {
+  return specs.map((s) => {
+    const at = s.indexOf("@");
+    if (at < 0) throw new ConfigError(`--tlog-witness ${s}: give the witness's key and URL as VKEY@URL`);
+    try {
+      return { key: parseWitnessKey(s.slice(0, at)), url: new URL(s.slice(at + 1)).toString() };
+    } catch (e) {
+      throw new ConfigError(`--tlog-witness ${s.slice(0, 60)}: ${(e as Error).message}`);
+    }
+  });
 }
 
 export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel, { sync: false })): Promise<Runtime> {
@@ -265,11 +293,24 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const timestamper = serviceTimestamper(ts.timestamper);
   const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
   const dependencies = dependencyProbes({ timestamper, sealKey });
-  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register });
+  const logSigner = openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin });
+  const sequencer = new LogSequencer({
+    store: archive.transparencyLog,
+    signer: logSigner,
+    clock,
+    witnesses: witnessTargets(c.tlogWitnesses),
+    intervalMs: c.tlogIntervalMs,
+    onError: (what, e) => log.warn({ err: { message: (e as Error)?.message } }, what),
+  });
+  const service = new PodpisService({
+    validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register,
+    log: { origin: logSigner.name, verifierKey: logSigner.verifierKey },
+  });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   // at startup and then in the background: /readyz must not wait for a validation to fetch
   crls.start();
+  sequencer.start();
   return {
     config: c,
     service,
@@ -281,8 +322,10 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     log,
     crls,
     dependencies,
+    sequencer,
     async close() {
       crls.stop();
+      await sequencer.stop();
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});
       await new Promise<void>((resolve) => log.flush(() => resolve()));

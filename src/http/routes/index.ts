@@ -1,5 +1,6 @@
 /** Every router of the service, in dispatch order; the app and the OpenAPI document both read this list. */
 import { auditRouter } from "./audit.js";
+import { logRouter } from "./log.js";
 import { operationsRouter } from "./operations.js";
 import { receiptsRouter } from "./receipts.js";
 import type { Router } from "./route.js";
@@ -7,4 +8,4 @@ import { signingRouter } from "./signing.js";
 import { submissionsRouter } from "./submissions.js";
 import { verifyRouter } from "./verify.js";
 
-export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, receiptsRouter, signingRouter, operationsRouter];
+export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, receiptsRouter, signingRouter, logRouter, operationsRouter];
