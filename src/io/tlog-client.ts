@@ -1,0 +1,43 @@
+/**
+ * Reading a C2SP tlog-tiles log over HTTP (`podpis log verify --log URL`): the checkpoint and the
+ * tiles a proof needs, each with a size cap and a timeout. Whatever the server sends is checked
+ * by the caller against the signed checkpoint, so nothing here is trusted.
+ */
+import type { TileReader } from "../log/index.js";
+import { TILE_WIDTH, tilePath } from "../log/index.js";
+
+/** The log cannot be read (network, HTTP status, oversized answer): the proof could not be tried. */
+export class LogFetchError extends Error {}
+
+const TIMEOUT_MS = 10_000;
+const MAX_CHECKPOINT_BYTES = 64 * 1024;
+
+async function get(url: string, max: number): Promise<Buffer> {
+  let r: Response;
+  try {
+    r = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), headers: { "Accept-Encoding": "gzip, identity" } });
+  } catch (e) {
+    throw new LogFetchError(`cannot reach ${url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+  }
+  if (r.status !== 200) throw new LogFetchError(`GET ${url}: HTTP ${r.status}`);
+  const b = Buffer.from(await r.arrayBuffer());
+  if (b.length > max) throw new LogFetchError(`GET ${url}: more than ${max} bytes`);
+  return b;
+}
+
+export class HttpLog implements TileReader {
+  private readonly prefix: string;
+  constructor(prefix: string) {
+    this.prefix = prefix.replace(/\/+$/, "");
+  }
+
+  async checkpoint(): Promise<string> {
+    return (await get(`${this.prefix}/checkpoint`, MAX_CHECKPOINT_BYTES)).toString("utf8");
+  }
+
+  async readTile(level: number, index: number, width: number): Promise<Uint8Array> {
+    const b = await get(`${this.prefix}/${tilePath({ level, index, width })}`, TILE_WIDTH * 32);
+    // tlog-tiles: a partial tile that is gone may be fetched as its full tile; the first W hashes are the same
+    return b.subarray(0, width * 32);
+  }
+}
