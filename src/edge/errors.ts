@@ -19,6 +19,7 @@ import { type Dependency, DependencyUnavailableError } from "../io/dependency.js
 import type { IoErrorCode } from "../io/errors.js";
 import type { KeysErrorCode } from "../keys/errors.js";
 import type { LogErrorCode } from "../log/errors.js";
+import type { LogFetchError } from "../io/tlog-client.js";
 import { LimitExceededError } from "../limits/budgets.js";
 import type { PkiErrorCode } from "../pki/errors.js";
 import type { RevocationLayerErrorCode } from "../revocation/errors.js";
@@ -38,6 +39,7 @@ export type ErrorCode =
   | LimitExceededError["code"]
   | KeysErrorCode
   | LogErrorCode
+  | LogFetchError["code"]
   | IoErrorCode
   | ArchiveErrorCode
   | UsageError["code"]
@@ -141,6 +143,8 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   LOG_SIGNATURE_INVALID: input("A transparency-log signature does not verify"),
   LOG_PROOF_FAILED: input("A transparency-log proof does not verify"),
   LOG_ENTRY_TOO_LARGE: internal("The receipt is too large for a transparency-log entry"),
+  // podpis log verify answers this one itself (exit 1: the proof could not be tried)
+  LOG_UNREACHABLE: badGateway("The transparency log cannot be read"),
   // io
   INPUT_NOT_FOUND: usage("An input file is missing"),
   INPUT_IS_DIRECTORY: usage("An input is a directory, a file was expected"),

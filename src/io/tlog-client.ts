@@ -3,11 +3,14 @@
  * tiles a proof needs, each with a size cap and a timeout. Whatever the server sends is checked
  * by the caller against the signed checkpoint, so nothing here is trusted.
  */
+import { PodpisError } from "../errors/base.js";
 import type { TileReader } from "../log/index.js";
 import { TILE_WIDTH, tilePath } from "../log/index.js";
 
 /** The log cannot be read (network, HTTP status, oversized answer): the proof could not be tried. */
-export class LogFetchError extends Error {}
+export class LogFetchError extends PodpisError<"LOG_UNREACHABLE"> {
+  readonly code = "LOG_UNREACHABLE";
+}
 
 const TIMEOUT_MS = 10_000;
 const MAX_CHECKPOINT_BYTES = 64 * 1024;

@@ -17,8 +17,9 @@ const SHORT = "public, max-age=1, must-revalidate";
 const TEXT = "text/plain; charset=utf-8";
 const OCTETS = "application/octet-stream";
 
-const octets = (description: string) => ({ description, content: { [OCTETS]: { schema: { type: "string", format: "binary" } } } });
-const text = (description: string) => ({ description, content: { [TEXT]: { schema: { type: "string" } } } });
+// no schema: the bodies are text and bytes, not JSON
+const octets = (description: string) => ({ description, content: { [OCTETS]: {} } });
+const text = (description: string) => ({ description, content: { "text/plain": {} } });
 const tileParam = (what: string) => [{ name: "path", in: "path", required: true, description: what, schema: { type: "string" }, "x-slashes": true }];
 
 function sendCached(req: IncomingMessage, res: ServerResponse, type: string, cache: string, body: string | Uint8Array, compress = false): void {
