@@ -37,6 +37,8 @@ import {
   type TestKey,
 } from "./pki.js";
 
+import { generateTestLists } from "./tl/generate-tl.js";
+
 const OUT = dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------
@@ -813,6 +815,8 @@ async function main(): Promise<void> {
     console.error("SANITY CHECK FAILED");
     process.exit(1);
   }
+  // issue 14: the test trusted lists over this PKI (new files under tl/ only)
+  await generateTestLists();
 }
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * PostgreSQL. Audit data is TEXT, not JSON/JSONB, so the hashed bytes are kept exactly.
  */
 import type { SubmissionQuery } from "./port.js";
+import { logSchemaSql } from "./log-schema.js";
 
 export const SCHEMA_VERSION = 2;
 
@@ -54,6 +55,8 @@ export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
       scopes TEXT NOT NULL,
       created_at TEXT NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject)`,
+    // the transparency log (issue 16): new tables only, so the idempotent baseline brings them
+    ...logSchemaSql(blob),
   ];
 }
 

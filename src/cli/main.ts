@@ -4,12 +4,14 @@
  * input), 64 usage, 70 internal (a bug); errors map to them through src/edge/errors.ts.
  */
 import { chainCommand } from "./chain.js";
+import { extendCommand } from "./extend.js";
 import { auditCommand } from "./audit.js";
 import { keysCommand } from "./keys.js";
 import { logCommand } from "./log.js";
 import { serveCommand } from "./serve.js";
 import { signCommand } from "./sign.js";
 import { tsaCommand } from "./tsa.js";
+import { tlCommand } from "./tl.js";
 import { verifyCommand } from "./verify.js";
 import { EXIT_INTERNAL, exitCodeFor } from "../edge/errors.js";
 import { EXIT_USAGE, type Output, stdio } from "./output.js";
@@ -35,6 +37,12 @@ Usage:
       Signs FILE (CAdES .p7m/.p7s or XAdES). The password (or PKCS#11 PIN) comes from the
       environment variable --password-env names, or a prompt on a terminal; never the command line.
       B-T asks the RFC 3161 TSA at --tsa and checks its answer against --trust (default: test PKI).
+
+  podpis extend FILE [--content FILE]… --level B-T|B-LT|B-LTA --tsa URL [--trust PEM-or-DIR]…
+                [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--tsa-timeout MS] [--json] -o OUT
+      Adds to every signature what the level needs: a signature time-stamp (B-T), the certificates
+      and revocation data of its paths (B-LT), an archive time-stamp (B-LTA; again: renewal).
+      Signed bytes are untouched. A signature that does not validate now is refused (exit 1 or 2).
 
   podpis tsa [--port 3161] [--host 127.0.0.1] [--key KEY.p12|pkcs11:URI] [--password-env VAR]
              [--data DIR] [--policy OID] [--accuracy-ms N]
@@ -66,6 +74,11 @@ Usage:
       https://host/api/v1/log), or offline from a tlog-proof; --checkpoint OLD proves the log only
       grew since a checkpoint you kept. Exit 0 proven, 2 not in the log or altered, 1 unreachable.
 
+  podpis tl inspect FILE-or-URL [--tl-signer CERT]… [--tl-cache DIR] [--offline] [--json]
+      Reads an ETSI TS 119 612 trusted list or the EU LOTL and checks its signature: exit 0 intact
+      and made by a --tl-signer certificate, 1 intact but the signer not pinned (or unsigned), 2 not intact
+      or no trusted list. verify, chain and serve take --tl FILE-or-URL… [--tl-signer CERT]… [--tl-cache DIR].
+
   podpis help
       This text.
 
@@ -80,11 +93,13 @@ const COMMANDS: Record<string, Command> = {
   chain: chainCommand,
   verify: verifyCommand,
   sign: signCommand,
+  extend: extendCommand,
   tsa: tsaCommand,
   serve: serveCommand,
   keys: keysCommand,
   audit: auditCommand,
   log: logCommand,
+  tl: tlCommand,
 };
 
 export async function run(argv: string[], out: Output = stdio): Promise<number> {

@@ -7,6 +7,7 @@ import { type ServeConfig, defaultConfig, preflight } from "../http/config.js";
 import { runServer } from "../http/server.js";
 
 export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--database-url URL]
+                    [--db-pool-size N] [--db-statement-timeout MS] [--db-connect-timeout MS]
                     [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]… [--offline]
                     [--policy FILE] [--workers N] [--max-body BYTES] [--max-public-body BYTES]
                     [--rate N] [--rate-burst N]
@@ -19,7 +20,8 @@ Runs the HTTP service (README: "The service"), one worker per core unless --work
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
-SQLite under --data (default ./data). --clock is for tests; --tl is not supported yet.
+SQLite under --data (default ./data). Each process's PostgreSQL pool is bounded (default 8
+connections, 15000 ms per statement, 5000 ms to connect). --clock is for tests; --tl is not supported yet.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
 Transparency log (README "The public log"): --tlog-key FILE is the log's Ed25519 key
 (PRIVATE+KEY+<origin>+…; default DATA/log-signer.key, made once with --tlog-origin as its name,
@@ -32,6 +34,9 @@ const FLAGS = {
   host: { value: true },
   data: { value: true },
   "database-url": { value: true },
+  "db-pool-size": { value: true },
+  "db-statement-timeout": { value: true },
+  "db-connect-timeout": { value: true },
   trust: { value: true, repeat: true },
   tl: { value: true, repeat: true },
   crl: { value: true, repeat: true },
@@ -100,6 +105,9 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.host = one(a, "host") ?? c.host;
   c.dataDir = one(a, "data") ?? c.dataDir;
   c.databaseUrl = one(a, "database-url") ?? c.databaseUrl;
+  c.dbPoolSize = int(one(a, "db-pool-size"), "db-pool-size", 1, 1000);
+  c.dbStatementTimeoutMs = int(one(a, "db-statement-timeout"), "db-statement-timeout", 0, 3_600_000);
+  c.dbConnectTimeoutMs = int(one(a, "db-connect-timeout"), "db-connect-timeout", 100, 600_000);
   if (has(a, "trust")) {
     c.trust = all(a, "trust");
     c.crls = all(a, "crl");
