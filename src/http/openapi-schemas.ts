@@ -210,6 +210,7 @@ export const SCHEMAS: Record<string, unknown> = {
       expectedHead: { type: ["object", "null"], description: "{ expected, ok, message } when expectHead was given" },
       submissions: { type: "integer" }, apiKeys: { type: "integer" },
       mismatches: { type: "array", description: "as Integrity.mismatches" },
+      log: { type: "object", description: "issue 16, archive and transparency log agree: { ok, entries, size, checkpoints, signaturesChecked, mismatches }" },
     },
   },
   Health: { type: "object", required: ["status"], properties: { status: { enum: ["UP"] } } },
