@@ -15,7 +15,7 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
                     [--allow-test-material] [--clock ISO-8601] [--json] [--tl FILE-or-URL] [--help]
-                    [--tlog-key FILE] [--tlog-origin NAME] [--tlog-witness VKEY@URL]…
+                    [--tlog-key FILE] [--tlog-origin NAME] [--tlog-witness VKEY@URL]… [--database-schema NAME]
 Runs the HTTP service (README: "The service"), one worker per core unless --workers.
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
@@ -34,6 +34,7 @@ const FLAGS = {
   host: { value: true },
   data: { value: true },
   "database-url": { value: true },
+  "database-schema": { value: true },
   "db-pool-size": { value: true },
   "db-statement-timeout": { value: true },
   "db-connect-timeout": { value: true },
@@ -105,6 +106,7 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.host = one(a, "host") ?? c.host;
   c.dataDir = one(a, "data") ?? c.dataDir;
   c.databaseUrl = one(a, "database-url") ?? c.databaseUrl;
+  c.databaseSchema = one(a, "database-schema");
   c.dbPoolSize = int(one(a, "db-pool-size"), "db-pool-size", 1, 1000);
   c.dbStatementTimeoutMs = int(one(a, "db-statement-timeout"), "db-statement-timeout", 0, 3_600_000);
   c.dbConnectTimeoutMs = int(one(a, "db-connect-timeout"), "db-connect-timeout", 100, 600_000);

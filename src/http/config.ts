@@ -86,6 +86,8 @@ export interface ServeConfig {
   tlogOrigin?: string;
   /** witnesses to push checkpoints to: `<witness vkey>@<submission prefix URL>` */
   tlogWitnesses?: string[];
+  /** PostgreSQL schema of the archive (--database-schema; tests give each run its own); default public */
+  databaseSchema?: string;
   /** ms between sequencer steps (tests); default 500 */
   tlogIntervalMs?: number;
 }
@@ -125,6 +127,7 @@ export function archiveConfig(c: ServeConfig): ArchiveConfig {
     pgPoolSize: c.dbPoolSize,
     pgStatementTimeoutMs: c.dbStatementTimeoutMs,
     pgConnectTimeoutMs: c.dbConnectTimeoutMs,
+    pgSchema: c.databaseSchema,
   };
 }
 
