@@ -9,9 +9,19 @@ type Row = Record<string, unknown>;
 const cp = (r: Row | undefined): StoredCheckpoint | null =>
   r ? { size: Number(r.size), note: String(r.note), cosignatures: String(r.cosignatures), createdAt: String(r.created_at) } : null;
 
+/** Statements of the submission path, compiled once per connection (a prepare costs more than the insert). */
+const compiled = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+function stmt(db: Database.Database, sql: string): Database.Statement {
+  let m = compiled.get(db);
+  if (!m) compiled.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 /** Inside the submission's transaction: the next index, before the receipt is sealed. */
 export function nextLogIndexSqlite(db: Database.Database): number {
-  const r = db.prepare("SELECT next_index FROM log_state WHERE id = 1").get() as { next_index: number } | undefined;
+  const r = stmt(db, "SELECT next_index FROM log_state WHERE id = 1").get() as { next_index: number } | undefined;
   return Number(r?.next_index ?? 0);
 }
 
@@ -19,8 +29,8 @@ export function nextLogIndexSqlite(db: Database.Database): number {
 export function insertLogEntrySqlite(db: Database.Database, index: number, submissionId: string, receipt: string): void {
   const entry = Buffer.from(receipt, "utf8");
   if (entry.length > MAX_ENTRY_BYTES) throw new LogError("LOG_ENTRY_TOO_LARGE", `the receipt is ${entry.length} bytes; a log entry is at most ${MAX_ENTRY_BYTES}`);
-  db.prepare("INSERT INTO log_entries (idx, submission_id, entry, leaf_hash) VALUES (?, ?, ?, ?)").run(index, submissionId, entry, leafHash(entry));
-  db.prepare("INSERT INTO log_state (id, next_index) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET next_index = excluded.next_index").run(index + 1);
+  stmt(db, "INSERT INTO log_entries (idx, submission_id, entry, leaf_hash) VALUES (?, ?, ?, ?)").run(index, submissionId, entry, leafHash(entry));
+  stmt(db, "INSERT INTO log_state (id, next_index) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET next_index = excluded.next_index").run(index + 1);
 }
 
 export class SqliteLogStore implements LogStore {
