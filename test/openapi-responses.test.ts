@@ -124,7 +124,7 @@ beforeAll(async () => {
   const at = (p: string) => p.replace("{id}", id);
   await call("list", "GET", "/api/v1/submissions", { scope: "audit", path: "/api/v1/submissions?limit=1" });
   await call("list bad", "GET", "/api/v1/submissions", { scope: "audit", path: "/api/v1/submissions?limit=0" });
-  for (const p of ["/api/v1/submissions/{id}", "/api/v1/submissions/{id}/document", "/api/v1/submissions/{id}/report", "/api/v1/submissions/{id}/receipt"]) {
+  for (const p of ["/api/v1/submissions/{id}", "/api/v1/submissions/{id}/document", "/api/v1/submissions/{id}/report", "/api/v1/submissions/{id}/receipt", "/api/v1/submissions/{id}/evidence"]) {
     await call(`get ${p}`, "GET", p, { scope: "audit", path: at(p) });
     await call(`get ${p} unknown`, "GET", p, { scope: "audit", path: p.replace("{id}", "00000000-0000-0000-0000-000000000000") });
   }

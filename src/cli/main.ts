@@ -5,6 +5,7 @@
  */
 import { chainCommand } from "./chain.js";
 import { extendCommand } from "./extend.js";
+import { archiveCommand } from "./archive.js";
 import { auditCommand } from "./audit.js";
 import { keysCommand } from "./keys.js";
 import { logCommand } from "./log.js";
@@ -74,6 +75,11 @@ Usage:
       https://host/api/v1/log), or offline from a tlog-proof; --checkpoint OLD proves the log only
       grew since a checkpoint you kept. Exit 0 proven, 2 not in the log or altered, 1 unreachable.
 
+  podpis archive backup DIR | restore DIR  [--data DIR | --database-url URL] [--json]
+      A consistent copy of the archive while the service runs (SQLite's online backup; pg_dump),
+      with a manifest; restore checks the copy (hash, audit log, objects) before and after writing
+      it into an empty data directory or database.
+
   podpis tl inspect FILE-or-URL [--tl-signer CERT]… [--tl-cache DIR] [--offline] [--json]
       Reads an ETSI TS 119 612 trusted list or the EU LOTL and checks its signature: exit 0 intact
       and made by a --tl-signer certificate, 1 intact but the signer not pinned (or unsigned), 2 not intact
@@ -99,6 +105,7 @@ const COMMANDS: Record<string, Command> = {
   keys: keysCommand,
   audit: auditCommand,
   log: logCommand,
+  archive: archiveCommand,
   tl: tlCommand,
 };
 

@@ -316,8 +316,9 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     intervalMs: c.tlogIntervalMs,
     onError: (what, e) => log.warn({ err: { message: (e as Error)?.message } }, what),
   });
+  // (the same TSA augments every accepted submission to B-LTA at receipt, issue 13)
   const service = new PodpisService({
-    validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register,
+    validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper,
     log: { origin: logSigner.name, verifierKey: logSigner.verifierKey },
   });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);

@@ -207,7 +207,8 @@ export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): 
   const allExternal = signatures.every((s) => s.signature !== null && s.signature.references.every((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#")) || isSignedPropertiesType(r.type)));
   const packaging = allExternal ? "detached" : enveloping ? "enveloping" : "enveloped";
   if (packaging === "enveloped") for (const s of signatures) refuseHiddenSignedData(s, doc, sigEls);
-  for (const s of signatures) s.coversWholeDocument = s.intact && coversWholeDocument(doc, s, packaging, opts.contents ?? []);
+  // (intact alone is a fact about bytes: covering the form also takes a well-formed, bound signature)
+  for (const s of signatures) s.coversWholeDocument = s.intact && s.verdict.indication === "TOTAL_PASSED" && coversWholeDocument(doc, s, packaging, opts.contents ?? []);
   return { doc, sha256, packaging, signatures, coversWholeDocument: signatures.some((s) => s.coversWholeDocument), formatError: null };
 }
 
@@ -483,8 +484,15 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
   check.intact = refsOk && sigOk;
   if (qp?.signedProperties && !signedPropsCovered) fail(check, formatFailure, "SIGNED_PROPERTIES_NOT_SIGNED", "xades:SignedProperties is not covered by a reference of the signature");
   if (check.signedData.length === 0 && check.verdict.indication === "TOTAL_PASSED") {
-    if (manifestMismatched) fail(check, { indication: "TOTAL_FAILED", subIndication: "HASH_FAILURE" }, "MANIFEST_DIGEST_MISMATCH", "the signature signs only a ds:Manifest, and what it lists does not match its digests");
-    else if (manifestUnverified) fail(check, { indication: "INDETERMINATE", subIndication: "SIGNED_DATA_NOT_FOUND" }, "MANIFEST_DATA_NOT_FOUND", "the signature signs only a ds:Manifest whose data is not available: nothing signed can be shown");
+    // (the signed data is what the manifest lists: it does not match, or is not there; the
+    // signature's own references still verified, so intact stays as it is)
+    if (manifestMismatched) {
+      check.dataIntact = false;
+      fail(check, { indication: "TOTAL_FAILED", subIndication: "HASH_FAILURE" }, "MANIFEST_DIGEST_MISMATCH", "the signature signs only a ds:Manifest, and what it lists does not match its digests");
+    } else if (manifestUnverified) {
+      check.dataIntact = null;
+      fail(check, { indication: "INDETERMINATE", subIndication: "SIGNED_DATA_NOT_FOUND" }, "MANIFEST_DATA_NOT_FOUND", "the signature signs only a ds:Manifest whose data is not available: nothing signed can be shown");
+    }
     else fail(check, formatFailure, "NOTHING_SIGNED", "no reference covers any data other than the signature's own properties");
   }
   if (check.verdict.subIndication === "FORMAT_FAILURE") return check;
