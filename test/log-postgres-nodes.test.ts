@@ -14,9 +14,9 @@ import { DEFAULT_NUMBER_FORMAT } from "../src/archive/registration.js";
 import { newSignerKey } from "../src/log/index.js";
 import { type ServeProcess, startServe, tempData } from "./helpers/serve-process.js";
 import { PG_URL, dropSchemas, newSchemaName, pgProblem, pgSkipMessage } from "./helpers/pg-target.js";
+import { checkpointCovering, submitOverHttp } from "./helpers/tlog-serve.js";
 import { TiledTree, checkConsistency, checkInclusion, leafHashOf, openCheckpointNote, parseVkey } from "./helpers/tlog-verify.js";
 
-const fx = (p: string) => join("fixtures", p);
 const problem = await pgProblem();
 const data = tempData();
 const nodes: ServeProcess[] = [];
@@ -29,30 +29,8 @@ const schema = newSchemaName();
 const start = (): Promise<ServeProcess> =>
   startServe(data.dir, ["--database-url", PG_URL, "--database-schema", schema, "--workers", "1", "--tlog-key", keyFile, "--clock", "2026-06-01T00:00:00Z"]);
 
-async function submit(n: ServeProcess, i: number): Promise<{ receipt: string; index: number }> {
-  const { readFileSync } = await import("node:fs");
-  const f = new FormData();
-  f.append("signature", new Blob([readFileSync(fx("cades/rsa2048-cades-detached.p7s"))]), "a.p7s");
-  f.append("content", new Blob([readFileSync(fx("cades/content.xml"))]), "content.xml");
-  f.append("applicant", `applicant ${i}`);
-  f.append("service", "urn:podpis:service:test");
-  const r = await fetch(`${n.base}/api/v1/submissions`, { method: "POST", body: f, headers: { Authorization: `Bearer ${apiKey}` } });
-  expect(r.status).toBe(201);
-  const b = (await r.json()) as { receipt: string; log: { index: number } };
-  return { receipt: b.receipt, index: b.log.index };
-}
-
-/** the node's checkpoint once it covers `size` entries (hang guard: many seconds) */
-async function checkpointOf(n: ServeProcess, size: number): Promise<string> {
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const r = await fetch(`${n.base}/api/v1/log/checkpoint`);
-    const note = r.status === 200 ? await r.text() : "";
-    if (note && Number(note.split("\n")[1]) >= size) return note;
-    if (Date.now() > until) throw new Error(`no checkpoint of ${size} entries: ${note}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
+const submit = (n: ServeProcess, i: number) => submitOverHttp(n.base, apiKey, `applicant ${i}`);
+const checkpointOf = (n: ServeProcess, size: number) => checkpointCovering(n.base, size);
 
 beforeAll(async () => {
   if (problem) return;

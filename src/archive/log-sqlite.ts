@@ -74,13 +74,7 @@ export class SqliteLogStore implements LogStore {
   async sequence(step: (view: SequencerView) => Promise<SequencerWrite | null>): Promise<boolean> {
     return this.writes.run(async () => {
       const db = this.db;
-      try {
-        db.exec("BEGIN IMMEDIATE");
-      } catch (e) {
-        // another process (a cluster worker) holds the write lock past the busy timeout
-        if (String((e as { code?: string }).code).startsWith("SQLITE_BUSY")) return false;
-        throw e;
-      }
+      if (!(await beginWithoutBlocking(db, SEQUENCER_WAIT_MS))) return false;
       try {
         const view: SequencerView = {
           latest: cp(db.prepare("SELECT * FROM log_checkpoints ORDER BY size DESC LIMIT 1").get() as Row | undefined),
@@ -107,6 +101,34 @@ export class SqliteLogStore implements LogStore {
 
   async addCosignatures(size: number, lines: string): Promise<void> {
     await this.writes.run(async () => void this.db.prepare("UPDATE log_checkpoints SET cosignatures = cosignatures || ? WHERE size = ?").run(lines, size));
+  }
+}
+
+/** how long a step waits for another worker's write lock before leaving it to the next step */
+const SEQUENCER_WAIT_MS = 1_000;
+
+/**
+ * BEGIN IMMEDIATE tried without SQLite's busy handler (it sleeps in the calling thread, and the
+ * worker would not serve requests meanwhile) and again after short timers; false when another
+ * process kept the write lock for `waitMs`.
+ */
+async function beginWithoutBlocking(db: Database.Database, waitMs: number): Promise<boolean> {
+  const before = db.pragma("busy_timeout", { simple: true }) as number;
+  const deadline = Date.now() + waitMs;
+  db.pragma("busy_timeout = 0");
+  try {
+    for (let wait = 1; ; wait = Math.min(wait * 2, 16)) {
+      try {
+        db.exec("BEGIN IMMEDIATE");
+        return true;
+      } catch (e) {
+        if ((e as { code?: string }).code !== "SQLITE_BUSY") throw e;
+        if (Date.now() > deadline) return false;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${before}`);
   }
 }
 
