@@ -4,6 +4,7 @@
  * by the caller against the signed checkpoint, so nothing here is trusted.
  */
 import { PodpisError } from "../errors/base.js";
+import { TLOG_CLIENT_BUDGET } from "../limits/budgets.js";
 import type { TileReader } from "../log/index.js";
 import { TILE_WIDTH, tilePath } from "../log/index.js";
 
@@ -12,8 +13,8 @@ export class LogFetchError extends PodpisError<"LOG_UNREACHABLE"> {
   readonly code = "LOG_UNREACHABLE";
 }
 
-const TIMEOUT_MS = 10_000;
-const MAX_CHECKPOINT_BYTES = 64 * 1024;
+const TIMEOUT_MS = TLOG_CLIENT_BUDGET.requestTimeoutMs;
+const MAX_CHECKPOINT_BYTES = TLOG_CLIENT_BUDGET.checkpointBytes;
 
 async function get(url: string, max: number): Promise<Buffer> {
   let r: Response;
