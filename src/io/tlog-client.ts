@@ -23,10 +23,27 @@ async function get(url: string, max: number): Promise<Buffer> {
   } catch (e) {
     throw new LogFetchError(`cannot reach ${url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
   }
-  if (r.status !== 200) throw new LogFetchError(`GET ${url}: HTTP ${r.status}`);
-  const b = Buffer.from(await r.arrayBuffer());
-  if (b.length > max) throw new LogFetchError(`GET ${url}: more than ${max} bytes`);
-  return b;
+  if (r.status !== 200) {
+    await r.body?.cancel().catch(() => {});
+    throw new LogFetchError(`GET ${url}: HTTP ${r.status}`);
+  }
+  // read no more than the cap: the server is not trusted to be small
+  const parts: Buffer[] = [];
+  let size = 0;
+  const reader = r.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read().catch((e: Error) => {
+      throw new LogFetchError(`GET ${url}: ${e.message}`);
+    });
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new LogFetchError(`GET ${url}: more than ${max} bytes`);
+    }
+    parts.push(Buffer.from(value));
+  }
+  return Buffer.concat(parts);
 }
 
 export class HttpLog implements TileReader {
