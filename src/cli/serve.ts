@@ -11,17 +11,25 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]… [--offline]
                     [--policy FILE] [--workers N] [--max-body BYTES] [--max-public-body BYTES]
                     [--rate N] [--rate-burst N]
-                    [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR] [--pkcs11-module PATH]
+                    [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR] [--seal-chain PEM]…
+                    [--pkcs11-module PATH]
                     [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
                     [--allow-test-material] [--clock ISO-8601] [--json] [--tl FILE-or-URL] [--help]
+                    [--tlog-key FILE] [--tlog-origin NAME] [--tlog-witness VKEY@URL]… [--database-schema NAME]
 Runs the HTTP service (README: "The service"), one worker per core unless --workers.
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
 SQLite under --data (default ./data). Each process's PostgreSQL pool is bounded (default 8
 connections, 15000 ms per statement, 5000 ms to connect). --clock is for tests; --tl is not supported yet.
+The seal's CA chain comes from its key file or token, or --seal-chain: receipts are checked
+against it (and the built-in TSA's chain) plus --trust, and /readyz fails while the seal does not validate.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
+Transparency log (README "The public log"): --tlog-key FILE is the log's Ed25519 key
+(PRIVATE+KEY+<origin>+…; default DATA/log-signer.key, made once with --tlog-origin as its name,
+default podpis.local/log; nodes of one log share it); --tlog-witness VKEY@URL asks a C2SP
+tlog-witness to cosign each checkpoint.
 `;
 
 const FLAGS = {
@@ -29,6 +37,7 @@ const FLAGS = {
   host: { value: true },
   data: { value: true },
   "database-url": { value: true },
+  "database-schema": { value: true },
   "db-pool-size": { value: true },
   "db-statement-timeout": { value: true },
   "db-connect-timeout": { value: true },
@@ -45,6 +54,7 @@ const FLAGS = {
   "rate-burst": { value: true },
   "seal-key": { value: true },
   "seal-password-env": { value: true },
+  "seal-chain": { value: true, repeat: true },
   "pkcs11-module": { value: true },
   tsa: { value: true },
   "tsa-key": { value: true },
@@ -55,6 +65,9 @@ const FLAGS = {
   clock: { value: true },
   "log-level": { value: true },
   "allow-test-material": {},
+  "tlog-key": { value: true },
+  "tlog-origin": { value: true },
+  "tlog-witness": { value: true, repeat: true },
   json: {},
   help: {},
 };
@@ -97,6 +110,7 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.host = one(a, "host") ?? c.host;
   c.dataDir = one(a, "data") ?? c.dataDir;
   c.databaseUrl = one(a, "database-url") ?? c.databaseUrl;
+  c.databaseSchema = one(a, "database-schema");
   c.dbPoolSize = int(one(a, "db-pool-size"), "db-pool-size", 1, 1000);
   c.dbStatementTimeoutMs = int(one(a, "db-statement-timeout"), "db-statement-timeout", 0, 3_600_000);
   c.dbConnectTimeoutMs = int(one(a, "db-connect-timeout"), "db-connect-timeout", 100, 600_000);
@@ -120,6 +134,7 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
     c.sealKey = one(a, "seal-key")!;
     c.sealPasswordEnv = one(a, "seal-password-env");
   } else warnings.push("no --seal-key given: receipts are sealed with the bundled TEST seal (certs-test/keys/seal-rsa2048.p12)");
+  c.sealChain = all(a, "seal-chain");
   c.pkcs11Module = one(a, "pkcs11-module");
   c.tsaUrl = one(a, "tsa");
   if (has(a, "tsa") && has(a, "tsa-key")) throw new UsageError("give --tsa URL or --tsa-key KEY, not both");
@@ -145,6 +160,9 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
     warnings.push(`the service clock starts at ${c.clock} (--clock: for tests only)`);
   }
   c.logLevel = one(a, "log-level") ?? c.logLevel;
+  c.tlogKey = one(a, "tlog-key");
+  c.tlogOrigin = one(a, "tlog-origin");
+  c.tlogWitnesses = all(a, "tlog-witness");
   return { config: c, warnings };
 }
 

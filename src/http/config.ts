@@ -28,6 +28,11 @@ import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
 import { loadStateKey } from "./signing-state.js";
+import { ownChain, receiptValidator, sealChainMaterial, sealChainProbe } from "./own-chain.js";
+import { type Certificate, CertificateError, parseCertificates } from "../pki/certificate.js";
+import { openLogSigner } from "../archive/log-key.js";
+import { LogSequencer, type WitnessTarget } from "../archive/log-sequencer.js";
+import { parseWitnessKey } from "../log/index.js";
 
 
 export interface ServeConfig {
@@ -48,6 +53,8 @@ export interface ServeConfig {
   sealKey: string;
   /** name of the environment variable holding the seal key's password / PIN (default: the bundled test password) */
   sealPasswordEnv?: string;
+  /** `--seal-chain`: PEM/DER files with the seal certificate's CA chain, when the key file or token lacks it (issue 12) */
+  sealChain: string[];
   pkcs11Module?: string;
   /** an RFC 3161 TSA URL; without it the built-in TSA signs the time-stamps */
   tsaUrl?: string;
@@ -77,6 +84,16 @@ export interface ServeConfig {
   signingStateTtl: number;
   /** true when no --trust was given: the bundled TEST trust store is in use */
   bundledTrust: boolean;
+  /** the transparency log's signer key file (issue 16); default dataDir/log-signer.key */
+  tlogKey?: string;
+  /** the name a new log key gets (the log's origin); default podpis.local/log */
+  tlogOrigin?: string;
+  /** witnesses to push checkpoints to: `<witness vkey>@<submission prefix URL>` */
+  tlogWitnesses?: string[];
+  /** PostgreSQL schema of the archive (--database-schema; tests give each run its own); default public */
+  databaseSchema?: string;
+  /** ms between sequencer steps (tests); default 500 */
+  tlogIntervalMs?: number;
 }
 
 export function defaultConfig(): ServeConfig {
@@ -90,6 +107,7 @@ export function defaultConfig(): ServeConfig {
     untrusted: [],
     offline: false,
     sealKey: BUNDLED.sealKey,
+    sealChain: [],
     tsaKey: BUNDLED.tsaKey,
     tsaPolicy: BUNDLED.tsaPolicy,
     register: DEFAULT_REGISTER,
@@ -114,6 +132,7 @@ export function archiveConfig(c: ServeConfig): ArchiveConfig {
     pgPoolSize: c.dbPoolSize,
     pgStatementTimeoutMs: c.dbStatementTimeoutMs,
     pgConnectTimeoutMs: c.dbConnectTimeoutMs,
+    pgSchema: c.databaseSchema,
   };
 }
 
@@ -189,7 +208,7 @@ export class ConfigError extends PodpisError<"CONFIG"> {
 }
 
 /** The built-in TSA, in process: RFC 3161 request and response, serials random 120-bit (unique across workers and restarts). */
-async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ timestamper: Timestamper; close: () => Promise<void> }> {
+async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ timestamper: Timestamper; close: () => Promise<void>; chain: Certificate[] }> {
   const key = await openServiceKey(c, tsaRole(c));
   const tsa = new TimestampAuthority({
     key,
@@ -204,7 +223,19 @@ async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ times
     if (!parsed.token) throw new Error(`the built-in TSA refused: ${res.failure ?? "no token"}`);
     return parsed.token;
   };
-  return { timestamper, close: () => key.close() };
+  return { timestamper, close: () => key.close(), chain: ownChain(key) };
+}
+
+/** The certificates `--seal-chain` names (PEM or DER, several per file). */
+function sealChainCertificates(c: ServeConfig): Certificate[] {
+  return c.sealChain.flatMap((p) => {
+    try {
+      return parseCertificates(readInput(p, "seal chain (--seal-chain)"));
+    } catch (e) {
+      if (e instanceof CertificateError) throw new ConfigError(`--seal-chain ${p}: not a certificate: ${e.message}`);
+      throw e;
+    }
+  });
 }
 
 /**
@@ -227,6 +258,9 @@ export async function preflight(c: ServeConfig): Promise<void> {
   await what(null, () => validatorFromConfig(c, policyBytes));
   const seal = await what("--seal-key", () => openServiceKey(c, sealRole(c)));
   await seal.close().catch(() => {});
+  sealChainCertificates(c);
+  await what("--tlog-key", () => openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin }));
+  await what(null, () => witnessTargets(c.tlogWitnesses));
   if (!c.tsaUrl) {
     const tsa = await what("--tsa-key", () => openServiceKey(c, tsaRole(c)));
     await tsa.close().catch(() => {});
@@ -246,7 +280,22 @@ export interface Runtime {
   crls: CrlRefresher;
   /** the TSA and the seal key, probed by /readyz */
   dependencies: DependencyProbe[];
+  /** the transparency log's sequencer (issue 16) */
+  sequencer: LogSequencer;
   close(): Promise<void>;
+}
+
+/** `--tlog-witness VKEY@URL` */
+export function witnessTargets(specs: readonly string[] = []): WitnessTarget[] {
+  return specs.map((s) => {
+    const at = s.indexOf("@");
+    if (at < 0) throw new ConfigError(`--tlog-witness ${s}: give the witness's key and URL as VKEY@URL`);
+    try {
+      return { key: parseWitnessKey(s.slice(0, at)), url: new URL(s.slice(at + 1)).toString() };
+    } catch (e) {
+      throw new ConfigError(`--tlog-witness ${s.slice(0, 60)}: ${(e as Error).message}`);
+    }
+  });
 }
 
 export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel, { sync: false })): Promise<Runtime> {
@@ -254,9 +303,11 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const policyBytes = readFileSync(c.policyPath ?? BUNDLED.policy);
   const policyName = (JSON.parse(policyBytes.toString("utf8")) as { name?: string }).name ?? "policy";
   const validator = await validatorFromConfig(c, policyBytes);
+  /** CAs of the service's own seal and TSA chains, whose CRLs are kept fresh too */
+  const ownCertificates: Certificate[] = [];
   const crls = new CrlRefresher({
     store: validator.crlStore,
-    certificates: () => [...validator.trustStore.certificates(), ...validator.untrusted],
+    certificates: () => [...validator.trustStore.certificates(), ...validator.untrusted, ...ownCertificates],
     crlPaths: c.crls,
     fetcher: c.offline ? null : createCrlFetcher(),
     now: clock,
@@ -266,7 +317,7 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   });
   const archive = openArchive(archiveConfig(c));
   await archive.migrate();
-  let ts: { timestamper: Timestamper; close: () => Promise<void> };
+  let ts: { timestamper: Timestamper; close: () => Promise<void>; chain?: Certificate[] };
   if (c.tsaUrl) {
     const t = createTimestamper({ url: c.tsaUrl, context: validator.context, now: clock });
     ts = { timestamper: (data, hash) => t(data, hash), close: async () => {} };
@@ -275,13 +326,31 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   // issue 10.4: a TSA or seal key that is away becomes a 503 naming it, and /readyz probes both
   const timestamper = serviceTimestamper(ts.timestamper);
   const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
-  const dependencies = dependencyProbes({ timestamper, sealKey });
+  // issue 12: receipts are checked against the seal's (and built-in TSA's) own chain plus --trust
+  const sealChain = ownChain(sealKey, sealChainCertificates(c));
+  const forReceipts = receiptValidator(validator, [sealChain, ts.chain ?? []]);
+  ownCertificates.push(...sealChain.slice(1), ...(ts.chain ?? []).slice(1));
+  const dependencies = [...dependencyProbes({ timestamper, sealKey }), sealChainProbe(forReceipts, sealChain, clock)];
+  const logSigner = openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin });
+  const sequencer = new LogSequencer({
+    store: archive.transparencyLog,
+    signer: logSigner,
+    clock,
+    witnesses: witnessTargets(c.tlogWitnesses),
+    intervalMs: c.tlogIntervalMs,
+    onError: (what, e) => log.warn({ err: { message: (e as Error)?.message } }, what),
+  });
   // (the same TSA augments every accepted submission to B-LTA at receipt, issue 13)
-  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper });
+  const service = new PodpisService({
+    validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper,
+    receiptValidator: forReceipts, ownMaterial: [sealChainMaterial(sealChain)],
+    log: { origin: logSigner.name, verifierKey: logSigner.verifierKey },
+  });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   // at startup and then in the background: /readyz must not wait for a validation to fetch
   crls.start();
+  sequencer.start();
   return {
     config: c,
     service,
@@ -293,8 +362,10 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     log,
     crls,
     dependencies,
+    sequencer,
     async close() {
       crls.stop();
+      await sequencer.stop();
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});
       await new Promise<void>((resolve) => log.flush(() => resolve()));

@@ -138,6 +138,7 @@ export const BG: Texts = {
   "receipt.issued": "Вашата разписка",
   "receipt.download": "Изтеглете разписката",
   "receipt.number": "Регистрационен номер",
+  "receipt.inLog": "Тя е в публичния регистър под номер {index} (от {size} разписки), доказано спрямо подписаната контролна точка на регистъра.",
   "receipt.needInput": "Изберете или поставете разписка.",
 
   "audit.key": "API ключ (обхват audit)",
@@ -159,6 +160,10 @@ export const BG: Texts = {
   "audit.col.applicant": "Заявител",
   "audit.col.accepted": "Приет",
   "audit.open": "Отвори {number}",
+  "audit.col.seq": "Пореден №",
+  "audit.col.at": "Кога",
+  "audit.col.kind": "Вид",
+  "audit.col.hash": "Хеш",
   "audit.yes": "да",
   "audit.no": "не",
   "audit.submission": "Документ {number}",

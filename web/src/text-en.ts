@@ -139,6 +139,7 @@ export const EN = {
   "receipt.issued": "Your receipt",
   "receipt.download": "Download the receipt",
   "receipt.number": "Registration number",
+  "receipt.inLog": "It is in the public log at index {index} (of {size} receipts), proven against the log's signed checkpoint.",
   "receipt.needInput": "Choose or paste a receipt.",
 
   "audit.key": "API key (scope audit)",
@@ -160,6 +161,10 @@ export const EN = {
   "audit.col.applicant": "Applicant",
   "audit.col.accepted": "Accepted",
   "audit.open": "Open {number}",
+  "audit.col.seq": "No.",
+  "audit.col.at": "When",
+  "audit.col.kind": "Kind",
+  "audit.col.hash": "Hash",
   "audit.yes": "yes",
   "audit.no": "no",
   "audit.submission": "Submission {number}",
