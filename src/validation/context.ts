@@ -11,6 +11,8 @@ import type { PathResult } from "../pki/path-types.js";
 import type { TrustStore } from "../pki/trust-store.js";
 import { validatePath } from "../pki/validate-path.js";
 import { type CrlSource, createCrlChecker } from "../revocation/checker.js";
+import type { TrustedListIndex } from "../trust/list-index.js";
+import { withListAnchorPeriod } from "./tl-anchor.js";
 import type { Crl } from "../revocation/crl-types.js";
 import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker } from "../revocation/types.js";
@@ -53,6 +55,10 @@ export interface ValidationContext {
    * undefined: not configured — qualification then rests on the certificate's own statements.
    */
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
+  /** the accepted trusted lists (issue 14): anchors with their periods, qualification, QTST */
+  trustedLists?: TrustedListIndex;
+  /** sha256 of the anchors given directly (--trust): they anchor whatever the lists say */
+  explicitAnchors?: ReadonlySet<string>;
 }
 
 /**
@@ -87,7 +93,7 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
   const version = store?.version;
   const bag = bagFor(ctx, pool);
   const hit = embedded ? null : ctx.paths?.get(leaf, bag, at, policyKey, version);
-  if (hit) return hit;
+  if (hit) return ctx.trustedLists ? withListAnchorPeriod(hit, ctx.trustedLists, ctx.explicitAnchors, at) : hit;
   // The operator's certificates before the signature's own: among issuers of equal likelihood the
   // builder keeps this order, so look-alikes in a bag cannot crowd out the real CA (issue 11.6).
   const untrusted = bag.length === 0 ? ctx.untrusted : [...ctx.untrusted, ...bag];
@@ -106,7 +112,7 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
     const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, ctx.trustStore.certificates()], store, version) : null;
     ctx.paths.set(leaf, bag, at, result, policyKey, span);
   }
-  return result;
+  return ctx.trustedLists ? withListAnchorPeriod(result, ctx.trustedLists, ctx.explicitAnchors, at) : result;
 }
 
 const policyKeys = new WeakMap<ValidationPolicy, string>();
@@ -177,6 +183,8 @@ export interface ValidationContextInit {
   /** the CRL signature cache of `revocation`, when it is a CRL checker (default: a new one) */
   crlSignatures?: BoundedCache<boolean>;
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
+  trustedLists?: TrustedListIndex;
+  explicitAnchors?: ReadonlySet<string>;
 }
 
 export function createValidationContext(init: ValidationContextInit): ValidationContext {
@@ -196,5 +204,7 @@ export function createValidationContext(init: ValidationContextInit): Validation
   if (init.crlStore) ctx.crlStore = init.crlStore;
   if (init.crlStore && init.revocationFromStore) ctx.revocationFromStore = true;
   if (init.isQualifiedAnchor) ctx.isQualifiedAnchor = init.isQualifiedAnchor;
+  if (init.trustedLists) ctx.trustedLists = init.trustedLists;
+  if (init.explicitAnchors) ctx.explicitAnchors = init.explicitAnchors;
   return ctx;
 }

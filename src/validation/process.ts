@@ -14,7 +14,7 @@ import { type TimestampValidation, validateTimestamp } from "./timestamp.js";
 import { type ValidationContext, pathFor } from "./context.js";
 import type { Indication, SubIndication } from "./indication.js";
 import { type AlgorithmUse, certificateKeyInfo, checkAlgorithms } from "./policy.js";
-import { type Qualification, type QualificationFacts, certificateFacts, qualificationOf } from "./qualification.js";
+import { type Qualification, type QualificationDetails, qualifySignature } from "./qualification.js";
 import type { Message, SignatureModel } from "./signature-model.js";
 
 export interface SignatureOutcome {
@@ -27,6 +27,8 @@ export interface SignatureOutcome {
   bestSignatureTime: Date | null;
   timestamps: TimestampValidation[];
   qualification: Qualification;
+  /** how the qualification was decided (TS 119 615 at issuance and at best-signature-time); null when it was not */
+  qualificationDetails: QualificationDetails | null;
   errors: Message[];
   warnings: Message[];
 }
@@ -43,6 +45,7 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
     bestSignatureTime: null,
     timestamps: [],
     qualification: "N/A",
+    qualificationDetails: null,
     errors: [...model.errors],
     warnings: [...model.warnings],
   };
@@ -137,7 +140,10 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   if (model.signaturePolicy?.id) {
     out.warnings.push({ code: "SIGNATURE_POLICY_NOT_PROCESSED", message: `the signature names the signature policy ${model.signaturePolicy.id}; its rules were not applied` });
   }
-  out.qualification = qualify(cert, out.path!, ctx);
+  const q = qualifySignature(cert, out.path!, ctx, poe ?? at);
+  out.qualification = q.qualification;
+  out.qualificationDetails = q.details;
+  out.warnings.push(...q.warnings);
   return finish(out, "TOTAL_PASSED", null);
 }
 
@@ -146,12 +152,6 @@ function finish(out: SignatureOutcome, indication: Indication, subIndication: Su
   out.subIndication = subIndication;
   if (error) out.errors.push(error);
   return out;
-}
-
-function qualify(cert: Certificate, path: PathResult, ctx: ValidationContext): Qualification {
-  const anchor = path.certificates.at(-1) ?? null;
-  const facts: QualificationFacts = certificateFacts(cert, anchor && ctx.isQualifiedAnchor ? ctx.isQualifiedAnchor(anchor) : undefined);
-  return qualificationOf(facts, true);
 }
 
 const parsedCrls = new WeakMap<Uint8Array, Crl | null>();
