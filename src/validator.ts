@@ -257,6 +257,7 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
     throw new InputError("BAD_TRUST_ANCHOR", `a trust anchor is not a certificate: ${(e as Error).message}`);
   }
   const explicitAnchors = new Set(trust.certificates().map((c) => c.sha256));
+  const explicitTrustStore = opts.trustedLists ? new TrustStore(trust.certificates()) : null;
   if (opts.trustedLists) for (const a of opts.trustedLists.index.anchors()) trust.add(a);
   const crlStore = new CrlStore();
   for (const [i, b] of (opts.crls ?? []).entries()) {
@@ -308,7 +309,7 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
     revocationFromStore: true,
     policy,
     crlSignatures,
-    ...(opts.trustedLists ? { trustedLists: opts.trustedLists.index, explicitAnchors } : {}),
+    ...(opts.trustedLists ? { trustedLists: opts.trustedLists.index, explicitAnchors, explicitTrustStore: explicitTrustStore! } : {}),
     ...(opts.certificateCacheBytes !== undefined ? { certificateCache: new CertificateCache({ maxBytes: opts.certificateCacheBytes }) } : {}),
   });
   return new Validator(trust, crlStore, untrusted, revocation, offline, context, opts.trustedLists ?? null);

@@ -59,6 +59,8 @@ export interface ValidationContext {
   trustedLists?: TrustedListIndex;
   /** sha256 of the anchors given directly (--trust): they anchor whatever the lists say */
   explicitAnchors?: ReadonlySet<string>;
+  /** those anchors alone, for a path the lists' anchor cannot carry at the time */
+  explicitTrustStore?: TrustStore;
 }
 
 /**
@@ -86,6 +88,16 @@ export function bagFor(ctx: ValidationContext, pool: readonly Certificate[]): re
  * `crls` the CRLs it carries (consulted before the validator's own; such paths are not cached).
  */
 export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, crls: readonly Crl[] = []): Promise<PathResult> {
+  const result = await pathThrough(ctx, leaf, pool, at, crls, ctx.trustStore);
+  if (!ctx.trustedLists) return result;
+  const checked = withListAnchorPeriod(result, ctx.trustedLists, ctx.explicitAnchors, at);
+  if (checked === result || !ctx.explicitTrustStore?.size) return checked;
+  // the list's anchor is outside its trusted period; an anchor given with --trust may still carry the path
+  const alt = await pathThrough({ ...ctx, paths: null }, leaf, pool, at, crls, ctx.explicitTrustStore);
+  return alt.report.indication === "TOTAL_PASSED" ? alt : checked;
+}
+
+async function pathThrough(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, crls: readonly Crl[], anchors: TrustStore): Promise<PathResult> {
   const embedded = crls.length > 0 && ctx.crlStore !== undefined && ctx.policy.revocation.useEmbedded;
   const policyKey = pathPolicyKey(ctx.policy);
   // A result stands for other times only when all revocation data is in a versioned store.
@@ -93,12 +105,12 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
   const version = store?.version;
   const bag = bagFor(ctx, pool);
   const hit = embedded ? null : ctx.paths?.get(leaf, bag, at, policyKey, version);
-  if (hit) return ctx.trustedLists ? withListAnchorPeriod(hit, ctx.trustedLists, ctx.explicitAnchors, at) : hit;
+  if (hit) return hit;
   // The operator's certificates before the signature's own: among issuers of equal likelihood the
   // builder keeps this order, so look-alikes in a bag cannot crowd out the real CA (issue 11.6).
   const untrusted = bag.length === 0 ? ctx.untrusted : [...ctx.untrusted, ...bag];
   const result = await validatePath(leaf, {
-    anchors: ctx.trustStore,
+    anchors,
     untrusted,
     revocation: embedded ? withEmbeddedCrls(ctx, crls) : ctx.revocation,
     at,
@@ -109,10 +121,10 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
   // What chained to an anchor is worth keeping parsed; what did not stays in the transient share.
   if (result.certificates.length > 0) for (const c of result.certificates) ctx.certificates.chainedTo(c);
   if (!embedded && ctx.paths) {
-    const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, ctx.trustStore.certificates()], store, version) : null;
+    const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, anchors.certificates()], store, version) : null;
     ctx.paths.set(leaf, bag, at, result, policyKey, span);
   }
-  return ctx.trustedLists ? withListAnchorPeriod(result, ctx.trustedLists, ctx.explicitAnchors, at) : result;
+  return result;
 }
 
 const policyKeys = new WeakMap<ValidationPolicy, string>();
@@ -185,6 +197,7 @@ export interface ValidationContextInit {
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
   trustedLists?: TrustedListIndex;
   explicitAnchors?: ReadonlySet<string>;
+  explicitTrustStore?: TrustStore;
 }
 
 export function createValidationContext(init: ValidationContextInit): ValidationContext {
@@ -206,5 +219,6 @@ export function createValidationContext(init: ValidationContextInit): Validation
   if (init.isQualifiedAnchor) ctx.isQualifiedAnchor = init.isQualifiedAnchor;
   if (init.trustedLists) ctx.trustedLists = init.trustedLists;
   if (init.explicitAnchors) ctx.explicitAnchors = init.explicitAnchors;
+  if (init.explicitTrustStore) ctx.explicitTrustStore = init.explicitTrustStore;
   return ctx;
 }
