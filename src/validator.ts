@@ -103,9 +103,28 @@ export class Validator {
     readonly revocation: RevocationChecker,
     readonly offline: boolean,
     readonly context: ValidationContext,
-    /** the trusted lists in use (issue 14), null without */
-    readonly trustState: TrustState | null = null,
+    /** the trusted lists in use (issue 14), null without; replaced by useTrustedLists */
+    private lists: TrustState | null = null,
   ) {}
+
+  get trustState(): TrustState | null {
+    return this.lists;
+  }
+
+  /**
+   * A refreshed set of lists (the service's background refresh): their anchors join the store,
+   * and only those the new lists carry anchor from now on (tl-anchor.ts refuses the others).
+   */
+  useTrustedLists(state: TrustState): void {
+    if (!this.context.trustedLists) throw new Error("useTrustedLists: this validator was built without trusted lists");
+    for (const a of state.index.anchors()) {
+      this.trustStore.add(a);
+      this.context.certificates.put(a);
+    }
+    this.context.trustedLists = state.index;
+    this.context.paths?.clear();
+    this.lists = state;
+  }
 
   /**
    * Validates every signature in a CAdES (DER, BER or PEM CMS) or XAdES (XML) file. Input that

@@ -13,12 +13,15 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR] [--pkcs11-module PATH]
                     [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
-                    [--allow-test-material] [--clock ISO-8601] [--json] [--tl FILE-or-URL] [--help]
+                    [--allow-test-material] [--clock ISO-8601] [--json]
+                    [--tl FILE-or-URL]… [--tl-signer CERT]… [--tl-cache DIR] [--help]
 Runs the HTTP service (README: "The service"), one worker per core unless --workers.
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
-SQLite under --data (default ./data). --clock is for tests; --tl is not supported yet.
+SQLite under --data (default ./data). --clock is for tests. --tl: trusted lists (a national list
+or the EU LOTL) as the trust, refreshed in the background before NextUpdate; --tl-cache (default
+DIR/tl-cache under --data) keeps what was fetched; /readyz fails on stale, badly signed or empty lists.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
 `;
 
@@ -29,6 +32,8 @@ const FLAGS = {
   "database-url": { value: true },
   trust: { value: true, repeat: true },
   tl: { value: true, repeat: true },
+  "tl-signer": { value: true, repeat: true },
+  "tl-cache": { value: true },
   crl: { value: true, repeat: true },
   untrusted: { value: true, repeat: true },
   offline: {},
@@ -62,7 +67,7 @@ export const SERVE_FLAGS: Readonly<Record<string, { value?: boolean; repeat?: bo
  * test TSA. Refused, naming the flag to add, unless --allow-test-material says it is meant.
  */
 function checkMixedMaterial(a: ReturnType<typeof parseArgs>): void {
-  const own = { trust: has(a, "trust"), seal: has(a, "seal-key"), tsa: has(a, "tsa") || has(a, "tsa-key") };
+  const own = { trust: has(a, "trust") || has(a, "tl"), seal: has(a, "seal-key"), tsa: has(a, "tsa") || has(a, "tsa-key") };
   if (!own.trust && !own.seal && !own.tsa) return;
   if (has(a, "allow-test-material")) return;
   const missing: string[] = [];
@@ -85,14 +90,20 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   const a = parseArgs(argv, FLAGS);
   if (a.positionals.length) throw new UsageError(`unexpected argument ${a.positionals[0]}`);
   checkMixedMaterial(a);
-  if (has(a, "tl")) throw new UsageError("--tl: trusted lists are not supported yet; give the CA certificates with --trust");
   const c = defaultConfig();
   const warnings: string[] = [];
   c.port = int(one(a, "port"), "port", 0, 65535) ?? c.port;
   c.host = one(a, "host") ?? c.host;
   c.dataDir = one(a, "data") ?? c.dataDir;
   c.databaseUrl = one(a, "database-url") ?? c.databaseUrl;
-  if (has(a, "trust")) {
+  if (has(a, "tl-signer") && !has(a, "tl")) throw new UsageError("--tl-signer needs --tl (the list it signs)");
+  if (has(a, "tl")) {
+    // the lists are the trust: the bundled test store is not added (issue 14)
+    c.tl = all(a, "tl");
+    c.tlSigners = all(a, "tl-signer");
+    c.tlCache = one(a, "tl-cache");
+  }
+  if (has(a, "trust") || has(a, "tl")) {
     c.trust = all(a, "trust");
     c.crls = all(a, "crl");
     c.bundledTrust = false;

@@ -28,6 +28,11 @@ import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
 import { loadStateKey } from "./signing-state.js";
+import { join } from "node:path";
+import { parseCertificates } from "../pki/certificate.js";
+import { createListSource } from "../io/tl-source.js";
+import type { TrustState } from "../trust/load.js";
+import { TlRefresher } from "./tl-refresh.js";
 
 
 export interface ServeConfig {
@@ -73,6 +78,12 @@ export interface ServeConfig {
   signingStateTtl: number;
   /** true when no --trust was given: the bundled TEST trust store is in use */
   bundledTrust: boolean;
+  /** --tl: trusted lists (files or URLs; issue 14) */
+  tl?: string[];
+  /** --tl-signer: certificate files allowed to sign them */
+  tlSigners?: string[];
+  /** --tl-cache (default dataDir/tl-cache) */
+  tlCache?: string;
 }
 
 export function defaultConfig(): ServeConfig {
@@ -132,8 +143,31 @@ export function createLogger(level: string, opts: { sync?: boolean } = {}): pino
   }, dest);
 }
 
-export function validatorFromConfig(c: ServeConfig, policyBytes: Buffer): Promise<Validator> {
-  return validatorFromFiles({ trust: c.trust, crls: c.crls, untrusted: c.untrusted, offline: c.offline, policy: loadPolicy(JSON.parse(policyBytes.toString("utf8"))) });
+export function validatorFromConfig(c: ServeConfig, policyBytes: Buffer, trustedLists?: TrustState): Promise<Validator> {
+  return validatorFromFiles({ trust: c.trust, crls: c.crls, untrusted: c.untrusted, offline: c.offline, policy: loadPolicy(JSON.parse(policyBytes.toString("utf8"))), ...(trustedLists ? { trustedLists } : {}) });
+}
+
+/** The service's trusted lists (issue 14): their refresher, null without --tl. */
+export function tlRefresherFor(c: ServeConfig, clock: () => Date, log: pino.Logger): TlRefresher | null {
+  if (!c.tl?.length) return null;
+  const signers = (c.tlSigners ?? []).flatMap((p) => {
+    try {
+      return parseCertificates(readInput(p, "list signer certificate (--tl-signer)"));
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith("INPUT_")) throw e;
+      throw new ConfigError(`--tl-signer ${p} is not a certificate: ${(e as Error).message}`);
+    }
+  });
+  const retry = Number(process.env.PODPIS_TL_RETRY_MS ?? "");
+  return new TlRefresher({
+    locations: c.tl,
+    signers,
+    source: createListSource({ cacheDir: c.tlCache ?? join(c.dataDir, "tl-cache"), offline: c.offline }),
+    now: clock,
+    log: (msg, fields) => log.info({ ...fields }, msg),
+    // PODPIS_TL_RETRY_MS: how soon a list that is not good is asked again (tests; default 60 s)
+    ...(Number.isFinite(retry) && retry > 0 ? { retryMs: retry } : {}),
+  });
 }
 
 /** A key of the service (receipt seal, built-in TSA): which flags name it, for messages. */
@@ -214,6 +248,8 @@ export async function preflight(c: ServeConfig): Promise<void> {
   await what(`--policy ${c.policyPath ?? BUNDLED.policy}`, () => loadPolicy(JSON.parse(policyBytes.toString("utf8"))));
   // readFileOrDir and the validator name the file and flag at fault themselves
   await what(null, () => validatorFromConfig(c, policyBytes));
+  // --tl-signer files are read here; the lists themselves are judged by /readyz, not at start
+  await what(null, () => tlRefresherFor(c, () => new Date(), createLogger("silent")));
   const seal = await what("--seal-key", () => openServiceKey(c, sealRole(c)));
   await seal.close().catch(() => {});
   if (!c.tsaUrl) {
@@ -235,6 +271,8 @@ export interface Runtime {
   crls: CrlRefresher;
   /** the TSA and the seal key, probed by /readyz */
   dependencies: DependencyProbe[];
+  /** the trusted lists' refresher (issue 14), null without --tl */
+  tl: TlRefresher | null;
   close(): Promise<void>;
 }
 
@@ -242,7 +280,10 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const clock = clockFrom(c.clock ? new Date(c.clock) : null, c.clockOrigin);
   const policyBytes = readFileSync(c.policyPath ?? BUNDLED.policy);
   const policyName = (JSON.parse(policyBytes.toString("utf8")) as { name?: string }).name ?? "policy";
-  const validator = await validatorFromConfig(c, policyBytes);
+  const tl = tlRefresherFor(c, clock, log);
+  const validator = await validatorFromConfig(c, policyBytes, tl ? await tl.load() : undefined);
+  tl?.attach(validator);
+  tl?.start();
   const crls = new CrlRefresher({
     store: validator.crlStore,
     certificates: () => [...validator.trustStore.certificates(), ...validator.untrusted],
@@ -281,8 +322,10 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     log,
     crls,
     dependencies,
+    tl,
     async close() {
       crls.stop();
+      tl?.stop();
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});
       await new Promise<void>((resolve) => log.flush(() => resolve()));

@@ -16,7 +16,8 @@ import type { ReceiptSealer } from "../receipt/seal.js";
 import { loadPolicy } from "../validation/policy.js";
 import type { ValidationReport } from "../validation/report.js";
 import { type DetachedInput, type Validator, createValidator } from "../validator.js";
-import { type StaticMaterial, crlMaterial, recordCrlUse, staticMaterial, withRecording } from "./material.js";
+import { type StaticMaterial, crlMaterial, recordCrlUse, staticMaterial, tlMaterial, withRecording } from "./material.js";
+import { archivedTrustState } from "../trust/load.js";
 
 export type Clock = () => Date;
 
@@ -109,7 +110,7 @@ export class PodpisService {
     const { value: report, crls } = await withRecording(() => this.o.validator.verify(input.document, { contents: input.contents, at: receivedAt }));
     const accepted = report.indication === "TOTAL_PASSED";
     const reportJson = JSON.stringify(report);
-    const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls)];
+    const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls), ...tlMaterial(this.o.validator)];
     const id = randomUUID();
     let receipt = "";
     const record = await this.o.archive.submit(
@@ -146,8 +147,8 @@ export class PodpisService {
   }
 
   /** A validator built from a submission's archived material only, offline. */
-  private replayValidator(material: Material[]): Promise<Validator> {
-    const key = material.map((m) => m.sha256).sort().join(",");
+  private replayValidator(material: Material[], lists?: ValidationReport["trustedLists"]): Promise<Validator> {
+    const key = material.map((m) => m.sha256).sort().join(",") + (lists ? JSON.stringify(lists) : "");
     let v = this.replayValidators.get(key);
     if (!v) {
       const of = (k: Material["kind"]) => material.filter((m) => m.kind === k).map((m) => m.bytes);
@@ -158,6 +159,8 @@ export class PodpisService {
         untrusted: of("untrusted"),
         offline: true,
         policy: policy ? loadPolicy(JSON.parse(Buffer.from(policy).toString("utf8"))) : undefined,
+        // the list versions of that day, as the report named them (issue 14)
+        ...(of("tl").length ? { trustedLists: archivedTrustState(of("tl"), lists ?? []) } : {}),
       });
       if (this.replayValidators.size >= 32) this.replayValidators.delete(this.replayValidators.keys().next().value!);
       this.replayValidators.set(key, v);
@@ -183,7 +186,7 @@ export class PodpisService {
     let reproduced: boolean | undefined;
     let differences: Difference[] | undefined;
     if (mode === "received") {
-      const v = await this.replayValidator(await this.o.archive.getMaterial(id));
+      const v = await this.replayValidator(await this.o.archive.getMaterial(id), original.trustedLists);
       report = await v.verify(doc!.document, { contents: doc!.contents, at: new Date(rec.validationTime) });
       reproduced = canonicalJson(report) === canonicalJson(original);
       if (!reproduced) differences = jsonDifferences(JSON.parse(canonicalJson(original)), JSON.parse(canonicalJson(report)));

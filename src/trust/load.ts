@@ -33,6 +33,8 @@ export interface ListProblem {
   territory: string | null;
   sequenceNumber: number | null;
   reason: string;
+  /** unavailable: could not be had; format: no list; signature: not intact or not by an allowed signer */
+  kind: "unavailable" | "format" | "signature";
 }
 
 export interface StaleList {
@@ -66,7 +68,7 @@ async function read(source: ListSource, location: string, problems: ListProblem[
     return { location, fetched, list, doc };
   } catch (e) {
     if (!(e instanceof TrustListError)) throw e;
-    problems.push({ location, territory: null, sequenceNumber: null, reason: e.message });
+    problems.push({ location, territory: null, sequenceNumber: null, reason: e.message, kind: e.code === "TL_UNAVAILABLE" ? "unavailable" : "format" });
     return null;
   }
 }
@@ -77,7 +79,7 @@ function accept(r: Read, allowed: readonly Certificate[], accepted: AcceptedList
     accepted.push({ list: r.list, location: r.location, fetchedAt: r.fetched.fetchedAt, bytes: r.fetched.bytes, signature });
     return true;
   }
-  problems.push({ location: r.location, territory: r.list.schemeTerritory, sequenceNumber: r.list.sequenceNumber, reason: `${signature.problem ?? "the signature is not trusted"} (${via})` });
+  problems.push({ location: r.location, territory: r.list.schemeTerritory, sequenceNumber: r.list.sequenceNumber, reason: `${signature.problem ?? "the signature is not trusted"} (${via})`, kind: "signature" });
   return false;
 }
 
@@ -92,7 +94,7 @@ async function lotlSigners(lotl: Read, pinned: readonly Certificate[], source: L
     if (!p) continue;
     const s = checkListSignature(p.fetched.bytes, p.doc, trusted);
     if (!s.intact || !s.trusted) {
-      problems.push({ location: url, territory: p.list.schemeTerritory, sequenceNumber: p.list.sequenceNumber, reason: `pivot not signed by the LOTL signers trusted so far: ${s.problem ?? "untrusted signer"}` });
+      problems.push({ location: url, territory: p.list.schemeTerritory, sequenceNumber: p.list.sequenceNumber, reason: `pivot not signed by the LOTL signers trusted so far: ${s.problem ?? "untrusted signer"}`, kind: "signature" });
       continue;
     }
     const self = p.list.pointers.find((x) => x.territory === p.list.schemeTerritory && XML_MIME.test(x.mimeType ?? "xml"));
@@ -123,7 +125,7 @@ export async function loadTrustedLists(opts: LoadOptions): Promise<TrustState> {
       if (!r) continue;
       if (given) consumed.add(given);
       if (r.list.schemeTerritory !== ptr.territory) {
-        problems.push({ location: r.location, territory: r.list.schemeTerritory, sequenceNumber: r.list.sequenceNumber, reason: `the LOTL points here for ${ptr.territory}, but the list is ${r.list.schemeTerritory}'s` });
+        problems.push({ location: r.location, territory: r.list.schemeTerritory, sequenceNumber: r.list.sequenceNumber, reason: `the LOTL points here for ${ptr.territory}, but the list is ${r.list.schemeTerritory}'s`, kind: "format" });
         continue;
       }
       accept(r, [...ptr.signers, ...opts.signers], accepted, problems, `signers from the LOTL's ${ptr.territory} pointer`);
@@ -136,4 +138,27 @@ export async function loadTrustedLists(opts: LoadOptions): Promise<TrustState> {
     if (nu && nu.getTime() < opts.at.getTime()) stale.push({ list: usedList(a), daysStale: Math.floor((opts.at.getTime() - nu.getTime()) / 86_400_000) });
   }
   return { accepted, problems, stale, index: new TrustedListIndex(accepted), loadedAt: opts.at };
+}
+
+/**
+ * The state of archived lists (revalidate?at=received): the exact bytes used then, read back from
+ * the archive, whose audit chain protects them; their signatures were checked when they were used.
+ */
+export function archivedTrustState(lists: readonly Uint8Array[], used: readonly UsedList[]): TrustState {
+  const accepted: AcceptedList[] = [];
+  for (const bytes of lists) {
+    const { list } = parseTrustedList(bytes);
+    // where and when it was fetched, as the original report named it
+    const u = used.find((x) => x.sha256 === list.sha256);
+    accepted.push({
+      list,
+      location: u?.location ?? `archive:${list.sha256}`,
+      fetchedAt: u ? new Date(u.fetchedAt) : list.issueDate,
+      bytes,
+      signature: { present: true, intact: true, signer: null, trusted: true, problem: null, signingCertificate: null, signingTime: null },
+    });
+  }
+  // in the order the report named them
+  accepted.sort((a, b) => used.findIndex((u) => u.sha256 === a.list.sha256) - used.findIndex((u) => u.sha256 === b.list.sha256));
+  return { accepted, problems: [], stale: [], index: new TrustedListIndex(accepted), loadedAt: new Date(0) };
 }

@@ -14,7 +14,8 @@ export function withListAnchorPeriod(result: PathResult, lists: TrustedListIndex
   if (result.report.indication !== "TOTAL_PASSED") return result;
   const anchor = result.certificates.at(-1);
   if (!anchor || explicit?.has(anchor.sha256)) return result;
-  if (lists.anchorTrustedAt(anchor, at) !== false) return result;
+  // (undefined for an anchor that is not explicit: it came from an earlier version of the lists)
+  if (lists.anchorTrustedAt(anchor, at) === true) return result;
   return {
     ...result,
     report: {
