@@ -159,14 +159,18 @@ export function tlRefresherFor(c: ServeConfig, clock: () => Date, log: pino.Logg
     }
   });
   const retry = Number(process.env.PODPIS_TL_RETRY_MS ?? "");
+  const every = Number(process.env.PODPIS_TL_REFRESH_MS ?? "");
   return new TlRefresher({
     locations: c.tl,
     signers,
     source: createListSource({ cacheDir: c.tlCache ?? join(c.dataDir, "tl-cache"), offline: c.offline }),
     now: clock,
-    log: (msg, fields) => log.info({ ...fields }, msg),
+    // a list not used, or kept from an earlier refresh, is a warning
+    log: (msg, fields) => (/not used|kept|failed/.test(msg) ? log.warn({ ...fields }, msg) : log.info({ ...fields }, msg)),
     // PODPIS_TL_RETRY_MS: how soon a list that is not good is asked again (tests; default 60 s)
     ...(Number.isFinite(retry) && retry > 0 ? { retryMs: retry } : {}),
+    // PODPIS_TL_REFRESH_MS: how often good lists are asked again (default 1 h; before NextUpdate in any case)
+    ...(Number.isFinite(every) && every > 0 ? { maxIntervalMs: every } : {}),
   });
 }
 

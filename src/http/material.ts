@@ -59,7 +59,8 @@ export function staticMaterial(validator: Validator, policyBytes: Uint8Array, po
   // with trusted lists, the lists themselves are archived (tlMaterial); anchors are the --trust ones
   const explicit = validator.context.explicitAnchors;
   const anchors = certsBlob(validator.trustState && explicit ? validator.trustStore.certificates().filter((c) => explicit.has(c.sha256)) : validator.trustStore.certificates());
-  items.push({ kind: "anchors", sha256: sha256(anchors), bytes: anchors });
+  // (only trusted lists, no --trust: no anchors item; the lists are archived instead)
+  if (anchors.length > 0) items.push({ kind: "anchors", sha256: sha256(anchors), bytes: anchors });
   if (validator.untrusted.length) {
     const u = certsBlob(validator.untrusted);
     items.push({ kind: "untrusted", sha256: sha256(u), bytes: u });

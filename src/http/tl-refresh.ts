@@ -22,7 +22,7 @@ export interface TlRefreshOptions {
   retryMs?: number;
   /** refresh this long before the earliest NextUpdate (ms); default 1 h */
   marginMs?: number;
-  /** and at least this often (ms); default 6 h */
+  /** and at least this often (ms): lists are re-issued before their NextUpdate; default 1 h */
   maxIntervalMs?: number;
 }
 
@@ -103,7 +103,7 @@ export class TlRefresher {
     this.stop();
     const now = this.o.now().getTime();
     const retry = this.o.retryMs ?? 60_000;
-    let delay = this.o.maxIntervalMs ?? 6 * 3_600_000;
+    let delay = this.o.maxIntervalMs ?? 3_600_000;
     const healthy = this.state ? tlReadiness(this.state, new Date(now)).ok : false;
     if (!healthy) delay = retry;
     else {
