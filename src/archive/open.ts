@@ -14,6 +14,10 @@ export interface ArchiveConfig {
   databaseUrl?: string;
   numberFormat?: string;
   pgSchema?: string;
+  /** PostgreSQL pool: connections at most, statement timeout, connect timeout (ms) */
+  pgPoolSize?: number;
+  pgStatementTimeoutMs?: number;
+  pgConnectTimeoutMs?: number;
 }
 
 export const SQLITE_FILE = "podpis.sqlite";
@@ -21,7 +25,15 @@ export const SQLITE_FILE = "podpis.sqlite";
 export function openArchive(cfg: ArchiveConfig): ArchiveStore {
   const numberFormat = cfg.numberFormat ?? DEFAULT_NUMBER_FORMAT;
   checkNumberFormat(numberFormat);
-  if (cfg.databaseUrl) return withDependencyErrors(new PostgresArchive({ url: cfg.databaseUrl, numberFormat, schema: cfg.pgSchema }), pgUnavailable);
+  if (cfg.databaseUrl)
+    return withDependencyErrors(new PostgresArchive({
+        url: cfg.databaseUrl,
+        numberFormat,
+        schema: cfg.pgSchema,
+        poolSize: cfg.pgPoolSize,
+        statementTimeoutMs: cfg.pgStatementTimeoutMs,
+        connectTimeoutMs: cfg.pgConnectTimeoutMs,
+      }), pgUnavailable);
   const dataDir = cfg.dataDir ?? "data";
   // a data directory made by an older version (0755/0644) is tightened on every open
   ensurePrivateDir(dataDir);

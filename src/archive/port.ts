@@ -150,7 +150,7 @@ export interface ArchiveStore {
   close(): Promise<void>;
 }
 
-export type ArchiveErrorCode = "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND";
+export type ArchiveErrorCode = "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND" | "SCHEMA_TOO_NEW" | "ARCHIVE_IN_USE";
 
 export class ArchiveError extends PodpisError<ArchiveErrorCode> {
   constructor(

@@ -8,8 +8,10 @@ import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
-import { formatRegistrationNumber } from "./registration.js";
-import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
+import { GroupCommitter, type Pending, sealInOrder } from "./group-commit.js";
+import { pgUnavailable } from "./unavailable.js";
+import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
+import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 import { apiKeyCreated, apiKeyRow, auditRow } from "./sqlite.js";
 
 export interface PostgresOptions {
@@ -17,8 +19,15 @@ export interface PostgresOptions {
   numberFormat: string;
   /** a schema of its own (tests use one per run); default: public */
   schema?: string;
+  /** connections this process keeps at most (PostgreSQL's max_connections is shared by every node) */
   poolSize?: number;
+  /** a statement running longer is cancelled by the server (SQLSTATE 57014), ms; 0: none */
+  statementTimeoutMs?: number;
+  /** how long a new connection (or a wait for a free one) may take, ms */
+  connectTimeoutMs?: number;
 }
+
+export const PG_DEFAULTS = { poolSize: 8, statementTimeoutMs: 15_000, connectTimeoutMs: 5_000 } as const;
 
 type Client = pg.PoolClient;
 
@@ -26,12 +35,25 @@ export class PostgresArchive implements ArchiveStore {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
   private readonly schema: string;
+  private readonly committer = new GroupCommitter((items) => this.commitBatch(items));
 
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new ArchiveError("BAD_CONFIG", `invalid PostgreSQL schema name "${this.schema}"`);
     // the schema is a startup parameter of every connection, so a query is one round trip
-    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8, connectionTimeoutMillis: 5_000, options: `-c search_path=${this.schema}` });
+    const statementTimeout = opts.statementTimeoutMs ?? PG_DEFAULTS.statementTimeoutMs;
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? PG_DEFAULTS.poolSize,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? PG_DEFAULTS.connectTimeoutMs,
+      // A server that vanishes without closing the connection (a failover, a cut network) never
+      // answers: keepalive notices the dead socket, and the client-side query timeout (a little
+      // over the server's statement_timeout) ends a query that would otherwise wait forever.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
+      ...(statementTimeout > 0 ? { query_timeout: statementTimeout + 2_000 } : {}),
+      options: `-c search_path=${this.schema}` + (statementTimeout > 0 ? ` -c statement_timeout=${statementTimeout} -c idle_in_transaction_session_timeout=${statementTimeout * 2}` : ""),
+    });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on("error", () => {});
     // A client checked out of the pool has no pool listener: a server restart or
@@ -43,16 +65,20 @@ export class PostgresArchive implements ArchiveStore {
 
   private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    let broken = false;
     try {
       await c.query("BEGIN");
       const out = await fn(c);
       await c.query("COMMIT");
       return out;
     } catch (e) {
-      await c.query("ROLLBACK").catch(() => {});
+      // a connection that failed (or a query that never answered) is thrown away, not rolled back
+      // over: the server rolls back a transaction whose connection ends
+      if (pgUnavailable(e) !== e) broken = true;
+      else await c.query("ROLLBACK").catch(() => void (broken = true));
       throw e;
     } finally {
-      c.release();
+      c.release(broken);
     }
   }
 
@@ -60,45 +86,106 @@ export class PostgresArchive implements ArchiveStore {
     return (await this.pool.query<R>(sql, params)).rows;
   }
 
+  /**
+   * migrations.ts: every node takes the same session advisory lock, so one migrates and the
+   * others wait and then find nothing to do; each migration commits on its own.
+   */
   async migrate(): Promise<void> {
-    await this.tx(async (c) => {
-      await c.query("SELECT pg_advisory_xact_lock(7365723)");
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-      for (const s of schemaSql("BYTEA")) await c.query(s);
-      for (const col of ADDED_COLUMNS) await c.query(`ALTER TABLE ${col.table} ADD COLUMN IF NOT EXISTS ${col.column} ${col.type}`);
-    });
+    const c = await this.pool.connect();
+    let broken = false;
+    try {
+      await c.query("SELECT pg_advisory_lock(7365723)");
+      try {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+        await c.query(VERSION_TABLE_SQL);
+        for (let done = false; !done; ) {
+          await c.query("BEGIN");
+          try {
+            const row = (await c.query<{ version: number }>("SELECT version FROM schema_version WHERE id = 1")).rows[0];
+            const next = pendingMigrations(row?.version ?? 0, `schema ${this.schema}`)[0];
+            for (const step of next ? next.steps("BYTEA") : baselineSteps("BYTEA")) {
+              await c.query("sql" in step ? step.sql : `ALTER TABLE ${step.addColumn.table} ADD COLUMN IF NOT EXISTS ${step.addColumn.column} ${step.addColumn.type}`);
+            }
+            if (next) {
+              await c.query(
+                "INSERT INTO schema_version (id, version, applied_at) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at",
+                [next.version, new Date().toISOString()],
+              );
+            }
+            await c.query("COMMIT");
+            done = !next;
+          } catch (e) {
+            await c.query("ROLLBACK").catch(() => void (broken = true));
+            throw e;
+          }
+        }
+      } finally {
+        await c.query("SELECT pg_advisory_unlock(7365723)").catch(() => void (broken = true));
+      }
+    } catch (e) {
+      if (pgUnavailable(e) !== e) broken = true;
+      throw e;
+    } finally {
+      c.release(broken);
+    }
   }
 
-  async submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
-    await this.tx(async (c) => {
-      await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [input.register]);
-      const row = (await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [input.register])).rows[0]!;
-      const sequence = Number(row.last_seq) + 1;
-      const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt) };
-      const receipt = await seal(assigned);
-      await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [input.register, sequence]);
-      await c.query(
-        `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
-          indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-        [
-          input.id, input.register, sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
-          input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
-          Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
-        ],
-      );
-      for (const [i, b] of input.contents.entries()) {
-        await c.query("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES ($1, $2, $3, $4)", [input.id, i, sha256hex(b), Buffer.from(b)]);
+  /** the version the database records (tests) */
+  async schemaVersion(): Promise<number> {
+    const r = (await this.q<{ version: number }>("SELECT version FROM schema_version WHERE id = 1"))[0];
+    return r ? Number(r.version) : 0;
+  }
+
+  /**
+   * group-commit.ts: the submissions that arrive during a batch share the next transaction. The
+   * register rows are locked (in name order) for the batch, then the audit head; so across nodes
+   * numbers stay gap-free and the audit chain linear.
+   */
+  submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
+    return this.committer.submit(input, seal);
+  }
+
+  private async commitBatch(items: Pending[]): Promise<void> {
+    const sealed = await this.tx(async (c) => {
+      const registers = [...new Set(items.map((i) => i.input.register))].sort();
+      const last = new Map<string, number>();
+      for (const r of registers) {
+        await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [r]);
+        last.set(r, Number((await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [r])).rows[0]!.last_seq));
       }
-      for (const m of input.material) {
-        await c.query("INSERT INTO material (sha256, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING", [m.sha256, m.kind, Buffer.from(m.bytes)]);
-        await c.query("INSERT INTO submission_material (submission_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING", [input.id, m.sha256]);
+      const done = await sealInOrder(items, (r) => last.get(r)!, this.opts.numberFormat);
+      for (const s of done) await this.insertSubmission(c, s.item.input, s.assigned, s.receipt);
+      for (const r of registers) {
+        const top = Math.max(0, ...done.filter((s) => s.item.input.register === r).map((s) => s.assigned.sequence));
+        if (top > 0) await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [r, top]);
       }
-      const audit = auditDataFor(input, assigned, receipt);
-      await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
-      await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);
+      return done;
     });
-    return (await this.getSubmission(input.id))!;
+    for (const s of sealed) s.item.resolve((await this.getSubmission(s.item.input.id))!);
+  }
+
+  private async insertSubmission(c: Client, input: NewSubmission, assigned: Assigned, receipt: string): Promise<void> {
+    const sequence = assigned.sequence;
+    await c.query(
+      `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
+        indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        input.id, input.register, sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
+        input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
+        Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
+      ],
+    );
+    for (const [i, b] of input.contents.entries()) {
+      await c.query("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES ($1, $2, $3, $4)", [input.id, i, sha256hex(b), Buffer.from(b)]);
+    }
+    for (const m of input.material) {
+      await c.query("INSERT INTO material (sha256, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING", [m.sha256, m.kind, Buffer.from(m.bytes)]);
+      await c.query("INSERT INTO submission_material (submission_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING", [input.id, m.sha256]);
+    }
+    const audit = auditDataFor(input, assigned, receipt);
+    await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
+    await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);
   }
 
   private async appendIn(c: Client, kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry> {

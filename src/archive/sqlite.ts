@@ -8,11 +8,12 @@ import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private-files.js";
 import { nextAuditEntry } from "./audit.js";
+import { GroupCommitter, type Pending, type Sealed, sealInOrder } from "./group-commit.js";
 import { Mutex } from "./mutex.js";
 import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
-import { formatRegistrationNumber } from "./registration.js";
-import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, schemaSql, submissionQuerySql } from "./schema.js";
+import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
+import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 
 export interface SqliteOptions {
   path: string;
@@ -27,6 +28,7 @@ export class SqliteArchive implements ArchiveStore {
   readonly kind = "sqlite" as const;
   private readonly db: Db;
   private readonly writes = new Mutex();
+  private readonly committer = new GroupCommitter((items) => this.writes.run(() => this.commitBatch(items)));
   /** statements of the per-request path, compiled once (a prepare costs more than the read) */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -45,38 +47,85 @@ export class SqliteArchive implements ArchiveStore {
     this.db.pragma("foreign_keys = ON");
   }
 
+  /** migrations.ts: one migration per IMMEDIATE transaction (SQLite's write lock is the lock) */
   async migrate(): Promise<void> {
-    this.db.transaction(() => {
-      for (const s of schemaSql("BLOB")) this.db.exec(s);
-      for (const c of ADDED_COLUMNS) {
-        const have = this.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(c.table, c.column);
-        if (!have) this.db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
-      }
-    }).immediate();
+    for (let done = false; !done; ) {
+      done = this.db
+        .transaction(() => {
+          this.db.exec(VERSION_TABLE_SQL);
+          const row = this.db.prepare("SELECT version FROM schema_version WHERE id = 1").get() as { version: number } | undefined;
+          const next = pendingMigrations(row?.version ?? 0, this.opts.path)[0];
+          for (const step of next ? next.steps("BLOB") : baselineSteps("BLOB")) this.applyStep(step);
+          if (!next) return true;
+          this.db
+            .prepare("INSERT INTO schema_version (id, version, applied_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at")
+            .run(next.version, new Date().toISOString());
+          return false;
+        })
+        .immediate();
+    }
   }
 
-  async submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
-    return this.writes.run(async () => {
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
-        const row = this.db.prepare("SELECT last_seq FROM registers WHERE name = ?").get(input.register) as { last_seq: number } | undefined;
-        const sequence = (row?.last_seq ?? 0) + 1;
-        const assigned: Assigned = { sequence, registrationNumber: formatRegistrationNumber(this.opts.numberFormat, input.register, sequence, input.receivedAt) };
-        const receipt = await seal(assigned);
-        this.writeSubmission(input, assigned, receipt);
-        this.db.exec("COMMIT");
-      } catch (e) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        throw e;
+  private applyStep(step: MigrationStep): void {
+    if ("sql" in step) return void this.db.exec(step.sql);
+    const c = step.addColumn;
+    const have = this.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(c.table, c.column);
+    if (!have) this.db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.type}`);
+  }
+
+  /** the version the database records (tests, backup) */
+  schemaVersion(): number {
+    const row = this.db.prepare("SELECT version FROM schema_version WHERE id = 1").get() as { version: number } | undefined;
+    return row?.version ?? 0;
+  }
+
+  /** group-commit.ts: submissions that arrive during a batch's transaction share the next one */
+  submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
+    return this.committer.submit(input, seal);
+  }
+
+  private async commitBatch(items: Pending[]): Promise<void> {
+    await this.beginImmediate();
+    let sealed: Sealed[];
+    try {
+      const last = (register: string) => (this.stmt("SELECT last_seq FROM registers WHERE name = ?").get(register) as { last_seq: number } | undefined)?.last_seq ?? 0;
+      sealed = await sealInOrder(items, last, this.opts.numberFormat);
+      for (const s of sealed) this.writeSubmission(s.item.input, s.assigned, s.receipt);
+      this.db.exec("COMMIT");
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw e;
+    }
+    for (const s of sealed) s.item.resolve((await this.getSubmission(s.item.input.id))!);
+  }
+
+  /**
+   * BEGIN IMMEDIATE without blocking the event loop: SQLite's busy handler sleeps in the calling
+   * thread, so a worker waiting for another worker's write lock could not even read requests.
+   * Instead the lock is tried without waiting and tried again after a short timer, up to the
+   * configured busy timeout (then SQLITE_BUSY: 503, try again).
+   */
+  private async beginImmediate(): Promise<void> {
+    const deadline = Date.now() + (this.opts.busyTimeoutMs ?? 15_000);
+    this.db.pragma("busy_timeout = 0");
+    try {
+      for (let wait = 1; ; wait = Math.min(wait * 2, 8)) {
+        try {
+          this.db.exec("BEGIN IMMEDIATE");
+          return;
+        } catch (e) {
+          if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw e;
+        }
+        await new Promise((r) => setTimeout(r, wait));
       }
-      return (await this.getSubmission(input.id))!;
-    });
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 15_000}`);
+    }
   }
 
   private writeSubmission(s: NewSubmission, a: Assigned, receipt: string): void {
-    const db = this.db;
-    db.prepare("INSERT INTO registers (name, last_seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET last_seq = excluded.last_seq").run(s.register, a.sequence);
-    db.prepare(
+    this.stmt("INSERT INTO registers (name, last_seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET last_seq = excluded.last_seq").run(s.register, a.sequence);
+    this.stmt(
       `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
         indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -84,10 +133,10 @@ export class SqliteArchive implements ArchiveStore {
       s.id, s.register, a.sequence, a.registrationNumber, s.receivedAt.toISOString(), s.validationTime.toISOString(), s.applicant, s.service,
       s.accepted ? 1 : 0, s.indication, s.policyVersion, sha256hex(s.document), Buffer.from(s.document), s.reportJson, receipt, sha256hex(receipt),
     );
-    const content = db.prepare("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES (?, ?, ?, ?)");
+    const content = this.stmt("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES (?, ?, ?, ?)");
     s.contents.forEach((c, i) => content.run(s.id, i, sha256hex(c), Buffer.from(c)));
-    const material = db.prepare("INSERT INTO material (sha256, kind, bytes) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING");
-    const link = db.prepare("INSERT INTO submission_material (submission_id, sha256) VALUES (?, ?) ON CONFLICT DO NOTHING");
+    const material = this.stmt("INSERT INTO material (sha256, kind, bytes) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING");
+    const link = this.stmt("INSERT INTO submission_material (submission_id, sha256) VALUES (?, ?) ON CONFLICT DO NOTHING");
     for (const m of s.material) {
       material.run(m.sha256, m.kind, Buffer.from(m.bytes));
       link.run(s.id, m.sha256);
@@ -98,10 +147,10 @@ export class SqliteArchive implements ArchiveStore {
   }
 
   private appendAuditSync(kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): AuditEntry {
-    const head = this.db.prepare("SELECT seq, hash FROM audit_head WHERE id = 1").get() as { seq: number; hash: string } | undefined;
+    const head = this.stmt("SELECT seq, hash FROM audit_head WHERE id = 1").get() as { seq: number; hash: string } | undefined;
     const e = nextAuditEntry(head ?? null, kind, subject, data, at);
-    this.db.prepare("INSERT INTO audit_log (seq, at, kind, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)").run(e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash);
-    this.db.prepare("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(e.seq, e.hash);
+    this.stmt("INSERT INTO audit_log (seq, at, kind, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)").run(e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash);
+    this.stmt("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash").run(e.seq, e.hash);
     return e;
   }
 

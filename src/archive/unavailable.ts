@@ -9,9 +9,12 @@ import type { ArchiveStore } from "./port.js";
 
 const NET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "ECONNABORTED"]);
 // SQLSTATE class 08 connection exception; 57P01-03 admin/crash shutdown, cannot connect now
-// (what pg_terminate_backend and a restart give); 53300 too many connections
-const PG_STATES = /^(08...|57P0[123]|53300)$/;
-const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down|in recovery mode)/i;
+// (what pg_terminate_backend and a restart give); 53300 too many connections; 57014 statement
+// timeout and 25P03 idle-in-transaction timeout (an overloaded or stalled server); 25006 a
+// read-only transaction (a node still talking to a demoted primary after a failover);
+// 40001/40P01 serialization failure or deadlock (try again)
+const PG_STATES = /^(08...|57P0[123]|53300|57014|25P03|25006|40001|40P01)$/;
+const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout|the database system is (starting up|shutting down|in recovery mode)/i;
 
 export function pgUnavailable(e: unknown): unknown {
   if (e instanceof DependencyUnavailableError) return e;

@@ -29,9 +29,14 @@ export function readSignaturePolicy(v: Uint8Array): SignaturePolicy {
   const alg = parseAlgorithmIdentifier(v, algNode);
   let uri: string | null = null;
   if (qualifiers) {
-    for (const q of children(v, qualifiers)) {
+    const inner = children(v, qualifiers);
+    // SEQUENCE OF SigPolicyQualifierInfo (EN 319 122-1 §5.2.9); some producers write one
+    // SigPolicyQualifierInfo without the SEQUENCE OF around it
+    const list = inner[0]?.tag === Tag.OID ? [qualifiers] : inner;
+    for (const q of list) {
+      if (q.tag !== Tag.SEQUENCE) throw new Asn1Error("SigPolicyQualifierInfo malformed");
       const [qid, qv] = children(v, q);
-      if (qid && qv && readOid(v, qid) === SPURI) uri = readString(v, qv);
+      if (qid?.tag === Tag.OID && qv && readOid(v, qid) === SPURI) uri = readString(v, qv);
     }
   }
   let hashAlgorithm: string | null;

@@ -4,6 +4,7 @@
  * input), 64 usage, 70 internal (a bug); errors map to them through src/edge/errors.ts.
  */
 import { chainCommand } from "./chain.js";
+import { extendCommand } from "./extend.js";
 import { auditCommand } from "./audit.js";
 import { keysCommand } from "./keys.js";
 import { serveCommand } from "./serve.js";
@@ -35,6 +36,12 @@ Usage:
       Signs FILE (CAdES .p7m/.p7s or XAdES). The password (or PKCS#11 PIN) comes from the
       environment variable --password-env names, or a prompt on a terminal; never the command line.
       B-T asks the RFC 3161 TSA at --tsa and checks its answer against --trust (default: test PKI).
+
+  podpis extend FILE [--content FILE]… --level B-T|B-LT|B-LTA --tsa URL [--trust PEM-or-DIR]…
+                [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--tsa-timeout MS] [--json] -o OUT
+      Adds to every signature what the level needs: a signature time-stamp (B-T), the certificates
+      and revocation data of its paths (B-LT), an archive time-stamp (B-LTA; again: renewal).
+      Signed bytes are untouched. A signature that does not validate now is refused (exit 1 or 2).
 
   podpis tsa [--port 3161] [--host 127.0.0.1] [--key KEY.p12|pkcs11:URI] [--password-env VAR]
              [--data DIR] [--policy OID] [--accuracy-ms N]
@@ -79,6 +86,7 @@ const COMMANDS: Record<string, Command> = {
   chain: chainCommand,
   verify: verifyCommand,
   sign: signCommand,
+  extend: extendCommand,
   tsa: tsaCommand,
   serve: serveCommand,
   keys: keysCommand,

@@ -7,6 +7,7 @@ import { type ServeConfig, defaultConfig, preflight } from "../http/config.js";
 import { runServer } from "../http/server.js";
 
 export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--database-url URL]
+                    [--db-pool-size N] [--db-statement-timeout MS] [--db-connect-timeout MS]
                     [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]… [--offline]
                     [--policy FILE] [--workers N] [--max-body BYTES] [--max-public-body BYTES]
                     [--rate N] [--rate-burst N]
@@ -19,9 +20,11 @@ Runs the HTTP service (README: "The service"), one worker per core unless --work
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
-SQLite under --data (default ./data). --clock is for tests. --tl: trusted lists (a national list
-or the EU LOTL) as the trust, refreshed in the background before NextUpdate; --tl-cache (default
-DIR/tl-cache under --data) keeps what was fetched; /readyz fails on stale, badly signed or empty lists.
+SQLite under --data (default ./data). Each process's PostgreSQL pool is bounded (default 8
+connections, 15000 ms per statement, 5000 ms to connect). --clock is for tests. --tl: trusted lists
+(a national list or the EU LOTL) as the trust, refreshed in the background before NextUpdate;
+--tl-cache (default DIR/tl-cache under --data) keeps what was fetched; /readyz fails on stale,
+badly signed or empty lists.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
 `;
 
@@ -30,6 +33,9 @@ const FLAGS = {
   host: { value: true },
   data: { value: true },
   "database-url": { value: true },
+  "db-pool-size": { value: true },
+  "db-statement-timeout": { value: true },
+  "db-connect-timeout": { value: true },
   trust: { value: true, repeat: true },
   tl: { value: true, repeat: true },
   "tl-signer": { value: true, repeat: true },
@@ -96,6 +102,9 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.host = one(a, "host") ?? c.host;
   c.dataDir = one(a, "data") ?? c.dataDir;
   c.databaseUrl = one(a, "database-url") ?? c.databaseUrl;
+  c.dbPoolSize = int(one(a, "db-pool-size"), "db-pool-size", 1, 1000);
+  c.dbStatementTimeoutMs = int(one(a, "db-statement-timeout"), "db-statement-timeout", 0, 3_600_000);
+  c.dbConnectTimeoutMs = int(one(a, "db-connect-timeout"), "db-connect-timeout", 100, 600_000);
   if (has(a, "tl-signer") && !has(a, "tl")) throw new UsageError("--tl-signer needs --tl (the list it signs)");
   if (has(a, "tl")) {
     // the lists are the trust: the bundled test store is not added (issue 14)

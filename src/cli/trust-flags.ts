@@ -13,6 +13,8 @@ export interface TrustFiles {
   trust: string[];
   crls: string[];
   untrusted: string[];
+  /** OCSP responses (DER) to use before asking any responder (`extend --ocsp`) */
+  ocsp?: string[];
   offline: boolean;
   policy?: ValidationPolicy;
   /** trusted lists already loaded (listsFromFlags / the service's refresher) */
@@ -62,6 +64,7 @@ export async function validatorFromFiles(f: TrustFiles): Promise<Validator> {
   const trust = f.trust.flatMap((p) => readFileOrDir(p, "trust anchor (--trust)"));
   const crls = f.crls.flatMap((p) => readFileOrDir(p, "CRL (--crl)"));
   const untrusted = f.untrusted.map((p) => ({ path: p, bytes: readInput(p, "untrusted certificate (--untrusted)") }));
+  const ocsp = (f.ocsp ?? []).map((p) => readInput(p, "OCSP response (--ocsp)"));
   try {
     return await createValidator({
       trust: trust.map((x) => x.bytes),
@@ -70,6 +73,7 @@ export async function validatorFromFiles(f: TrustFiles): Promise<Validator> {
       offline: f.offline,
       policy: f.policy,
       ...(f.trustedLists ? { trustedLists: f.trustedLists } : {}),
+      ...(ocsp.length ? { ocspResponses: ocsp } : {}),
     });
   } catch (e) {
     if (!(e instanceof InputError)) throw e;

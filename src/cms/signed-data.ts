@@ -6,7 +6,7 @@
  * Limits keep hostile input bounded: a certificate bag, a CRL bag and the signer set are capped,
  * and the BER reader caps nesting.
  */
-import { Asn1Error, type Node, Tag, bytesOf, children, contentOf, readOid, readRoot, readSmallInt, readIntegerHex, seq, hex } from "../asn1/der.js";
+import { Asn1Error, type Node, Tag, bytesOf, children, contentOf, readNode, readOid, readRoot, readSmallInt, readIntegerHex, seq, hex } from "../asn1/der.js";
 import { type AlgorithmIdentifier, parseAlgorithmIdentifier } from "../pki/algorithms.js";
 import { looksLikePem, decodePem } from "../pki/certificate.js";
 import { type Name, parseName } from "../pki/name.js";
@@ -79,6 +79,8 @@ export interface SignedData {
   /** OtherRevocationInfoFormat entries, e.g. OCSP responses (RFC 5940) */
   otherRevocationInfo: OtherRevocationInfo[];
   signerInfos: SignerInfo[];
+  /** zero octets after the ContentInfo (padding some producers leave, e.g. from a fixed-size buffer); ignored */
+  trailingZeros?: number;
 }
 
 const BER = { ber: true, maxDepth: LIMITS.maxDepth };
@@ -103,7 +105,7 @@ export function unwrapPem(input: Uint8Array): Uint8Array {
  * SignedData, CmsFormatError when it is but something inside is malformed.
  */
 export function parseSignedData(input: Uint8Array): SignedData {
-  const buf = unwrapPem(input);
+  const { buf, trailingZeros } = withoutZeroPadding(unwrapPem(input));
   let contentNode: Node;
   try {
     const root = readRoot(buf, BER);
@@ -125,11 +127,32 @@ export function parseSignedData(input: Uint8Array): SignedData {
     throw e;
   }
   try {
-    return readSignedData(buf, contentNode);
+    const sd = readSignedData(buf, contentNode);
+    if (trailingZeros > 0) sd.trailingZeros = trailingZeros;
+    return sd;
   } catch (e) {
     if (e instanceof Asn1Error) throw new CmsFormatError(`SignedData: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * A ContentInfo followed by nothing but zero octets: the element alone (readers such as
+ * BouncyCastle read one element and stop; the padding is no part of the signature). Anything
+ * else after the element is left for readRoot to refuse. An indefinite-length element ends in
+ * its own end-of-contents zeros, which readNode counts as part of it.
+ */
+function withoutZeroPadding(buf: Uint8Array): { buf: Uint8Array; trailingZeros: number } {
+  if (buf.length === 0 || buf[buf.length - 1] !== 0) return { buf, trailingZeros: 0 };
+  let end: number;
+  try {
+    end = readNode(buf, 0, buf.length, BER).end;
+  } catch {
+    return { buf, trailingZeros: 0 };
+  }
+  if (end >= buf.length) return { buf, trailingZeros: 0 };
+  for (let i = end; i < buf.length; i++) if (buf[i] !== 0) return { buf, trailingZeros: 0 };
+  return { buf: buf.subarray(0, end), trailingZeros: buf.length - end };
 }
 
 const SIGNED_DATA_OID = Buffer.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]);
@@ -236,7 +259,8 @@ export function readSignerInfo(buf: Uint8Array, node: Node): SignerInfo {
   if (!sigNode) throw new CmsFormatError("SignerInfo.signature: missing");
   const signature = octetStringValue(buf, sigNode, 0);
   let unsignedAttrs: Attribute[] | null = null;
-  if (f[i]?.tag === 0xa1) unsignedAttrs = readAttributes(buf, f[i++]!);
+  // RFC 5652 says SIZE (1..MAX); an empty [1] (left by a producer that removed the last one) holds nothing, so it is read as absent
+  if (f[i]?.tag === 0xa1) unsignedAttrs = children(buf, f[i]!, BER).length === 0 ? (i++, null) : readAttributes(buf, f[i++]!);
   if (i !== f.length) throw new CmsFormatError("SignerInfo: unexpected trailing fields");
   return { version, sid, digestAlgorithm, signedAttrs, signedAttrsDer, signatureAlgorithm, signature, unsignedAttrs, der: bytesOf(buf, node) };
 }

@@ -19,6 +19,7 @@ import { type EssCertId, readContentType, readMessageDigest, readSigningCertific
 import type { Message, SigningCertificateReference } from "./messages.js";
 import { CMS } from "./oids.js";
 import { type SignerIdentifier, type SignerInfo, sidIssuer } from "./signed-data.js";
+import { type Tolerance, verifySignedAttributes } from "./tolerant-verify.js";
 import { certHashMatches as hashMatches, issuerSerialMatches as namesCertificate } from "./signing-certificate.js";
 
 /** Content hashed elsewhere (a large detached file hashed as a stream): digest name → value. */
@@ -65,6 +66,10 @@ export interface SignerCheckOptions {
 }
 
 const SINGLE_VALUED = new Set<string>([CMS.contentType, CMS.messageDigest, CMS.signingTime, CMS.signingCertificate, CMS.signingCertificateV2, CMS.sigPolicyId, CMS.contentHint, CMS.cmsAlgorithmProtection]);
+/** Signed attributes that may appear at most once (RFC 5652 §11, RFC 5035 §5.4, RFC 6211 §2, EN 319 122-1 §5.2). */
+const SINGLE_INSTANCE = SINGLE_VALUED;
+/** Signed attributes that may appear several times (EN 319 122-1 §5.2.8 content-time-stamp, §5.2.3 commitment-type-indication). */
+const REPEATABLE = new Set<string>([CMS.contentTimestamp, CMS.commitmentType]);
 
 /** The signature algorithm; rsaEncryption and id-ecPublicKey take their hash from digestAlgorithm (RFC 3370, RFC 5753). */
 export function cmsSignatureAlgorithm(sigAlg: AlgorithmIdentifier, digest: string): SignatureAlgorithm {
@@ -73,6 +78,11 @@ export function cmsSignatureAlgorithm(sigAlg: AlgorithmIdentifier, digest: strin
   if (sigAlg.oid === CMS.dsa) return { scheme: "dsa", hash: digest, name: `dsa-with-${digest}` };
   return signatureAlgorithm(sigAlg);
 }
+
+const TOLERATED: Record<Exclude<Tolerance, "strict">, Message> = {
+  "der-sorted-attributes": { code: "SIGNED_ATTRIBUTES_NOT_DER", message: "the signed attributes are not stored in DER order; the signature verifies over their DER encoding (RFC 5652 §5.4)" },
+  "digest-info-without-null": { code: "DIGEST_INFO_PARAMETERS_ABSENT", message: "the RSA signature's DigestInfo omits the hash algorithm's NULL parameters (accepted as RFC 4055 §2.1 allows)" },
+};
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
@@ -130,13 +140,22 @@ export function checkSigner(si: SignerInfo, opts: SignerCheckOptions): SignerChe
 
   // Signed attributes: RFC 5652 §5.3 and §11; EN 319 122-1 §5.2.
   let messageDigest: Uint8Array | null = null;
+  const messageDigests: Uint8Array[] = [];
   let ess: EssCertId[] | null = null;
   if (si.signedAttrs) {
     const seen = new Set<string>();
+    const duplicated = new Set<string>();
     for (const a of si.signedAttrs) {
-      if (seen.has(a.oid)) fmt("DUPLICATE_SIGNED_ATTRIBUTE", `the signed attribute ${a.oid} appears more than once`);
+      if (seen.has(a.oid)) duplicated.add(a.oid);
       seen.add(a.oid);
       if (SINGLE_VALUED.has(a.oid) && a.values.length !== 1) fmt("MULTI_VALUED_ATTRIBUTE", `the signed attribute ${a.oid} must have exactly one value`);
+    }
+    for (const oid of duplicated) {
+      // RFC 5652 §11.1–11.3, RFC 5035 §5.4, EN 319 122-1 §5.2: these appear once, so the signature
+      // is malformed — its bytes may still verify, and `intact` says so. Others
+      // (content-time-stamp, commitment-type-indication) may repeat.
+      if (SINGLE_INSTANCE.has(oid)) fmt("DUPLICATE_SIGNED_ATTRIBUTE", `the signed attribute ${oid} appears more than once`);
+      else if (!REPEATABLE.has(oid)) out.warnings.push({ code: "DUPLICATE_SIGNED_ATTRIBUTE", message: `the signed attribute ${oid} appears more than once` });
     }
     for (const a of si.signedAttrs) {
       const v = a.values[0]!;
@@ -146,10 +165,13 @@ export function checkSigner(si: SignerInfo, opts: SignerCheckOptions): SignerChe
             out.contentType = readContentType(v);
             break;
           case CMS.messageDigest:
-            messageDigest = readMessageDigest(v);
+            // every value, of every instance, must match for the data to count as intact
+            for (const mv of a.values) messageDigests.push(readMessageDigest(mv));
+            messageDigest = messageDigests[0]!;
             break;
           case CMS.signingTime:
-            out.signingTime = readSigningTime(v);
+            // two signing times claim nothing (EN 319 102-1 reports no claimed time then)
+            out.signingTime = duplicated.has(CMS.signingTime) || a.values.length !== 1 ? null : readSigningTime(v);
             break;
           case CMS.signingCertificateV2:
             ess = readSigningCertificate(v, 2);
@@ -220,7 +242,7 @@ export function checkSigner(si: SignerInfo, opts: SignerCheckOptions): SignerChe
           continue;
         }
       } else d = opts.digest ? opts.digest(c, out.digest) : createHash(out.digest).update(c).digest();
-      if (equalBytes(d, messageDigest)) {
+      if (messageDigests.every((m) => equalBytes(d!, m))) {
         out.dataIntact = true;
         out.matchedContent = i;
         break;
@@ -243,7 +265,11 @@ export function checkSigner(si: SignerInfo, opts: SignerCheckOptions): SignerChe
         for (let i = 0; i < toVerify.length; i++) {
           let ok = false;
           try {
-            ok = verifySignature(out.signature, publicKeyOf(cert), toVerify[i]!, si.signature);
+            if (si.signedAttrsDer) {
+              const how = verifySignedAttributes(out.signature, publicKeyOf(cert), si.signedAttrsDer, si.signature);
+              ok = how !== null;
+              if (how && how !== "strict") out.warnings.push(TOLERATED[how]);
+            } else ok = verifySignature(out.signature, publicKeyOf(cert), toVerify[i]!, si.signature);
           } catch (e) {
             out.errors.push({ code: "SIGNATURE_VERIFY_ERROR", message: (e as Error).message });
           }

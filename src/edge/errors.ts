@@ -6,6 +6,7 @@
  * added to a layer without a row here does not compile.
  */
 import type { Asn1ErrorCode } from "../asn1/errors.js";
+import type { ExtendErrorCode } from "../evidence/extend-errors.js";
 import type { ArchiveErrorCode } from "../archive/port.js";
 import type { UsageError } from "../cli/args.js";
 import { EXIT_FAILED, EXIT_USAGE } from "../cli/output.js";
@@ -34,6 +35,7 @@ export type ErrorCode =
   | CmsErrorCode
   | XadesErrorCode
   | TimestampErrorCode
+  | ExtendErrorCode
   | TrustErrorCode
   | ValidationErrorCode
   | LimitExceededError["code"]
@@ -110,6 +112,10 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   TSA_REJECTED: badGateway("The time-stamping authority refused the request"),
   TSA_MISMATCH: badGateway("The time-stamping authority's token does not match the request"),
   TSA_UNTRUSTED: badGateway("The time-stamping authority's token is not trusted"),
+  // evidence (extend): refused like `verify` would end — 2 failed, 1 indeterminate
+  EXTEND_REFUSED: input("The signature does not validate now; it is not extended"),
+  EXTEND_REFUSED_INDETERMINATE: { status: 422, title: "The signature cannot be shown valid now; it is not extended", exit: 1 },
+  EXTEND_UNSUPPORTED: input("This signature cannot be extended"),
   // trust (TS 119 612 lists): bytes that are no list; a list that cannot be had (fetch failed, not cached)
   NOT_A_TRUSTED_LIST: input("The input is not a trusted list"),
   TL_UNAVAILABLE: { status: 503, title: "A trusted list cannot be obtained", exit: EXIT_FAILED },
@@ -149,6 +155,9 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   DUPLICATE: input("Already archived", 409),
   STORAGE_UNAVAILABLE: unavailable("database", "The archive's database cannot be reached"),
   BAD_CONFIG: internal("The archive is misconfigured"),
+  // issue 15: refusals at start, like a configuration that cannot work (one line, exit 64)
+  SCHEMA_TOO_NEW: { status: 500, title: "The archive's schema is newer than this podpis", exit: EXIT_USAGE },
+  ARCHIVE_IN_USE: { status: 500, title: "Another podpis serve uses this data directory", exit: EXIT_USAGE },
   // cli, and the service's configuration (podpis serve refuses to start: a usage error)
   USAGE: usage("Usage error"),
   CONFIG: { status: 500, title: "The service's configuration cannot work", exit: EXIT_USAGE },

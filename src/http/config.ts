@@ -41,6 +41,10 @@ export interface ServeConfig {
   dataDir: string;
   /** from DATABASE_URL: selects PostgreSQL */
   databaseUrl?: string;
+  /** PostgreSQL pool of each process (issue 15): connections at most, statement and connect timeouts in ms */
+  dbPoolSize?: number;
+  dbStatementTimeoutMs?: number;
+  dbConnectTimeoutMs?: number;
   trust: string[];
   crls: string[];
   untrusted: string[];
@@ -114,7 +118,14 @@ export function defaultConfig(): ServeConfig {
 }
 
 export function archiveConfig(c: ServeConfig): ArchiveConfig {
-  return { dataDir: c.dataDir, databaseUrl: c.databaseUrl, numberFormat: c.numberFormat };
+  return {
+    dataDir: c.dataDir,
+    databaseUrl: c.databaseUrl,
+    numberFormat: c.numberFormat,
+    pgPoolSize: c.dbPoolSize,
+    pgStatementTimeoutMs: c.dbStatementTimeoutMs,
+    pgConnectTimeoutMs: c.dbConnectTimeoutMs,
+  };
 }
 
 /** Log lines never carry an EGN: any ten-digit run is masked, whatever field it hides in. */

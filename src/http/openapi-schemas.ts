@@ -60,13 +60,24 @@ export const SCHEMAS: Record<string, unknown> = {
     type: "object", required: ["subject", "sha256", "revocation"],
     properties: {
       subject: str, sha256: hex,
-      revocation: { type: "object", required: ["status", "source"], properties: { status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] }, thisUpdate: { type: "string", format: "date-time" } } },
+      revocation: {
+        type: "object", required: ["status", "source"],
+        properties: {
+          status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] },
+          thisUpdate: { type: "string", format: "date-time", description: "of the newest CRL used (source CRL)" },
+          producedAt: { type: "string", format: "date-time", description: "of the deciding OCSP response (source OCSP)" },
+          embedded: { type: "boolean", description: "the deciding revocation data came from inside the signature (B-LT/B-LTA); signature reports only" },
+        },
+      },
     },
   },
   Timestamp: {
-    type: "object", required: ["kind", "genTime", "indication", "subIndication", "tsa"],
+    type: "object", required: ["type", "intact", "valid", "kind", "genTime", "indication", "subIndication", "tsa"],
     properties: {
-      kind: { enum: ["signature", "content", "archive"] }, genTime: timeOrNull, indication, subIndication,
+      type: { enum: ["signature", "content", "archive", "validation-data", "refs"], description: "what the time-stamp covers" },
+      intact: { type: "boolean", description: "the message imprint is the digest of exactly what the time-stamp covers (ATSv3: and its hash index matches)" },
+      valid: { type: "boolean", description: "intact, and the TSA's path and signature check" },
+      kind: { enum: ["signature", "content", "archive", "validation-data", "refs"], description: "the same as type" }, genTime: timeOrNull, indication, subIndication,
       tsa: { oneOf: [{ type: "object", required: ["subject", "sha256"], properties: { subject: str, sha256: hex } }, { type: "null" }] },
       sha256: { type: "string", description: "SHA-256 of the token, hex" }, errors: messages,
       qualified: { type: ["boolean", "null"], description: "a qualified time-stamp: the TSA is a trusted list's QTST service, granted at genTime; null when no list was given (issue 14)" },
@@ -191,6 +202,27 @@ export const SCHEMAS: Record<string, unknown> = {
       accepted: { type: ["boolean", "null"], description: "what the receipt says: acknowledged or not" },
       archived: { type: ["boolean", "null"], description: "the archive holds that submission; null when the receipt was not checked that far" },
       problems: messages, report: ref("ValidationReport"),
+    },
+  },
+  // issue 17: the auditor's console
+  AuditEntries: {
+    type: "object", required: ["entries"],
+    properties: {
+      entries: {
+        type: "array",
+        items: { type: "object", required: ["seq", "at", "kind", "subject", "data", "prevHash", "hash"], properties: { seq: { type: "integer" }, at: time, kind: { enum: ["submission", "receipt", "revalidation", "api-key"] }, subject: str, data: { type: "string", description: "canonical JSON, as hashed" }, prevHash: hex, hash: hex } },
+      },
+    },
+  },
+  ArchiveVerification: {
+    type: "object", required: ["ok", "entries", "head", "chain", "expectedHead", "submissions", "apiKeys", "mismatches"], description: "what `podpis audit verify --json` prints",
+    properties: {
+      ok: { type: "boolean" }, entries: { type: "integer" },
+      head: { type: ["object", "null"], description: "the log's last entry: { seq, hash }; keep it and pass it back as expectHead" },
+      chain: { type: "object", description: "the hash chain: { ok, entries, headHash, firstProblem: { seq, problem, message } | null }" },
+      expectedHead: { type: ["object", "null"], description: "{ expected, ok, message } when expectHead was given" },
+      submissions: { type: "integer" }, apiKeys: { type: "integer" },
+      mismatches: { type: "array", description: "as Integrity.mismatches" },
     },
   },
   Health: { type: "object", required: ["status"], properties: { status: { enum: ["UP"] } } },

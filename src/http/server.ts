@@ -8,7 +8,9 @@ import cluster, { type Worker } from "node:cluster";
 import type { Server } from "node:http";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { type DataLock, lockDataDir } from "../archive/data-lock.js";
 import { openArchive } from "../archive/open.js";
+import { ensurePrivateDir } from "../io/private-files.js";
 import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { createApp } from "./app.js";
 import { ClusterRateLimiter, answerRateQuestions } from "./cluster-rate.js";
@@ -76,8 +78,17 @@ function gracefulClose({ server, runtime }: Started): Promise<void> {
 /** `podpis serve` in the foreground; resolves with the exit code once shut down. */
 export async function runServer(config: ServeConfig, say: Say): Promise<number> {
   const workers = config.workers > 0 ? config.workers : availableParallelism();
-  if (workers <= 1) return runSingle(config, say);
-  return runPrimary(config, workers, say);
+  // SQLite: one service per data directory (PostgreSQL nodes share a database, not a directory)
+  let lock: DataLock | null = null;
+  if (!config.databaseUrl) {
+    ensurePrivateDir(config.dataDir);
+    lock = lockDataDir(config.dataDir);
+  }
+  try {
+    return workers <= 1 ? await runSingle(config, say) : await runPrimary(config, workers, say);
+  } finally {
+    lock?.release();
+  }
 }
 
 async function runSingle(config: ServeConfig, say: Say): Promise<number> {

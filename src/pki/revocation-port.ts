@@ -57,8 +57,12 @@ export interface RevocationResult {
   /** the deciding OCSP response: its producedAt and sha256 (source "OCSP") */
   producedAt?: Date;
   ocspResponse?: string;
+  /** the deciding OCSP response's DER, so that it can be embedded (B-LT) or archived */
+  ocspDer?: Uint8Array;
   /** the deciding CRL's thisUpdate (source "CRL") */
   thisUpdate?: Date;
+  /** the deciding data came from inside the signature (B-LT/B-LTA values), not from the validator's own sources */
+  embedded?: boolean;
 }
 
 export interface RevocationContext {

@@ -119,7 +119,7 @@ export function createOcspChecker(opts: OcspCheckerOptions): RevocationChecker {
 }
 
 function resultOf(v: Extract<OcspVerdict, { ok: true }>, res: OcspResponse): RevocationResult {
-  const base = { source: "OCSP" as const, crls: [], producedAt: v.producedAt, ocspResponse: res.sha256 };
+  const base = { source: "OCSP" as const, crls: [], producedAt: v.producedAt, ocspResponse: res.sha256, ocspDer: res.der };
   if (v.status === "good") return { status: "good", ...base };
   return { status: "revoked", revocationDate: v.revocationTime!, ...(v.reason ? { reason: v.reason } : {}), ...base };
 }

@@ -17,8 +17,12 @@ import { checkSigner } from "../cms/signer.js";
 import { type AlgorithmUse, certificateKeyInfo } from "../pki/key-info.js";
 import { type TstInfo, parseTstInfo } from "./tst-info.js";
 
-/** signature-time-stamp (proves the signature existed), content-time-stamp (proves the data existed), archive (B-LTA). */
-export type TimestampKind = "signature" | "content" | "archive";
+/**
+ * signature-time-stamp (proves the signature existed), content-time-stamp (proves the data
+ * existed), archive (B-LTA), validation-data (CAdES-C time-stamp, XAdES SigAndRefsTimeStamp) and
+ * refs (time-stamped certs-crls-references, RefsOnlyTimeStamp) of the X forms.
+ */
+export type TimestampKind = "signature" | "content" | "archive" | "validation-data" | "refs";
 
 export interface TimestampToken {
   kind: TimestampKind;

@@ -17,6 +17,8 @@ import type { Crl } from "../revocation/crl-types.js";
 import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker } from "../revocation/types.js";
 import { CrlStore } from "../revocation/crl-store.js";
+import { createOcspChecker } from "../revocation/ocsp-checker.js";
+import type { OcspResponse } from "../revocation/ocsp-response.js";
 import { CertificateCache } from "./certificate-cache.js";
 import { PathCache, timeSpan } from "./path-cache.js";
 import type { ValidationPolicy } from "./policy.js";
@@ -83,22 +85,32 @@ export function bagFor(ctx: ValidationContext, pool: readonly Certificate[]): re
   return pool.length > max ? pool.slice(0, max) : pool;
 }
 
+/** Revocation data a signature carries (B-LT): its CRLs and OCSP responses, parsed. */
+export interface EmbeddedRevocation {
+  crls: readonly Crl[];
+  ocsp: readonly OcspResponse[];
+}
+
+export const NO_EMBEDDED: EmbeddedRevocation = Object.freeze({ crls: [], ocsp: [] });
+
 /**
  * validatePath through the context's cache. `pool` are the certificates the signature carries,
- * `crls` the CRLs it carries (consulted before the validator's own; such paths are not cached).
+ * `carried` the CRLs (or CRLs and OCSP responses) it carries: consulted before the validator's
+ * own sources (policy revocation.useEmbedded); such paths are not cached.
  */
-export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, crls: readonly Crl[] = []): Promise<PathResult> {
-  const result = await pathThrough(ctx, leaf, pool, at, crls, ctx.trustStore);
+export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, carried: readonly Crl[] | EmbeddedRevocation = NO_EMBEDDED): Promise<PathResult> {
+  const result = await pathThrough(ctx, leaf, pool, at, carried, ctx.trustStore);
   if (!ctx.trustedLists) return result;
   const checked = withListAnchorPeriod(result, ctx.trustedLists, ctx.explicitAnchors, at);
   if (checked === result || !ctx.explicitTrustStore?.size) return checked;
   // the list's anchor is outside its trusted period; an anchor given with --trust may still carry the path
-  const alt = await pathThrough({ ...ctx, paths: null }, leaf, pool, at, crls, ctx.explicitTrustStore);
+  const alt = await pathThrough({ ...ctx, paths: null }, leaf, pool, at, carried, ctx.explicitTrustStore);
   return alt.report.indication === "TOTAL_PASSED" ? alt : checked;
 }
 
-async function pathThrough(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, crls: readonly Crl[], anchors: TrustStore): Promise<PathResult> {
-  const embedded = crls.length > 0 && ctx.crlStore !== undefined && ctx.policy.revocation.useEmbedded;
+async function pathThrough(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, carried: readonly Crl[] | EmbeddedRevocation, anchors: TrustStore): Promise<PathResult> {
+  const ev: EmbeddedRevocation = Array.isArray(carried) ? { crls: carried as readonly Crl[], ocsp: [] } : (carried as EmbeddedRevocation);
+  const embedded = (ev.crls.length > 0 || ev.ocsp.length > 0) && ctx.policy.revocation.useEmbedded;
   const policyKey = pathPolicyKey(ctx.policy);
   // A result stands for other times only when all revocation data is in a versioned store.
   const store = ctx.revocationFromStore && ctx.crlStore instanceof CrlStore ? ctx.crlStore : null;
@@ -112,7 +124,7 @@ async function pathThrough(ctx: ValidationContext, leaf: Certificate, pool: read
   const result = await validatePath(leaf, {
     anchors,
     untrusted,
-    revocation: embedded ? withEmbeddedCrls(ctx, crls) : ctx.revocation,
+    revocation: embedded ? withEmbedded(ctx, ev) : ctx.revocation,
     at,
     policy: ctx.policy,
     ...(ctx.fetchBudget ? { fetchBudget: ctx.fetchBudget } : {}),
@@ -152,27 +164,54 @@ function pathPolicyKey(policy: ValidationPolicy): string {
 }
 
 /**
- * A checker that consults a signature's own CRLs together with the validator's (RFC 5280 §6.3;
- * a CRL proves itself by its signature, so where it came from does not matter), and falls back
- * to the validator's checker (which may fetch) when they do not settle the status.
+ * A checker that consults a signature's own revocation data first, in the policy's order of
+ * sources: its CRLs together with the validator's (RFC 5280 §6.3; a CRL proves itself by its
+ * signature, so where it came from does not matter) and its OCSP responses (RFC 6960, verified as
+ * any other); it falls back to the validator's checker (which may fetch) when they do not settle
+ * the status. A status decided by carried data says so (`embedded`).
  */
-function withEmbeddedCrls(ctx: ValidationContext, crls: readonly Crl[]): RevocationChecker {
+function withEmbedded(ctx: ValidationContext, ev: EmbeddedRevocation): RevocationChecker {
   const base = ctx.revocation;
-  const store = ctx.crlStore!;
+  const store = ctx.crlStore;
+  const own = new Set(ev.crls.map((c) => c.sha256));
   const overlay: CrlSource = {
     byIssuer(nameKey) {
-      const own = crls.filter((c) => c.issuer.key === nameKey);
-      const shared = store.byIssuer(nameKey);
-      if (own.length === 0) return shared;
-      return [...own, ...shared.filter((c) => !own.some((o) => o.sha256 === c.sha256))].sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime());
+      const mine = ev.crls.filter((c) => c.issuer.key === nameKey);
+      const shared = store?.byIssuer(nameKey) ?? [];
+      if (mine.length === 0) return shared;
+      return [...mine, ...shared.filter((c) => !own.has(c.sha256))].sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime());
     },
-    add: (crl) => store.add(crl),
+    add: (crl) => (store ? store.add(crl) : crl),
   };
-  const local = createCrlChecker({ store: overlay, signatureCache: ctx.crlSignatures });
+  const crl = createCrlChecker({ store: overlay, signatureCache: ctx.crlSignatures });
+  const ocspShas = new Set(ev.ocsp.map((r) => r.sha256));
+  const ocsp = ev.ocsp.length
+    ? createOcspChecker({
+        supplied: ev.ocsp,
+        skewMs: ctx.policy.revocation.ocspClockSkewSeconds * 1000,
+        async responderStatus(responder, rctx) {
+          const r = await crl.check(responder, { ...rctx, allowFetch: false });
+          const s = r.status === "unknown" ? await base.check(responder, rctx) : r;
+          if (s.status === "good") return null;
+          return s.status === "revoked" ? `revoked at ${s.revocationDate?.toISOString()}` : `unknown: ${s.message ?? s.errorCode}`;
+        },
+      })
+    : null;
+  const order = ctx.policy.revocation.order;
   return {
     async check(cert, rctx) {
-      const r = await local.check(cert, { ...rctx, allowFetch: false });
-      return r.status === "unknown" ? base.check(cert, rctx) : r;
+      const local = { ...rctx, allowFetch: false };
+      for (const source of order) {
+        if (source === "ocsp" && ocsp) {
+          const r = await ocsp.check(cert, local);
+          if (r.status !== "unknown") return { ...r, embedded: r.ocspResponse !== undefined && ocspShas.has(r.ocspResponse) };
+        }
+        if (source === "crl" && ev.crls.length) {
+          const r = await crl.check(cert, local);
+          if (r.status !== "unknown") return { ...r, embedded: r.crls.some((c) => own.has(c)) };
+        }
+      }
+      return base.check(cert, rctx);
     },
   };
 }

@@ -65,10 +65,10 @@ export const DEFAULT_REVOCATION_STRATEGY: RevocationStrategy = Object.freeze({
   fetch: true,
   fetchHosts: null,
   onUnknown: "indeterminate" as const,
-  // CRLs first: the service archives the CRLs a verdict used and replays them for auditors
-  // (revalidate?at=received); OCSP responses are not archived yet (issue 13, evidence), so an
-  // OCSP-decided verdict could not be reproduced. OCSP settles what CRLs cannot.
-  order: Object.freeze(["crl", "ocsp"] as const),
+  // OCSP first, CRLs as fallback: the fresher answer, and what EU QTSPs run. (CRLs were first
+  // while the service archived only CRLs; since issue 13 the OCSP responses a verdict used are
+  // archived too — material kind "ocsp" — and replayed by revalidate?at=received.)
+  order: Object.freeze(["ocsp", "crl"] as const),
   ocspNonce: true,
   ocspHash: "sha1" as const,
   ocspClockSkewSeconds: 300,

@@ -10,8 +10,10 @@ import { signatureAlgorithm } from "../pki/algorithms.js";
 import type { PathResult } from "../pki/path-types.js";
 import { CrlError, parseCrl } from "../revocation/crl.js";
 import type { Crl } from "../revocation/crl-types.js";
+import { OcspError, type OcspResponse, parseOcspResponse } from "../revocation/ocsp-response.js";
 import { type TimestampValidation, validateTimestamp } from "./timestamp.js";
-import { type ValidationContext, pathFor } from "./context.js";
+import { type EmbeddedRevocation, type ValidationContext, pathFor } from "./context.js";
+import { pathAtControlTime } from "./past-path.js";
 import type { Indication, SubIndication } from "./indication.js";
 import { type AlgorithmUse, certificateKeyInfo, checkAlgorithms } from "./policy.js";
 import { type Qualification, type QualificationDetails, qualifySignature } from "./qualification.js";
@@ -25,6 +27,11 @@ export interface SignatureOutcome {
   path: PathResult | null;
   /** the earliest time a valid signature time-stamp proves the signature existed; null without one */
   bestSignatureTime: Date | null;
+  /**
+   * the earliest proof of existence of the signature: bestSignatureTime, or the genTime of a
+   * valid archive (or validation-data) time-stamp when that is earlier; null without any
+   */
+  signaturePoe: Date | null;
   timestamps: TimestampValidation[];
   qualification: Qualification;
   /** how the qualification was decided (TS 119 615 at issuance and at best-signature-time); null when it was not */
@@ -43,6 +50,7 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
     subIndication: null,
     path: null,
     bestSignatureTime: null,
+    signaturePoe: null,
     timestamps: [],
     qualification: "N/A",
     qualificationDetails: null,
@@ -82,18 +90,10 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
     return finish(out, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE", { code: "ALGORITHM_UNSUPPORTED", message: "the signature's algorithm is not supported, so its value could not be checked" });
   }
 
-  // §5.4 time-stamps: each valid signature time-stamp is a proof of existence (POE) of the signature.
-  const crls = embeddedCrls(model, out.warnings);
-  for (const t of model.timestamps) {
-    const v = await validateTimestamp(t, ctx, at, crls);
-    out.timestamps.push(v);
-    if (v.indication !== "TOTAL_PASSED") {
-      out.warnings.push({ code: "TIMESTAMP_NOT_VALID", message: `a ${t.kind} time-stamp was not usable: ${v.errors.at(-1)?.message ?? v.subIndication}` });
-      continue;
-    }
-    if (t.kind === "signature" && v.genTime && (!out.bestSignatureTime || v.genTime < out.bestSignatureTime)) out.bestSignatureTime = v.genTime;
-  }
-  const poe = out.bestSignatureTime;
+  // §5.4, §5.6.3 time-stamps: each valid one is a proof of existence (POE) of what it covers.
+  const crls = embeddedRevocation(model, out.warnings);
+  await validateTimestamps(out, ctx, at, crls);
+  const poe = out.signaturePoe;
   const claimed = model.claimedSigningTime;
   if (claimed && claimed.getTime() > at.getTime() + SIGNING_TIME_TOLERANCE_MS) {
     out.warnings.push({ code: "SIGNING_TIME_AFTER_VALIDATION_TIME", message: `the claimed signing time ${claimed.toISOString()} is after the validation time` });
@@ -110,7 +110,7 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   const path = await pathFor(ctx, cert, model.certificates, at, crls);
   out.path = path;
   if (path.report.indication !== "TOTAL_PASSED") {
-    const settled = await pastValidation(out, path, cert, ctx, crls);
+    const settled = await pastValidation(out, path, cert, ctx, crls, at);
     if (settled) return settled;
   }
 
@@ -155,10 +155,11 @@ function finish(out: SignatureOutcome, indication: Indication, subIndication: Su
 }
 
 const parsedCrls = new WeakMap<Uint8Array, Crl | null>();
+const parsedOcsp = new WeakMap<Uint8Array, OcspResponse | null>();
 
-/** The CRLs a signature carries, parsed (once per encoding); malformed ones are reported and left out. */
-function embeddedCrls(model: SignatureModel, warnings: Message[]): Crl[] {
-  const out: Crl[] = [];
+/** The revocation data a signature carries, parsed (once per encoding); malformed items are reported and left out. */
+function embeddedRevocation(model: SignatureModel, warnings: Message[]): EmbeddedRevocation {
+  const crls: Crl[] = [];
   for (const der of model.embeddedCrls ?? []) {
     let crl = parsedCrls.get(der);
     if (crl === undefined) {
@@ -171,9 +172,65 @@ function embeddedCrls(model: SignatureModel, warnings: Message[]): Crl[] {
       }
       parsedCrls.set(der, crl);
     }
-    if (crl) out.push(crl);
+    if (crl) crls.push(crl);
   }
-  return out;
+  const ocsp: OcspResponse[] = [];
+  for (const der of model.embeddedOcsp ?? []) {
+    let r = parsedOcsp.get(der);
+    if (r === undefined) {
+      try {
+        r = parseOcspResponse(der);
+      } catch (e) {
+        if (!(e instanceof OcspError)) throw e;
+        warnings.push({ code: "EMBEDDED_OCSP_MALFORMED", message: `an OCSP response carried by the signature does not parse: ${e.message}` });
+        r = null;
+      }
+      parsedOcsp.set(der, r);
+    }
+    if (r) ocsp.push(r);
+  }
+  return { crls, ocsp };
+}
+
+/** Time-stamps that give the signature itself a proof of existence besides the signature time-stamp. */
+const COVERS_SIGNATURE = new Set(["archive", "validation-data"]);
+
+/**
+ * EN 319 102-1 §5.6.3: the evidence time-stamps from the last to the first, each validated at
+ * the time the ones after it prove (the validation time for the last): a valid archive
+ * time-stamp proves everything before it existed at its genTime, so the one before it is
+ * validated then, with the algorithms accepted then. The signature and content time-stamps come
+ * last, at the earliest such proof. The report keeps the order of appearance.
+ */
+async function validateTimestamps(out: SignatureOutcome, ctx: ValidationContext, at: Date, carried: EmbeddedRevocation): Promise<void> {
+  const stamps = out.model.timestamps;
+  const results: TimestampValidation[] = new Array(stamps.length);
+  let proof = at;
+  for (let i = stamps.length - 1; i >= 0; i--) {
+    const t = stamps[i]!;
+    if (t.kind === "signature" || t.kind === "content") continue;
+    const v = await validateTimestamp(t, ctx, at, carried, proof);
+    results[i] = v;
+    if (v.indication === "TOTAL_PASSED" && v.genTime && COVERS_SIGNATURE.has(t.kind) && v.genTime < proof) proof = v.genTime;
+  }
+  if (proof < at) out.signaturePoe = proof;
+  for (let i = 0; i < stamps.length; i++) {
+    const t = stamps[i]!;
+    if (t.kind !== "signature" && t.kind !== "content") continue;
+    const v = await validateTimestamp(t, ctx, at, carried, proof);
+    results[i] = v;
+    if (v.indication === "TOTAL_PASSED" && t.kind === "signature" && v.genTime && (!out.bestSignatureTime || v.genTime < out.bestSignatureTime)) out.bestSignatureTime = v.genTime;
+  }
+  if (out.bestSignatureTime && (!out.signaturePoe || out.bestSignatureTime < out.signaturePoe)) out.signaturePoe = out.bestSignatureTime;
+  for (const v of results) {
+    out.timestamps.push(v);
+    if (v.indication === "TOTAL_PASSED") continue;
+    const intact = v.token.imprintMatches !== false;
+    out.warnings.push({
+      code: intact ? "TIMESTAMP_NOT_VALID" : "TIMESTAMP_NOT_INTACT",
+      message: `a ${v.token.kind} time-stamp was not usable: ${v.errors.at(-1)?.message ?? v.subIndication}`,
+    });
+  }
 }
 
 /** The signature algorithms of every certificate in the path but the anchor's own. */
@@ -199,9 +256,9 @@ function chainAlgorithms(path: PathResult): AlgorithmUse[] {
  * signature stands. Returns a final outcome, or null when the signature may go on (out.path then
  * holds the path that passed).
  */
-async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Certificate, ctx: ValidationContext, crls: readonly Crl[]): Promise<SignatureOutcome | null> {
+async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Certificate, ctx: ValidationContext, crls: EmbeddedRevocation, at: Date): Promise<SignatureOutcome | null> {
   const sub = path.report.subIndication;
-  const poe = out.bestSignatureTime;
+  const poe = out.signaturePoe;
   const claimed = out.model.claimedSigningTime;
   const contentTimes = out.timestamps.filter((v) => v.token.kind === "content" && v.indication === "TOTAL_PASSED" && v.genTime).map((v) => v.genTime!);
   const fail = (indication: Indication, subIndication: SubIndication | null, error?: Message): SignatureOutcome => {
@@ -240,8 +297,8 @@ async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Cer
       });
     }
     if (poe) {
-      const past = await pastPath(cert, out, ctx, poe, crls);
-      if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated at the signature time-stamp ${poe.toISOString()}` });
+      const past = await pastPath(cert, out, ctx, poe, crls, at, path);
+      if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated for the proof of existence ${poe.toISOString()}` });
     }
     return fail("INDETERMINATE", sub);
   }
@@ -255,8 +312,8 @@ async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Cer
       if (sub === "OUT_OF_BOUNDS_NOT_REVOKED" && inValidity) {
         return passWith(path, { code: "EXPIRED_AFTER_SIGNATURE_TIMESTAMP", message: `the certificate expired after the signature time-stamp ${poe.toISOString()}` });
       }
-      const past = await pastPath(cert, out, ctx, poe, crls);
-      if (past) return passWith(past, { code: "EXPIRED_AFTER_SIGNATURE_TIMESTAMP", message: `the certificate path was valid at the signature time-stamp ${poe.toISOString()} and has expired since` });
+      const past = await pastPath(cert, out, ctx, poe, crls, at, path);
+      if (past) return passWith(past, { code: "EXPIRED_AFTER_SIGNATURE_TIMESTAMP", message: `the certificate path was valid for the proof of existence ${poe.toISOString()} and has expired since` });
     }
     return fail("INDETERMINATE", sub === "EXPIRED" ? "OUT_OF_BOUNDS_NO_POE" : sub);
   }
@@ -264,20 +321,21 @@ async function pastValidation(out: SignatureOutcome, path: PathResult, cert: Cer
   // Revocation status unknown now: with a POE, status at that time (with revocation data fresh
   // relative to it) is what matters.
   if (sub === "TRY_LATER" && poe) {
-    const past = await pastPath(cert, out, ctx, poe, crls);
-    if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated at the signature time-stamp ${poe.toISOString()}` });
+    const past = await pastPath(cert, out, ctx, poe, crls, at, path);
+    if (past) return passWith(past, { code: "VALIDATED_AT_TIMESTAMP", message: `the certificate path was validated for the proof of existence ${poe.toISOString()}` });
   }
   return fail(path.report.indication, sub);
 }
 
-/** Path validation at the POE; the result when it passed there, null otherwise. */
-async function pastPath(cert: Certificate, out: SignatureOutcome, ctx: ValidationContext, poe: Date, crls: readonly Crl[]): Promise<PathResult | null> {
-  const past = await pathFor(ctx, cert, out.model.certificates, poe, crls);
-  if (past.report.indication === "TOTAL_PASSED") return past;
-  // A checker that reports a revocation regardless of the time asked: revoked after the POE is fine.
-  if (past.report.subIndication === "REVOKED_NO_POE" || past.report.subIndication === "REVOKED_CA_NO_POE") {
-    const revs = past.revocation.filter((r) => r.status === "revoked");
-    if (revs.length > 0 && revs.every((r) => r.revocationDate && r.revocationDate > poe)) return past;
+/**
+ * §5.6.2.1 past certificate validation: the path at the latest control time between the POE and
+ * the validation time where it passes (past-path.ts); null when there is none.
+ */
+async function pastPath(cert: Certificate, out: SignatureOutcome, ctx: ValidationContext, poe: Date, carried: EmbeddedRevocation, at: Date, first: PathResult): Promise<PathResult | null> {
+  const past = await pathAtControlTime(ctx, cert, out.model.certificates, poe, at, carried, poe, first);
+  if (!past.controlTime) return null;
+  if (past.controlTime.getTime() !== poe.getTime()) {
+    out.warnings.push({ code: "PATH_VALIDATED_AT_CONTROL_TIME", message: `the certificate path was validated at ${past.controlTime.toISOString()} (revocation data carried by the signature), after its proof of existence ${poe.toISOString()}` });
   }
-  return null;
+  return past.path;
 }

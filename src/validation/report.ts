@@ -33,6 +33,13 @@ export interface SignerReport {
 }
 
 export interface TimestampReport {
+  /** what the time-stamp is over (contract): signature, archive, content, validation-data, refs */
+  type: TimestampKind;
+  /** the message imprint is the digest of what the time-stamp covers (for ATSv3, its hash index matches too) */
+  intact: boolean;
+  /** intact, and the TSA's path and signature check (indication TOTAL_PASSED) */
+  valid: boolean;
+  /** the same as type (kept from before the contract named it type) */
   kind: TimestampKind;
   genTime: string | null;
   indication: Indication;
@@ -62,7 +69,7 @@ export interface SignatureReport {
   bestSignatureTime: string | null;
   counterSignatureOf: string | null;
   signedData: SignedDataEntry[];
-  chain: PathEntryReport[];
+  chain: ChainEntryReport[];
   timestamps: TimestampReport[];
   signaturePolicy: SignaturePolicyInfo | null;
   commitmentTypes: string[];
@@ -70,6 +77,9 @@ export interface SignatureReport {
   warnings: Message[];
   hints: Message[];
 }
+
+/** A path entry with where its revocation status came from: `embedded` when from inside the signature. */
+export type ChainEntryReport = PathEntryReport & { revocation: PathEntryReport["revocation"] & { embedded: boolean } };
 
 export interface DocumentReport {
   sha256: string;
@@ -143,7 +153,10 @@ export function signatureReport(o: SignatureOutcome): SignatureReport {
     format: m.format,
     indication: o.indication,
     subIndication: o.subIndication,
-    intact: m.formatErrors.length === 0 && m.integrity.dataIntact === true && m.integrity.signatureIntact === true,
+    // a fact about bytes (contract): a CAdES reader's format errors (a duplicated attribute, a
+    // wrong ESS reference) never change what verified; XAdES keeps them, as a wrapped document's
+    // references can verify over data the reader is not shown
+    intact: m.integrity.dataIntact === true && m.integrity.signatureIntact === true && (m.format === "CAdES" || m.formatErrors.length === 0),
     level: m.level,
     signer,
     qualification: o.qualification,
@@ -152,8 +165,11 @@ export function signatureReport(o: SignatureOutcome): SignatureReport {
     bestSignatureTime: iso(o.bestSignatureTime),
     counterSignatureOf: m.counterSignatureOf,
     signedData: m.signedData,
-    chain: o.path?.report.path ?? [],
+    chain: chainReport(o),
     timestamps: o.timestamps.map((t) => ({
+      type: t.token.kind,
+      intact: t.token.formatErrors.length === 0 && t.token.imprintMatches !== false && t.token.integrity.dataIntact === true && t.token.integrity.signatureIntact === true,
+      valid: t.indication === "TOTAL_PASSED",
       kind: t.token.kind,
       genTime: iso(t.genTime),
       indication: t.indication,
@@ -169,6 +185,12 @@ export function signatureReport(o: SignatureOutcome): SignatureReport {
     warnings: dedupe(warnings),
     hints: m.hints,
   };
+}
+
+function chainReport(o: SignatureOutcome): ChainEntryReport[] {
+  const path = o.path;
+  if (!path) return [];
+  return path.report.path.map((e, i) => ({ ...e, revocation: { ...e.revocation, embedded: path.revocation[i]?.embedded === true } }));
 }
 
 function dedupe(list: Message[]): Message[] {

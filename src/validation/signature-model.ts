@@ -41,7 +41,10 @@ export interface SignatureModel {
   signingCertificateReference: SigningCertificateReference;
   integrity: Integrity;
   claimedSigningTime: Date | null;
-  /** signature timestamps (and content timestamps), parsed and checked cryptographically */
+  /**
+   * time-stamps, parsed and checked cryptographically: signature and content time-stamps, then the
+   * evidence time-stamps (validation-data, refs, archive) in their order of appearance
+   */
   timestamps: TimestampToken[];
   signedData: SignedDataEntry[];
   /** B-B, B-T, B-LT, B-LTA, or a legacy name (BES, EPES, T), or CMS for a signature that is no AdES */
@@ -50,6 +53,8 @@ export interface SignatureModel {
   commitmentTypes: string[];
   /** CRLs the signature carries (CAdES SignedData.crls, revocation-values; XAdES RevocationValues), DER */
   embeddedCrls?: Uint8Array[];
+  /** OCSP responses the signature carries (CAdES id-ri-ocsp-response, revocation-values; XAdES OCSPValues), DER OCSPResponse */
+  embeddedOcsp?: Uint8Array[];
   /** the algorithms of the signature itself (digest, signature scheme with key size) */
   algorithms: AlgorithmUse[];
   /** structural problems: any of them makes the signature TOTAL_FAILED/FORMAT_FAILURE */

@@ -1,12 +1,16 @@
 /**
  * Validation of a time-stamp token as a proof of existence (EN 319 102-1 §5.4): intact, made by
- * a TSA whose certificate is fit for time-stamping and chains to a trust anchor at the
- * validation time, with algorithms the policy still accepts.
+ * a TSA whose certificate is fit for time-stamping and chains to a trust anchor, with algorithms
+ * the policy still accepts. "When" is the token's own proof of existence (§5.6.2.2, §5.6.3): the
+ * validation time, or the time a later (archive) time-stamp over it proves — the TSA's path is
+ * validated at the latest control time up to then where it passes (past-path.ts), and the
+ * algorithms' sunset dates apply at that proof.
  */
 import { OID as CERT_OID, type Certificate } from "../pki/certificate.js";
 import type { PathResult } from "../pki/path-types.js";
 import type { Crl } from "../revocation/crl-types.js";
-import { type ValidationContext, pathFor } from "./context.js";
+import { type EmbeddedRevocation, type ValidationContext } from "./context.js";
+import { pathAtControlTime } from "./past-path.js";
 import type { Indication, SubIndication } from "./indication.js";
 import { checkAlgorithms } from "./policy.js";
 import type { Message } from "./signature-model.js";
@@ -23,6 +27,10 @@ export interface TimestampValidation {
   path: PathResult | null;
   /** made by a TSA that a trusted list's QTST service names, granted at genTime (eIDAS Art. 42); null without lists */
   qualified: boolean | null;
+  /** when the token is proven to exist (the validation time, or a later time-stamp's genTime) */
+  proofTime: Date;
+  /** the control time the TSA's path passed at (earlier than proofTime when it has expired or been revoked since) */
+  controlTime: Date | null;
   errors: Message[];
   warnings: Message[];
 }
@@ -37,8 +45,18 @@ export function tsaUsageProblem(cert: Certificate): string | null {
   return null;
 }
 
-/** `crls`: CRLs the enclosing signature carries (B-LT), consulted for the TSA's path too. */
-export async function validateTimestamp(token: TimestampToken, ctx: ValidationContext, at: Date, crls: readonly Crl[] = []): Promise<TimestampValidation> {
+/**
+ * `carried`: the revocation data the enclosing signature carries (B-LT), consulted for the TSA's
+ * path too; `proofTime`: when the token is proven to exist (default: the validation time `at`).
+ */
+export async function validateTimestamp(
+  token: TimestampToken,
+  ctx: ValidationContext,
+  at: Date,
+  carried: readonly Crl[] | EmbeddedRevocation = [],
+  proofTime: Date = at,
+): Promise<TimestampValidation> {
+  const ev: EmbeddedRevocation = Array.isArray(carried) ? { crls: carried as readonly Crl[], ocsp: [] } : (carried as EmbeddedRevocation);
   const out: TimestampValidation = {
     token,
     indication: "TOTAL_PASSED",
@@ -46,6 +64,8 @@ export async function validateTimestamp(token: TimestampToken, ctx: ValidationCo
     genTime: token.tstInfo?.genTime ?? null,
     path: null,
     qualified: null,
+    proofTime,
+    controlTime: null,
     errors: [...token.errors],
     warnings: [...token.warnings],
   };
@@ -77,15 +97,17 @@ export async function validateTimestamp(token: TimestampToken, ctx: ValidationCo
   if (genTime < tsa.notBefore || genTime > tsa.notAfter) {
     return result("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE", "TIMESTAMP_OUTSIDE_TSA_VALIDITY", "the time-stamp was made outside the TSA certificate's validity period");
   }
-  const path = await pathFor(ctx, tsa, token.certificates, at, crls);
+  const past = await pathAtControlTime(ctx, tsa, token.certificates, genTime, proofTime, ev, proofTime);
+  const path = past.path;
   out.path = path;
-  if (path.report.indication !== "TOTAL_PASSED") {
+  out.controlTime = past.controlTime;
+  if (past.controlTime === null) {
     out.indication = path.report.indication;
     out.subIndication = path.report.subIndication;
     for (const e of path.report.errors) out.errors.push({ code: e.code, message: `TSA certificate path: ${e.message}` });
     return out;
   }
-  const failures = checkAlgorithms(ctx.policy.algorithms, token.algorithms, at);
+  const failures = checkAlgorithms(ctx.policy.algorithms, token.algorithms, proofTime);
   if (failures.length > 0) {
     out.indication = "INDETERMINATE";
     out.subIndication = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE";

@@ -19,6 +19,8 @@ import { parseBag, signerCandidates } from "../cms/candidates.js";
 import { CmsFormatError, NotSignedDataError, type SignedData, type SignerInfo, findAttributes, parseSignedData, readSignerInfo } from "../cms/signed-data.js";
 import { CMS } from "../cms/oids.js";
 import { type ContentInput, type DetachedDigests, type SignerCheck, checkSigner, isDetachedDigests } from "../cms/signer.js";
+import { type SignedDataParts, signedDataParts } from "../evidence/cms-parts.js";
+import { addCadesEvidence } from "./evidence-model.js";
 
 export { NotSignedDataError, CmsFormatError };
 export type { ContentInput, DetachedDigests };
@@ -56,6 +58,7 @@ export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): 
   }
   const packaging = sd.eContent ? "enveloping" : "detached";
   const documentWarnings: Message[] = [];
+  if (sd.trailingZeros) documentWarnings.push({ code: "TRAILING_ZEROS", message: `${sd.trailingZeros} zero octets follow the signature; they were ignored` });
   const contents: readonly ContentInput[] = sd.eContent ? [sd.eContent] : given;
   if (sd.eContent && given.length > 0) {
     documentWarnings.push({ code: "CONTENT_IGNORED", message: "detached content was given, but the signature carries its own content" });
@@ -68,7 +71,8 @@ export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): 
   const signedData = describeContents(contents, sd.eContent !== null, digest, sd.eContent ? [] : (opts.contentNames ?? []));
 
   const models: SignatureModel[] = [];
-  sd.signerInfos.forEach((si, i) => collect(models, si, `S${i + 1}`, null, { sd, bag, contents, signedData, ctx, digest }, 0));
+  const parts = evidenceParts(bytes);
+  sd.signerInfos.forEach((si, i) => collect(models, si, `S${i + 1}`, null, { sd, bag, contents, signedData, ctx, digest, parts }, 0));
 
   const reports: SignatureReport[] = [];
   for (const m of models) {
@@ -85,6 +89,17 @@ interface Env {
   signedData: SignedDataEntry[];
   ctx: ValidationContext;
   digest(content: Uint8Array, algorithm: string): Uint8Array;
+  /** the encodings archive time-stamps cover (null when they cannot be read) */
+  parts: SignedDataParts | null;
+}
+
+function evidenceParts(bytes: Uint8Array): SignedDataParts | null {
+  try {
+    return signedDataParts(bytes);
+  } catch (e) {
+    if (isFormatError(e)) return null;
+    throw e;
+  }
 }
 
 /** Each content is hashed once per algorithm, whether for the report or for a message digest. */
@@ -224,9 +239,6 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
   m.errors.push(...check.errors);
   m.warnings.push(...check.warnings);
   m.signingCertificate = check.signingCertificate;
-  const revocationValues = findAttributes(si.unsignedAttrs, CMS.revocationValues).length > 0;
-  if (env.sd.crls.length > 0) m.embeddedCrls = env.sd.crls;
-  if (revocationValues) m.warnings.push({ code: "REVOCATION_VALUES_NOT_USED", message: "the revocation-values attribute (CAdES-X-L) is not read; SignedData.crls is" });
   m.signingCertificateReference = check.reference;
   m.integrity = { dataIntact: check.dataIntact, signatureIntact: check.signatureIntact };
   m.claimedSigningTime = check.signingTime;
@@ -251,7 +263,14 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
     const v = a.values[0]!;
     switch (a.oid) {
       case CMS.sigPolicyId: {
-        const p = readSignaturePolicy(v);
+        let p: ReturnType<typeof readSignaturePolicy>;
+        try {
+          p = readSignaturePolicy(v);
+        } catch (e) {
+          if (!isFormatError(e)) throw e;
+          m.formatErrors.push({ code: "MALFORMED_SIGNATURE_POLICY", message: `the signature-policy-identifier attribute does not parse: ${(e as Error).message}` });
+          break;
+        }
         const info: SignaturePolicyInfo = { id: p.oid, hashAlgorithm: p.hashAlgorithm, hash: p.hash ? Buffer.from(p.hash).toString("hex") : null, uri: p.uri };
         m.signaturePolicy = info;
         policy = true;
@@ -259,7 +278,15 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
         break;
       }
       case CMS.contentHint: {
-        const h = readContentHints(v);
+        // RFC 2634 §2.9: a hint for the reader, no part of what is checked; a malformed one is reported, not fatal
+        let h: ReturnType<typeof readContentHints>;
+        try {
+          h = readContentHints(v);
+        } catch (e) {
+          if (!isFormatError(e)) throw e;
+          m.warnings.push({ code: "CONTENT_HINTS_MALFORMED", message: `the content-hints attribute does not parse: ${(e as Error).message}` });
+          break;
+        }
         m.hints.push({ code: "CONTENT_HINTS", message: `content: ${h.description ?? "(no description)"} [${h.contentType}]` });
         break;
       }
@@ -284,7 +311,11 @@ function fill(m: SignatureModel, si: SignerInfo, parent: string | null, env: Env
   }
   m.timestamps = stamps;
   m.level = levelOf(si, env.sd, check, policy, stamps.some((t) => t.kind === "signature"));
-  if (m.level === "B-LTA") m.warnings.push({ code: "ARCHIVE_TIMESTAMP_NOT_VERIFIED", message: "archive time-stamps are reported but not yet verified" });
+  // B-LT/B-LTA evidence (src/evidence/): values for path and revocation, archive and CAdES-C time-stamps
+  if (parent === null) {
+    const content = check.matchedContent !== null ? env.contents[check.matchedContent] : undefined;
+    addCadesEvidence(m, env.sd, si, env.parts, content && !isDetachedDigests(content) ? content : null, env.ctx);
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { validateSignature } from "./process.js";
 import { type DocumentReport, type SignatureReport, type ValidationReport, signatureReport, validationReport } from "./report.js";
 import { type XadesDocumentCheck, type XadesSignatureCheck, checkXadesDocument } from "../xades/check.js";
 import { toSignatureModel } from "./xades-model.js";
+import { addXadesEvidence } from "./evidence-model.js";
 import type { DetachedContent } from "../xades/xmldsig.js";
 import { type ParseOptions, type XmlDocument, XmlError, XmlLimitError, parseXml } from "../xades/xml.js";
 
@@ -73,7 +74,7 @@ export async function verifyXades(bytes: Uint8Array, opts: XadesVerifyOptions): 
   if (doc.formatError) throw new NotXmlSignatureError(`${doc.formatError.code}: ${doc.formatError.message}`);
   // a route's budget (the receipt check's) holds for the format-neutral steps too: bag, path, fetches
   const routed = opts.budget ? { ...ctx, policy: { ...ctx.policy, budget } } : ctx;
-  return reportFor(doc, routed, at, opts.signal);
+  return reportFor(doc, routed, at, opts.signal, (opts.contents ?? []).map(asContent));
 }
 
 /**
@@ -90,14 +91,19 @@ export function parseBudgeted(bytes: Uint8Array, budget: Pick<ValidationBudget, 
   }
 }
 
-async function reportFor(doc: XadesDocumentCheck, ctx: ValidationContext, at: Date, signal?: AbortSignal): Promise<XadesValidationReport> {
+async function reportFor(doc: XadesDocumentCheck, ctx: ValidationContext, at: Date, signal?: AbortSignal, contents: readonly DetachedContent[] = []): Promise<XadesValidationReport> {
   const reports: XadesSignatureReport[] = [];
   for (const s of doc.signatures) {
     signal?.throwIfAborted();
     const model = toSignatureModel(s, ctx);
+    addXadesEvidence(model, s, doc.doc, contents, ctx);
     // (fresh objects, extended in place: the same keys in the same order as a copy would have)
     const report = signatureReport(await validateSignature(model, ctx, at)) as XadesSignatureReport;
-    report.coversWholeDocument = s.coversWholeDocument && report.intact;
+    // intact is the XAdES reader's fact about bytes (value and every signed reference), kept
+    // when a format, binding or wrapping check fails the signature (issue 12)
+    report.intact = s.intact;
+    // (covered by a signature that is intact, well-formed and bound to a certificate)
+    report.coversWholeDocument = s.coversWholeDocument && report.intact && report.indication !== "TOTAL_FAILED" && report.subIndication !== "NO_SIGNING_CERTIFICATE_FOUND";
     reports.push(report);
   }
   const document = { sha256: doc.sha256, format: "XAdES", packaging: doc.packaging } as XadesValidationReport["document"];

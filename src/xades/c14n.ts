@@ -38,6 +38,8 @@ export interface C14nOptions extends C14nAlgorithm {
   inclusivePrefixes?: readonly string[];
   /** element subtrees left out of the node-set (the enveloped-signature transform) */
   exclude?: ReadonlySet<XmlElement> | null;
+  /** the apex element itself is not in the node-set, only its content (XPath Filter 2.0 `id('x')/node()`) */
+  contentOnly?: boolean;
 }
 
 /** Canonicalizes an element subtree or a whole document; the result is to be encoded as UTF-8. */
@@ -266,6 +268,20 @@ class Canonicalizer {
     for (let i = chain.length - 1; i >= 0; i--) {
       const decls = chain[i]!.nsDecls;
       if (decls) for (const d of decls) this.scope.set(d.bp, d.bu);
+    }
+    if (this.opts.contentOnly) {
+      // each child is rendered as an apex: its parent is not in the node-set (c14n 1.0 §2.3)
+      if (target.nsDecls) for (const d of target.nsDecls) this.scope.set(d.bp, d.bu);
+      const above = [target, ...chain];
+      for (const c of target.children) {
+        if (c.type === 1) {
+          if (!this.excluded(c)) this.element(c, true, above);
+        } else if (c.type === 3) {
+          if (c.special) this.emit(escapeText(c.raw));
+          else this.copy(target.source, c.start, c.start + c.raw.length);
+        } else if (c.type === 7 || this.comments) this.other(c);
+      }
+      return this.result();
     }
     this.element(target, true, chain);
     return this.result();

@@ -14,12 +14,14 @@ import { nameToString } from "../pki/name.js";
 import { canonicalOctets } from "./c14n.js";
 import {
   type QualifyingProperties,
-  SIGNED_PROPERTIES_TYPE,
   findQualifyingProperties,
   levelOf,
   readQualifyingProperties,
   XADES111_NS,
-  XADES_NS,
+  XADES122_NS,
+  QUALIFYING_PROPERTIES_NS,
+  SIGNED_PROPERTIES_TYPE,
+  targetsSignature,
 } from "./properties.js";
 import {
   DS_NS,
@@ -35,6 +37,9 @@ import {
   verifySignatureValue,
 } from "./xmldsig.js";
 import { type ParseOptions, type XmlDocument, XmlElement, XmlError, parseXml } from "./xml.js";
+import { keyMatchesKeyInfo, keyValueOf } from "./keyinfo.js";
+import { type ManifestOutcome, isSignedPropertiesType, placementProblem, processManifest, sharedIds } from "./wrapping.js";
+import { DEFAULT_VALIDATION_BUDGET } from "../limits/budgets.js";
 
 export interface Problem {
   code: string;
@@ -79,6 +84,10 @@ export interface XadesSignatureCheck {
   claimedSigningTime: Date | null;
   signedData: SignedDataItem[];
   references: ReferenceOutcome[];
+  /** the signed ds:Manifests, with their own references' outcomes */
+  manifests: ManifestOutcome[];
+  /** the outcomes that are signed content (what signedData lists): SignedInfo's and verified manifest references */
+  dataOutcomes: ReferenceOutcome[];
   /** the whole form is covered: see coversWholeDocument() */
   coversWholeDocument: boolean;
   /** RFC 3161 tokens with the octets their message imprint must be over */
@@ -195,9 +204,9 @@ export function checkXadesDocument(bytes: Uint8Array, opts: CheckOptions = {}): 
   const meter = new DigestMeter(opts.maxDigestBytes ?? Math.max(64 * 1024 * 1024, 8 * bytes.length), opts.signal);
   const signatures = sigEls.map((el, i) => checkSignature(doc, el, i, opts, meter));
   const enveloping = doc.root.ns === DS_NS && doc.root.local === "Signature";
-  const allExternal = signatures.every((s) => s.signature !== null && s.signature.references.every((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#")) || r.type === SIGNED_PROPERTIES_TYPE));
+  const allExternal = signatures.every((s) => s.signature !== null && s.signature.references.every((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#")) || isSignedPropertiesType(r.type)));
   const packaging = allExternal ? "detached" : enveloping ? "enveloping" : "enveloped";
-  if (packaging === "enveloped") for (const s of signatures) refuseHiddenSignedData(s, sigEls);
+  if (packaging === "enveloped") for (const s of signatures) refuseHiddenSignedData(s, doc, sigEls);
   for (const s of signatures) s.coversWholeDocument = s.intact && coversWholeDocument(doc, s, packaging, opts.contents ?? []);
   return { doc, sha256, packaging, signatures, coversWholeDocument: signatures.some((s) => s.coversWholeDocument), formatError: null };
 }
@@ -222,6 +231,8 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     claimedSigningTime: null,
     signedData: [],
     references: [],
+    manifests: [],
+    dataOutcomes: [],
     coversWholeDocument: false,
     signatureTimestamps: [],
     archiveTimestampCount: 0,
@@ -246,7 +257,20 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       check.properties = qp;
       check.level = levelOf(qp);
       if (ns === XADES111_NS) check.warnings.push({ code: "XADES_1_1_1", message: "XAdES 1.1.1 namespace (legacy)" });
-      for (const der of qp.certificateValues) check.certificates.push(certs.get(der));
+      if (ns === XADES122_NS) check.warnings.push({ code: "XADES_1_2_2", message: "XAdES 1.2.2 namespace (legacy)" });
+      if (!targetsSignature(sig, qpEl)) {
+        check.warnings.push({ code: "QUALIFYING_PROPERTIES_TARGET", message: `QualifyingProperties Target "${qpEl.attr("Target") ?? ""}" does not name this signature (read as its own: it is in its ds:Object)` });
+      }
+      for (const k of qp.skipped) check.warnings.push(k);
+      // unsigned certificate values that do not parse are left out, not fatal (issue 12: real X-L/A files carry such)
+      for (const der of qp.certificateValues) {
+        try {
+          check.certificates.push(certs.get(der));
+        } catch (e) {
+          if ((e as { code?: string }).code !== "MALFORMED_CERTIFICATE") throw e;
+          check.warnings.push({ code: "UNSIGNED_PROPERTY_SKIPPED", message: `a CertificateValues certificate does not parse: ${(e as Error).message}` });
+        }
+      }
       check.claimedSigningTime = qp.signingTime;
       check.archiveTimestampCount = qp.archiveTimestamps.length;
       for (const t of qp.signatureTimestamps) {
@@ -278,6 +302,7 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     // The signer is a certificate the signed reference names and whose key verifies; never just any key.
     let chosen: { c: Certificate; ref: (typeof sc.certs)[number] } | null = null;
     outer: for (const ref of sc.certs) {
+      if (ref.malformed !== null && ref.digestValue.length === 0) continue;
       const want = ref.digestValue.toString("hex");
       for (const c of candidates) {
         if (digestHex(c, ref.digest) !== want) continue;
@@ -305,15 +330,22 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
         check.reference.issuerSerialMatches = issuerSerialV2Matches(ref.issuerSerialV2, c);
       }
       if (!sigOk) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the signing certificate");
+      else if (ref.malformed !== null) fail(check, formatFailure, "SIGNING_CERTIFICATE_MALFORMED", `the signed SigningCertificate reference is malformed: ${ref.malformed}`);
       else if (check.reference.issuerSerialMatches === false) {
         fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "ISSUER_SERIAL_MISMATCH", "the signed IssuerSerial does not name the signing certificate");
       }
     } else {
       // Nothing the signature carries is the certificate it names: report what it carries, bound to nothing.
+      // The bytes are still checked (intact is a fact about bytes, issue 12): a carried key that
+      // verifies the value makes the signature intact; when none does, the signer's key is simply
+      // not at hand (null), which is no proof of a broken signature.
       check.reference.digestMatches = false;
-      const first = keyInfoCerts[0] ?? null;
-      check.signingCertificate = first;
-      check.signatureIntact = first ? verifySignatureValue(sig, publicKeyOf(first), siOctets) : null;
+      const verifying = keyInfoCerts.find((c) => verifySignatureValue(sig, publicKeyOf(c), siOctets)) ?? null;
+      check.signingCertificate = verifying ?? keyInfoCerts[0] ?? null;
+      sigOk = verifying !== null;
+      check.signatureIntact = sigOk ? true : null;
+      const malformed = sc.certs.find((c) => c.malformed !== null);
+      if (malformed) fail(check, formatFailure, "SIGNING_CERTIFICATE_MALFORMED", `the signed SigningCertificate reference is malformed: ${malformed.malformed}`);
       fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "no available certificate matches the signed SigningCertificate reference");
     }
   } else {
@@ -327,10 +359,31 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       }
     }
     if (keyInfoCerts.length) check.signatureIntact = sigOk;
-    if (!sigOk) {
+    if (!sigOk && keyInfoCerts.length === 0) {
+      // KeyInfo without a certificate (X509IssuerSerial, X509SKI, a KeyValue): a known certificate
+      // whose key verifies is the signer; failing that, a bare KeyValue key says whether the bytes
+      // are intact, but binds no one (NO_SIGNING_CERTIFICATE_FOUND)
+      const known = (opts.pool ?? []).filter((c) => !allowed || allowed.includes(c.sha256)).slice(0, 64);
+      const found = known.find((c) => keyMatchesKeyInfo(c, sig) && verifySignatureValue(sig, publicKeyOf(c), siOctets)) ?? null;
+      if (found) {
+        sigOk = true;
+        check.signatureIntact = true;
+        check.signingCertificate = found;
+      } else if (!allowed) {
+        const key = keyValueOf(sig);
+        if (key) {
+          sigOk = verifySignatureValue(sig, key, siOctets);
+          check.signatureIntact = sigOk;
+          if (sigOk) fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the KeyInfo key verifies the signature, but no certificate binds it to anyone");
+          else fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo key");
+        }
+      }
+    }
+    if (!sigOk && check.signatureIntact === null) {
+      fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the signature carries no X.509 certificate (a bare key cannot be trusted)");
+    } else if (!sigOk && keyInfoCerts.length) {
       check.signingCertificate = keyInfoCerts[0] ?? null;
-      if (keyInfoCerts.length) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo certificate");
-      else fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_FOUND", "the signature carries no X.509 certificate (a bare key cannot be trusted)");
+      fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the KeyInfo certificate");
     }
   }
   if (check.signatureIntact !== true) {
@@ -338,6 +391,9 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     if (!qp?.signingCertificate) check.binding = "none";
     return check;
   }
+  // Ids the signature's own parts share with other elements: a reader may be shown the other one
+  const shared = sharedIds(doc, el);
+  if (shared.length) fail(check, formatFailure, "DUPLICATE_ID", `the Id${shared.length > 1 ? "s" : ""} ${shared.map((x) => `"${x}"`).join(", ")} of this signature's elements occur${shared.length > 1 ? "" : "s"} more than once in the document (possible signature wrapping)`);
   // References (EN 319 102-1 §5.2.7.4: each digest; a missing detached content is SIGNED_DATA_NOT_FOUND)
   let outcomes: ReferenceOutcome[];
   try {
@@ -351,9 +407,14 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
   let dataIntact: boolean | null = true;
   let signedPropsCovered = false;
   let keyInfoCovered = false;
+  // (a manifest's references that do not verify are not signed content: counted to say why nothing is)
+  let manifestUnverified = 0;
+  let manifestMismatched = 0;
+  let refsLeft = (opts.maxReferences ?? DEFAULT_VALIDATION_BUDGET.xmlReferences) - sig.references.length;
   for (const o of outcomes) {
     const r = o.reference;
-    const isSignedProps = r.type === SIGNED_PROPERTIES_TYPE || (qp?.signedProperties != null && o.target === qp.signedProperties);
+    // (a versioned type counts when there are properties: a DDOC's ds-namespace ones are not read as XAdES)
+    const isSignedProps = r.type === SIGNED_PROPERTIES_TYPE || (qp !== null && isSignedPropertiesType(r.type)) || (qp?.signedProperties != null && o.target === qp.signedProperties);
     if (o.error) {
       refsOk = false;
       if (o.error.code === "SIGNED_DATA_NOT_FOUND" && dataIntact) dataIntact = null;
@@ -365,6 +426,11 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       refsOk = false;
       dataIntact = false;
       fail(check, { indication: "TOTAL_FAILED", subIndication: "HASH_FAILURE" }, "REFERENCE_DIGEST_MISMATCH", `reference ${r.uri ?? "(no URI)"} (${o.ref || o.kind}) does not match its digest`);
+    }
+    const misplaced = placementProblem(o);
+    if (misplaced) {
+      fail(check, formatFailure, "REFERENCE_MISPLACED", `${misplaced} (possible signature wrapping)`);
+      continue;
     }
     if (isSignedProps) {
       if (!qp?.signedProperties || o.target !== qp.signedProperties) {
@@ -378,10 +444,49 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       keyInfoCovered = true;
       continue;
     }
+    if (o.target instanceof XmlElement && o.target.ns === DS_NS && o.target.local === "Manifest") {
+      // XMLDSig §5.1: the manifest is signed, what it lists only as far as its references verify
+      if (!o.ok) continue;
+      let m: ManifestOutcome;
+      try {
+        m = processManifest(doc, sig, o.target, opts.contents ?? [], meter, refsLeft);
+      } catch (e) {
+        if (e instanceof XmlDsigFormatError) {
+          fail(check, formatFailure, "MANIFEST_FORMAT", `ds:Manifest ${o.ref}: ${e.message}`);
+          continue;
+        }
+        throw e;
+      }
+      refsLeft -= m.outcomes.length;
+      check.manifests.push(m);
+      for (const mo of m.outcomes) {
+        const what = `ds:Manifest ${o.ref} reference ${mo.reference.uri ?? "(no URI)"}`;
+        const bad = mo.error ? mo.error.message : !mo.ok ? "its digest does not match" : placementProblem(mo);
+        const nested = mo.target instanceof XmlElement && mo.target.ns === DS_NS && mo.target.local === "Manifest";
+        if (bad || nested) {
+          if (mo.error) manifestUnverified++;
+          else if (!mo.ok) manifestMismatched++;
+          check.warnings.push({ code: "MANIFEST_REFERENCE_NOT_VERIFIED", message: `${what} was not verified (${bad ?? "a manifest in a manifest is not followed"}): its data is not counted as signed` });
+          continue;
+        }
+        check.dataOutcomes.push(mo);
+        check.signedData.push({ kind: mo.kind, ref: mo.ref, sha256: mo.sha256 || null });
+      }
+      continue;
+    }
+    check.dataOutcomes.push(o);
     check.signedData.push({ kind: o.kind, ref: o.ref, sha256: o.sha256 || null });
   }
+  // intact is a fact about bytes (the contract): the value and every signed reference verify,
+  // whatever the format, binding and wrapping checks below and above conclude
+  check.dataIntact = dataIntact;
+  check.intact = refsOk && sigOk;
   if (qp?.signedProperties && !signedPropsCovered) fail(check, formatFailure, "SIGNED_PROPERTIES_NOT_SIGNED", "xades:SignedProperties is not covered by a reference of the signature");
-  if (check.signedData.length === 0 && check.verdict.indication === "TOTAL_PASSED") fail(check, formatFailure, "NOTHING_SIGNED", "no reference covers any data other than the signature's own properties");
+  if (check.signedData.length === 0 && check.verdict.indication === "TOTAL_PASSED") {
+    if (manifestMismatched) fail(check, { indication: "TOTAL_FAILED", subIndication: "HASH_FAILURE" }, "MANIFEST_DIGEST_MISMATCH", "the signature signs only a ds:Manifest, and what it lists does not match its digests");
+    else if (manifestUnverified) fail(check, { indication: "INDETERMINATE", subIndication: "SIGNED_DATA_NOT_FOUND" }, "MANIFEST_DATA_NOT_FOUND", "the signature signs only a ds:Manifest whose data is not available: nothing signed can be shown");
+    else fail(check, formatFailure, "NOTHING_SIGNED", "no reference covers any data other than the signature's own properties");
+  }
   if (check.verdict.subIndication === "FORMAT_FAILURE") return check;
   if (!qp?.signingCertificate) {
     check.binding = keyInfoCovered ? "KeyInfo" : "none";
@@ -390,8 +495,6 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     else if (!keyInfoCovered) fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_NOT_SIGNED", "XAdES signature without SigningCertificate(V2) or a signed KeyInfo");
   }
 
-  check.dataIntact = dataIntact;
-  check.intact = refsOk && sigOk;
   if (qp && !qp.signedProperties) check.warnings.push({ code: "NO_SIGNED_PROPERTIES", message: "QualifyingProperties without SignedProperties" });
   return check;
 }
@@ -399,15 +502,28 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
 /**
  * Signature wrapping (XSW): in a form that carries its signature inside (enveloped), a signature
  * whose every signed element lies within a ds:Signature (moved into a ds:Object, say) signs
- * nothing the form shows — what the portal reads is not what was signed. It must not pass.
+ * nothing the form shows — what the portal reads is not what was signed. It must not pass. A
+ * document that shows nothing outside its signatures (a bare wrapper around an enveloping
+ * signature, as UK and Slovak producers make) hides nothing.
  */
-function refuseHiddenSignedData(s: XadesSignatureCheck, signatureElements: readonly XmlElement[]): void {
+function refuseHiddenSignedData(s: XadesSignatureCheck, doc: XmlDocument, signatureElements: readonly XmlElement[]): void {
   if (!s.intact || !s.signature) return;
-  const data = s.references.filter((o) => !o.error && o.kind === "element" && o.reference.type !== SIGNED_PROPERTIES_TYPE && o.target !== s.signature!.keyInfo);
-  if (s.signedData.length === 0 || data.length !== s.signedData.length) return;
+  const data = s.dataOutcomes;
+  if (data.length === 0 || data.some((o) => o.kind !== "element")) return;
   const hidden = data.every((o) => o.target instanceof XmlElement && signatureElements.some((sig) => o.target === sig || (o.target as XmlElement).isDescendantOf(sig)));
-  if (!hidden) return;
+  if (!hidden || !showsContent(doc.root, true)) return;
   fail(s, { indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE" }, "SIGNED_DATA_HIDDEN", `the signature signs only ${data.map((o) => o.ref).join(", ")}, inside a ds:Signature, not the form itself (signature wrapping)`);
+}
+
+/** Whether an element shows a reader anything outside ds:Signature elements: text, attributes below the root, content. */
+function showsContent(e: XmlElement, root: boolean): boolean {
+  if (e.ns === DS_NS && e.local === "Signature") return false;
+  if (!root && e.attrs.length > 0) return true;
+  for (const c of e.children) {
+    if (c.type === 3 && /[^ \t\r\n]/.test(c.value)) return true;
+    if (c.type === 1 && showsContent(c, false)) return true;
+  }
+  return false;
 }
 
 /**
@@ -421,13 +537,15 @@ function refuseHiddenSignedData(s: XadesSignatureCheck, signatureElements: reado
 function coversWholeDocument(doc: XmlDocument, s: XadesSignatureCheck, packaging: string, contents: readonly DetachedContent[]): boolean {
   const sig = s.signature;
   if (!sig) return false;
-  const ok = s.references.filter((o) => o.ok && !o.error && o.reference.type !== SIGNED_PROPERTIES_TYPE);
+  const ok = s.dataOutcomes.filter((o) => o.ok && !o.error);
+  // (a signed manifest covers its own ds:Object: what it lists is in `ok` as far as it verified)
+  const manifestObjects = s.manifests.map((m) => m.manifest.parent);
   if (packaging === "detached") {
     if (contents.length === 0) return false;
     return contents.every((c) => ok.some((o) => o.kind === "detached" && matchesContent(o, c)));
   }
   if (packaging === "enveloping") {
-    const forms = sig.objects.filter((obj) => !obj.elements().some((e) => e.local === "QualifyingProperties" && (e.ns === XADES_NS || e.ns === XADES111_NS)));
+    const forms = sig.objects.filter((obj) => !manifestObjects.includes(obj) && !obj.elements().some((e) => e.local === "QualifyingProperties" && QUALIFYING_PROPERTIES_NS.has(e.ns)));
     if (forms.length === 0) return false;
     return forms.every((obj) => {
       const kids = obj.elements();

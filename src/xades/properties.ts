@@ -12,6 +12,10 @@ export const XADES_NS = "http://uri.etsi.org/01903/v1.3.2#";
 export const XADES141_NS = "http://uri.etsi.org/01903/v1.4.1#";
 /** XAdES 1.1.1 (2002), still met in archived forms */
 export const XADES111_NS = "http://uri.etsi.org/01903/v1.1.1#";
+/** XAdES 1.2.2 (2003): the 1.1.1 structure with ds: digests, met in French and other archives */
+export const XADES122_NS = "http://uri.etsi.org/01903/v1.2.2#";
+/** The namespaces a xades:QualifyingProperties may be in (1.3.2 is also what 1.4.1 forms use for it). */
+export const QUALIFYING_PROPERTIES_NS: ReadonlySet<string> = new Set([XADES_NS, XADES122_NS, XADES111_NS]);
 export const SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties";
 
 export interface CertReference {
@@ -23,6 +27,8 @@ export interface CertReference {
   serialDecimal: string | null;
   /** v2: DER of the RFC 5035 IssuerSerial */
   issuerSerialV2: Buffer | null;
+  /** what is malformed in this reference (a bad digest value, serial or IssuerSerialV2): it names no certificate */
+  malformed: string | null;
 }
 
 export interface EncapsulatedTimestamp {
@@ -68,6 +74,8 @@ export interface QualifyingProperties {
   certificateValues: Buffer[];
   /** CRLs carried in RevocationValues (DER) */
   crlValues: Buffer[];
+  /** what was left out because it could not be read (unsigned values, unknown algorithms): hints, not failures */
+  skipped: Array<{ code: string; message: string }>;
 }
 
 function child(parent: XmlElement | null, ns: string, local: string): XmlElement | null {
@@ -75,15 +83,29 @@ function child(parent: XmlElement | null, ns: string, local: string): XmlElement
 }
 
 function digestOf(parent: XmlElement, what: string): { digest: string; digestValue: Buffer } {
-  const dm = parent.first(DS_NS, "DigestMethod");
-  const dv = parent.first(DS_NS, "DigestValue");
+  // XAdES 1.1.1 puts DigestMethod/DigestValue in its own namespace, later versions in ds:
+  const dm = parent.first(DS_NS, "DigestMethod") ?? parent.first(parent.ns, "DigestMethod");
+  const dv = parent.first(DS_NS, "DigestValue") ?? parent.first(parent.ns, "DigestValue");
   if (!dm || !dv) throw new XmlDsigFormatError(`${what} without ds:DigestMethod/ds:DigestValue`);
   const digest = DIGEST_URIS[dm.attr("Algorithm") ?? ""];
   if (!digest) throw new XmlDsigFormatError(`${what}: unsupported digest ${dm.attr("Algorithm")}`);
   return { digest, digestValue: decodeBase64(dv.rawText(), `${what} DigestValue`) };
 }
 
-function timestampsOf(parent: XmlElement | null, ns: string, local: string): EncapsulatedTimestamp[] {
+type Skipped = QualifyingProperties["skipped"];
+
+/** Reads a base64 value of an unsigned property; one that is not base64 is left out with a hint. */
+function unsignedBase64(e: XmlElement, what: string, skipped: Skipped): Buffer | null {
+  try {
+    return decodeBase64(e.rawText(), what);
+  } catch (err) {
+    if (!(err instanceof XmlDsigFormatError)) throw err;
+    skipped.push({ code: "UNSIGNED_PROPERTY_SKIPPED", message: `${what} left out: ${err.message}` });
+    return null;
+  }
+}
+
+function timestampsOf(parent: XmlElement | null, ns: string, local: string, skipped: Skipped): EncapsulatedTimestamp[] {
   if (!parent) return [];
   const out: EncapsulatedTimestamp[] = [];
   for (const ts of parent.elements(ns, local)) {
@@ -91,12 +113,18 @@ function timestampsOf(parent: XmlElement | null, ns: string, local: string): Enc
     if (!enc) continue; // XMLTimeStamp is not supported; such a timestamp is ignored
     let c14n: C14nOptions = { method: "c14n10", comments: false };
     const cm = ts.first(DS_NS, "CanonicalizationMethod");
-    if (cm) {
-      const a = C14N_ALGORITHMS[cm.attr("Algorithm") ?? ""];
-      if (!a) throw new XmlDsigFormatError(`${local}: unsupported canonicalization ${cm.attr("Algorithm")}`);
+    // an empty Algorithm is read as an absent one: the default (XAdES §5.1.4.1), as producers meant it
+    const alg = cm?.attr("Algorithm") ?? "";
+    if (alg !== "") {
+      const a = C14N_ALGORITHMS[alg];
+      if (!a) {
+        skipped.push({ code: "UNSIGNED_PROPERTY_SKIPPED", message: `a ${local} with the unsupported canonicalization ${alg} was left out` });
+        continue;
+      }
       c14n = { ...a };
     }
-    out.push({ token: decodeBase64(enc.rawText(), `${local} EncapsulatedTimeStamp`), c14n, element: ts });
+    const token = unsignedBase64(enc, `${local} EncapsulatedTimeStamp`, skipped);
+    if (token) out.push({ token, c14n, element: ts });
   }
   return out;
 }
@@ -125,19 +153,27 @@ export function findQualifyingProperties(sig: Signature): XmlElement | null {
   const found: XmlElement[] = [];
   for (const obj of sig.objects) {
     for (const e of obj.elements()) {
-      if (e.local === "QualifyingProperties" && (e.ns === XADES_NS || e.ns === XADES111_NS)) found.push(e);
+      if (e.local === "QualifyingProperties" && QUALIFYING_PROPERTIES_NS.has(e.ns)) found.push(e);
     }
   }
   if (found.length === 0) return null;
   if (found.length > 1) throw new XmlDsigFormatError("more than one xades:QualifyingProperties in the signature");
-  const qp = found[0]!;
+  return found[0]!;
+}
+
+/**
+ * Whether the Target names this signature. One that does not is reported, not fatal: the
+ * properties sit in this signature's own ds:Object and are bound by its own SignedProperties
+ * reference, which is what makes them its properties (DSS reads such files the same way).
+ */
+export function targetsSignature(sig: Signature, qp: XmlElement): boolean {
   const target = qp.attr("Target");
-  if (!sig.id || target !== "#" + sig.id) throw new XmlDsigFormatError(`QualifyingProperties Target "${target ?? ""}" does not point at this signature`);
-  return qp;
+  return sig.id !== null && target === "#" + sig.id;
 }
 
 export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlElement | null): QualifyingProperties {
   const ns = qp.ns;
+  const skipped: Skipped = [];
   const ssp = child(signedProperties, ns, "SignedSignatureProperties");
   const sdop = child(signedProperties, ns, "SignedDataObjectProperties");
   const up = child(qp, ns, "UnsignedProperties");
@@ -156,21 +192,42 @@ export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlEl
     for (const c of (sc1 ?? sc2)!.elements(ns, "Cert")) {
       const cd = c.first(ns, "CertDigest");
       if (!cd) throw new XmlDsigFormatError("SigningCertificate Cert without CertDigest");
-      const { digest, digestValue } = digestOf(cd, "CertDigest");
+      // A malformed value makes the reference name no certificate (FORMAT_FAILURE later) without
+      // stopping the reading: the signature value and references are still checked, and intact
+      // stays a fact about bytes (issue 12).
+      let malformed: string | null = null;
+      let digest = "sha256";
+      let digestValue: Buffer = Buffer.alloc(0);
+      try {
+        ({ digest, digestValue } = digestOf(cd, "CertDigest"));
+      } catch (e) {
+        if (!(e instanceof XmlDsigFormatError)) throw e;
+        malformed = e.message;
+      }
       let issuerName: string | null = null;
       let serialDecimal: string | null = null;
       let issuerSerialV2: Buffer | null = null;
       if (sc1) {
         const is = c.first(ns, "IssuerSerial");
         if (!is) throw new XmlDsigFormatError("SigningCertificate Cert without IssuerSerial");
-        issuerName = is.first(DS_NS, "X509IssuerName")?.text().trim() ?? null;
-        serialDecimal = is.first(DS_NS, "X509SerialNumber")?.text().trim() ?? null;
-        if (serialDecimal === null || !/^-?[0-9]+$/.test(serialDecimal)) throw new XmlDsigFormatError("IssuerSerial with a bad X509SerialNumber");
+        issuerName = (is.first(DS_NS, "X509IssuerName") ?? is.first(ns, "X509IssuerName"))?.text().trim() ?? null;
+        serialDecimal = (is.first(DS_NS, "X509SerialNumber") ?? is.first(ns, "X509SerialNumber"))?.text().trim() ?? null;
+        if (serialDecimal === null || !/^-?[0-9]+$/.test(serialDecimal)) {
+          malformed ??= "IssuerSerial with a bad X509SerialNumber";
+          serialDecimal = null;
+        }
       } else {
         const is = c.first(ns, "IssuerSerialV2");
-        if (is) issuerSerialV2 = decodeBase64(is.rawText(), "IssuerSerialV2");
+        if (is) {
+          try {
+            issuerSerialV2 = decodeBase64(is.rawText(), "IssuerSerialV2");
+          } catch (e) {
+            if (!(e instanceof XmlDsigFormatError)) throw e;
+            malformed ??= e.message;
+          }
+        }
       }
-      certs.push({ digest, digestValue, issuerName, serialDecimal, issuerSerialV2 });
+      certs.push({ digest, digestValue, issuerName, serialDecimal, issuerSerialV2, malformed });
     }
     if (certs.length === 0) throw new XmlDsigFormatError("SigningCertificate without a Cert");
     signingCertificate = { version: sc1 ? 1 : 2, certs };
@@ -185,7 +242,14 @@ export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlEl
       const id = sid?.first(ns, "SigPolicyId")?.first(ns, "Identifier")?.text().trim();
       if (!sid || !id) throw new XmlDsigFormatError("SignaturePolicyIdentifier without SigPolicyId/Identifier");
       const hash = sid.first(ns, "SigPolicyHash");
-      const d = hash ? digestOf(hash, "SigPolicyHash") : null;
+      let d: { digest: string; digestValue: Buffer } | null = null;
+      try {
+        d = hash ? digestOf(hash, "SigPolicyHash") : null;
+      } catch (e) {
+        // the policy is not processed (SIGNATURE_POLICY_NOT_PROCESSED): its hash is only shown
+        if (!(e instanceof XmlDsigFormatError)) throw e;
+        skipped.push({ code: "SIGNATURE_POLICY_HASH_UNREADABLE", message: e.message });
+      }
       let spuri: string | null = null;
       for (const q of sid.first(ns, "SigPolicyQualifiers")?.elements(ns, "SigPolicyQualifier") ?? []) {
         const u = q.first(ns, "SPURI");
@@ -212,10 +276,16 @@ export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlEl
 
   const certificateValues: Buffer[] = [];
   const cv = child(usp, ns, "CertificateValues");
-  for (const e of cv?.elements(ns, "EncapsulatedX509Certificate") ?? []) certificateValues.push(decodeBase64(e.rawText(), "EncapsulatedX509Certificate"));
+  for (const e of cv?.elements(ns, "EncapsulatedX509Certificate") ?? []) {
+    const der = unsignedBase64(e, "EncapsulatedX509Certificate", skipped);
+    if (der) certificateValues.push(der);
+  }
   const crlValues: Buffer[] = [];
   const rv = child(usp, ns, "RevocationValues");
-  for (const e of rv?.first(ns, "CRLValues")?.elements(ns, "EncapsulatedCRLValue") ?? []) crlValues.push(decodeBase64(e.rawText(), "EncapsulatedCRLValue"));
+  for (const e of rv?.first(ns, "CRLValues")?.elements(ns, "EncapsulatedCRLValue") ?? []) {
+    const der = unsignedBase64(e, "EncapsulatedCRLValue", skipped);
+    if (der) crlValues.push(der);
+  }
 
   return {
     namespace: ns,
@@ -226,15 +296,16 @@ export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlEl
     policy,
     dataObjectFormats,
     commitmentTypes,
-    signatureTimestamps: timestampsOf(usp, ns, "SignatureTimeStamp"),
+    signatureTimestamps: timestampsOf(usp, ns, "SignatureTimeStamp", skipped),
     hasCertificateValues: cv !== null,
     hasRevocationValues: rv !== null,
     hasTimestampValidationData: child(usp, XADES141_NS, "TimeStampValidationData") !== null,
     hasCompleteRefs: child(usp, ns, "CompleteCertificateRefs") !== null || child(usp, ns, "CompleteCertificateRefsV2") !== null,
     hasRefsTimestamps: child(usp, ns, "SigAndRefsTimeStamp") !== null || child(usp, ns, "SigAndRefsTimeStampV2") !== null,
-    archiveTimestamps: [...timestampsOf(usp, XADES141_NS, "ArchiveTimeStamp"), ...timestampsOf(usp, ns, "ArchiveTimeStamp")],
+    archiveTimestamps: [...timestampsOf(usp, XADES141_NS, "ArchiveTimeStamp", skipped), ...timestampsOf(usp, ns, "ArchiveTimeStamp", skipped)],
     certificateValues,
     crlValues,
+    skipped,
   };
 }
 

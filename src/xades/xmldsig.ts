@@ -16,6 +16,8 @@ import { DIGEST_URIS, PSS_NS, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignat
 import { type XmlDocument, type XmlElement, XmlError, elementPath, parseXml } from "./xml.js";
 import { digestBinary, digestOctets } from "./binary.js";
 import { DEFAULT_VALIDATION_BUDGET, LimitExceededError } from "../limits/budgets.js";
+import { FILTER2_NS, type FilterStep, applyFilters, readFilterSteps } from "./filter2.js";
+import { XPathError } from "./xpath.js";
 
 export const DS_NS = "http://www.w3.org/2000/09/xmldsig#";
 export const ENVELOPED_SIGNATURE = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -36,7 +38,9 @@ export type Transform =
   | { kind: "c14n"; c14n: C14nOptions; uri: string }
   | { kind: "base64" }
   /** XPath `not(ancestor-or-self::ds:Signature)`: every ds:Signature element is left out */
-  | { kind: "exclude-signatures" };
+  | { kind: "exclude-signatures" }
+  /** XPath Filter 2.0 (filter2.ts) */
+  | { kind: "filter2"; steps: FilterStep[] };
 
 export interface Reference {
   element: XmlElement;
@@ -89,8 +93,10 @@ export interface ReferenceOutcome {
   kind: SignedDataKind;
   /** element path, "" for the document, or the URI of detached content */
   ref: string;
-  /** the element (or the document) the reference dereferenced to */
+  /** the element (or the document) the reference's node-set is, after its transforms */
   target: XmlElement | XmlDocument | null;
+  /** the element (or the document) the URI dereferenced to, before any transform */
+  dereferenced: XmlElement | XmlDocument | null;
   /** element subtrees the transforms left out (enveloped signature) */
   excluded: XmlElement[];
   /** all ds:Signature elements left out (the XPath transform) */
@@ -146,7 +152,6 @@ function only(parent: XmlElement, local: string, required: boolean): XmlElement 
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-const DIGEST_LENGTH: Record<string, number> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64, "sha3-224": 28, "sha3-256": 32, "sha3-384": 48, "sha3-512": 64 };
 
 /**
  * Long base64 values already decoded (certificates and CRLs repeat from one signature to the
@@ -264,9 +269,36 @@ function transformsOf(ref: XmlElement): Transform[] {
       const m = SIG_XPATH.exec(expr);
       if (!m || xp!.lookupNamespace(m[1]!) !== DS_NS) throw new XmlDsigFormatError(`unsupported XPath transform "${expr}"`);
       out.push({ kind: "exclude-signatures" });
+    } else if (uri === FILTER2_NS) {
+      try {
+        out.push({ kind: "filter2", steps: readFilterSteps(t) });
+      } catch (e) {
+        if (e instanceof XPathError) throw new XmlDsigFormatError(e.message);
+        throw e;
+      }
     } else throw new XmlDsigFormatError(`unsupported transform ${uri}`);
   }
   return out;
+}
+
+/** The ds:Reference children of a ds:SignedInfo or ds:Manifest (XMLDSig §4.4.3, §5.1), at most maxRefs of them. */
+export function readReferences(container: XmlElement, maxRefs: number): Reference[] {
+  const references: Reference[] = [];
+  // counted before any of them is read: a plausible number is the cheapest check there is
+  let count = 0;
+  for (const r of container.children) if (r.type === 1 && r.ns === DS_NS && r.local === "Reference") count++;
+  if (count > maxRefs) throw new LimitExceededError("xmlReferences", maxRefs, count, `ds:${container.local} holds ${count} references, more than the limit of ${maxRefs}`);
+  for (const r of container.children) {
+    if (r.type !== 1 || r.ns !== DS_NS || r.local !== "Reference") continue;
+    const dm = only(r, "DigestMethod", true);
+    const digestUri = dm.attr("Algorithm") ?? "";
+    const digest = DIGEST_URIS[digestUri];
+    if (!digest) throw new XmlDsigFormatError(`unsupported digest algorithm ${digestUri || "(none)"}`);
+    const digestValue = decodeBase64(only(r, "DigestValue", true).rawText(), "ds:DigestValue");
+    // a DigestValue of the wrong length is one that does not match (HASH_FAILURE), as DSS reads it
+    references.push({ element: r, id: r.attr("Id"), uri: r.attr("URI"), type: r.attr("Type"), transforms: transformsOf(r), digestUri, digest, digestValue });
+  }
+  return references;
 }
 
 export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): Signature {
@@ -275,22 +307,7 @@ export function parseSignature(el: XmlElement, budget?: Partial<VerifyBudget>): 
   const sve = only(el, "SignatureValue", true);
   const { c14n, uri: c14nUri } = c14nOf(only(signedInfo, "CanonicalizationMethod", true), "ds:CanonicalizationMethod");
   const algorithm = signatureMethod(only(signedInfo, "SignatureMethod", true));
-  const references: Reference[] = [];
-  const maxRefs = budget?.maxReferences ?? DEFAULT_VALIDATION_BUDGET.xmlReferences;
-  // counted before any of them is read: a plausible number is the cheapest check there is
-  let count = 0;
-  for (const r of signedInfo.children) if (r.type === 1 && r.ns === DS_NS && r.local === "Reference") count++;
-  if (count > maxRefs) throw new LimitExceededError("xmlReferences", maxRefs, count, `ds:SignedInfo holds ${count} references, more than the limit of ${maxRefs}`);
-  for (const r of signedInfo.children) {
-    if (r.type !== 1 || r.ns !== DS_NS || r.local !== "Reference") continue;
-    const dm = only(r, "DigestMethod", true);
-    const digestUri = dm.attr("Algorithm") ?? "";
-    const digest = DIGEST_URIS[digestUri];
-    if (!digest) throw new XmlDsigFormatError(`unsupported digest algorithm ${digestUri || "(none)"}`);
-    const digestValue = decodeBase64(only(r, "DigestValue", true).rawText(), "ds:DigestValue");
-    if (digestValue.length !== DIGEST_LENGTH[digest]) throw new XmlDsigFormatError("ds:DigestValue has the wrong length for its algorithm");
-    references.push({ element: r, id: r.attr("Id"), uri: r.attr("URI"), type: r.attr("Type"), transforms: transformsOf(r), digestUri, digest, digestValue });
-  }
+  const references = readReferences(signedInfo, budget?.maxReferences ?? DEFAULT_VALIDATION_BUDGET.xmlReferences);
   if (references.length === 0) throw new XmlDsigFormatError("ds:SignedInfo has no ds:Reference");
   const keyInfo = only(el, "KeyInfo", false);
   const keyInfoCertificates: Buffer[] = [];
@@ -331,6 +348,14 @@ interface NodeSet {
   comments: boolean;
   exclude: Set<XmlElement>;
   excludeAllSignatures: boolean;
+  /** the apex's own tags are left out (XPath Filter 2.0 `id('x')/node()`) */
+  contentOnly: boolean;
+  /** a filter left nothing: no octets */
+  empty: boolean;
+}
+
+function nodeSet(apex: XmlDocument | XmlElement, comments: boolean): NodeSet {
+  return { apex, comments, exclude: new Set(), excludeAllSignatures: false, contentOnly: false, empty: false };
 }
 
 /**
@@ -394,6 +419,7 @@ function allSignatures(doc: XmlDocument): XmlElement[] {
 
 /** The canonical node-set as a binary string (binary.ts): digested as latin1, no Buffer made. */
 function nodeSetOctets(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): string {
+  if (ns.empty) return "";
   const charged = sourceSpan(ns.apex);
   meter.add(charged);
   const octets = canonicalBinary(ns.apex, nodeSetC14n(doc, ns, c14n, meter));
@@ -415,11 +441,12 @@ function nodeSetC14n(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: Di
     }
   }
   // (written out rather than spread: one object shape for every caller)
-  return { method: c14n.method, comments: c14n.comments && ns.comments, inclusivePrefixes: c14n.inclusivePrefixes, exclude: exclude.size ? exclude : null };
+  return { method: c14n.method, comments: c14n.comments && ns.comments, inclusivePrefixes: c14n.inclusivePrefixes, exclude: exclude.size ? exclude : null, contentOnly: ns.contentOnly };
 }
 
 /** The SHA-256 digest of the canonical node-set, hashed as it is canonicalized (nodeSetOctets, then a digest). */
 function nodeSetSha256(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: DigestMeter): Buffer {
+  if (ns.empty) return createHash("sha256").digest();
   const charged = sourceSpan(ns.apex);
   meter.add(charged);
   const { digest, length } = canonicalDigest(ns.apex, nodeSetC14n(doc, ns, c14n, meter), "sha256");
@@ -428,6 +455,7 @@ function nodeSetSha256(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: 
 }
 
 function stringValue(ns: NodeSet): string {
+  if (ns.empty) return "";
   if ("root" in ns.apex) return stringValueOf(ns.apex.root, ns.exclude);
   return stringValueOf(ns.apex, ns.exclude);
 }
@@ -483,6 +511,7 @@ export function processReference(
     kind: "element",
     ref: "",
     target: null,
+    dereferenced: null,
     excluded: [],
     excludesAllSignatures: false,
     sha256: "",
@@ -512,11 +541,13 @@ export function processReference(
         return outcome;
       }
       data = Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength);
-    } else if (uri === "" || uri === "#xpointer(/)") {
+    } else if (uri === "" || uri === "#xpointer(/)" || uri === "#") {
+      // "#" is a same-document reference with an empty fragment (RFC 3986 §4.4): the document, as ""
       outcome.kind = "whole-document";
       outcome.ref = "/";
       outcome.target = doc;
-      data = { apex: doc, comments: uri !== "", exclude: new Set(), excludeAllSignatures: false };
+      outcome.dereferenced = doc;
+      data = nodeSet(doc, uri !== "" && uri !== "#");
     } else {
       let id = uri.slice(1);
       let comments = false;
@@ -525,10 +556,16 @@ export function processReference(
         id = xp[2]!;
         comments = true;
       } else if (id.startsWith("xpointer(")) throw new XmlDsigFormatError(`unsupported XPointer ${uri}`);
+      if (!doc.ids.has(id)) {
+        // EN 319 102-1 §5.2.7: data that cannot be obtained is SIGNED_DATA_NOT_FOUND, not a malformed signature
+        outcome.error = { code: "SIGNED_DATA_NOT_FOUND", message: `no element with ID "${id}" (reference ${uri})` };
+        return outcome;
+      }
       const el = resolveId(doc, id);
       outcome.target = el;
+      outcome.dereferenced = el;
       outcome.ref = elementPath(el);
-      data = { apex: el, comments, exclude: new Set(), excludeAllSignatures: false };
+      data = nodeSet(el, comments);
     }
 
     // a SHA-256 reference whose last step is canonicalizing a node-set is digested as it is canonicalized
@@ -556,8 +593,24 @@ export function processReference(
             // an octet stream is parsed (hardened) and canonicalized as a document (XMLDSig §4.4.3.2)
             meter.add(data.length);
             const parsed = parseXml(typeof data === "string" ? Buffer.from(data, "latin1") : data);
-            data = nodeSetOctets(parsed, { apex: parsed, comments: true, exclude: new Set(), excludeAllSignatures: false }, t.c14n, meter);
+            data = nodeSetOctets(parsed, nodeSet(parsed, true), t.c14n, meter);
           } else data = nodeSetOctets(doc, data, t.c14n, meter);
+          break;
+        case "filter2":
+          if (isOctets(data)) throw new XmlDsigFormatError("XPath Filter 2.0 transform on octets");
+          try {
+            applyFilters(doc, data, t.steps, 8 * doc.nodeCount + 10_000);
+          } catch (e) {
+            if (e instanceof XPathError) throw new XmlDsigFormatError(e.message);
+            throw e;
+          }
+          if (!data.empty && data.apex !== doc && data.apex !== outcome.target) {
+            outcome.target = data.apex;
+            outcome.kind = "element";
+            outcome.ref = elementPath(data.apex as XmlElement);
+          }
+          if (data.contentOnly && !outcome.ref.endsWith("/node()")) outcome.ref += "/node()";
+          for (const x of data.exclude) if (!outcome.excluded.includes(x)) outcome.excluded.push(x);
           break;
         case "base64":
           if (!isOctets(data)) meter.add(sourceSpan(data.apex));
@@ -589,19 +642,26 @@ function sha256Outcome(outcome: ReferenceOutcome, ref: Reference, digest: Buffer
   return outcome;
 }
 
-export function processReferences(doc: XmlDocument, sig: Signature, contents: readonly DetachedContent[], meter: DigestMeter): ReferenceOutcome[] {
-  const external = sig.references.filter((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#"))).length;
+export function processReferences(
+  doc: XmlDocument,
+  sig: Signature,
+  contents: readonly DetachedContent[],
+  meter: DigestMeter,
+  /** the references to process: the SignedInfo's, or a ds:Manifest's */
+  references: readonly Reference[] = sig.references,
+): ReferenceOutcome[] {
+  const external = references.filter((r) => r.uri === null || (r.uri !== "" && !r.uri.startsWith("#"))).length;
   // The same URI through the same transforms and digest gives the same octets: computed once. A
   // signature repeating one whole-document reference a thousand times costs one reference (issue 11).
   // (a signature with a few references, as honest ones have, skips the bookkeeping)
-  if (sig.references.length <= 16) {
-    return sig.references.map((r) => {
+  if (references.length <= 16) {
+    return references.map((r) => {
       meter.signal?.throwIfAborted();
       return processReference(doc, sig, r, contents, meter, external);
     });
   }
   const done = new Map<string, ReferenceOutcome>();
-  return sig.references.map((r) => {
+  return references.map((r) => {
     meter.signal?.throwIfAborted();
     const key = referenceKey(r);
     const same = done.get(key);
@@ -615,7 +675,11 @@ export function processReferences(doc: XmlDocument, sig: Signature, contents: re
 /** What determines a reference's octets and digest: its URI, its transforms in order, its digest. */
 function referenceKey(r: Reference): string {
   let k = `${r.uri === null ? "\u0000" : "=" + r.uri}\u0000${r.digest}`;
-  for (const t of r.transforms) k += "\u0000" + (t.kind === "c14n" ? `c14n ${t.uri} ${t.c14n.inclusivePrefixes?.join(" ") ?? ""}` : t.kind);
+  for (const t of r.transforms) {
+    k += "\u0000" + (t.kind === "c14n" ? `c14n ${t.uri} ${t.c14n.inclusivePrefixes?.join(" ") ?? ""}` : t.kind);
+    // (here() depends on where the expression is: its position is part of the key)
+    if (t.kind === "filter2") for (const f of t.steps) k += ` ${f.filter}@${f.holder.start}`;
+  }
   return k;
 }
 

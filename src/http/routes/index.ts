@@ -1,10 +1,13 @@
 /** Every router of the service, in dispatch order; the app and the OpenAPI document both read this list. */
+import { auditLogRouter } from "./audit-log.js";
 import { auditRouter } from "./audit.js";
 import { operationsRouter } from "./operations.js";
+import { pagesRouter } from "./pages.js";
+import { publicRouter } from "./public.js";
 import { receiptsRouter } from "./receipts.js";
 import type { Router } from "./route.js";
 import { signingRouter } from "./signing.js";
 import { submissionsRouter } from "./submissions.js";
 import { verifyRouter } from "./verify.js";
 
-export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, receiptsRouter, signingRouter, operationsRouter];
+export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, auditLogRouter, receiptsRouter, signingRouter, publicRouter, operationsRouter, pagesRouter];

@@ -146,3 +146,14 @@ export const signingRouter: Router = {
     },
   ],
 };
+
+/**
+ * The same two steps for the citizen page, without a key (`/api/v1/public/signing/…`): what the
+ * service sees is the document, the certificate and the signature value — the key stays in the
+ * browser or on the card. Rate-limited per address, under the public body cap.
+ */
+export const publicSigningRoutes = signingRouter.routes.map((r) => ({
+  ...r,
+  path: r.path.replace("/api/v1/signing/", "/api/v1/public/signing/"),
+  doc: { ...r.doc, summary: `${r.doc.summary} (public, for the citizen page)` },
+}));

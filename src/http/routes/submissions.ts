@@ -37,3 +37,10 @@ export const submissionsRouter: Router = {
     },
   ],
 };
+
+/** POST /api/v1/public/submissions: the citizen page hands in what it signed (rate-limited per address, the public body cap). */
+export const publicSubmissionRoutes = submissionsRouter.routes.map((r) => ({
+  ...r,
+  path: "/api/v1/public/submissions",
+  doc: { ...r.doc, summary: `${r.doc.summary} (public, for the citizen page)` },
+}));

@@ -3,7 +3,8 @@ import { readSignedUpload } from "../body.js";
 import { clientGone } from "../client-gone.js";
 import { HttpProblem } from "../problem.js";
 import { isNotASignature } from "../service.js";
-import { type Router, json, jsonOf, problem } from "./route.js";
+import { DEFAULT_ROUTE_BUDGETS, type ValidationBudget } from "../../limits/budgets.js";
+import { type Handler, type RouteDef, type Router, json, jsonOf, problem } from "./route.js";
 
 /** the multipart form of a signed upload; submissions add their fields */
 export const signedBody = (withFields: boolean) => ({
@@ -24,6 +25,16 @@ export const signedBody = (withFields: boolean) => ({
   },
 });
 
+/** The route's work; the public route passes the public validation budget (src/limits/budgets.ts). */
+const verifyHandler = (budget?: Partial<ValidationBudget>): Handler => async ({ req, res, ctx, bodyLimit }) => {
+  const up = await readSignedUpload(req, bodyLimit, []);
+  if (up.document.length === 0) throw new HttpProblem("BAD_REQUEST", "the request carries no signed file");
+  const report = await ctx.service.verify(up.document, up.contents, undefined, { budget, signal: clientGone(res) });
+  ctx.metrics.inc("podpis_validations_total", { indication: report.indication });
+  if (isNotASignature(report)) throw new HttpProblem("NOT_A_SIGNATURE", "the input is neither CAdES/CMS nor XML with a signature", { errors: (report as { errors?: unknown }).errors });
+  json(res, 200, report);
+};
+
 export const verifyRouter: Router = {
   name: "verify",
   scope: "verify",
@@ -37,14 +48,15 @@ export const verifyRouter: Router = {
         requestBody: signedBody(false),
         responses: { "200": jsonOf("the validation report (valid or not)", "ValidationReport"), "400": problem("malformed or truncated request"), "413": problem("over the size limit"), "422": problem("not a signature at all, or over a validation budget (LIMIT_EXCEEDED: limit, max, used)") },
       },
-      handler: async ({ req, res, ctx, bodyLimit }) => {
-        const up = await readSignedUpload(req, bodyLimit, []);
-        if (up.document.length === 0) throw new HttpProblem("BAD_REQUEST", "the request carries no signed file");
-        const report = await ctx.service.verify(up.document, up.contents, undefined, { signal: clientGone(res) });
-        ctx.metrics.inc("podpis_validations_total", { indication: report.indication });
-        if (isNotASignature(report)) throw new HttpProblem("NOT_A_SIGNATURE", "the input is neither CAdES/CMS nor XML with a signature", { errors: (report as { errors?: unknown }).errors });
-        json(res, 200, report);
-      },
+      handler: verifyHandler(),
     },
   ],
+};
+
+/** POST /api/v1/public/verify (the citizen page): the same report, no key, the public body cap and validation budget. */
+export const publicVerifyRoute: RouteDef = {
+  ...verifyRouter.routes[0]!,
+  path: "/api/v1/public/verify",
+  doc: { ...verifyRouter.routes[0]!.doc, summary: "Validate a signed file (public, for the citizen page: rate-limited per address, the public size limit and validation budget)" },
+  handler: verifyHandler(DEFAULT_ROUTE_BUDGETS.public.validation),
 };

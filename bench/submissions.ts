@@ -1,0 +1,176 @@
+// `npm run bench -- submissions` (issue 15): POST /api/v1/submissions with a ~10 KB CAdES from 16
+// concurrent clients; acknowledged submissions per second, p50/p99 latency and fsyncs per
+// submission, for one SQLite node (2 workers) and two PostgreSQL nodes (1 worker each, on a
+// PostgreSQL of the bench's own with fsync on). Goal: ≥ 1,000/s on SQLite, PostgreSQL at least as
+// fast, p99 < 100 ms — each 201 only after a durable commit (SQLite synchronous=FULL, PostgreSQL
+// synchronous_commit=on). fsyncs: SQLite's counted by `perf stat` on the server's processes
+// (fsync + fdatasync tracepoints), PostgreSQL's from pg_stat_wal.wal_sync.
+// PODPIS_BENCH_SECONDS (default 8), PODPIS_BENCH_MODES (default "sqlite,postgres").
+import autocannon from "autocannon";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import { newApiKey } from "../src/archive/api-keys.js";
+import { openArchive } from "../src/archive/open.js";
+import { signCades } from "../src/cades/sign.js";
+import { BUNDLED } from "../src/bundled.js";
+import { buildRuntime, defaultConfig } from "../src/http/config.js";
+import { openKey } from "../src/keys/index.js";
+import { privatePgProblem, startPrivatePostgres } from "../test/helpers/private-pg.js";
+
+const AT = "2026-06-01T00:00:00Z";
+const SECONDS = Number(process.env.PODPIS_BENCH_SECONDS ?? 8);
+const MODES = (process.env.PODPIS_BENCH_MODES ?? "sqlite,postgres").split(",");
+const CLIENTS = 16;
+
+const key = await openKey({ key: "certs-test/keys/citizen-rsa2048.p12", secret: BUNDLED.password });
+const content = Buffer.from("<zayavlenie>" + "Заявление за издаване на удостоверение. ".repeat(75) + "</zayavlenie>");
+const p7m = await signCades({ key, content, packaging: "enveloping", signingTime: new Date(AT) });
+await key.close();
+const boundary = "----podpisbench";
+const body = Buffer.concat([
+  Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="signature"; filename="z.p7m"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+  p7m,
+  Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="applicant"\r\n\r\nИван Петров Иванов\r\n--${boundary}\r\nContent-Disposition: form-data; name="service"\r\n\r\nurn:podpis:service:bench\r\n--${boundary}--\r\n`),
+]);
+
+interface Node {
+  proc: ChildProcess;
+  base: string;
+}
+
+async function startNode(data: string, args: string[]): Promise<Node> {
+  const code = `const m = await import(${JSON.stringify(resolve("src/cli/serve.ts"))}); process.exitCode = await m.serveCommand(process.argv.slice(1), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });`;
+  const proc = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, "--", "--port", "0", "--data", data, "--clock", AT, "--offline", "--log-level", "warn", ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, DATABASE_URL: "" },
+  });
+  let err = "";
+  const base = await new Promise<string>((ok, fail) => {
+    proc.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (\S+)/.exec(err);
+      if (m) ok(m[1]!);
+    });
+    proc.on("exit", (c) => fail(new Error(`server exited ${c}: ${err}`)));
+  });
+  return { proc, base };
+}
+
+const stopNode = async (n: Node) => {
+  n.proc.kill("SIGTERM");
+  await new Promise((r) => n.proc.on("exit", r));
+};
+
+/** the node's process and its children (the cluster's workers) */
+function pids(n: Node): number[] {
+  const kids = spawnSync("ps", ["-o", "pid=", "--ppid", String(n.proc.pid)], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
+  return [n.proc.pid!, ...kids];
+}
+
+/** fsync + fdatasync calls of these processes while `during` runs (null: perf unavailable) */
+async function countFsyncs<T>(processes: number[], during: () => Promise<T>): Promise<{ value: T; fsyncs: number | null }> {
+  const perf = spawn("perf", ["stat", "-x", ",", "-e", "syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync", "-p", processes.join(",")], { stdio: ["ignore", "ignore", "pipe"] });
+  let out = "";
+  perf.stderr!.on("data", (d: Buffer) => void (out += d.toString()));
+  const ok = await new Promise<boolean>((r) => {
+    perf.on("error", () => r(false));
+    setTimeout(() => r(true), 300);
+  });
+  const value = await during();
+  if (!ok) return { value, fsyncs: null };
+  perf.kill("SIGINT");
+  await new Promise((r) => perf.on("exit", r));
+  const counts = out.split("\n").filter((l) => /sys_enter_f(data)?sync/.test(l)).map((l) => Number(l.split(",")[0]));
+  return { value, fsyncs: counts.length === 2 && counts.every(Number.isFinite) ? counts[0]! + counts[1]! : null };
+}
+
+async function load(nodes: Node[], apiKey: string) {
+  const per = CLIENTS / nodes.length;
+  const run = (n: Node, duration: number) =>
+    autocannon({ url: n.base + "/api/v1/submissions", method: "POST", headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": `multipart/form-data; boundary=${boundary}` }, body, connections: per, duration });
+  await Promise.all(nodes.map((n) => run(n, 2))); // warm-up: JIT, pools, the libuv threads
+  const results = await Promise.all(nodes.map((n) => run(n, SECONDS)));
+  const ok = results.reduce((s, r) => s + r["2xx"], 0);
+  const bad = results.reduce((s, r) => s + r.non2xx + r.errors, 0);
+  // autocannon's latency of several instances: the worst p99, the mean p50 (weighted by requests)
+  const p50 = results.reduce((s, r) => s + r.latency.p50 * r.requests.total, 0) / Math.max(1, results.reduce((s, r) => s + r.requests.total, 0));
+  const p99 = Math.max(...results.map((r) => r.latency.p99));
+  return { perSecond: ok / SECONDS, ok, bad, p50, p99 };
+}
+
+const row = (name: string, r: Awaited<ReturnType<typeof load>>, fsyncs: number | null) =>
+  console.log(
+    `${name.padEnd(36)} ${r.perSecond.toFixed(0).padStart(6)} acknowledged/s   p50 ${r.p50.toFixed(0).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   fsyncs/submission ${fsyncs === null ? "n/a" : (fsyncs / Math.max(1, r.ok)).toFixed(2)}${r.bad ? `   (${r.bad} not 201)` : ""}`,
+  );
+
+// the ceiling of this machine: one submission's work (validate, seal, time-stamp, archive) in one
+// process, one at a time, on an in-memory-fast path (SQLite, same code) — per core
+{
+  const data = mkdtempSync(join(tmpdir(), "podpis-bench-inproc-"));
+  const config = { ...defaultConfig(), dataDir: data, offline: true, clock: AT, clockOrigin: Date.now(), logLevel: "warn" };
+  const rt = await buildRuntime(config);
+  const input = { document: p7m, contents: [], applicant: "Иван Петров Иванов", service: "urn:podpis:service:bench" };
+  for (let i = 0; i < 50; i++) await rt.service.submit(input);
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 3_000) {
+    await Promise.all(Array.from({ length: 8 }, () => rt.service.submit(input)));
+    n += 8;
+  }
+  const perCore = n / ((performance.now() - t0) / 1000);
+  await rt.close();
+  rmSync(data, { recursive: true, force: true });
+  console.log(`in-process submissions (1 process, 8 at a time): ${perCore.toFixed(0)}/s — what one core can do; the service shares ${availableParallelism()} cores with the load generator`);
+}
+
+console.log(`CAdES ${p7m.length} bytes, ${CLIENTS} clients, ${SECONDS} s, ${availableParallelism()} cores shared with the load generator (goal ≥ 1000/s, p99 < 100 ms)`);
+
+if (MODES.includes("sqlite")) {
+  const data = mkdtempSync(join(tmpdir(), "podpis-bench-sub-"));
+  const archive = openArchive({ dataDir: data });
+  await archive.migrate();
+  const { key: apiKey, record } = newApiKey("bench", ["submit"], new Date());
+  await archive.createApiKey(record);
+  await archive.close();
+  const node = await startNode(data, ["--workers", process.env.PODPIS_BENCH_WORKERS ?? "2"]);
+  await load([node], apiKey); // warm
+  const { value, fsyncs } = await countFsyncs(pids(node), () => load([node], apiKey));
+  row(`SQLite, 1 node × ${process.env.PODPIS_BENCH_WORKERS ?? "2"} workers`, value, fsyncs);
+  await stopNode(node);
+  rmSync(data, { recursive: true, force: true });
+}
+
+if (MODES.includes("postgres")) {
+  const problem = privatePgProblem();
+  if (problem) console.log(`PostgreSQL: skipped (${problem})`);
+  else {
+    const db = await startPrivatePostgres({ durable: true });
+    try {
+      const archive = openArchive({ databaseUrl: db.url });
+      await archive.migrate();
+      const { key: apiKey, record } = newApiKey("bench", ["submit"], new Date());
+      await archive.createApiKey(record);
+      await archive.close();
+      const dirs = [mkdtempSync(join(tmpdir(), "podpis-bench-pg-")), mkdtempSync(join(tmpdir(), "podpis-bench-pg-"))];
+      const nodes = await Promise.all(dirs.map((d) => startNode(d, ["--database-url", db.url, "--workers", "1"])));
+      const walSyncs = async () => {
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        const n = Number((await c.query<{ n: string }>("SELECT wal_sync AS n FROM pg_stat_wal")).rows[0]!.n);
+        await c.end();
+        return n;
+      };
+      await load(nodes, apiKey);
+      const w0 = await walSyncs();
+      const r = await load(nodes, apiKey);
+      row("PostgreSQL, 2 nodes × 1 worker", r, (await walSyncs()) - w0);
+      await Promise.all(nodes.map(stopNode));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    } finally {
+      db.destroy();
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Group commit (issue 15): the submissions that arrive while one transaction is in flight wait
+ * and go into the next one together, so N submissions cost one commit (one fsync) instead of N.
+ *
+ * Inside the batch's transaction (which holds the register's lock: SQLite's write lock, or the
+ * PostgreSQL register row FOR UPDATE) numbers are assigned in arrival order and every receipt is
+ * sealed concurrently (sealing is the seal key's and the TSA's work, not the database's). A seal
+ * that fails gives its submission an error and frees its number: the submissions after it are
+ * numbered again and sealed again with their new numbers, so what commits is still gap-free.
+ */
+import type { Assigned, NewSubmission, SubmissionRecord } from "./port.js";
+import { formatRegistrationNumber } from "./registration.js";
+
+export type Seal = (assigned: Assigned) => Promise<string>;
+
+export interface Pending {
+  input: NewSubmission;
+  seal: Seal;
+  resolve: (r: SubmissionRecord) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface Sealed {
+  item: Pending;
+  assigned: Assigned;
+  receipt: string;
+}
+
+/**
+ * Numbers after `last(register)` in order, receipts sealed concurrently; items whose seal failed
+ * are rejected here and left out. Returns the sealed ones in number order.
+ */
+export async function sealInOrder(items: readonly Pending[], last: (register: string) => number, numberFormat: string): Promise<Sealed[]> {
+  const done: Sealed[] = [];
+  const next = new Map<string, number>();
+  const counter = (r: string): number => next.get(r) ?? last(r);
+  let todo = [...items];
+  while (todo.length) {
+    const base = new Map(next);
+    const assigned = todo.map((item) => {
+      const sequence = counter(item.input.register) + 1;
+      next.set(item.input.register, sequence);
+      return { sequence, registrationNumber: formatRegistrationNumber(numberFormat, item.input.register, sequence, item.input.receivedAt) };
+    });
+    const results = await Promise.allSettled(todo.map((item, i) => item.seal(assigned[i]!)));
+    const firstFailure = results.findIndex((r) => r.status === "rejected");
+    if (firstFailure < 0) {
+      todo.forEach((item, i) => done.push({ item, assigned: assigned[i]!, receipt: (results[i] as PromiseFulfilledResult<string>).value }));
+      break;
+    }
+    const again: Pending[] = [];
+    todo.forEach((item, i) => {
+      const r = results[i]!;
+      if (i < firstFailure) done.push({ item, assigned: assigned[i]!, receipt: (r as PromiseFulfilledResult<string>).value });
+      else if (r.status === "rejected") item.reject(r.reason);
+      else again.push(item); // sealed with a number that is now someone else's: seal again
+    });
+    // the counters go back to what the kept ones used
+    next.clear();
+    for (const [k, v] of base) next.set(k, v);
+    for (const s of done) next.set(s.item.input.register, Math.max(next.get(s.item.input.register) ?? 0, s.assigned.sequence));
+    todo = again;
+  }
+  return done;
+}
+
+/** One batch in flight per process; what arrives meanwhile is the next batch (at most `max`). */
+export class GroupCommitter {
+  private readonly queue: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly runBatch: (items: Pending[]) => Promise<void>,
+    private readonly max = 64,
+    private readonly onBatch?: (size: number) => void,
+  ) {}
+
+  submit(input: NewSubmission, seal: Seal): Promise<SubmissionRecord> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, seal, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    const batch = this.queue.splice(0, this.max);
+    this.onBatch?.(batch.length);
+    // a batch that fails as a whole (the commit, the database) fails each of its submissions
+    this.runBatch(batch)
+      .catch((e: unknown) => batch.forEach((p) => p.reject(e)))
+      .finally(() => {
+        this.running = false;
+        this.kick();
+      });
+  }
+}
