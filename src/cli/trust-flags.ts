@@ -5,7 +5,7 @@ import { type ParsedArgs, all, has } from "./args.js";
 import { readFileOrDir, readInput } from "../io/files.js";
 import type { ValidationPolicy } from "../validation/policy.js";
 import { parseCertificates } from "../pki/certificate.js";
-import { createListSource } from "../io/tl-source.js";
+import { createListSource, isUrl } from "../io/tl-source.js";
 import { type TrustState, loadTrustedLists } from "../trust/load.js";
 import { UsageError } from "./args.js";
 
@@ -48,6 +48,8 @@ export async function listsFromFlags(f: ListFlags, at: Date): Promise<TrustState
       throw new UsageError(`${p} (--tl-signer) is not a certificate: ${(e as Error).message}`);
     }
   });
+  // a --tl file that is not there is a usage error, as a missing --trust file is
+  for (const l of f.tl) if (!isUrl(l)) readInput(l, "trusted list (--tl)");
   const source = createListSource({ ...(f.cache ? { cacheDir: f.cache } : {}), offline: f.offline });
   return loadTrustedLists({ locations: f.tl, signers, source, at });
 }

@@ -10,7 +10,13 @@ import type { ListSource } from "../trust/source.js";
 import { type TrustState, loadTrustedLists } from "../trust/load.js";
 import { TrustedListIndex } from "../trust/list-index.js";
 import type { Validator } from "../validator.js";
-import type { ReadinessCheck } from "./readiness.js";
+
+/** (the shape of readiness.ts's checks; declared here so that readiness.ts may import this file) */
+export interface TlReadinessCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
 
 export interface TlRefreshOptions {
   locations: readonly string[];
@@ -124,7 +130,7 @@ export class TlRefresher {
  * NextUpdate, and no configured list refused for its signature or form (an unreachable list
  * that was never had is refused too; one whose last good copy is kept is not).
  */
-export function tlReadiness(state: TrustState, now: Date): ReadinessCheck {
+export function tlReadiness(state: TrustState, now: Date): TlReadinessCheck {
   const bad: string[] = [];
   if (state.accepted.length === 0) bad.push("no trusted list accepted");
   else if (state.index.anchors().length === 0) bad.push("the trusted lists give no trust anchor");
@@ -138,6 +144,6 @@ export function tlReadiness(state: TrustState, now: Date): ReadinessCheck {
 }
 
 /** The readiness check of a validator with lists (none without). */
-export function tlReadinessOf(validator: Validator, now: Date): ReadinessCheck[] {
+export function tlReadinessOf(validator: Validator, now: Date): TlReadinessCheck[] {
   return validator.trustState ? [tlReadiness(validator.trustState, now)] : [];
 }
