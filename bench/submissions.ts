@@ -41,11 +41,11 @@ interface Node {
   base: string;
 }
 
-async function startNode(data: string, args: string[]): Promise<Node> {
+async function startNode(data: string, args: string[], env: Record<string, string> = {}): Promise<Node> {
   const code = `const m = await import(${JSON.stringify(resolve("src/cli/serve.ts"))}); process.exitCode = await m.serveCommand(process.argv.slice(1), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });`;
   const proc = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, "--", "--port", "0", "--data", data, "--clock", AT, "--offline", "--log-level", "warn", ...args], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, DATABASE_URL: "" },
+    env: { ...process.env, DATABASE_URL: "", ...env },
   });
   let err = "";
   const base = await new Promise<string>((ok, fail) => {
@@ -128,19 +128,26 @@ const row = (name: string, r: Awaited<ReturnType<typeof load>>, fsyncs: number |
 
 console.log(`CAdES ${p7m.length} bytes, ${CLIENTS} clients, ${SECONDS} s, ${availableParallelism()} cores shared with the load generator (goal ≥ 1000/s, p99 < 100 ms)`);
 
-if (MODES.includes("sqlite")) {
+async function sqliteRun(label: string, env: Record<string, string>) {
   const data = mkdtempSync(join(tmpdir(), "podpis-bench-sub-"));
   const archive = openArchive({ dataDir: data });
   await archive.migrate();
   const { key: apiKey, record } = newApiKey("bench", ["submit"], new Date());
   await archive.createApiKey(record);
   await archive.close();
-  const node = await startNode(data, ["--workers", process.env.PODPIS_BENCH_WORKERS ?? "2"]);
+  const node = await startNode(data, ["--workers", process.env.PODPIS_BENCH_WORKERS ?? "2"], env);
   await load([node], apiKey); // warm
   const { value, fsyncs } = await countFsyncs(pids(node), () => load([node], apiKey));
-  row(`SQLite, 1 node × ${process.env.PODPIS_BENCH_WORKERS ?? "2"} workers`, value, fsyncs);
+  row(label, value, fsyncs);
   await stopNode(node);
   rmSync(data, { recursive: true, force: true });
+}
+
+if (MODES.includes("sqlite")) {
+  const w = process.env.PODPIS_BENCH_WORKERS ?? "2";
+  // the baseline of the same run: one transaction (and its fsyncs) per submission
+  await sqliteRun(`SQLite, 1 node × ${w} workers, no batching`, { PODPIS_ARCHIVE_BATCH_MAX: "1" });
+  await sqliteRun(`SQLite, 1 node × ${w} workers, group commit`, {});
 }
 
 if (MODES.includes("postgres")) {
@@ -154,8 +161,6 @@ if (MODES.includes("postgres")) {
       const { key: apiKey, record } = newApiKey("bench", ["submit"], new Date());
       await archive.createApiKey(record);
       await archive.close();
-      const dirs = [mkdtempSync(join(tmpdir(), "podpis-bench-pg-")), mkdtempSync(join(tmpdir(), "podpis-bench-pg-"))];
-      const nodes = await Promise.all(dirs.map((d) => startNode(d, ["--database-url", db.url, "--workers", "1"])));
       const walSyncs = async () => {
         const c = new pg.Client({ connectionString: db.url });
         await c.connect();
@@ -163,12 +168,19 @@ if (MODES.includes("postgres")) {
         await c.end();
         return n;
       };
-      await load(nodes, apiKey);
-      const w0 = await walSyncs();
-      const r = await load(nodes, apiKey);
-      row("PostgreSQL, 2 nodes × 1 worker", r, (await walSyncs()) - w0);
-      await Promise.all(nodes.map(stopNode));
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      for (const [label, env] of [
+        ["PostgreSQL, 2 nodes × 1 worker, no batching", { PODPIS_ARCHIVE_BATCH_MAX: "1" }],
+        ["PostgreSQL, 2 nodes × 1 worker, group commit", {}],
+      ] as const) {
+        const dirs = [mkdtempSync(join(tmpdir(), "podpis-bench-pg-")), mkdtempSync(join(tmpdir(), "podpis-bench-pg-"))];
+        const nodes = await Promise.all(dirs.map((d) => startNode(d, ["--database-url", db.url, "--workers", "1"], env)));
+        await load(nodes, apiKey);
+        const w0 = await walSyncs();
+        const r = await load(nodes, apiKey);
+        row(label, r, (await walSyncs()) - w0);
+        await Promise.all(nodes.map(stopNode));
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      }
     } finally {
       db.destroy();
     }

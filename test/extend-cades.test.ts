@@ -147,6 +147,8 @@ peer.describe("podpis extend on OpenSSL-made CAdES", () => {
     const v1 = await verify(once);
     expect(v1.signatures[0]).toMatchObject({ indication: "TOTAL_PASSED", level: "B-LTA" });
     expect(archiveTokensVerify(once)).toEqual([true]);
+    const archived = (v: { signatures: Array<{ timestamps: Array<{ type: string; intact: boolean; valid: boolean }> }> }) => v.signatures[0]!.timestamps.filter((t) => t.type === "archive");
+    expect(archived(v1)).toEqual([expect.objectContaining({ intact: true, valid: true })]);
 
     const twice = join(x.pki.dir, "lta-renewed.p7s");
     const r2 = await cli(["extend", once, "--content", x.file("content.txt"), "--level", "B-LTA", ...trust(), "--json", "-o", twice]);
@@ -159,6 +161,7 @@ peer.describe("podpis extend on OpenSSL-made CAdES", () => {
     const v2 = await verify(twice);
     expect(v2.signatures[0]).toMatchObject({ indication: "TOTAL_PASSED", level: "B-LTA" });
     expect(archiveTokensVerify(twice)).toEqual([true, true]);
+    expect(archived(v2)).toEqual([expect.objectContaining({ intact: true, valid: true }), expect.objectContaining({ intact: true, valid: true })]);
   }, 90_000);
 
   peer.it("a signer the responder calls revoked (before signing) is refused: EXTEND_REFUSED, exit 2, no output file", async () => {

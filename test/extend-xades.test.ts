@@ -137,6 +137,10 @@ peer.describe("podpis extend on XAdES", () => {
     expect(archiveTokensVerify(once)).toEqual([true]);
     const v = await cli(["verify", once, "--trust", x.file("root.pem"), "--crl", x.crl, "--json"]);
     expect(JSON.parse(v.out).signatures[0]).toMatchObject({ indication: "TOTAL_PASSED", level: "B-LTA" });
+    type Ts = { type: string; intact: boolean; valid: boolean };
+    const archived = async (f: string) =>
+      (JSON.parse((await cli(["verify", f, "--trust", x.file("root.pem"), "--crl", x.crl, "--json"])).out).signatures[0].timestamps as Ts[]).filter((t) => t.type === "archive");
+    expect(await archived(once)).toEqual([expect.objectContaining({ intact: true, valid: true })]);
 
     const twice = x.file("form-lta2.xml");
     const r2 = await cli(["extend", once, "--level", "B-LTA", ...trust(), "--json", "-o", twice]);
@@ -145,6 +149,7 @@ peer.describe("podpis extend on XAdES", () => {
     expect(JSON.parse(r2.out).added).toMatchObject({ signatureTimestamps: 0, archiveTimestamps: 1 });
     expect(xmlsecVerifies(twice)).toMatchObject({ ok: true });
     expect(archiveTokensVerify(twice)).toEqual([true, true]);
+    expect(await archived(twice)).toEqual([expect.objectContaining({ intact: true, valid: true }), expect.objectContaining({ intact: true, valid: true })]);
     const usp = all(parseXml(readFileSync(twice)).root, XADES_NS, "UnsignedSignatureProperties")[0]!;
     const names = usp.elements().map((e) => e.local);
     // the second comes after the first, so it covers it

@@ -64,6 +64,20 @@ export async function sealInOrder(items: readonly Pending[], last: (register: st
   return done;
 }
 
+const batchObservers = new Set<(size: number) => void>();
+
+/** Every batch's size goes to `f` (the service's metrics); returns the unsubscribe. */
+export function onBatchSize(f: (size: number) => void): () => void {
+  batchObservers.add(f);
+  return () => batchObservers.delete(f);
+}
+
+/**
+ * Submissions per transaction at most. PODPIS_ARCHIVE_BATCH_MAX=1 gives one transaction per
+ * submission (what podpis did before group commit: the bench's baseline).
+ */
+export const BATCH_MAX = Math.max(1, Number(process.env.PODPIS_ARCHIVE_BATCH_MAX) || 64);
+
 /** One batch in flight per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -71,7 +85,7 @@ export class GroupCommitter {
 
   constructor(
     private readonly runBatch: (items: Pending[]) => Promise<void>,
-    private readonly max = 64,
+    private readonly max = BATCH_MAX,
     private readonly onBatch?: (size: number) => void,
   ) {}
 
@@ -87,6 +101,7 @@ export class GroupCommitter {
     this.running = true;
     const batch = this.queue.splice(0, this.max);
     this.onBatch?.(batch.length);
+    for (const f of batchObservers) f(batch.length);
     // a batch that fails as a whole (the commit, the database) fails each of its submissions
     this.runBatch(batch)
       .catch((e: unknown) => batch.forEach((p) => p.reject(e)))

@@ -13,7 +13,7 @@ export type Scope = "verify" | "submit" | "audit";
 export const SCOPES: readonly Scope[] = ["verify", "submit", "audit"];
 
 /** Validation material kept once by SHA-256 and linked to the submissions that used it. */
-export type MaterialKind = "crl" | "anchors" | "policy" | "untrusted" | "tl";
+export type MaterialKind = "crl" | "anchors" | "policy" | "untrusted" | "ocsp" | "seal-chain" | "tl";
 
 export interface Material {
   kind: MaterialKind;
@@ -37,6 +37,20 @@ export interface NewSubmission {
   /** worst indication, for listings and the audit entry */
   indication: string;
   material: Material[];
+  /**
+   * the signature augmented to B-LTA at receipt (issue 13), stored beside the original as
+   * evidence version 1 in the same transaction; null/absent when not augmented (not accepted)
+   */
+  evidence?: Uint8Array | null;
+}
+
+/** One version of a submission's long-term evidence: 1 at receipt, then one per renewal (`archive renew`). */
+export interface EvidenceRecord {
+  submissionId: string;
+  version: number;
+  createdAt: string;
+  sha256: string;
+  bytes: Buffer;
 }
 
 /** What the transaction assigned before the receipt is sealed. */
@@ -66,7 +80,7 @@ export interface SubmissionRecord {
 export interface AuditEntry {
   seq: number;
   at: string;
-  kind: "submission" | "receipt" | "revalidation" | "api-key";
+  kind: "submission" | "receipt" | "revalidation" | "api-key" | "evidence";
   subject: string;
   /** canonical JSON text; the hash covers it exactly as stored */
   data: string;
@@ -125,6 +139,10 @@ export interface ArchiveStore {
   findSubmissions(query: SubmissionQuery): Promise<SubmissionRecord[]>;
   /** the material linked to a submission */
   getMaterial(id: string): Promise<Material[]>;
+  /** the newest version of a submission's evidence, or null */
+  getEvidence(id: string): Promise<EvidenceRecord | null>;
+  /** stores a new version of a submission's evidence (renewal) with its audit entry, in one transaction */
+  addEvidence(id: string, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord>;
   /** appends one audit entry (revalidations, key creation) */
   appendAudit(kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry>;
   /** every audit entry in log order */

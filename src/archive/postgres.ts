@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
-import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
+import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { GroupCommitter, type Pending, sealInOrder } from "./group-commit.js";
 import { pgUnavailable } from "./unavailable.js";
@@ -186,6 +186,31 @@ export class PostgresArchive implements ArchiveStore {
     const audit = auditDataFor(input, assigned, receipt);
     await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
     await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);
+    if (input.evidence) await this.writeEvidence(c, input.id, 1, input.evidence, input.receivedAt, { reason: "receipt" });
+  }
+
+  private async writeEvidence(c: Client, id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
+    const rec: EvidenceRecord = { submissionId: id, version, createdAt: at.toISOString(), sha256: sha256hex(bytes), bytes: Buffer.from(bytes) };
+    await c.query("INSERT INTO submission_evidence (submission_id, version, created_at, sha256, bytes) VALUES ($1, $2, $3, $4, $5)", [id, version, rec.createdAt, rec.sha256, rec.bytes]);
+    await this.appendIn(c, "evidence", id, { ...audit, version, sha256: rec.sha256 }, at);
+    return rec;
+  }
+
+  async getEvidence(id: string): Promise<EvidenceRecord | null> {
+    const r = (await this.q<{ version: number; created_at: string; sha256: string; bytes: Buffer }>(
+      "SELECT version, created_at, sha256, bytes FROM submission_evidence WHERE submission_id = $1 ORDER BY version DESC LIMIT 1",
+      [id],
+    ))[0];
+    return r ? { submissionId: id, version: Number(r.version), createdAt: r.created_at, sha256: r.sha256, bytes: r.bytes } : null;
+  }
+
+  addEvidence(id: string, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
+    return this.tx(async (c) => {
+      // (the submission row, locked: two renewals of one submission take turns)
+      await c.query("SELECT id FROM submissions WHERE id = $1 FOR UPDATE", [id]);
+      const r = (await c.query<{ v: number | null }>("SELECT max(version) AS v FROM submission_evidence WHERE submission_id = $1", [id])).rows[0];
+      return this.writeEvidence(c, id, Number(r?.v ?? 0) + 1, bytes, at, audit);
+    });
   }
 
   private async appendIn(c: Client, kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): Promise<AuditEntry> {
@@ -307,6 +332,11 @@ export class PostgresArchive implements ArchiveStore {
 
   async touchApiKey(id: string, at: Date): Promise<void> {
     await this.q("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", [id, at.toISOString()]);
+  }
+
+  /** connections of this process's pool (metrics) */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async ping(): Promise<void> {

@@ -54,6 +54,14 @@ export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
       scopes TEXT NOT NULL,
       created_at TEXT NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject)`,
+    // issue 13: the signature augmented to B-LTA at receipt (version 1) and at each renewal
+    `CREATE TABLE IF NOT EXISTS submission_evidence (
+      submission_id TEXT NOT NULL REFERENCES submissions(id),
+      version INTEGER NOT NULL,
+      created_at TEXT NOT NULL,
+      sha256 TEXT NOT NULL,
+      bytes ${blob} NOT NULL,
+      PRIMARY KEY (submission_id, version))`,
   ];
 }
 

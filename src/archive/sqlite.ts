@@ -10,7 +10,7 @@ import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private
 import { nextAuditEntry } from "./audit.js";
 import { GroupCommitter, type Pending, type Sealed, sealInOrder } from "./group-commit.js";
 import { Mutex } from "./mutex.js";
-import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
+import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, EvidenceRecord, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -144,6 +144,32 @@ export class SqliteArchive implements ArchiveStore {
     const audit = auditDataFor(s, a, receipt);
     this.appendAuditSync("submission", s.id, audit.submission, s.receivedAt);
     this.appendAuditSync("receipt", s.id, audit.receipt, s.receivedAt);
+    if (s.evidence) this.writeEvidence(s.id, 1, s.evidence, s.receivedAt, { reason: "receipt" });
+  }
+
+  private writeEvidence(id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): EvidenceRecord {
+    const rec: EvidenceRecord = { submissionId: id, version, createdAt: at.toISOString(), sha256: sha256hex(bytes), bytes: Buffer.from(bytes) };
+    this.db.prepare("INSERT INTO submission_evidence (submission_id, version, created_at, sha256, bytes) VALUES (?, ?, ?, ?, ?)").run(id, version, rec.createdAt, rec.sha256, rec.bytes);
+    this.appendAuditSync("evidence", id, { ...audit, version, sha256: rec.sha256 }, at);
+    return rec;
+  }
+
+  async getEvidence(id: string): Promise<EvidenceRecord | null> {
+    const r = this.db.prepare("SELECT version, created_at, sha256, bytes FROM submission_evidence WHERE submission_id = ? ORDER BY version DESC LIMIT 1").get(id) as
+      | { version: number; created_at: string; sha256: string; bytes: Buffer }
+      | undefined;
+    return r ? { submissionId: id, version: Number(r.version), createdAt: r.created_at, sha256: r.sha256, bytes: r.bytes } : null;
+  }
+
+  async addEvidence(id: string, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
+    return this.writes.run(async () =>
+      this.db
+        .transaction(() => {
+          const r = this.db.prepare("SELECT max(version) AS v FROM submission_evidence WHERE submission_id = ?").get(id) as { v: number | null };
+          return this.writeEvidence(id, (r.v ?? 0) + 1, bytes, at, audit);
+        })
+        .immediate(),
+    );
   }
 
   private appendAuditSync(kind: AuditEntry["kind"], subject: string, data: unknown, at: Date): AuditEntry {

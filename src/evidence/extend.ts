@@ -94,9 +94,10 @@ function signatureData(env: ExtendEnv, s: Verdict["signatures"][number], present
   return { signer: signer.data, timestamps: ts.data };
 }
 
-export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, env: ExtendEnv): Promise<ExtendResult> {
+/** `opts.verdict`: the file's validation just made by the caller (the service's at receipt), not repeated */
+export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, env: ExtendEnv, opts: { verdict?: Verdict } = {}): Promise<ExtendResult> {
   const xml = looksLikeXml(bytes);
-  let verdict = await env.validate(bytes);
+  let verdict = opts.verdict ?? (await env.validate(bytes));
   requireValid(verdict, level);
   const added = { signatureTimestamps: 0, validationData: 0, archiveTimestamps: 0 };
   let out: Buffer;

@@ -17,7 +17,7 @@ import type { ArchiveStore, Scope } from "../archive/port.js";
 import { DEFAULT_ROUTE_BUDGETS, type RouteBudgets } from "../limits/budgets.js";
 import { Authenticator } from "./auth.js";
 import type { DependencyProbe } from "./dependencies.js";
-import { Metrics, renderPrometheus } from "./metrics.js";
+import { Metrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { problemFor } from "../edge/errors.js";
 import { HttpProblem, sendProblem } from "./problem.js";
@@ -127,7 +127,7 @@ export function createApp(o: AppOptions): express.Express {
     archive: o.archive,
     metrics,
     signing: o.signing,
-    metricsText: o.metricsText ?? (async () => renderPrometheus(metrics.snapshot())),
+    metricsText: o.metricsText ?? (() => metrics.text()),
     openApi: () => openApiDocument(routers),
     dependencies: o.dependencies ?? [],
   };

@@ -1,7 +1,7 @@
 /**
  * What a submission's validation rested on, so it can be replayed from the archive alone
- * (revalidate?at=received): the CRLs consulted, the trust anchors, extra intermediates and the
- * algorithm policy. CRLs are recorded as the revocation checker consults them (per request,
+ * (revalidate?at=received): the CRLs consulted, the OCSP responses that decided a status, the
+ * trust anchors, extra intermediates and the algorithm policy. CRLs are recorded as the revocation checker consults them (per request,
  * through AsyncLocalStorage) and, because a cached path result skips the checker, also every
  * stored CRL whose issuer is a CA named in the report's chains or a trust anchor — a superset
  * that replays to the same verdict, since the checker picks among the same candidates.
@@ -13,6 +13,8 @@ import type { RevocationChecker } from "../revocation/types.js";
 import type { ValidationReport } from "../validation/report.js";
 import type { Validator } from "../validator.js";
 import type { Material } from "../archive/port.js";
+import { DataCollector } from "../evidence/extend-evidence.js";
+import { pathDataOf } from "../evidence/extend-env.js";
 
 const recording = new AsyncLocalStorage<Set<string>>();
 
@@ -89,4 +91,18 @@ export function crlMaterial(validator: Validator, report: ValidationReport, reco
 /** Every trusted list version the validation used, by its sha256 (issue 14: replayed as of that day). */
 export function tlMaterial(validator: Validator): Material[] {
   return (validator.trustState?.accepted ?? []).map((a) => ({ kind: "tl" as const, sha256: a.list.sha256, bytes: a.bytes }));
+}
+
+/**
+ * The OCSP responses the report's verdict rested on (issue 13: material kind "ocsp"), for every
+ * signer's and time-stamp's path, as the validator's evidence recorder kept them — also when a
+ * cached path result skipped the checker this time.
+ */
+export function ocspMaterial(validator: Validator, report: ValidationReport): Material[] {
+  const c = new DataCollector();
+  for (const s of report.signatures) {
+    if (s.chain[0]) pathDataOf(validator, s.chain[0].sha256, c);
+    for (const t of s.timestamps) if (t.tsa) pathDataOf(validator, t.tsa.sha256, c);
+  }
+  return c.data.ocsp.map((bytes) => ({ kind: "ocsp" as const, sha256: sha256(bytes), bytes }));
 }

@@ -1,81 +1,95 @@
 /**
- * Prometheus metrics in the text exposition format (version 0.0.4). Each worker counts its own;
- * in a cluster the primary gathers the workers' snapshots so /metrics shows the whole service.
+ * Prometheus metrics through prom-client (issue 15). Each process counts into its own registry;
+ * in a cluster the primary's AggregatorRegistry asks every worker for its registry and sums them
+ * (prom-client's cluster protocol), so /metrics on any worker shows the whole node.
+ *
+ * The routes keep calling `inc` and `observe` by metric name; what each metric is (help, type,
+ * labels, buckets) is written down once in DEFS. Gauges that are read when scraped (the
+ * database pool) are registered with `gauge(name, read)`.
  */
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export interface MetricsSnapshot {
-  counters: Record<string, number>;
-  histograms: Record<string, { buckets: number[]; sum: number; count: number }>;
-}
+type Def = { help: string; labels: string[] } & ({ type: "counter" } | { type: "histogram"; buckets: number[] } | { type: "gauge" });
 
-const HELP: Record<string, [string, "counter" | "histogram" | "gauge"]> = {
-  podpis_http_requests_total: ["HTTP requests by route, method and status", "counter"],
-  podpis_http_request_duration_seconds: ["HTTP request duration by route", "histogram"],
-  podpis_validations_total: ["signature validations by indication", "counter"],
-  podpis_submissions_total: ["archived submissions by outcome", "counter"],
-  podpis_receipt_checks_total: ["receipt checks by outcome", "counter"],
-  podpis_signing_total: ["two-step signing steps by format", "counter"],
+const DEFS: Record<string, Def> = {
+  podpis_http_requests_total: { help: "HTTP requests by route, method and status", type: "counter", labels: ["route", "method", "status"] },
+  podpis_http_request_duration_seconds: { help: "HTTP request duration by route", type: "histogram", labels: ["route"], buckets: DURATION_BUCKETS },
+  podpis_validations_total: { help: "signature validations by indication", type: "counter", labels: ["indication"] },
+  podpis_submissions_total: { help: "archived submissions by outcome", type: "counter", labels: ["accepted"] },
+  podpis_receipt_checks_total: { help: "receipt checks by outcome", type: "counter", labels: ["valid"] },
+  podpis_signing_total: { help: "two-step signing steps by format", type: "counter", labels: ["step", "format"] },
+  // group commit (archive/group-commit.ts): how many submissions shared one transaction
+  podpis_archive_batch_size: { help: "submissions committed together in one archive transaction", type: "histogram", labels: [], buckets: [1, 2, 4, 8, 16, 32, 64] },
+  podpis_db_pool_connections: { help: "PostgreSQL pool connections of this process by state (total, idle, waiting clients)", type: "gauge", labels: ["state"] },
 };
 
-const key = (name: string, labels: Record<string, string | number>): string =>
-  name + "{" + Object.entries(labels).map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, "_")}"`).join(",") + "}";
+type Labels = Record<string, string | number>;
 
 export class Metrics {
-  private snap: MetricsSnapshot = { counters: {}, histograms: {} };
+  readonly registry = new Registry();
+  private readonly made = new Map<string, Counter | Histogram | Gauge>();
 
-  inc(name: string, labels: Record<string, string | number>, by = 1): void {
-    const k = key(name, labels);
-    this.snap.counters[k] = (this.snap.counters[k] ?? 0) + by;
+  constructor(opts: { defaults?: boolean } = {}) {
+    // process metrics (CPU, memory, event-loop lag) — summed over workers like the rest
+    if (opts.defaults) collectDefaultMetrics({ register: this.registry, prefix: "podpis_" });
   }
 
-  observe(name: string, labels: Record<string, string | number>, seconds: number): void {
-    const k = key(name, labels);
-    const h = (this.snap.histograms[k] ??= { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 });
-    DURATION_BUCKETS.forEach((b, i) => {
-      if (seconds <= b) h.buckets[i]!++;
+  private metric(name: string): Counter | Histogram | Gauge {
+    let m = this.made.get(name);
+    if (m) return m;
+    const d = DEFS[name] ?? ({ help: name, type: "counter", labels: [] } as Def);
+    const base = { name, help: d.help, labelNames: d.labels, registers: [this.registry] };
+    m = d.type === "histogram" ? new Histogram({ ...base, buckets: d.buckets }) : d.type === "gauge" ? new Gauge(base) : new Counter(base);
+    this.made.set(name, m);
+    return m;
+  }
+
+  inc(name: string, labels: Labels, by = 1): void {
+    (this.metric(name) as Counter).inc(strings(labels), by);
+  }
+
+  observe(name: string, labels: Labels, value: number): void {
+    (this.metric(name) as Histogram).observe(strings(labels), value);
+  }
+
+  /** a gauge read when scraped: `read` gives a value per label set */
+  gauge(name: string, read: () => Array<[Labels, number]>): void {
+    const d = DEFS[name];
+    const made = new Gauge({
+      name,
+      help: d?.help ?? name,
+      labelNames: d?.labels ?? [],
+      registers: [this.registry],
+      collect() {
+        for (const [labels, v] of read()) this.set(strings(labels), v);
+      },
     });
-    h.sum += seconds;
-    h.count++;
+    this.made.set(name, made);
   }
 
-  snapshot(): MetricsSnapshot {
-    return structuredClone(this.snap);
+  /** this process's metrics in the text exposition format */
+  text(): Promise<string> {
+    return this.registry.metrics();
   }
 }
 
-export function mergeSnapshots(list: MetricsSnapshot[]): MetricsSnapshot {
-  const out: MetricsSnapshot = { counters: {}, histograms: {} };
-  for (const s of list) {
-    for (const [k, v] of Object.entries(s.counters)) out.counters[k] = (out.counters[k] ?? 0) + v;
-    for (const [k, h] of Object.entries(s.histograms)) {
-      const o = (out.histograms[k] ??= { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 });
-      h.buckets.forEach((b, i) => (o.buckets[i]! += b));
-      o.sum += h.sum;
-      o.count += h.count;
-    }
+const strings = (l: Labels): Record<string, string> => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
+
+/** The primary's view: every worker's registry summed (prom-client's cluster aggregation). */
+export class ClusterMetrics {
+  private readonly aggregator = new AggregatorRegistry();
+
+  async text(extra: Record<string, number> = {}): Promise<string> {
+    let body = await this.aggregator.clusterMetrics();
+    for (const [name, v] of Object.entries(extra)) body += `# HELP ${name} ${name.replace(/_/g, " ")}\n# TYPE ${name} gauge\n${name} ${v}\n`;
+    return body;
   }
-  return out;
 }
 
-export function renderPrometheus(s: MetricsSnapshot, gauges: Record<string, number> = {}): string {
-  const lines: string[] = [];
-  const byName = new Map<string, string[]>();
-  const add = (name: string, line: string): void => void (byName.get(name) ?? byName.set(name, []).get(name)!).push(line);
-  for (const [k, v] of Object.entries(s.counters).sort()) add(k.slice(0, k.indexOf("{")), `${k} ${v}`);
-  for (const [k, h] of Object.entries(s.histograms).sort()) {
-    const name = k.slice(0, k.indexOf("{"));
-    const labels = k.slice(k.indexOf("{") + 1, -1);
-    const sep = labels ? "," : "";
-    DURATION_BUCKETS.forEach((b, i) => add(name, `${name}_bucket{${labels}${sep}le="${b}"} ${h.buckets[i]}`));
-    add(name, `${name}_bucket{${labels}${sep}le="+Inf"} ${h.count}`);
-    add(name, `${name}_sum{${labels}} ${h.sum}`);
-    add(name, `${name}_count{${labels}} ${h.count}`);
-  }
-  for (const [name, v] of Object.entries(gauges)) add(name, `${name} ${v}`);
-  for (const [name, ls] of byName) {
-    const [help, type] = HELP[name] ?? [name, "gauge"];
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...ls);
-  }
-  return lines.join("\n") + "\n";
+/** In a worker: answer the primary's aggregation requests with this registry. */
+export function serveToAggregator(m: Metrics): void {
+  new AggregatorRegistry(); // installs the worker's listener for the primary's requests
+  AggregatorRegistry.setRegistries([m.registry]);
 }

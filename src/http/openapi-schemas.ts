@@ -62,10 +62,10 @@ export const SCHEMAS: Record<string, unknown> = {
       subject: str, sha256: hex,
       revocation: {
         type: "object", required: ["status", "source"],
+        description: "when OCSP decided, producedAt (date-time) of the deciding response stands in place of thisUpdate",
         properties: {
           status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] },
           thisUpdate: { type: "string", format: "date-time", description: "of the newest CRL used (source CRL)" },
-          producedAt: { type: "string", format: "date-time", description: "of the deciding OCSP response (source OCSP)" },
           embedded: { type: "boolean", description: "the deciding revocation data came from inside the signature (B-LT/B-LTA); signature reports only" },
         },
       },
@@ -163,6 +163,7 @@ export const SCHEMAS: Record<string, unknown> = {
       id: { type: "string", format: "uuid" }, registrationNumber: str,
       mode: { enum: ["received", "now"] }, validationTime: time, indication,
       reproduced: { type: "boolean", description: "at=received: the replay gave the archived report exactly" },
+      evaluated: { enum: ["evidence", "document"], description: "what was validated: at=now, the evidence augmented at receipt (from the archive alone) when there is one; else the document as received" },
       original: { type: "object", required: ["validationTime", "indication"], properties: { validationTime: time, indication } },
       changes: { type: "array", items: { type: "object", required: ["id", "from", "to"], properties: { id: str, from: str, to: str } } },
       report: ref("ValidationReport"),
@@ -210,7 +211,7 @@ export const SCHEMAS: Record<string, unknown> = {
     properties: {
       entries: {
         type: "array",
-        items: { type: "object", required: ["seq", "at", "kind", "subject", "data", "prevHash", "hash"], properties: { seq: { type: "integer" }, at: time, kind: { enum: ["submission", "receipt", "revalidation", "api-key"] }, subject: str, data: { type: "string", description: "canonical JSON, as hashed" }, prevHash: hex, hash: hex } },
+        items: { type: "object", required: ["seq", "at", "kind", "subject", "data", "prevHash", "hash"], properties: { seq: { type: "integer" }, at: time, kind: { enum: ["submission", "receipt", "revalidation", "api-key", "evidence"] }, subject: str, data: { type: "string", description: "canonical JSON, as hashed" }, prevHash: hex, hash: hex } },
       },
     },
   },

@@ -15,7 +15,8 @@ import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { createApp } from "./app.js";
 import { ClusterRateLimiter, answerRateQuestions } from "./cluster-rate.js";
 import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogger } from "./config.js";
-import { Metrics, type MetricsSnapshot, mergeSnapshots, renderPrometheus } from "./metrics.js";
+import { ClusterMetrics, Metrics, serveToAggregator } from "./metrics.js";
+import { onBatchSize } from "../archive/group-commit.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
 export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
@@ -33,6 +34,7 @@ interface Started {
 /** One serving process: runtime, app, listen. `metricsText` is given in a cluster worker. */
 async function startServing(config: ServeConfig, metrics: Metrics, metricsText?: () => Promise<string>, limiter?: CallerLimiter): Promise<Started> {
   const runtime = await buildRuntime(config);
+  observeArchive(runtime, metrics);
   const app = createApp({
     service: runtime.service,
     archive: runtime.archive,
@@ -57,6 +59,18 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   return { server, runtime, port };
+}
+
+/** the archive's own metrics: group-commit batch sizes, and the PostgreSQL pool when there is one */
+function observeArchive(runtime: Runtime, metrics: Metrics): void {
+  onBatchSize((n) => metrics.observe("podpis_archive_batch_size", {}, n));
+  const archive = runtime.archive as { poolStats?: () => { total: number; idle: number; waiting: number } };
+  if (typeof archive.poolStats === "function") {
+    metrics.gauge("podpis_db_pool_connections", () => {
+      const s = archive.poolStats!();
+      return [[{ state: "total" }, s.total], [{ state: "idle" }, s.idle], [{ state: "waiting" }, s.waiting]];
+    });
+  }
 }
 
 function gracefulClose({ server, runtime }: Started): Promise<void> {
@@ -92,7 +106,7 @@ export async function runServer(config: ServeConfig, say: Say): Promise<number> 
 }
 
 async function runSingle(config: ServeConfig, say: Say): Promise<number> {
-  const started = await startServing(config, new Metrics());
+  const started = await startServing(config, new Metrics({ defaults: true }));
   say(`podpis serve: listening on http://${config.host}:${started.port} (1 process, archive ${started.runtime.archive.kind})`);
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -132,7 +146,7 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
   await archive.migrate();
   await archive.close();
   cluster.setupPrimary({ ...workerExec(), silent: false });
-  const snapshots = new Map<number, MetricsSnapshot>();
+  const clusterMetrics = new ClusterMetrics();
   let stopping = false;
   let announced = false;
   let startFailed = false;
@@ -145,7 +159,7 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
     // a failed send to a worker that is going away is an 'error' on it: without a listener the primary would die
     w.on("error", (e: Error) => say(`podpis serve: worker ${w.process.pid}: ${e.message}`));
     if (limiter) answerRateQuestions(w, limiter);
-    w.on("message", (m: { type?: string; snap?: MetricsSnapshot; reqId?: string; message?: string }) => {
+    w.on("message", (m: { type?: string; reqId?: string; message?: string }) => {
       // a worker that cannot start before any worker listens: the configuration (or the port)
       // is at fault, and restarting would only repeat it — one line, exit 64 (issue 10 item 6)
       if (m?.type === "start-failed" && !announced && !stopping) {
@@ -153,10 +167,12 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
         startFailed = true;
         process.kill(process.pid, "SIGTERM");
       }
-      if (m?.type === "metrics" && m.snap) snapshots.set(w.id, m.snap);
       if (m?.type === "metrics?" && m.reqId) {
-        if (m.snap) snapshots.set(w.id, m.snap);
-        w.send({ type: "metrics!", reqId: m.reqId, text: renderPrometheus(mergeSnapshots([...snapshots.values()]), { podpis_workers: Object.keys(cluster.workers ?? {}).length }) });
+        const reqId = m.reqId;
+        void clusterMetrics
+          .text({ podpis_workers: Object.keys(cluster.workers ?? {}).length })
+          .catch(() => "")
+          .then((text) => w.isConnected() && w.send({ type: "metrics!", reqId, text }));
       }
     });
     w.on("listening", (addr) => {
@@ -210,30 +226,31 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
 /** A cluster worker's life: serve until the primary says shutdown (or the primary is gone). */
 export async function runWorker(): Promise<void> {
   const config = JSON.parse(process.env[CONFIG_ENV] ?? "{}") as ServeConfig;
-  const metrics = new Metrics();
+  const metrics = new Metrics({ defaults: true });
+  serveToAggregator(metrics);
   const pending = new Map<string, (text: string) => void>();
   let n = 0;
   const metricsText = (): Promise<string> =>
     new Promise((resolve) => {
       const reqId = `${process.pid}-${++n}`;
+      // the primary asks every worker (prom-client waits up to 5 s for one): past that, this worker's own
       const t = setTimeout(() => {
         pending.delete(reqId);
-        resolve(renderPrometheus(metrics.snapshot()));
-      }, 1_000);
+        void metrics.text().then(resolve);
+      }, 6_000);
       pending.set(reqId, (text) => {
         clearTimeout(t);
-        resolve(text);
+        if (text) resolve(text);
+        else void metrics.text().then(resolve);
       });
-      process.send?.({ type: "metrics?", reqId, snap: metrics.snapshot() });
+      process.send?.({ type: "metrics?", reqId });
     });
   // Listen for the primary before starting: a shutdown may arrive while the runtime is built.
   let started: Started | null = null;
   let closing = false;
-  let push: NodeJS.Timeout | undefined;
   const shutdown = (): void => {
     if (closing) return;
     closing = true;
-    clearInterval(push);
     if (started) void gracefulClose(started).then(() => process.exit(0));
   };
   process.on("message", (m: { type?: string; reqId?: string; text?: string }) => {
@@ -264,6 +281,4 @@ export async function runWorker(): Promise<void> {
     shutdown();
     return;
   }
-  push = setInterval(() => process.send?.({ type: "metrics", snap: metrics.snapshot() }), 1_000);
-  push.unref();
 }

@@ -16,7 +16,11 @@ import type { ReceiptSealer } from "../receipt/seal.js";
 import { loadPolicy } from "../validation/policy.js";
 import type { ValidationReport } from "../validation/report.js";
 import { type DetachedInput, type Validator, createValidator } from "../validator.js";
-import { type StaticMaterial, crlMaterial, recordCrlUse, staticMaterial, tlMaterial, withRecording } from "./material.js";
+import { type StaticMaterial, crlMaterial, ocspMaterial, recordCrlUse, staticMaterial, tlMaterial, withRecording } from "./material.js";
+import type { Timestamper } from "../cms/write.js";
+import { ExtendError } from "../evidence/extend-errors.js";
+import { extendSignatures } from "../evidence/extend.js";
+import { extendEnvFor, recorderOf } from "../evidence/extend-env.js";
 import { archivedTrustState } from "../trust/load.js";
 
 export type Clock = () => Date;
@@ -42,6 +46,15 @@ export interface ServiceOptions {
   register: string;
   transportType?: string;
   registeredBy?: string;
+  /**
+   * the service's TSA (the in-process one by default): with it, every accepted submission is
+   * augmented to B-LTA at receipt (issue 13); without it, none is
+   */
+  timestamper?: Timestamper;
+  /** checks receipts: the validator plus the service's own seal and TSA chains (issue 12); default `validator` */
+  receiptValidator?: Validator;
+  /** archived with every submission besides the validator's material (the seal chain) */
+  ownMaterial?: Material[];
 }
 
 export interface SubmissionInput {
@@ -68,6 +81,8 @@ export interface Revalidation {
   indication: string;
   /** at=received: the replay gave exactly the archived report */
   reproduced?: boolean;
+  /** what was validated: the evidence augmented at receipt (at=now, when there is one) or the document as received */
+  evaluated: "evidence" | "document";
   /** at=received and not reproduced: where the replayed report differs from the archived one */
   differences?: Difference[];
   /** do the stored bytes (document, report, receipt, material) still match their logged hashes? */
@@ -90,7 +105,10 @@ export class PodpisService {
 
   constructor(private readonly o: ServiceOptions) {
     recordCrlUse(o.validator);
+    // before any validation: what decided each certificate's status is kept for the evidence
+    recorderOf(o.validator);
     this.fixed = staticMaterial(o.validator, o.policy.bytes, o.policy.name);
+    this.fixed.items.push(...(o.ownMaterial ?? []));
   }
 
   get clock(): Clock {
@@ -110,13 +128,14 @@ export class PodpisService {
     const { value: report, crls } = await withRecording(() => this.o.validator.verify(input.document, { contents: input.contents, at: receivedAt }));
     const accepted = report.indication === "TOTAL_PASSED";
     const reportJson = JSON.stringify(report);
-    const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls), ...tlMaterial(this.o.validator)];
+    const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls), ...ocspMaterial(this.o.validator, report), ...tlMaterial(this.o.validator)];
+    const evidence = accepted ? await this.augment(input, report) : null;
     const id = randomUUID();
     let receipt = "";
     const record = await this.o.archive.submit(
       {
         id, register: this.o.register, receivedAt, validationTime: receivedAt, applicant: input.applicant, service: input.service, accepted,
-        policyVersion: this.fixed.policyVersion, document: input.document, contents: input.contents, reportJson, indication: report.indication, material,
+        policyVersion: this.fixed.policyVersion, document: input.document, contents: input.contents, reportJson, indication: report.indication, material, evidence,
       },
       async (assigned) => {
         const xml = buildReceipt({
@@ -146,6 +165,23 @@ export class PodpisService {
     return { record, report, receipt };
   }
 
+  /**
+   * The signature augmented to B-LTA with the service's TSA and the validation data the verdict
+   * rested on (issue 13). A signature extend refuses (the TSA's own path not trusted here, a
+   * format it cannot add to) is archived without evidence rather than turned away: the verdict
+   * and the receipt stand on their own. A TSA that is away fails the submission, as the seal does.
+   */
+  private async augment(input: SubmissionInput, report: ValidationReport): Promise<Buffer | null> {
+    if (!this.o.timestamper) return null;
+    const env = extendEnvFor(this.o.validator, { timestamper: this.o.timestamper, contents: input.contents.map((bytes) => ({ bytes })), now: this.o.clock });
+    try {
+      return (await extendSignatures(input.document, "B-LTA", env, { verdict: report })).bytes;
+    } catch (e) {
+      if (e instanceof ExtendError) return null;
+      throw e;
+    }
+  }
+
   /** A validator built from a submission's archived material only, offline. */
   private replayValidator(material: Material[], lists?: ValidationReport["trustedLists"]): Promise<Validator> {
     const key = material.map((m) => m.sha256).sort().join(",") + (lists ? JSON.stringify(lists) : "");
@@ -157,6 +193,7 @@ export class PodpisService {
         trust: of("anchors"),
         crls: of("crl"),
         untrusted: of("untrusted"),
+        ocspResponses: of("ocsp"),
         offline: true,
         policy: policy ? loadPolicy(JSON.parse(Buffer.from(policy).toString("utf8"))) : undefined,
         // the list versions of that day, as the report named them (issue 14)
@@ -170,6 +207,11 @@ export class PodpisService {
   }
 
   /** A submission's record with its integrity against the audit log (GET /submissions/{id}). */
+  /** The newest evidence of a submission (GET /submissions/{id}/evidence). */
+  async evidence(id: string): Promise<{ bytes: Buffer; version: number; createdAt: string; sha256: string } | null> {
+    return this.o.archive.getEvidence(id);
+  }
+
   async submission(id: string): Promise<(SubmissionRecord & { integrity: Integrity }) | null> {
     const rec = await this.o.archive.getSubmission(id);
     if (!rec) return null;
@@ -185,13 +227,21 @@ export class PodpisService {
     let report: ValidationReport;
     let reproduced: boolean | undefined;
     let differences: Difference[] | undefined;
+    let evaluated: Revalidation["evaluated"] = "document";
     if (mode === "received") {
       const v = await this.replayValidator(await this.o.archive.getMaterial(id), original.trustedLists);
       report = await v.verify(doc!.document, { contents: doc!.contents, at: new Date(rec.validationTime) });
       reproduced = canonicalJson(report) === canonicalJson(original);
       if (!reproduced) differences = jsonDifferences(JSON.parse(canonicalJson(original)), JSON.parse(canonicalJson(report)));
     } else {
-      report = await this.o.validator.verify(doc!.document, { contents: doc!.contents, at: this.o.clock() });
+      // the evidence carries what the verdict needs long after certificates expired and CAs
+      // stopped answering: validated from the archive alone (its anchors and policy), offline
+      const evidence = await this.o.archive.getEvidence(id);
+      if (evidence) {
+        evaluated = "evidence";
+        const v = await this.replayValidator(await this.o.archive.getMaterial(id));
+        report = await v.verify(evidence.bytes, { contents: doc!.contents, at: this.o.clock() });
+      } else report = await this.o.validator.verify(doc!.document, { contents: doc!.contents, at: this.o.clock() });
     }
     const changes: Revalidation["changes"] = [];
     const before = new Map(original.signatures.map((s) => [s.id, verdict(s)]));
@@ -203,6 +253,7 @@ export class PodpisService {
       validationTime: report.validationTime,
       original: { validationTime: original.validationTime, indication: original.indication },
       indication: report.indication,
+      evaluated,
       ...(reproduced === undefined ? {} : { reproduced }),
       ...(differences ? { differences } : {}),
       changes,
@@ -217,7 +268,7 @@ export class PodpisService {
     // parsed once, under the receipt budget; only this service's seal may be the signer (issue 11)
     const seals = [this.o.sealer.certificateSha256];
     const receipt = parseReceipt(xml, RECEIPT_CHECK_BUDGET);
-    const report = await this.o.validator.verify(xml, { at: this.o.clock(), budget: RECEIPT_CHECK_BUDGET, signal, xml: receipt.doc ?? undefined, signers: seals });
+    const report = await (this.o.receiptValidator ?? this.o.validator).verify(xml, { at: this.o.clock(), budget: RECEIPT_CHECK_BUDGET, signal, xml: receipt.doc ?? undefined, signers: seals });
     const check = checkReceipt(receipt, report, seals);
     const tsProblem = receiptTimestampProblem(report);
     if (tsProblem) {

@@ -51,7 +51,8 @@ const FUNCTIONS = new Set(["id", "here", "local-name", "name", "namespace-uri", 
 
 function tokenize(s: string): string[] {
   const out: string[] = [];
-  const re = /\s*(\/\/|\/|::|\[|\]|\(|\)|@|,|\*|!=|=|\||\.\.|\.|'[^']*'|"[^"]*"|[0-9]+(?:\.[0-9]+)?|[A-Za-z_][\w.-]*(?::(?!:)(?:[A-Za-z_][\w.-]*|\*))?)/y;
+  // (names are XML names: letters of any script, as the forms' element names are)
+  const re = /\s*(\/\/|\/|::|\[|\]|\(|\)|@|,|\*|!=|=|\||\.\.|\.|'[^']*'|"[^"]*"|[0-9]+(?:\.[0-9]+)?|[\p{L}_][\p{L}\p{N}_.\-\u00B7]*(?::(?!:)(?:[\p{L}_][\p{L}\p{N}_.\-\u00B7]*|\*))?)/uy;
   let pos = 0;
   while (pos < s.length) {
     if (/^\s*$/.test(s.slice(pos))) break;
@@ -205,7 +206,7 @@ class Parser {
       this.take("(");
       this.take(")");
       test = { kind: name };
-    } else if (/^[A-Za-z_]/.test(name)) {
+    } else if (/^[\p{L}_]/u.test(name)) {
       const c = name.indexOf(":");
       if (c === -1) test = { kind: "name", ns: "", local: name };
       else {

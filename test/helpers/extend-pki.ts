@@ -47,6 +47,7 @@ export async function makeExtendPki(good: string[], revoked: string[] = []): Pro
   const crl = rootCrl(pki, "", "root-crl");
   const tsa = new TimestampAuthority({ key: openKeyFiles(pki.file("tsa.key"), pki.file("tsa.pem")), policy: "1.3.6.1.4.1.99999.13.1", serials: memorySerialSource() });
   const server: TsaServer = await startTsaServer(tsa, { port: 0 });
+  let stopped: Promise<void> | undefined;
   return {
     pki,
     file: (n) => pki.file(n),
@@ -54,8 +55,7 @@ export async function makeExtendPki(good: string[], revoked: string[] = []): Pro
     tsaUrl: server.url,
     tsa,
     revokedAt,
-    stop: async () => {
-      await Promise.all([responder.stop(), server.close()]);
-    },
+    // (once: a responder killed by a signal keeps exitCode null, and a second stop would wait forever)
+    stop: () => (stopped ??= Promise.all([responder.stop(), server.close()]).then(() => undefined)),
   };
 }

@@ -154,7 +154,7 @@ async function submit(service: string, signed: Signed, doc: { name: string; byte
   showReceiptCheck(box, check);
   const url = URL.createObjectURL(new Blob([r.receipt], { type: "application/xml" }));
   const link = el("a", { href: url, download: `receipt-${r.registrationNumber.replace(/[^\w.-]+/g, "_")}.xml`, "data-testid": "sign-receipt-download" }, t("receipt.download"));
-  target.replaceChildren(el("h3", {}, t("receipt.issued")), el("p", {}, `${t("receipt.number")}: `, el("strong", {}, r.registrationNumber)), el("p", {}, r.accepted ? t("receipt.accepted") : t("receipt.notAccepted")), box, el("p", {}, link));
+  target.replaceChildren(el("h3", {}, t("receipt.issued")), el("p", {}, `${t("receipt.number")}: `, el("strong", {}, r.registrationNumber)), box, el("p", {}, link));
   target.dataset.registrationNumber = r.registrationNumber;
   target.dataset.accepted = String(r.accepted);
   target.dataset.valid = String(check.valid);

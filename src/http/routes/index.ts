@@ -7,7 +7,7 @@ import { publicRouter } from "./public.js";
 import { receiptsRouter } from "./receipts.js";
 import type { Router } from "./route.js";
 import { signingRouter } from "./signing.js";
-import { submissionsRouter } from "./submissions.js";
+import { evidenceRouter, submissionsRouter } from "./submissions.js";
 import { verifyRouter } from "./verify.js";
 
-export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, auditLogRouter, receiptsRouter, signingRouter, publicRouter, operationsRouter, pagesRouter];
+export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, evidenceRouter, auditLogRouter, receiptsRouter, signingRouter, publicRouter, operationsRouter, pagesRouter];

@@ -1,7 +1,7 @@
 /** POST /api/v1/submissions: the portal hands in a signed form (scope "submit"). */
 import { isMultipart, readSignedUpload } from "../body.js";
 import { HttpProblem } from "../problem.js";
-import { type Router, json, jsonOf, problem } from "./route.js";
+import { type Router, json, jsonOf, problem, send } from "./route.js";
 import { signedBody } from "./verify.js";
 
 export const submissionsRouter: Router = {
@@ -44,3 +44,36 @@ export const publicSubmissionRoutes = submissionsRouter.routes.map((r) => ({
   path: "/api/v1/public/submissions",
   doc: { ...r.doc, summary: `${r.doc.summary} (public, for the citizen page)` },
 }));
+
+/**
+ * GET /api/v1/submissions/{id}/evidence (scope "audit", issue 13): the signature as augmented to
+ * B-LTA at receipt, or its newest renewal (`podpis archive renew`); the original stays at /document.
+ */
+export const evidenceRouter: Router = {
+  name: "evidence",
+  scope: "audit",
+  rateLimited: true,
+  routes: [
+    {
+      method: "GET",
+      path: "/api/v1/submissions/:id/evidence",
+      doc: {
+        summary: "The signature augmented to B-LTA at receipt (newest renewal): signed bytes as received, plus time-stamps, certificates and revocation data",
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+        responses: {
+          "200": { description: "the augmented signature (CAdES DER or XAdES XML); X-Evidence-Version says which renewal", content: { "application/octet-stream": {}, "application/xml": {} } },
+          "404": problem("no such submission, or none kept for it (not accepted, or received before evidence was kept)"),
+        },
+      },
+      handler: async ({ res, params, ctx }) => {
+        const id = String(params.id);
+        const ev = /^[0-9a-f-]{36}$/.test(id) ? await ctx.service.evidence(id) : null;
+        if (!ev) throw new HttpProblem("NOT_FOUND", "no evidence for this submission (no such submission, not accepted, or received before evidence was kept)");
+        const xml = ev.bytes[0] === 0x3c || (ev.bytes[0] === 0xef && ev.bytes[3] === 0x3c);
+        res.setHeader("X-Evidence-Version", String(ev.version));
+        res.setHeader("Content-Disposition", `attachment; filename="${id}-evidence${xml ? ".xml" : ".p7s"}"`);
+        send(res, 200, xml ? "application/xml" : "application/octet-stream", ev.bytes);
+      },
+    },
+  ],
+};
