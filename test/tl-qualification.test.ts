@@ -19,6 +19,9 @@ import { type TrustState, loadTrustedLists } from "../src/trust/load.js";
 import type { SignatureReport, ValidationReport } from "../src/validation/report.js";
 import { type Validator, createValidator } from "../src/validator.js";
 import { buildList, signList, STATUS, SVCTYPE } from "../certs-test/tl/build.js";
+import { TrustListError } from "../src/trust/errors.js";
+
+const TL_ISSUE = new Date("2026-01-15T00:00:00Z");
 
 const PKI = join(import.meta.dirname, "..", "certs-test");
 const TL = join(PKI, "tl");
@@ -216,6 +219,34 @@ describe("the test LOTL followed to the BG list", () => {
     expect(s.indication).toBe("INDETERMINATE");
     expect(s.subIndication).toBe("NO_CERTIFICATE_CHAIN_FOUND");
     expect(s.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ code: "TL_REFUSED", message: expect.stringMatching(/BG sequence 45 at bg was not used/) })]));
+  });
+});
+
+describe("LOTL pivots", () => {
+  it("trust in the configured (announced) signer is handed on through a pivot to the current LOTL's signer", async () => {
+    // the announced key (here the withdrawn CA's test key) signed a pivot whose EU pointer names the LOTL operator
+    const announcedKey = createPrivateKey(readFileSync(join(TL, "keys", "withdrawn-ca.key.pem")));
+    const announced = parseCertificates(readFileSync(join(TL, "withdrawn-ca.pem")));
+    const pivotUrl = "https://tl.podpis.test/lotl-pivot-6.xml";
+    const eu = { territory: "EU", location: "https://tl.podpis.test/LOTL.xml", mimeType: "application/vnd.etsi.tsl+xml", type: "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUlistofthelists", operator: "EC", signers: [readFileSync(join(TL, "lotl-operator.der"))] };
+    const pivot = await signList(
+      buildList({ territory: "EU", sequenceNumber: 6, lotl: true, operator: "EC", issueDate: new Date("2025-06-01T00:00:00Z"), nextUpdate: new Date("2025-12-01T00:00:00Z"), pointers: [eu] }),
+      announcedKey, readFileSync(join(TL, "withdrawn-ca.der")), new Date("2025-06-01T00:00:00Z"),
+    );
+    const lotlKey = createPrivateKey(readFileSync(join(TL, "keys", "lotl-operator.key.pem")));
+    const bgPointer = { territory: "BG", location: "https://tl.podpis.test/TSL-BG.xml", mimeType: "application/vnd.etsi.tsl+xml", type: "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUgeneric", operator: "CRC", signers: [readFileSync(join(TL, "scheme-operator.der"))] };
+    const current = await signList(
+      buildList({ territory: "EU", sequenceNumber: 7, lotl: true, operator: "EC", issueDate: TL_ISSUE, nextUpdate: new Date("2037-01-01T00:00:00Z"), schemeInformationUris: [pivotUrl], pointers: [eu, bgPointer] }),
+      lotlKey, readFileSync(join(TL, "lotl-operator.der")), TL_ISSUE,
+    );
+    const files: Record<string, Uint8Array> = { lotl: current, [pivotUrl]: pivot, "https://tl.podpis.test/TSL-BG.xml": readFileSync(join(TL, "TSL-BG.xml")) };
+    const source = { get: async (l: string) => ({ bytes: files[l]!, fetchedAt: AT, origin: l }) };
+    const state = await loadTrustedLists({ locations: ["lotl"], signers: announced, source, at: AT });
+    expect(state.problems).toEqual([]);
+    expect(state.accepted.map((a) => `${a.list.kind} ${a.list.schemeTerritory}`)).toEqual(["LOTL EU", "TL BG"]);
+    // without the pivot, the announced signer does not reach the current LOTL
+    const none = await loadTrustedLists({ locations: ["lotl"], signers: announced, source: { get: async (l: string) => (l === "lotl" ? { bytes: current, fetchedAt: AT, origin: l } : Promise.reject(new TrustListError("TL_UNAVAILABLE", "offline"))) }, at: AT });
+    expect(none.accepted).toEqual([]);
   });
 });
 
