@@ -13,7 +13,8 @@ const repo = process.argv[2] ?? "/work/.mirror/esig+dss/repo";
 const list = execFileSync("git", ["-C", repo, "ls-tree", "-r", "--name-only", "HEAD"], { encoding: "utf8", maxBuffer: 1 << 26 })
   .split("\n")
   .filter((p) => /^dss-(cades|xades)\/src\/test\/resources\//.test(p))
-  .filter((p) => /(lta|[-_]lt[-_.]|b-lt|-xl|archive|ats)/i.test(p) && /\.(p7m|p7s|pkcs7|sig|xml)$/i.test(p) && !/evidence-record/i.test(p));
+  .filter((p) => /(lta|[-_]lt[-_.]|b-lt|-xl|archive|ats)/i.test(p) && /\.(p7m|p7s|pkcs7|sig|xml)$/i.test(p) && !/evidence-record/i.test(p))
+  .filter((p) => !process.env.DSS_ONLY || p.includes(process.env.DSS_ONLY));
 
 /** Every certificate anywhere in a DER tree (bags, tokens, OCSP responses), by a walk through constructed nodes and OCTET STRINGs. */
 function certificatesIn(der: Uint8Array, out: Map<string, Certificate>, depth = 0): void {
@@ -83,7 +84,7 @@ for (const path of list) {
     const r = times.length ? await v.verify(bytes, { at }) : first;
     for (const s of r.signatures) {
       const ts = s.timestamps.map((t) => `${t.type}:${t.intact ? "intact" : "NOT-INTACT"}/${t.valid ? "valid" : "invalid"}`).join(" ");
-      const why = s.indication === "TOTAL_PASSED" ? "" : ` ${s.subIndication} ${s.errors.at(-1)?.message ?? ""}`.slice(0, 160);
+      const why = s.indication === "TOTAL_PASSED" ? "" : ` ${s.subIndication} ${s.errors.at(-1)?.message ?? ""}`.slice(0, Number(process.env.DSS_WIDTH ?? 160));
       console.log(`${name} [${s.id}] at ${r.validationTime}: ${s.indication} ${s.level} | ${ts}${why}`);
     }
   } catch (e) {

@@ -59,7 +59,7 @@ function expressRoutes(): Set<string> {
   const out = new Set<string>();
   for (const layer of app.router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>) {
     if (!layer.route) continue;
-    const path = layer.route.path.replace(/:(\w+)/g, "{$1}");
+    const path = layer.route.path.replace(/[:*](\w+)/g, "{$1}");
     for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== "_all") out.add(`${m.toUpperCase()} ${path}`);
   }
   return out;

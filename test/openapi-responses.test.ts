@@ -138,6 +138,17 @@ beforeAll(async () => {
   const replay = await call("revalidate tampered", "POST", "/api/v1/submissions/{id}/revalidate", { scope: "audit", path: `/api/v1/submissions/${other}/revalidate?at=received` });
   expect(json<{ reproduced: boolean }>(replay).reproduced).toBe(false);
 
+  // the transparency log (issue 16): a checkpoint over the two receipts issued above
+  await rt.sequencer.drain();
+  await call("log checkpoint", "GET", "/api/v1/log/checkpoint");
+  await call("log key", "GET", "/api/v1/log/key");
+  await call("log tile", "GET", "/api/v1/log/tile/{level}/{path}", { path: "/api/v1/log/tile/0/000.p/2" });
+  await call("log tile beyond", "GET", "/api/v1/log/tile/{level}/{path}", { path: "/api/v1/log/tile/0/000" });
+  await call("log bundle", "GET", "/api/v1/log/tile/entries/{path}", { path: "/api/v1/log/tile/entries/000.p/2" });
+  await call("log bundle bad path", "GET", "/api/v1/log/tile/entries/{path}", { path: "/api/v1/log/tile/entries/0" });
+  await call("log proof", "GET", "/api/v1/submissions/{id}/log-proof", { path: at("/api/v1/submissions/{id}/log-proof") });
+  await call("log proof unknown", "GET", "/api/v1/submissions/{id}/log-proof", { path: "/api/v1/submissions/00000000-0000-0000-0000-000000000000/log-proof" });
+
   // the public receipt check
   await call("receipt valid", "POST", "/api/v1/receipts/verify", { body: receipt });
   await call("receipt altered", "POST", "/api/v1/receipts/verify", { body: receipt.replace("Иван Петров Иванов", "Петър Петров Иванов") });

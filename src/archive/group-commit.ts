@@ -28,19 +28,22 @@ export interface Sealed {
 
 /**
  * Numbers after `last(register)` in order, receipts sealed concurrently; items whose seal failed
- * are rejected here and left out. Returns the sealed ones in number order.
+ * are rejected here and left out. Returns the sealed ones in number order. Transparency-log
+ * indexes (issue 16) are given the same way from `logBase` on, one log for every register, so
+ * the kept ones are gap-free in commit order too.
  */
-export async function sealInOrder(items: readonly Pending[], last: (register: string) => number, numberFormat: string): Promise<Sealed[]> {
+export async function sealInOrder(items: readonly Pending[], last: (register: string) => number, numberFormat: string, logBase = 0): Promise<Sealed[]> {
   const done: Sealed[] = [];
   const next = new Map<string, number>();
   const counter = (r: string): number => next.get(r) ?? last(r);
   let todo = [...items];
   while (todo.length) {
     const base = new Map(next);
-    const assigned = todo.map((item) => {
+    const logNext = logBase + done.length;
+    const assigned = todo.map((item, i) => {
       const sequence = counter(item.input.register) + 1;
       next.set(item.input.register, sequence);
-      return { sequence, registrationNumber: formatRegistrationNumber(numberFormat, item.input.register, sequence, item.input.receivedAt) };
+      return { sequence, registrationNumber: formatRegistrationNumber(numberFormat, item.input.register, sequence, item.input.receivedAt), logIndex: logNext + i };
     });
     const results = await Promise.allSettled(todo.map((item, i) => item.seal(assigned[i]!)));
     const firstFailure = results.findIndex((r) => r.status === "rejected");

@@ -8,6 +8,7 @@
  * policy, the registration number and the sealed receipt, plus its audit-log entries.
  */
 import { PodpisError } from "../errors/base.js";
+import type { LogStore } from "./log-port.js";
 
 export type Scope = "verify" | "submit" | "audit";
 export const SCOPES: readonly Scope[] = ["verify", "submit", "audit"];
@@ -57,6 +58,8 @@ export interface EvidenceRecord {
 export interface Assigned {
   sequence: number;
   registrationNumber: string;
+  /** the receipt's index in the transparency log (issue 16): its entry is written in the same transaction */
+  logIndex: number;
 }
 
 export interface SubmissionRecord {
@@ -122,6 +125,8 @@ export interface SubmissionQuery {
 
 export interface ArchiveStore {
   readonly kind: "sqlite" | "postgres";
+  /** the transparency log's tables on the same database (issue 16) */
+  readonly transparencyLog: LogStore;
   /** creates or upgrades the schema; safe to call from several processes */
   migrate(): Promise<void>;
   /**

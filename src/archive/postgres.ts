@@ -9,6 +9,8 @@ import { nextAuditEntry } from "./audit.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { GroupCommitter, type Pending, sealInOrder } from "./group-commit.js";
+import type { LogStore } from "./log-port.js";
+import { PostgresLogStore, insertLogEntryPg, nextLogIndexPg } from "./log-postgres.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -35,6 +37,7 @@ export class PostgresArchive implements ArchiveStore {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
   private readonly schema: string;
+  readonly transparencyLog: LogStore;
   private readonly committer = new GroupCommitter((items) => this.commitBatch(items));
 
   constructor(private readonly opts: PostgresOptions) {
@@ -60,6 +63,7 @@ export class PostgresArchive implements ArchiveStore {
     // pg_terminate_backend during its transaction would emit an unhandled 'error' and end the
     // process. The query in flight fails on its own (and is classified as "database unavailable").
     this.pool.on("connect", (c) => c.on("error", () => {}));
+    this.transparencyLog = new PostgresLogStore(this.pool);
 
   }
 
@@ -153,8 +157,12 @@ export class PostgresArchive implements ArchiveStore {
         await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [r]);
         last.set(r, Number((await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [r])).rows[0]!.last_seq));
       }
-      const done = await sealInOrder(items, (r) => last.get(r)!, this.opts.numberFormat);
-      for (const s of done) await this.insertSubmission(c, s.item.input, s.assigned, s.receipt);
+      // the log's counter after the registers' rows (one lock order everywhere)
+      const done = await sealInOrder(items, (r) => last.get(r)!, this.opts.numberFormat, await nextLogIndexPg(c));
+      for (const s of done) {
+        await this.insertSubmission(c, s.item.input, s.assigned, s.receipt);
+        await insertLogEntryPg(c, s.assigned.logIndex, s.item.input.id, s.receipt);
+      }
       for (const r of registers) {
         const top = Math.max(0, ...done.filter((s) => s.item.input.register === r).map((s) => s.assigned.sequence));
         if (top > 0) await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [r, top]);

@@ -3,6 +3,7 @@
  * PostgreSQL. Audit data is TEXT, not JSON/JSONB, so the hashed bytes are kept exactly.
  */
 import type { SubmissionQuery } from "./port.js";
+import { logSchemaSql } from "./log-schema.js";
 
 export const SCHEMA_VERSION = 2;
 
@@ -62,6 +63,8 @@ export function schemaSql(blob: "BLOB" | "BYTEA"): string[] {
       sha256 TEXT NOT NULL,
       bytes ${blob} NOT NULL,
       PRIMARY KEY (submission_id, version))`,
+    // the transparency log (issue 16): new tables only, so the idempotent baseline brings them
+    ...logSchemaSql(blob),
   ];
 }
 

@@ -9,6 +9,8 @@ import { dirname } from "node:path";
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private-files.js";
 import { nextAuditEntry } from "./audit.js";
 import { GroupCommitter, type Pending, type Sealed, sealInOrder } from "./group-commit.js";
+import type { LogStore } from "./log-port.js";
+import { SqliteLogStore, insertLogEntrySqlite, nextLogIndexSqlite } from "./log-sqlite.js";
 import { Mutex } from "./mutex.js";
 import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, EvidenceRecord, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
@@ -31,6 +33,7 @@ export class SqliteArchive implements ArchiveStore {
   private readonly committer = new GroupCommitter((items) => this.writes.run(() => this.commitBatch(items)));
   /** statements of the per-request path, compiled once (a prepare costs more than the read) */
   private readonly statements = new Map<string, Database.Statement>();
+  readonly transparencyLog: LogStore;
 
   constructor(private readonly opts: SqliteOptions) {
     const onDisk = opts.path !== ":memory:";
@@ -45,6 +48,7 @@ export class SqliteArchive implements ArchiveStore {
     if (onDisk) for (const suffix of ["-wal", "-shm"]) restrictFile(opts.path + suffix);
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
+    this.transparencyLog = new SqliteLogStore(this.db, this.writes);
   }
 
   /** migrations.ts: one migration per IMMEDIATE transaction (SQLite's write lock is the lock) */
@@ -89,8 +93,11 @@ export class SqliteArchive implements ArchiveStore {
     let sealed: Sealed[];
     try {
       const last = (register: string) => (this.stmt("SELECT last_seq FROM registers WHERE name = ?").get(register) as { last_seq: number } | undefined)?.last_seq ?? 0;
-      sealed = await sealInOrder(items, last, this.opts.numberFormat);
-      for (const s of sealed) this.writeSubmission(s.item.input, s.assigned, s.receipt);
+      sealed = await sealInOrder(items, last, this.opts.numberFormat, nextLogIndexSqlite(this.db));
+      for (const s of sealed) {
+        this.writeSubmission(s.item.input, s.assigned, s.receipt);
+        insertLogEntrySqlite(this.db, s.assigned.logIndex, s.item.input.id, s.receipt);
+      }
       this.db.exec("COMMIT");
     } catch (e) {
       if (this.db.inTransaction) this.db.exec("ROLLBACK");

@@ -7,6 +7,8 @@
 import { type AuditVerification, verifyAuditChain } from "./audit.js";
 import { type Integrity, type Mismatch, type SubmissionSnapshot, checkApiKeys, checkSubmission, orphanEntries } from "./integrity.js";
 import type { ArchiveStore, AuditEntry } from "./port.js";
+import { type LogVerification, verifyLog } from "./log-verify.js";
+import type { NoteVerifier } from "../log/index.js";
 
 export interface HeadCheck {
   /** as given: HASH, or SEQ:HASH as `audit verify` prints it */
@@ -25,6 +27,8 @@ export interface ArchiveVerification {
   submissions: number;
   apiKeys: number;
   mismatches: Mismatch[];
+  /** archive and transparency log agree (issue 16) */
+  log: LogVerification;
 }
 
 export async function snapshotSubmission(store: ArchiveStore, id: string): Promise<SubmissionSnapshot | null> {
@@ -72,7 +76,7 @@ export function checkExpectedHead(entries: readonly AuditEntry[], expected: stri
   return { expected, ok: true, message: `entry ${at.seq} is the kept head${last && last.seq > at.seq ? `; ${last.seq - at.seq} entries added since` : ""}` };
 }
 
-export async function verifyArchive(store: ArchiveStore, opts: { expectHead?: string } = {}): Promise<ArchiveVerification> {
+export async function verifyArchive(store: ArchiveStore, opts: { expectHead?: string; logKey?: NoteVerifier } = {}): Promise<ArchiveVerification> {
   const entries = await store.auditEntries();
   const chain = verifyAuditChain(entries, await store.auditHead());
   const ids = await store.submissionIds();
@@ -86,8 +90,9 @@ export async function verifyArchive(store: ArchiveStore, opts: { expectHead?: st
   mismatches.push(...checkApiKeys(keys, entries));
   const expectedHead = opts.expectHead !== undefined ? checkExpectedHead(entries, opts.expectHead) : null;
   const last = entries.at(-1);
+  const log = await verifyLog(store, opts.logKey);
   return {
-    ok: chain.ok && mismatches.length === 0 && (expectedHead?.ok ?? true),
+    ok: chain.ok && mismatches.length === 0 && (expectedHead?.ok ?? true) && log.ok,
     entries: entries.length,
     head: last ? { seq: last.seq, hash: last.hash } : null,
     chain,
@@ -95,5 +100,6 @@ export async function verifyArchive(store: ArchiveStore, opts: { expectHead?: st
     submissions: ids.length,
     apiKeys: keys.length,
     mismatches,
+    log,
   };
 }

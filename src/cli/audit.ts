@@ -8,11 +8,25 @@ import { type ArchiveVerification, verifyArchive } from "../archive/verify-archi
 import { UsageError, has, one, parseArgs } from "./args.js";
 import { EXIT_FAILED, type Output, json } from "./output.js";
 import { requireDataDir } from "./data-dir.js";
+import { existsSync } from "node:fs";
+import { readInput } from "../io/files.js";
+import { join } from "node:path";
+import { LOG_KEY_FILE, loadLogSigner } from "../archive/log-key.js";
+import { type NoteVerifier, parseVerifierKey } from "../log/index.js";
 
-const FLAGS = { data: { value: true }, "database-url": { value: true }, "expect-head": { value: true }, json: {}, help: {} };
+/** The log's verifier key: --tlog-vkey FILE, else the signer key kept in the data directory. */
+function auditLogKey(vkeyFile: string | undefined, dataDir: string | null): NoteVerifier | undefined {
+  if (vkeyFile) return parseVerifierKey(readInput(vkeyFile, "log verifier key (--tlog-vkey)").toString("utf8"));
+  const own = dataDir ? join(dataDir, LOG_KEY_FILE) : null;
+  return own && existsSync(own) ? parseVerifierKey(loadLogSigner(own).verifierKey) : undefined;
+}
+
+const FLAGS = { data: { value: true }, "database-url": { value: true }, "expect-head": { value: true }, "tlog-vkey": { value: true }, json: {}, help: {} };
 export const AUDIT_FLAGS: Readonly<Record<string, object>> = FLAGS;
 
-export const AUDIT_HELP = "use: podpis audit verify [--data DIR | --database-url URL] [--expect-head HASH] [--json] [--help] (--data must exist; default ./data)";
+export const AUDIT_HELP =
+  "use: podpis audit verify [--data DIR | --database-url URL] [--expect-head HASH] [--tlog-vkey FILE] [--json] [--help] (--data must exist; default ./data; " +
+  "checkpoint signatures are checked with --tlog-vkey, or the log key in --data when it is there)";
 
 function render(v: ArchiveVerification): string {
   const L: string[] = [];
@@ -26,6 +40,12 @@ function render(v: ArchiveVerification): string {
     L.push(head);
   }
   if (v.expectedHead?.ok) L.push(`kept head found: ${v.expectedHead.message}`);
+  const lg = v.log;
+  if (lg.ok) L.push(`transparency log agrees: ${lg.entries} entries, ${lg.checkpoints} checkpoint(s) up to size ${lg.size}${lg.signaturesChecked ? ", signatures checked" : " (signatures not checked: no log key)"}`);
+  else {
+    L.push(`transparency log does NOT agree with the archive: ${lg.mismatches.length} finding(s)`);
+    for (const m of lg.mismatches) L.push(`  ${m.subject}: ${m.object}: ${m.message}`);
+  }
   return L.join("\n") + "\n";
 }
 
@@ -45,7 +65,7 @@ export async function auditCommand(argv: string[], out: Output): Promise<number>
   const archive = openArchive({ dataDir, databaseUrl });
   try {
     await archive.migrate();
-    const v = await verifyArchive(archive, { expectHead });
+    const v = await verifyArchive(archive, { expectHead, logKey: auditLogKey(one(a, "tlog-vkey"), databaseUrl ? null : dataDir) });
     out.stdout(has(a, "json") ? json(v) : render(v));
     return v.ok ? 0 : EXIT_FAILED;
   } finally {

@@ -8,6 +8,7 @@ import { extendCommand } from "./extend.js";
 import { archiveCommand } from "./archive.js";
 import { auditCommand } from "./audit.js";
 import { keysCommand } from "./keys.js";
+import { logCommand } from "./log.js";
 import { serveCommand } from "./serve.js";
 import { signCommand } from "./sign.js";
 import { tsaCommand } from "./tsa.js";
@@ -69,6 +70,12 @@ Usage:
       every archived object and row with the log, and prints the head; --expect-head checks a
       head kept earlier is still in the log.
 
+  podpis log verify [RECEIPT.xml] --key VKEY-FILE (--log URL | --proof FILE) [--checkpoint OLD]
+                    [--save-checkpoint FILE] [--json]
+      Proves the receipt is in the service's public transparency log (C2SP tlog-tiles; URL is
+      https://host/api/v1/log), or offline from a tlog-proof; --checkpoint OLD proves the log only
+      grew since a checkpoint you kept. Exit 0 proven, 2 not in the log or altered, 1 unreachable.
+
   podpis archive backup DIR | restore DIR  [--data DIR | --database-url URL] [--json]
       A consistent copy of the archive while the service runs (SQLite's online backup; pg_dump),
       with a manifest; restore checks the copy (hash, audit log, objects) before and after writing
@@ -103,6 +110,7 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   keys: keysCommand,
   audit: auditCommand,
+  log: logCommand,
   archive: archiveCommand,
   tl: tlCommand,
 };

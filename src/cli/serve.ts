@@ -17,6 +17,7 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
                     [--allow-test-material] [--clock ISO-8601] [--json]
                     [--tl FILE-or-URL]… [--tl-signer CERT]… [--tl-cache DIR] [--help]
+                    [--tlog-key FILE] [--tlog-origin NAME] [--tlog-witness VKEY@URL]… [--database-schema NAME]
 Runs the HTTP service (README: "The service"), one worker per core unless --workers.
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
@@ -29,6 +30,10 @@ badly signed or empty lists.
 The seal's CA chain comes from its key file or token, or --seal-chain: receipts are checked
 against it (and the built-in TSA's chain) plus --trust, and /readyz fails while the seal does not validate.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
+Transparency log (README "The public log"): --tlog-key FILE is the log's Ed25519 key
+(PRIVATE+KEY+<origin>+…; default DATA/log-signer.key, made once with --tlog-origin as its name,
+default podpis.local/log; nodes of one log share it); --tlog-witness VKEY@URL asks a C2SP
+tlog-witness to cosign each checkpoint.
 `;
 
 const FLAGS = {
@@ -36,6 +41,7 @@ const FLAGS = {
   host: { value: true },
   data: { value: true },
   "database-url": { value: true },
+  "database-schema": { value: true },
   "db-pool-size": { value: true },
   "db-statement-timeout": { value: true },
   "db-connect-timeout": { value: true },
@@ -65,6 +71,9 @@ const FLAGS = {
   clock: { value: true },
   "log-level": { value: true },
   "allow-test-material": {},
+  "tlog-key": { value: true },
+  "tlog-origin": { value: true },
+  "tlog-witness": { value: true, repeat: true },
   json: {},
   help: {},
 };
@@ -106,6 +115,7 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.host = one(a, "host") ?? c.host;
   c.dataDir = one(a, "data") ?? c.dataDir;
   c.databaseUrl = one(a, "database-url") ?? c.databaseUrl;
+  c.databaseSchema = one(a, "database-schema");
   c.dbPoolSize = int(one(a, "db-pool-size"), "db-pool-size", 1, 1000);
   c.dbStatementTimeoutMs = int(one(a, "db-statement-timeout"), "db-statement-timeout", 0, 3_600_000);
   c.dbConnectTimeoutMs = int(one(a, "db-connect-timeout"), "db-connect-timeout", 100, 600_000);
@@ -162,6 +172,9 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
     warnings.push(`the service clock starts at ${c.clock} (--clock: for tests only)`);
   }
   c.logLevel = one(a, "log-level") ?? c.logLevel;
+  c.tlogKey = one(a, "tlog-key");
+  c.tlogOrigin = one(a, "tlog-origin");
+  c.tlogWitnesses = all(a, "tlog-witness");
   return { config: c, warnings };
 }
 

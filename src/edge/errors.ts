@@ -19,6 +19,8 @@ import type { SigningStateError } from "../http/signing-state.js";
 import { type Dependency, DependencyUnavailableError } from "../io/dependency.js";
 import type { IoErrorCode } from "../io/errors.js";
 import type { KeysErrorCode } from "../keys/errors.js";
+import type { LogErrorCode } from "../log/errors.js";
+import type { LogFetchError } from "../io/tlog-client.js";
 import { LimitExceededError } from "../limits/budgets.js";
 import type { PkiErrorCode } from "../pki/errors.js";
 import type { RevocationLayerErrorCode } from "../revocation/errors.js";
@@ -40,6 +42,8 @@ export type ErrorCode =
   | ValidationErrorCode
   | LimitExceededError["code"]
   | KeysErrorCode
+  | LogErrorCode
+  | LogFetchError["code"]
   | IoErrorCode
   | ArchiveErrorCode
   | UsageError["code"]
@@ -145,6 +149,13 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   SECRET_ENV_UNSET: usage("The environment variable with the password is not set"),
   SECRET_UNAVAILABLE: usage("No password was given"),
   SECRET_CANCELLED: usage("Cancelled"),
+  // log (issue 16): a note, proof or tile that is wrong is failed input (exit 2); an entry too large to log is ours
+  LOG_MALFORMED: input("A transparency-log note, checkpoint, tile or proof cannot be read"),
+  LOG_SIGNATURE_INVALID: input("A transparency-log signature does not verify"),
+  LOG_PROOF_FAILED: input("A transparency-log proof does not verify"),
+  LOG_ENTRY_TOO_LARGE: internal("The receipt is too large for a transparency-log entry"),
+  // podpis log verify answers this one itself (exit 1: the proof could not be tried)
+  LOG_UNREACHABLE: badGateway("The transparency log cannot be read"),
   // io
   INPUT_NOT_FOUND: usage("An input file is missing"),
   INPUT_IS_DIRECTORY: usage("An input is a directory, a file was expected"),

@@ -94,10 +94,18 @@ function queryOf(url: string | undefined): Record<string, string | undefined> {
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
 function matchRoute(r: Route, parts: string[]): Record<string, string> | null {
-  if (parts.length !== r.segments.length) return null;
+  // a last segment `*name` takes the rest of the path, slashes and all (tlog-tiles paths)
+  const rest = r.segments.at(-1)!.startsWith("*");
+  if (rest ? parts.length < r.segments.length : parts.length !== r.segments.length) return null;
   const params: Record<string, string> = {};
-  for (let i = 0; i < parts.length; i++) {
+  for (let i = 0; i < r.segments.length; i++) {
     const seg = r.segments[i]!;
+    if (seg.startsWith("*")) {
+      const tail = parts.slice(i);
+      if (tail.some((p) => p === "" || BAD_PERCENT.test(p))) return null;
+      params[seg.slice(1)] = tail.map((p) => decodeURIComponent(p)).join("/");
+      break;
+    }
     if (seg.startsWith(":")) {
       try {
         params[seg.slice(1)] = decodeURIComponent(parts[i]!);

@@ -34,6 +34,9 @@ import type { TrustState } from "../trust/load.js";
 import { TlRefresher } from "./tl-refresh.js";
 import { ownChain, receiptValidator, sealChainMaterial, sealChainProbe } from "./own-chain.js";
 import { type Certificate, CertificateError, parseCertificates } from "../pki/certificate.js";
+import { openLogSigner } from "../archive/log-key.js";
+import { LogSequencer, type WitnessTarget } from "../archive/log-sequencer.js";
+import { parseWitnessKey } from "../log/index.js";
 
 
 export interface ServeConfig {
@@ -91,6 +94,16 @@ export interface ServeConfig {
   tlSigners?: string[];
   /** --tl-cache (default dataDir/tl-cache) */
   tlCache?: string;
+  /** the transparency log's signer key file (issue 16); default dataDir/log-signer.key */
+  tlogKey?: string;
+  /** the name a new log key gets (the log's origin); default podpis.local/log */
+  tlogOrigin?: string;
+  /** witnesses to push checkpoints to: `<witness vkey>@<submission prefix URL>` */
+  tlogWitnesses?: string[];
+  /** PostgreSQL schema of the archive (--database-schema; tests give each run its own); default public */
+  databaseSchema?: string;
+  /** ms between sequencer steps (tests); default 500 */
+  tlogIntervalMs?: number;
 }
 
 export function defaultConfig(): ServeConfig {
@@ -129,6 +142,7 @@ export function archiveConfig(c: ServeConfig): ArchiveConfig {
     pgPoolSize: c.dbPoolSize,
     pgStatementTimeoutMs: c.dbStatementTimeoutMs,
     pgConnectTimeoutMs: c.dbConnectTimeoutMs,
+    pgSchema: c.databaseSchema,
   };
 }
 
@@ -284,6 +298,8 @@ export async function preflight(c: ServeConfig): Promise<void> {
   const seal = await what("--seal-key", () => openServiceKey(c, sealRole(c)));
   await seal.close().catch(() => {});
   sealChainCertificates(c);
+  await what("--tlog-key", () => openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin }));
+  await what(null, () => witnessTargets(c.tlogWitnesses));
   if (!c.tsaUrl) {
     const tsa = await what("--tsa-key", () => openServiceKey(c, tsaRole(c)));
     await tsa.close().catch(() => {});
@@ -305,7 +321,22 @@ export interface Runtime {
   dependencies: DependencyProbe[];
   /** the trusted lists' refresher (issue 14), null without --tl */
   tl: TlRefresher | null;
+  /** the transparency log's sequencer (issue 16) */
+  sequencer: LogSequencer;
   close(): Promise<void>;
+}
+
+/** `--tlog-witness VKEY@URL` */
+export function witnessTargets(specs: readonly string[] = []): WitnessTarget[] {
+  return specs.map((s) => {
+    const at = s.indexOf("@");
+    if (at < 0) throw new ConfigError(`--tlog-witness ${s}: give the witness's key and URL as VKEY@URL`);
+    try {
+      return { key: parseWitnessKey(s.slice(0, at)), url: new URL(s.slice(at + 1)).toString() };
+    } catch (e) {
+      throw new ConfigError(`--tlog-witness ${s.slice(0, 60)}: ${(e as Error).message}`);
+    }
+  });
 }
 
 export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel, { sync: false })): Promise<Runtime> {
@@ -344,12 +375,26 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const forReceipts = receiptValidator(validator, [sealChain, ts.chain ?? []]);
   ownCertificates.push(...sealChain.slice(1), ...(ts.chain ?? []).slice(1));
   const dependencies = [...dependencyProbes({ timestamper, sealKey }), sealChainProbe(forReceipts, sealChain, clock)];
+  const logSigner = openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin });
+  const sequencer = new LogSequencer({
+    store: archive.transparencyLog,
+    signer: logSigner,
+    clock,
+    witnesses: witnessTargets(c.tlogWitnesses),
+    intervalMs: c.tlogIntervalMs,
+    onError: (what, e) => log.warn({ err: { message: (e as Error)?.message } }, what),
+  });
   // (the same TSA augments every accepted submission to B-LTA at receipt, issue 13)
-  const service = new PodpisService({ validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper, receiptValidator: forReceipts, ownMaterial: [sealChainMaterial(sealChain)] });
+  const service = new PodpisService({
+    validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper,
+    receiptValidator: forReceipts, ownMaterial: [sealChainMaterial(sealChain)],
+    log: { origin: logSigner.name, verifierKey: logSigner.verifierKey },
+  });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);
   const signing = new TwoStepSigning({ stateKey, clock, ttlSeconds: c.signingStateTtl, timestamper });
   // at startup and then in the background: /readyz must not wait for a validation to fetch
   crls.start();
+  sequencer.start();
   return {
     config: c,
     service,
@@ -362,9 +407,11 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     crls,
     dependencies,
     tl,
+    sequencer,
     async close() {
       crls.stop();
       tl?.stop();
+      await sequencer.stop();
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});
       await new Promise<void>((resolve) => log.flush(() => resolve()));

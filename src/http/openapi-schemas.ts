@@ -140,7 +140,8 @@ export const SCHEMAS: Record<string, unknown> = {
   },
   SubmissionResult: {
     type: "object", required: ["id", "registrationNumber", "accepted", "report", "receipt"],
-    properties: { id: { type: "string", format: "uuid" }, registrationNumber: str, accepted: { type: "boolean" }, report: ref("ValidationReport"), receipt: { type: "string", description: "sealed receipt XML (XAdES-B-T)" } },
+    properties: { id: { type: "string", format: "uuid" }, registrationNumber: str, accepted: { type: "boolean" }, report: ref("ValidationReport"), receipt: { type: "string", description: "sealed receipt XML (XAdES-B-T)" },
+      log: { type: "object", required: ["index"], description: "issue 16: the receipt's entry in the transparency log (its exact UTF-8 bytes); GET /api/v1/submissions/{id}/log-proof proves it once a checkpoint covers it", properties: { index: { type: "integer" } } } },
   },
   Submission: {
     type: "object", required: ["id", "registrationNumber", "receivedAt", "accepted", "indication", "documentSha256"],
@@ -203,6 +204,10 @@ export const SCHEMAS: Record<string, unknown> = {
       accepted: { type: ["boolean", "null"], description: "what the receipt says: acknowledged or not" },
       archived: { type: ["boolean", "null"], description: "the archive holds that submission; null when the receipt was not checked that far" },
       problems: messages, report: ref("ValidationReport"),
+      log: {
+        oneOf: [{ type: "object", required: ["index", "treeSize"], properties: { index: { type: "integer" }, treeSize: { type: "integer", description: "the size of the checkpoint the inclusion was proven in" } } }, { type: "null" }],
+        description: "issue 16: \"in the public log at index N\" — the presented bytes are that log entry, proven from the tiles to the latest checkpoint; null when that cannot be proven",
+      },
     },
   },
   // issue 17: the auditor's console
@@ -224,6 +229,7 @@ export const SCHEMAS: Record<string, unknown> = {
       expectedHead: { type: ["object", "null"], description: "{ expected, ok, message } when expectHead was given" },
       submissions: { type: "integer" }, apiKeys: { type: "integer" },
       mismatches: { type: "array", description: "as Integrity.mismatches" },
+      log: { type: "object", description: "issue 16, archive and transparency log agree: { ok, entries, size, checkpoints, signaturesChecked, mismatches }" },
     },
   },
   Health: { type: "object", required: ["status"], properties: { status: { enum: ["UP"] } } },

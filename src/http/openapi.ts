@@ -17,7 +17,7 @@ const LIMITED = { "429": { ...problem("rate limited (retryAfter, and the Retry-A
 const UNAVAILABLE = { "503": { ...problem("a dependency cannot be used now: urn:podpis:problem:dependency-unavailable, `dependency` is database, tsa or seal-key; retry after Retry-After seconds"), headers: { "Retry-After": { schema: { type: "integer" } } } } };
 
 /** `/api/v1/submissions/:id` → `/api/v1/submissions/{id}` */
-export const openApiPath = (path: string): string => path.replace(/:(\w+)/g, "{$1}");
+export const openApiPath = (path: string): string => path.replace(/[:*](\w+)/g, "{$1}");
 
 export function openApiDocument(routers: readonly Router[] = ROUTERS): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};

@@ -9,6 +9,8 @@ import type { Integrity } from "../archive/integrity.js";
 import { type Difference, jsonDifferences } from "../archive/json-diff.js";
 import type { ArchiveStore, Material, SubmissionRecord } from "../archive/port.js";
 import { submissionIntegrity } from "../archive/verify-archive.js";
+import { DEFAULT_LOG_ORIGIN } from "../archive/log-key.js";
+import { proveInLog } from "../archive/log-reader.js";
 import { buildReceipt, rejectionReasons } from "../receipt/document.js";
 import { type ReceiptCheck, checkReceipt, parseReceipt } from "../receipt/check.js";
 import { RECEIPT_CHECK_BUDGET, type ValidationBudget } from "../limits/budgets.js";
@@ -46,6 +48,8 @@ export interface ServiceOptions {
   register: string;
   transportType?: string;
   registeredBy?: string;
+  /** the transparency log's origin and verifier key (issue 16); default origin podpis.local/log */
+  log?: { origin: string; verifierKey: string };
   /**
    * the service's TSA (the in-process one by default): with it, every accepted submission is
    * augmented to B-LTA at receipt (issue 13); without it, none is
@@ -68,6 +72,8 @@ export interface SubmissionResult {
   record: SubmissionRecord;
   report: ValidationReport;
   receipt: string;
+  /** the receipt's index in the transparency log */
+  logIndex: number;
 }
 
 export type RevalidationMode = "received" | "now";
@@ -119,6 +125,10 @@ export class PodpisService {
     return this.o.validator;
   }
 
+  get logIdentity(): { origin: string; verifierKey: string | null } {
+    return { origin: this.o.log?.origin ?? DEFAULT_LOG_ORIGIN, verifierKey: this.o.log?.verifierKey ?? null };
+  }
+
   async verify(document: Uint8Array, contents: DetachedInput[], at = this.o.clock(), work: { budget?: Partial<ValidationBudget>; signal?: AbortSignal } = {}): Promise<ValidationReport> {
     return this.o.validator.verify(document, { contents, at, budget: work.budget, signal: work.signal });
   }
@@ -132,12 +142,14 @@ export class PodpisService {
     const evidence = accepted ? await this.augment(input, report) : null;
     const id = randomUUID();
     let receipt = "";
+    let logIndex = -1;
     const record = await this.o.archive.submit(
       {
         id, register: this.o.register, receivedAt, validationTime: receivedAt, applicant: input.applicant, service: input.service, accepted,
         policyVersion: this.fixed.policyVersion, document: input.document, contents: input.contents, reportJson, indication: report.indication, material, evidence,
       },
       async (assigned) => {
+        logIndex = assigned.logIndex;
         const xml = buildReceipt({
           submissionId: id,
           accepted,
@@ -157,12 +169,13 @@ export class PodpisService {
           ],
           report,
           reasons: accepted ? undefined : rejectionReasons(report),
+          log: { origin: this.logIdentity.origin, index: assigned.logIndex },
         });
         receipt = await this.o.sealer.seal(xml, receivedAt);
         return receipt;
       },
     );
-    return { record, report, receipt };
+    return { record, report, receipt, logIndex };
   }
 
   /**
@@ -264,7 +277,7 @@ export class PodpisService {
     return result;
   }
 
-  async checkReceipt(xml: Buffer, signal?: AbortSignal): Promise<ReceiptCheck & { report: ValidationReport; archived: boolean | null }> {
+  async checkReceipt(xml: Buffer, signal?: AbortSignal): Promise<ReceiptCheck & { report: ValidationReport; archived: boolean | null; log: { index: number; treeSize: number } | null }> {
     // parsed once, under the receipt budget; only this service's seal may be the signer (issue 11)
     const seals = [this.o.sealer.certificateSha256];
     const receipt = parseReceipt(xml, RECEIPT_CHECK_BUDGET);
@@ -282,7 +295,10 @@ export class PodpisService {
       if (!archived) check.problems.push({ code: "NOT_IN_ARCHIVE", message: "no submission with this registration number and id is in the archive" });
       check.valid = archived;
     }
-    return { ...check, report, archived };
+    // "in the public log at index N": only when the exact bytes presented are that entry, proven from the tiles
+    const claimed = receipt.fields?.log;
+    const log = check.valid && claimed && claimed.origin === this.logIdentity.origin ? await proveInLog(this.o.archive.transparencyLog, claimed.index, xml) : null;
+    return { ...check, report, archived, log };
   }
 }
 

@@ -86,6 +86,13 @@ export const DEFAULT_ROUTE_BUDGETS: Readonly<RouteBudgets> = Object.freeze({
   public: Object.freeze({ bodyBytes: 1 * MiB, validation: PUBLIC_VALIDATION_BUDGET }),
 });
 
+/**
+ * What reading a transparency log costs a client (`podpis log verify`, issue 16): each request's
+ * timeout and the largest checkpoint accepted (signed-note: at least 16 signatures must fit; a
+ * tile is at most 256 hashes, 8 KiB, by the spec).
+ */
+export const TLOG_CLIENT_BUDGET = Object.freeze({ requestTimeoutMs: 10_000, checkpointBytes: 64 * 1024 });
+
 /** The defaults with a policy's, a route's (or a caller's) overrides, later ones winning: a whole budget. */
 export function validationBudget(...overrides: ReadonlyArray<Partial<ValidationBudget> | undefined>): ValidationBudget {
   const b: ValidationBudget = { ...DEFAULT_VALIDATION_BUDGET };

@@ -28,6 +28,8 @@ export interface ReceiptFields {
   registrationNumber: string | null;
   submissionId: string | null;
   accepted: boolean | null;
+  /** the transparency log the receipt says it is in, and its index there (issue 16); null for receipts before the log */
+  log?: { origin: string; index: number } | null;
 }
 
 /** A receipt as parsed once: the tree (null when the bytes are no XML) and its fields (null when no podpis receipt). */
@@ -68,7 +70,11 @@ function fieldsOf(doc: XmlDocument): ReceiptFields | null {
   const root = doc.root;
   if (root.ns !== RECEIPT_NS || (root.local !== ACKNOWLEDGED && root.local !== NOT_ACKNOWLEDGED)) return null;
   const uri = root.first(RECEIPT_NS, "DocumentURI");
+  const tl = root.first(RECEIPT_NS, "TransparencyLog");
+  const index = tl?.attr("index");
+  const origin = tl?.attr("origin");
   return {
+    log: origin && index && /^(0|[1-9]\d{0,15})$/.test(index) ? { origin, index: Number(index) } : null,
     registrationNumber: uri?.first(RECEIPT_NS, "RegistrationNumber")?.text() ?? null,
     submissionId: root.first(RECEIPT_NS, "SubmissionId")?.text() ?? null,
     accepted: root.local === ACKNOWLEDGED,

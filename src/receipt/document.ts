@@ -33,6 +33,8 @@ export interface ReceiptInput {
   documentType: string;
   files: ReceiptFile[];
   report: ValidationReport;
+  /** the receipt's place in the service's transparency log (issue 16): the log's origin line and the entry's index */
+  log?: { origin: string; index: number };
   /** why a document was not acknowledged (beyond each signature's errors) */
   reasons?: Array<{ code: string; message: string }>;
 }
@@ -83,6 +85,7 @@ export function buildReceipt(r: ReceiptInput): string {
   L.push(`<RegisteredBy>${esc(r.registeredBy)}</RegisteredBy>`);
   if (r.accepted) L.push(`<CaseAccessIdentifier>${esc(r.caseAccessIdentifier)}</CaseAccessIdentifier>`);
   L.push(`<SubmissionId>${esc(r.submissionId)}</SubmissionId>`);
+  if (r.log) L.push(`<TransparencyLog origin="${esc(r.log.origin)}" index="${r.log.index}"/>`);
   L.push(`<Applicant>${esc(r.applicant)}</Applicant>`);
   L.push(`<DocumentType><URI>${esc(r.documentType)}</URI></DocumentType>`);
   L.push(`<Files>`);

@@ -55,6 +55,8 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     acceptDownloads: true,
+    // under `npm run test:2035` the browser keeps the real clock: libfaketime is for podpis's processes
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "LD_PRELOAD" && !k.startsWith("FAKETIME")).map(([k, v]) => [k, v ?? ""])),
     viewport: { width: 1000, height: 900 },
     locale: "bg-BG",
     timezoneId: "Europe/Sofia",

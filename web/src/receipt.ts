@@ -10,6 +10,8 @@ export interface ReceiptCheck {
   registrationNumber: string | null;
   accepted?: boolean | null;
   problems?: Array<{ code: string; message: string }>;
+  /** issue 16: proven to be this entry of the public transparency log (null: cannot be proven) */
+  log?: { index: number; treeSize: number } | null;
 }
 
 export async function checkReceipt(xml: Uint8Array | string): Promise<ReceiptCheck> {
@@ -20,6 +22,7 @@ export async function checkReceipt(xml: Uint8Array | string): Promise<ReceiptChe
 export function showReceiptCheck(target: HTMLElement, r: ReceiptCheck): void {
   const lines: HTMLElement[] = [el("p", { class: `verdict ${r.valid ? "TOTAL_PASSED" : "TOTAL_FAILED"}` }, r.valid ? t("receipt.valid", { number: r.registrationNumber ?? "" }) : t("receipt.invalid"))];
   if (r.valid && r.accepted !== undefined && r.accepted !== null) lines.push(el("p", {}, r.accepted ? t("receipt.accepted") : t("receipt.notAccepted")));
+  if (r.valid && r.log) lines.push(el("p", { "data-testid": "receipt-log", "data-log-index": String(r.log.index) }, t("receipt.inLog", { index: String(r.log.index), size: String(r.log.treeSize) })));
   if (!r.valid && r.problems?.length) lines.push(el("ul", {}, ...r.problems.map((p) => el("li", {}, reason(null, p.message)))));
   target.replaceChildren(...lines);
   target.dataset.valid = String(r.valid);
@@ -32,7 +35,9 @@ export function initReceipt(): void {
   $<HTMLFormElement>("#receipt-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const file = await readFile($<HTMLInputElement>("#receipt-file"));
-    const text = $<HTMLTextAreaElement>("#receipt-text").value.trim();
+    // sent as pasted: the log holds the receipt's exact bytes, a trimmed newline would not match
+    const pasted = $<HTMLTextAreaElement>("#receipt-text").value;
+    const text = pasted.trim() ? pasted : "";
     if (!file && !text) {
       say(status, t("receipt.needInput"), "error");
       return;

@@ -138,6 +138,7 @@ export const BG: Texts = {
   "receipt.issued": "Вашата разписка",
   "receipt.download": "Изтеглете разписката",
   "receipt.number": "Регистрационен номер",
+  "receipt.inLog": "Тя е в публичния регистър под номер {index} (от {size} разписки), доказано спрямо подписаната контролна точка на регистъра.",
   "receipt.needInput": "Изберете или поставете разписка.",
 
   "audit.key": "API ключ (обхват audit)",

@@ -139,6 +139,7 @@ export const EN = {
   "receipt.issued": "Your receipt",
   "receipt.download": "Download the receipt",
   "receipt.number": "Registration number",
+  "receipt.inLog": "It is in the public log at index {index} (of {size} receipts), proven against the log's signed checkpoint.",
   "receipt.needInput": "Choose or paste a receipt.",
 
   "audit.key": "API key (scope audit)",

@@ -1,6 +1,7 @@
 /** Every router of the service, in dispatch order; the app and the OpenAPI document both read this list. */
 import { auditLogRouter } from "./audit-log.js";
 import { auditRouter } from "./audit.js";
+import { logRouter } from "./log.js";
 import { operationsRouter } from "./operations.js";
 import { pagesRouter } from "./pages.js";
 import { publicRouter } from "./public.js";
@@ -10,4 +11,4 @@ import { signingRouter } from "./signing.js";
 import { evidenceRouter, submissionsRouter } from "./submissions.js";
 import { verifyRouter } from "./verify.js";
 
-export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, evidenceRouter, auditLogRouter, receiptsRouter, signingRouter, publicRouter, operationsRouter, pagesRouter];
+export const ROUTERS: readonly Router[] = [verifyRouter, submissionsRouter, auditRouter, evidenceRouter, auditLogRouter, receiptsRouter, signingRouter, publicRouter, logRouter, operationsRouter, pagesRouter];

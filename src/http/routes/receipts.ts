@@ -22,7 +22,7 @@ export const receiptsRouter: Router = {
         if (xml.length === 0) throw new HttpProblem("BAD_REQUEST", "send the receipt XML as the request body");
         const r = await ctx.service.checkReceipt(xml, clientGone(res));
         ctx.metrics.inc("podpis_receipt_checks_total", { valid: String(r.valid) });
-        json(res, 200, { valid: r.valid, registrationNumber: r.registrationNumber, submissionId: r.submissionId, accepted: r.accepted, archived: r.archived, problems: r.problems, report: r.report });
+        json(res, 200, { valid: r.valid, registrationNumber: r.registrationNumber, submissionId: r.submissionId, accepted: r.accepted, archived: r.archived, log: r.log, problems: r.problems, report: r.report });
       },
     },
   ],

@@ -32,7 +32,7 @@ export const submissionsRouter: Router = {
         const r = await ctx.service.submit({ document: up.document, contents: up.contents, applicant, service });
         ctx.metrics.inc("podpis_submissions_total", { accepted: String(r.record.accepted) });
         res.setHeader("Location", `/api/v1/submissions/${r.record.id}`);
-        json(res, 201, { id: r.record.id, registrationNumber: r.record.registrationNumber, accepted: r.record.accepted, report: r.report, receipt: r.receipt });
+        json(res, 201, { id: r.record.id, registrationNumber: r.record.registrationNumber, accepted: r.record.accepted, report: r.report, receipt: r.receipt, log: { index: r.logIndex } });
       },
     },
   ],
