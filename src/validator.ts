@@ -21,7 +21,7 @@ import { createHash } from "node:crypto";
 import { NotASignatureError } from "./cms/errors.js";
 import { type ContentInput, verifyCades } from "./validation/verify-cades.js";
 import type { DetachedDigests } from "./cms/signer.js";
-import { CertificateCache, type ValidationContext, createValidationContext, forVerification } from "./validation/context.js";
+import { CertificateCache, type ValidationContext, createValidationContext, forVerification, pathFor } from "./validation/context.js";
 import { type CryptoConstraints, type ValidationPolicy, parsePolicy, validationPolicy, withOverrides } from "./validation/policy.js";
 import { InputError } from "./validation/errors.js";
 import type { ValidationReport } from "./validation/report.js";
@@ -29,6 +29,8 @@ import { type XadesContentInput, verifyXades } from "./validation/verify-xades.j
 import { describeInput } from "./validation/describe-input.js";
 import type { XmlDocument } from "./xades/xml.js";
 import type { ValidationBudget } from "./limits/budgets.js";
+import type { TrustState } from "./trust/load.js";
+import { listWarnings } from "./validation/tl-anchor.js";
 
 export interface ValidatorOptions {
   /** trust anchors: DER or PEM bytes (a PEM may hold several certificates) */
@@ -52,6 +54,12 @@ export interface ValidatorOptions {
   policy?: ValidationPolicy | CryptoConstraints;
   /** bytes of parsed certificates the validator keeps (default 32 MiB; see CertificateCache) */
   certificateCacheBytes?: number;
+  /**
+   * trusted lists (TS 119 612) loaded with src/trust/load.ts: their services' certificates anchor
+   * paths for the periods the history gives, and decide qualification (TS 119 615); with `trust`
+   * given as well, those anchors hold whatever the lists say
+   */
+  trustedLists?: TrustState;
 }
 
 export interface PathOptions {
@@ -95,7 +103,28 @@ export class Validator {
     readonly revocation: RevocationChecker,
     readonly offline: boolean,
     readonly context: ValidationContext,
+    /** the trusted lists in use (issue 14), null without; replaced by useTrustedLists */
+    private lists: TrustState | null = null,
   ) {}
+
+  get trustState(): TrustState | null {
+    return this.lists;
+  }
+
+  /**
+   * A refreshed set of lists (the service's background refresh): their anchors join the store,
+   * and only those the new lists carry anchor from now on (tl-anchor.ts refuses the others).
+   */
+  useTrustedLists(state: TrustState): void {
+    if (!this.context.trustedLists) throw new Error("useTrustedLists: this validator was built without trusted lists");
+    for (const a of state.index.anchors()) {
+      this.trustStore.add(a);
+      this.context.certificates.put(a);
+    }
+    this.context.trustedLists = state.index;
+    this.context.paths?.clear();
+    this.lists = state;
+  }
 
   /**
    * Validates every signature in a CAdES (DER, BER or PEM CMS) or XAdES (XML) file. Input that
@@ -107,13 +136,22 @@ export class Validator {
     const contents = opts.contents ?? [];
     const context = forVerification(this.context);
     try {
+      let report: ValidationReport | NotASignatureReport;
       if (looksLikeXml(bytes)) {
         const xml: XadesContentInput[] = contents.map((c) => (c instanceof Uint8Array ? { bytes: c } : c));
-        return await verifyXades(bytes, { contents: xml, at, context, budget: opts.budget, signal: opts.signal, doc: opts.xml, signers: opts.signers });
+        report = await verifyXades(bytes, { contents: xml, at, context, budget: opts.budget, signal: opts.signal, doc: opts.xml, signers: opts.signers });
+      } else {
+        const cms: ContentInput[] = contents.map((c) => (c instanceof Uint8Array || "digests" in c ? c : c.bytes));
+        const contentNames = contents.map((c, i) => (!(c instanceof Uint8Array) && c.name) || `content ${i + 1}`);
+        report = await verifyCades(bytes, { contents: cms, contentNames, at, context });
       }
-      const cms: ContentInput[] = contents.map((c) => (c instanceof Uint8Array || "digests" in c ? c : c.bytes));
-      const contentNames = contents.map((c, i) => (!(c instanceof Uint8Array) && c.name) || `content ${i + 1}`);
-      return await verifyCades(bytes, { contents: cms, contentNames, at, context });
+      if (this.trustState) {
+        // every report names the list versions it used, and says which are stale or were refused
+        report.trustedLists = this.trustState.index.lists;
+        const warnings = listWarnings(this.trustState, at);
+        for (const s of report.signatures) s.warnings.push(...warnings);
+      }
+      return report;
     } catch (e) {
       if (e instanceof NotASignatureError) return notASignature(bytes, at, e.message);
       throw e;
@@ -122,7 +160,9 @@ export class Validator {
 
   /** RFC 5280 path validation of one certificate (contract: `podpis chain`). */
   async validatePath(certBytes: Uint8Array, opts: PathOptions = {}): Promise<PathReport> {
-    return (await this.validatePathDetailed(certBytes, opts)).report;
+    const report = (await this.validatePathDetailed(certBytes, opts)).report;
+    if (!this.trustState) return report;
+    return { ...report, trustedLists: this.trustState.index.lists, warnings: listWarnings(this.trustState, opts.at ?? new Date()) } as PathReport;
   }
 
   async validatePathDetailed(certBytes: Uint8Array, opts: PathOptions = {}): Promise<PathResult> {
@@ -151,6 +191,8 @@ export class Validator {
   /** Path validation of an already parsed certificate (what signature validation calls). */
   validateCertificate(leaf: Certificate, opts: { at: Date; pathInputs?: Partial<PathInputs>; untrusted?: Certificate[] }): Promise<PathResult> {
     const policy = this.context.policy;
+    const lists = this.context.trustedLists;
+    if (lists) return pathFor({ ...this.context, paths: null, ...(opts.pathInputs ? { policy: withOverrides(policy, { pathInputs: opts.pathInputs }) } : {}) }, leaf, opts.untrusted ?? [], opts.at);
     return validateCertificatePath(leaf, {
       anchors: this.trustStore,
       untrusted: opts.untrusted?.length ? [...this.untrusted, ...opts.untrusted] : this.untrusted,
@@ -233,6 +275,9 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
   } catch (e) {
     throw new InputError("BAD_TRUST_ANCHOR", `a trust anchor is not a certificate: ${(e as Error).message}`);
   }
+  const explicitAnchors = new Set(trust.certificates().map((c) => c.sha256));
+  const explicitTrustStore = opts.trustedLists ? new TrustStore(trust.certificates()) : null;
+  if (opts.trustedLists) for (const a of opts.trustedLists.index.anchors()) trust.add(a);
   const crlStore = new CrlStore();
   for (const [i, b] of (opts.crls ?? []).entries()) {
     try {
@@ -283,7 +328,8 @@ export async function createValidator(opts: ValidatorOptions): Promise<Validator
     revocationFromStore: true,
     policy,
     crlSignatures,
+    ...(opts.trustedLists ? { trustedLists: opts.trustedLists.index, explicitAnchors, explicitTrustStore: explicitTrustStore! } : {}),
     ...(opts.certificateCacheBytes !== undefined ? { certificateCache: new CertificateCache({ maxBytes: opts.certificateCacheBytes }) } : {}),
   });
-  return new Validator(trust, crlStore, untrusted, revocation, offline, context);
+  return new Validator(trust, crlStore, untrusted, revocation, offline, context, opts.trustedLists ?? null);
 }

@@ -52,8 +52,8 @@ const CASES: Array<{ name: string; o: Omit<T.OpensslSignOptions, "content">; lev
   { name: "ECDSA P-256 SHA-256", o: { signer: "citizen-p256", cades: true }, level: "B-B" },
   { name: "ECDSA P-256 SHA-384", o: { signer: "citizen-p256", cades: true, md: "sha384" }, level: "B-B" },
   { name: "ECDSA P-256 SHA-512 detached", o: { signer: "citizen-p256", cades: true, md: "sha512", detached: true }, level: "B-B" },
-  { name: "e-seal ECDSA P-256 (P-384 CA)", o: { signer: "seal-p256", cades: true, md: "sha384" }, level: "B-B", qualification: "QESeal" },
-  { name: "e-seal RSA-2048", o: { signer: "seal-rsa2048", cades: true }, level: "B-B", qualification: "QESeal" },
+  { name: "e-seal ECDSA P-256 (P-384 CA)", o: { signer: "seal-p256", cades: true, md: "sha384" }, level: "B-B", qualification: "AdESeal-QC" },
+  { name: "e-seal RSA-2048", o: { signer: "seal-rsa2048", cades: true }, level: "B-B", qualification: "AdESeal-QC" },
   { name: "BER indefinite lengths", o: { signer: "citizen-rsa2048", cades: true, ber: true }, level: "B-B" },
   { name: "PEM", o: { signer: "citizen-p256", cades: true, outform: "PEM" }, level: "B-B" },
 ];
@@ -76,7 +76,8 @@ openssl.describe("openssl cms -sign → podpis", () => {
         const s = r.signatures[0]!;
         expect(s.intact).toBe(true);
         expect(s.level).toBe(c.level);
-        expect(s.qualification).toBe(c.qualification ?? "QESig");
+        // no trusted list is given: the certificates' QcStatements give at most the -QC forms (issue 14)
+        expect(s.qualification).toBe(c.qualification ?? "AdESig-QC");
         expect(r.document.packaging).toBe(c.o.detached ? "detached" : "enveloping");
         expect(s.signedData[0]!.sha256).toBe(createHash("sha256").update(content).digest("hex"));
         expect(s.chain.map((e) => e.revocation.status)).toEqual(["good", "good", "good"]);
@@ -148,7 +149,7 @@ openssl.describe("openssl cms -sign → podpis", () => {
     expect(outcome(r)).toEqual(["TOTAL_PASSED/-", "TOTAL_PASSED/-", "TOTAL_PASSED/-"]);
     // OpenSSL orders the SignerInfos as a DER SET OF: compare without order
     const seen = r.signatures.map((s) => `${s.signer?.identifier?.value} ${s.qualification}`).sort();
-    expect(seen).toEqual(["000999875 QESeal", "8503154023 QESig", "9211021375 QESig"]);
+    expect(seen).toEqual(["000999875 AdESeal-QC", "8503154023 AdESig-QC", "9211021375 AdESig-QC"]);
   });
 
   describe("signer certificates that must not pass", () => {

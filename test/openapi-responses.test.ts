@@ -215,6 +215,17 @@ beforeAll(async () => {
   const moved = recorder(await listen(createApp({ service: later.service, archive: later.archive, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })));
   const changed = await moved("revalidate in 2099", "POST", "/api/v1/submissions/{id}/revalidate", { scope: "audit", path: `${at("/api/v1/submissions/{id}/revalidate")}?at=now` });
   expect(json<{ changes: unknown[] }>(changed).changes.length, changed.body.toString().slice(0, 600)).toBe(1);
+  // with trusted lists (issue 14): reports name the lists used, qualification details name the list
+  const tlDir = mkdtempSync(join(tmpdir(), "podpis-openapi-tl-"));
+  const withLists = await buildRuntime({
+    ...defaultConfig(), dataDir: tlDir, clock: AT, offline: true, databaseUrl: undefined,
+    trust: [], bundledTrust: false, crls: [join("certs-test", "crl"), join("certs-test", "tl", "crl")],
+    tl: [join("certs-test", "tl", "TSL-BG.xml")], tlSigners: [join("certs-test", "tl", "scheme-operator.pem")],
+  });
+  runtimes.push(withLists);
+  const listed = recorder(await listen(createApp({ service: withLists.service, archive: rt.archive, log, maxBodyBytes: 256 * 1024, ratePerSecond: 0, rateBurst: 0 })));
+  const tlReport = await listed("verify with --tl", "POST", "/api/v1/verify", { scope: "verify", body: fx("cades/rsa2048-cades-attached.p7m") });
+  expect(json<{ trustedLists: unknown[] }>(tlReport).trustedLists).toHaveLength(1);
   const defect = { ...rt.service, verify: async () => Promise.reject(new Error("a defect")) } as unknown as PodpisService;
   await recorder(await listen(createApp({ service: defect, archive: rt.archive, log, maxBodyBytes: 1024, ratePerSecond: 0, rateBurst: 0 })))("internal", "POST", "/api/v1/verify", { scope: "verify", body: "x" });
   // the database away: as the SQLite adapter classifies a busy database, and as a layer's own code

@@ -145,6 +145,7 @@ describe("human report", () => {
       notAfter: "2028-01-01T00:00:00.000Z",
     },
     qualification: "QESig",
+    qualificationDetails: null,
     claimedSigningTime: "2026-02-01T10:00:00.000Z",
     bestSignatureTime: "2026-02-01T10:00:05.000Z",
     counterSignatureOf: null,

@@ -108,7 +108,7 @@ export async function generateTestLists(): Promise<void> {
     if (!existsSync(join(TL, "keys", `${n}.p12`))) writeFileSync(join(TL, "keys", `${n}.p12`), exportPkcs12({ key: k, cert: c, chain: [chain, pemToDer(root.cert)], password: BUNDLE_PASSWORDS.pkcs12, friendlyName: `${n} (TEST)` }));
   }
   for (const [n, c, k] of [["tl-withdrawn-ca", wCa, wKey], ["tl-noqc-ca", nCa, nKey]] as const) {
-    const crl = await issueCrl({ issuer: { cert: c, key: k }, thisUpdate: new Date("2026-01-01T00:00:00Z"), nextUpdate: new Date("2037-01-01T00:00:00Z"), crlNumber: 1 });
+    const crl = await issueCrl({ issuer: { cert: c, key: k }, thisUpdate: new Date("2025-01-15T00:00:00Z"), nextUpdate: new Date("2037-01-01T00:00:00Z"), crlNumber: 1 });
     writeFileSync(join(TL, "crl", `${n}.crl`), crl.der);
   }
 

@@ -1,7 +1,7 @@
 /** `podpis chain`: one certificate path, RFC 5280 §6 with CRLs. */
 import { exitCodeFor } from "../validation/indication.js";
 import type { PathReport } from "../pki/path-types.js";
-import { validatorFromFlags } from "./trust-flags.js";
+import { TL_FLAGS, validatorFromFlags } from "./trust-flags.js";
 import { UsageError, all, has, one, parseArgs, parseAt } from "./args.js";
 import { readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
@@ -9,6 +9,7 @@ import { type Output, json } from "./output.js";
 const FLAGS = {
   untrusted: { value: true, repeat: true },
   trust: { value: true, repeat: true },
+  ...TL_FLAGS,
   crl: { value: true, repeat: true },
   ocsp: { value: true, repeat: true },
   at: { value: true },
@@ -23,12 +24,12 @@ const FLAGS = {
 export async function chainCommand(argv: string[], out: Output): Promise<number> {
   const a = parseArgs(argv, FLAGS);
   if (a.positionals.length !== 1) throw new UsageError("give exactly one certificate file");
-  if (!has(a, "trust")) throw new UsageError("--trust is required (a PEM file or a directory of trust anchors)");
+  if (!has(a, "trust") && !has(a, "tl")) throw new UsageError("--trust or --tl is required (a PEM file or a directory of trust anchors, or a trusted list)");
   const at = parseAt(one(a, "at"));
   for (const p of all(a, "initial-policy")) if (!/^\d+(\.\d+)+$/.test(p)) throw new UsageError(`--initial-policy must be an OID, got "${p}"`);
   const cert = readInput(a.positionals[0]!, "certificate");
-  const validator = await validatorFromFlags(a);
-  if (validator.trustStore.size === 0) throw new UsageError("--trust gave no certificates");
+  const validator = await validatorFromFlags(a, { at });
+  if (validator.trustStore.size === 0 && !validator.trustState) throw new UsageError("--trust gave no certificates");
   const initial = all(a, "initial-policy");
   const report = await validator.validatePath(cert, {
     at,
@@ -57,5 +58,9 @@ export function renderPath(r: PathReport): string {
     lines.push(`  ${i === 0 ? "certificate" : "issued by  "} ${p.subject} — ${rev}`);
   });
   for (const e of r.errors) lines.push(`  error ${e.code}: ${e.message}`);
+  // with --tl: the list versions used, and which are stale or were refused (issue 14)
+  const extra = r as PathReport & { trustedLists?: Array<{ territory: string; sequenceNumber: number; sha256: string }>; warnings?: Array<{ code: string; message: string }> };
+  for (const l of extra.trustedLists ?? []) lines.push(`  trusted list ${l.territory} sequence ${l.sequenceNumber} (sha256 ${l.sha256})`);
+  for (const w of extra.warnings ?? []) lines.push(`  warning ${w.code}: ${w.message}`);
   return lines.join("\n") + "\n";
 }

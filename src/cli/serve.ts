@@ -15,14 +15,18 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--pkcs11-module PATH]
                     [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
-                    [--allow-test-material] [--clock ISO-8601] [--json] [--tl FILE-or-URL] [--help]
+                    [--allow-test-material] [--clock ISO-8601] [--json]
+                    [--tl FILE-or-URL]… [--tl-signer CERT]… [--tl-cache DIR] [--help]
                     [--tlog-key FILE] [--tlog-origin NAME] [--tlog-witness VKEY@URL]… [--database-schema NAME]
 Runs the HTTP service (README: "The service"), one worker per core unless --workers.
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
 SQLite under --data (default ./data). Each process's PostgreSQL pool is bounded (default 8
-connections, 15000 ms per statement, 5000 ms to connect). --clock is for tests; --tl is not supported yet.
+connections, 15000 ms per statement, 5000 ms to connect). --clock is for tests. --tl: trusted lists
+(a national list or the EU LOTL) as the trust, refreshed in the background before NextUpdate;
+--tl-cache (default DIR/tl-cache under --data) keeps what was fetched; /readyz fails on stale,
+badly signed or empty lists.
 The seal's CA chain comes from its key file or token, or --seal-chain: receipts are checked
 against it (and the built-in TSA's chain) plus --trust, and /readyz fails while the seal does not validate.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
@@ -43,6 +47,8 @@ const FLAGS = {
   "db-connect-timeout": { value: true },
   trust: { value: true, repeat: true },
   tl: { value: true, repeat: true },
+  "tl-signer": { value: true, repeat: true },
+  "tl-cache": { value: true },
   crl: { value: true, repeat: true },
   untrusted: { value: true, repeat: true },
   offline: {},
@@ -80,7 +86,7 @@ export const SERVE_FLAGS: Readonly<Record<string, { value?: boolean; repeat?: bo
  * test TSA. Refused, naming the flag to add, unless --allow-test-material says it is meant.
  */
 function checkMixedMaterial(a: ReturnType<typeof parseArgs>): void {
-  const own = { trust: has(a, "trust"), seal: has(a, "seal-key"), tsa: has(a, "tsa") || has(a, "tsa-key") };
+  const own = { trust: has(a, "trust") || has(a, "tl"), seal: has(a, "seal-key"), tsa: has(a, "tsa") || has(a, "tsa-key") };
   if (!own.trust && !own.seal && !own.tsa) return;
   if (has(a, "allow-test-material")) return;
   const missing: string[] = [];
@@ -103,7 +109,6 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   const a = parseArgs(argv, FLAGS);
   if (a.positionals.length) throw new UsageError(`unexpected argument ${a.positionals[0]}`);
   checkMixedMaterial(a);
-  if (has(a, "tl")) throw new UsageError("--tl: trusted lists are not supported yet; give the CA certificates with --trust");
   const c = defaultConfig();
   const warnings: string[] = [];
   c.port = int(one(a, "port"), "port", 0, 65535) ?? c.port;
@@ -114,7 +119,14 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.dbPoolSize = int(one(a, "db-pool-size"), "db-pool-size", 1, 1000);
   c.dbStatementTimeoutMs = int(one(a, "db-statement-timeout"), "db-statement-timeout", 0, 3_600_000);
   c.dbConnectTimeoutMs = int(one(a, "db-connect-timeout"), "db-connect-timeout", 100, 600_000);
-  if (has(a, "trust")) {
+  if (has(a, "tl-signer") && !has(a, "tl")) throw new UsageError("--tl-signer needs --tl (the list it signs)");
+  if (has(a, "tl")) {
+    // the lists are the trust: the bundled test store is not added (issue 14)
+    c.tl = all(a, "tl");
+    c.tlSigners = all(a, "tl-signer");
+    c.tlCache = one(a, "tl-cache");
+  }
+  if (has(a, "trust") || has(a, "tl")) {
     c.trust = all(a, "trust");
     c.crls = all(a, "crl");
     c.bundledTrust = false;

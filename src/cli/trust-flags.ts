@@ -4,6 +4,10 @@ import { TrustStore } from "../pki/trust-store.js";
 import { type ParsedArgs, all, has } from "./args.js";
 import { readFileOrDir, readInput } from "../io/files.js";
 import type { ValidationPolicy } from "../validation/policy.js";
+import { parseCertificates } from "../pki/certificate.js";
+import { createListSource, isUrl } from "../io/tl-source.js";
+import { type TrustState, loadTrustedLists } from "../trust/load.js";
+import { UsageError } from "./args.js";
 
 export interface TrustFiles {
   trust: string[];
@@ -13,11 +17,48 @@ export interface TrustFiles {
   ocsp?: string[];
   offline: boolean;
   policy?: ValidationPolicy;
+  /** trusted lists already loaded (listsFromFlags / the service's refresher) */
+  trustedLists?: TrustState;
 }
 
-export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: ValidationPolicy } = {}): Promise<Validator> {
-  const trust = all(a, "trust").length ? all(a, "trust") : (defaults.trust ?? []);
-  return validatorFromFiles({ trust, crls: all(a, "crl"), untrusted: all(a, "untrusted"), offline: has(a, "offline"), policy: defaults.policy, ocsp: all(a, "ocsp") });
+/** The trusted-list flags of verify, chain and serve (issue 14). */
+export const TL_FLAGS = {
+  tl: { value: true, repeat: true },
+  "tl-signer": { value: true, repeat: true },
+  "tl-cache": { value: true },
+} as const;
+
+export interface ListFlags {
+  tl: string[];
+  signers: string[];
+  cache?: string;
+  offline: boolean;
+}
+
+export const listFlagsOf = (a: ParsedArgs): ListFlags => ({ tl: all(a, "tl"), signers: all(a, "tl-signer"), ...(a.flags.get("tl-cache") ? { cache: a.flags.get("tl-cache")![0]! } : {}), offline: has(a, "offline") });
+
+/** --tl/--tl-signer/--tl-cache → the lists podpis trusts (each refused one named in the state's problems). */
+export async function listsFromFlags(f: ListFlags, at: Date): Promise<TrustState> {
+  if (f.signers.length && !f.tl.length) throw new UsageError("--tl-signer needs --tl (the list it signs)");
+  const signers = f.signers.flatMap((p) => {
+    try {
+      return parseCertificates(readInput(p, "list signer certificate (--tl-signer)"));
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith("INPUT_")) throw e;
+      throw new UsageError(`${p} (--tl-signer) is not a certificate: ${(e as Error).message}`);
+    }
+  });
+  // a --tl file that is not there is a usage error, as a missing --trust file is
+  for (const l of f.tl) if (!isUrl(l)) readInput(l, "trusted list (--tl)");
+  const source = createListSource({ ...(f.cache ? { cacheDir: f.cache } : {}), offline: f.offline });
+  return loadTrustedLists({ locations: f.tl, signers, source, at });
+}
+
+export async function validatorFromFlags(a: ParsedArgs, defaults: { trust?: string[]; policy?: ValidationPolicy; at?: Date } = {}): Promise<Validator> {
+  const lists = all(a, "tl").length || all(a, "tl-signer").length ? await listsFromFlags(listFlagsOf(a), defaults.at ?? new Date()) : undefined;
+  // with lists, the bundled test trust store is not added: the lists are the trust
+  const trust = all(a, "trust").length ? all(a, "trust") : lists ? [] : (defaults.trust ?? []);
+  return validatorFromFiles({ trust, crls: all(a, "crl"), untrusted: all(a, "untrusted"), offline: has(a, "offline"), policy: defaults.policy, ocsp: all(a, "ocsp"), ...(lists ? { trustedLists: lists } : {}) });
 }
 
 /** The validator of `verify`, `chain` and `serve`: errors name the file (and flag) at fault. */
@@ -33,6 +74,7 @@ export async function validatorFromFiles(f: TrustFiles): Promise<Validator> {
       untrusted: untrusted.map((x) => x.bytes),
       offline: f.offline,
       policy: f.policy,
+      ...(f.trustedLists ? { trustedLists: f.trustedLists } : {}),
       ...(ocsp.length ? { ocspResponses: ocsp.map((x) => x.bytes) } : {}),
     });
   } catch (e) {

@@ -9,13 +9,13 @@ import { renderText } from "../validation/report-text.js";
 import { UsageError, all, has, one, parseArgs, parseAt } from "./args.js";
 import { readInput } from "../io/files.js";
 import { type Output, json } from "./output.js";
-import { validatorFromFlags } from "./trust-flags.js";
+import { TL_FLAGS, validatorFromFlags } from "./trust-flags.js";
 import { type DetachedInput, InputError } from "../validator.js";
 
 const FLAGS = {
   content: { value: true, repeat: true },
   trust: { value: true, repeat: true },
-  tl: { value: true, repeat: true },
+  ...TL_FLAGS,
   crl: { value: true, repeat: true },
   ocsp: { value: true, repeat: true },
   untrusted: { value: true, repeat: true },
@@ -32,7 +32,6 @@ const STREAM_ABOVE = 64 * 1024 * 1024;
 export async function verifyCommand(argv: string[], out: Output): Promise<number> {
   const a = parseArgs(argv, FLAGS);
   if (a.positionals.length !== 1) throw new UsageError("give exactly one signed file");
-  if (has(a, "tl")) throw new UsageError("--tl: trusted lists are not supported yet; give the CA certificates with --trust");
   const at = parseAt(one(a, "at"));
   const signed = readInput(a.positionals[0]!, "signed file");
   let policy;
@@ -45,10 +44,10 @@ export async function verifyCommand(argv: string[], out: Output): Promise<number
       throw e;
     }
   }
-  const bundled = !has(a, "trust");
+  const bundled = !has(a, "trust") && !has(a, "tl");
   if (bundled) out.stderr("podpis verify: no --trust given, using the bundled TEST trust store (certs-test/trust) — not for real signatures\n");
   if (bundled && !has(a, "crl")) a.flags.set("crl", [BUNDLED.crls]);
-  const validator = await validatorFromFlags(a, { trust: [BUNDLED.trust], policy });
+  const validator = await validatorFromFlags(a, { trust: [BUNDLED.trust], policy, at });
   const contents = await Promise.all(all(a, "content").map((p) => readContent(p, signed)));
   const report = await validator.verify(signed, { contents, at });
   out.stdout(has(a, "json") ? json(report) : renderText(report));

@@ -28,6 +28,10 @@ import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
 import { loadStateKey } from "./signing-state.js";
+import { join } from "node:path";
+import { createListSource } from "../io/tl-source.js";
+import type { TrustState } from "../trust/load.js";
+import { TlRefresher } from "./tl-refresh.js";
 import { ownChain, receiptValidator, sealChainMaterial, sealChainProbe } from "./own-chain.js";
 import { type Certificate, CertificateError, parseCertificates } from "../pki/certificate.js";
 import { openLogSigner } from "../archive/log-key.js";
@@ -84,6 +88,12 @@ export interface ServeConfig {
   signingStateTtl: number;
   /** true when no --trust was given: the bundled TEST trust store is in use */
   bundledTrust: boolean;
+  /** --tl: trusted lists (files or URLs; issue 14) */
+  tl?: string[];
+  /** --tl-signer: certificate files allowed to sign them */
+  tlSigners?: string[];
+  /** --tl-cache (default dataDir/tl-cache) */
+  tlCache?: string;
   /** the transparency log's signer key file (issue 16); default dataDir/log-signer.key */
   tlogKey?: string;
   /** the name a new log key gets (the log's origin); default podpis.local/log */
@@ -162,8 +172,35 @@ export function createLogger(level: string, opts: { sync?: boolean } = {}): pino
   }, dest);
 }
 
-export function validatorFromConfig(c: ServeConfig, policyBytes: Buffer): Promise<Validator> {
-  return validatorFromFiles({ trust: c.trust, crls: c.crls, untrusted: c.untrusted, offline: c.offline, policy: loadPolicy(JSON.parse(policyBytes.toString("utf8"))) });
+export function validatorFromConfig(c: ServeConfig, policyBytes: Buffer, trustedLists?: TrustState): Promise<Validator> {
+  return validatorFromFiles({ trust: c.trust, crls: c.crls, untrusted: c.untrusted, offline: c.offline, policy: loadPolicy(JSON.parse(policyBytes.toString("utf8"))), ...(trustedLists ? { trustedLists } : {}) });
+}
+
+/** The service's trusted lists (issue 14): their refresher, null without --tl. */
+export function tlRefresherFor(c: ServeConfig, clock: () => Date, log: pino.Logger): TlRefresher | null {
+  if (!c.tl?.length) return null;
+  const signers = (c.tlSigners ?? []).flatMap((p) => {
+    try {
+      return parseCertificates(readInput(p, "list signer certificate (--tl-signer)"));
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith("INPUT_")) throw e;
+      throw new ConfigError(`--tl-signer ${p} is not a certificate: ${(e as Error).message}`);
+    }
+  });
+  const retry = Number(process.env.PODPIS_TL_RETRY_MS ?? "");
+  const every = Number(process.env.PODPIS_TL_REFRESH_MS ?? "");
+  return new TlRefresher({
+    locations: c.tl,
+    signers,
+    source: createListSource({ cacheDir: c.tlCache ?? join(c.dataDir, "tl-cache"), offline: c.offline }),
+    now: clock,
+    // a list not used, or kept from an earlier refresh, is a warning
+    log: (msg, fields) => (/not used|kept|failed/.test(msg) ? log.warn({ ...fields }, msg) : log.info({ ...fields }, msg)),
+    // PODPIS_TL_RETRY_MS: how soon a list that is not good is asked again (tests; default 60 s)
+    ...(Number.isFinite(retry) && retry > 0 ? { retryMs: retry } : {}),
+    // PODPIS_TL_REFRESH_MS: how often good lists are asked again (default 1 h; before NextUpdate in any case)
+    ...(Number.isFinite(every) && every > 0 ? { maxIntervalMs: every } : {}),
+  });
 }
 
 /** A key of the service (receipt seal, built-in TSA): which flags name it, for messages. */
@@ -256,6 +293,8 @@ export async function preflight(c: ServeConfig): Promise<void> {
   await what(`--policy ${c.policyPath ?? BUNDLED.policy}`, () => loadPolicy(JSON.parse(policyBytes.toString("utf8"))));
   // readFileOrDir and the validator name the file and flag at fault themselves
   await what(null, () => validatorFromConfig(c, policyBytes));
+  // --tl-signer files are read here; the lists themselves are judged by /readyz, not at start
+  await what(null, () => tlRefresherFor(c, () => new Date(), createLogger("silent")));
   const seal = await what("--seal-key", () => openServiceKey(c, sealRole(c)));
   await seal.close().catch(() => {});
   sealChainCertificates(c);
@@ -280,6 +319,8 @@ export interface Runtime {
   crls: CrlRefresher;
   /** the TSA and the seal key, probed by /readyz */
   dependencies: DependencyProbe[];
+  /** the trusted lists' refresher (issue 14), null without --tl */
+  tl: TlRefresher | null;
   /** the transparency log's sequencer (issue 16) */
   sequencer: LogSequencer;
   close(): Promise<void>;
@@ -302,7 +343,10 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const clock = clockFrom(c.clock ? new Date(c.clock) : null, c.clockOrigin);
   const policyBytes = readFileSync(c.policyPath ?? BUNDLED.policy);
   const policyName = (JSON.parse(policyBytes.toString("utf8")) as { name?: string }).name ?? "policy";
-  const validator = await validatorFromConfig(c, policyBytes);
+  const tl = tlRefresherFor(c, clock, log);
+  const validator = await validatorFromConfig(c, policyBytes, tl ? await tl.load() : undefined);
+  tl?.attach(validator);
+  tl?.start();
   /** CAs of the service's own seal and TSA chains, whose CRLs are kept fresh too */
   const ownCertificates: Certificate[] = [];
   const crls = new CrlRefresher({
@@ -362,9 +406,11 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
     log,
     crls,
     dependencies,
+    tl,
     sequencer,
     async close() {
       crls.stop();
+      tl?.stop();
       await sequencer.stop();
       await sealer.close().catch(() => {});
       await archive.close().catch(() => {});

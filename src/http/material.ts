@@ -58,8 +58,11 @@ export function staticMaterial(validator: Validator, policyBytes: Uint8Array, po
   const certsBlob = (certs: readonly { der: Uint8Array; sha256: string }[]): Buffer =>
     Buffer.from([...certs].sort((a, b) => a.sha256.localeCompare(b.sha256)).map((c) => pem(c.der)).join(""));
   const items: Material[] = [];
-  const anchors = certsBlob(validator.trustStore.certificates());
-  items.push({ kind: "anchors", sha256: sha256(anchors), bytes: anchors });
+  // with trusted lists, the lists themselves are archived (tlMaterial); anchors are the --trust ones
+  const explicit = validator.context.explicitAnchors;
+  const anchors = certsBlob(validator.trustState && explicit ? validator.trustStore.certificates().filter((c) => explicit.has(c.sha256)) : validator.trustStore.certificates());
+  // (only trusted lists, no --trust: no anchors item; the lists are archived instead)
+  if (anchors.length > 0) items.push({ kind: "anchors", sha256: sha256(anchors), bytes: anchors });
   if (validator.untrusted.length) {
     const u = certsBlob(validator.untrusted);
     items.push({ kind: "untrusted", sha256: sha256(u), bytes: u });
@@ -83,6 +86,11 @@ export function crlMaterial(validator: Validator, report: ValidationReport, reco
     if (crl) out.set(s, { kind: "crl", sha256: s, bytes: crl.der });
   }
   return [...out.values()];
+}
+
+/** Every trusted list version the validation used, by its sha256 (issue 14: replayed as of that day). */
+export function tlMaterial(validator: Validator): Material[] {
+  return (validator.trustState?.accepted ?? []).map((a) => ({ kind: "tl" as const, sha256: a.list.sha256, bytes: a.bytes }));
 }
 
 /**

@@ -80,6 +80,22 @@ export const SCHEMAS: Record<string, unknown> = {
       kind: { enum: ["signature", "content", "archive", "validation-data", "refs"], description: "the same as type" }, genTime: timeOrNull, indication, subIndication,
       tsa: { oneOf: [{ type: "object", required: ["subject", "sha256"], properties: { subject: str, sha256: hex } }, { type: "null" }] },
       sha256: { type: "string", description: "SHA-256 of the token, hex" }, errors: messages,
+      qualified: { type: ["boolean", "null"], description: "a qualified time-stamp: the TSA is a trusted list's QTST service, granted at genTime; null when no list was given (issue 14)" },
+    },
+  },
+  QualificationDetails: {
+    type: "object", required: ["atIssuance", "atSigning", "source", "list"],
+    description: "ETSI TS 119 615: the certificate's qualification at issuance and at best-signature-time, e.g. \"QC for eSig with QSCD\"",
+    properties: {
+      atIssuance: str, atSigning: str, source: { enum: ["TL", "certificate"] },
+      list: { oneOf: [{ type: "object", required: ["territory", "sequenceNumber", "sha256"], properties: { territory: str, sequenceNumber: { type: "integer" }, sha256: hex } }, { type: "null" }] },
+    },
+  },
+  TrustedListUsed: {
+    type: "object", required: ["kind", "territory", "sequenceNumber", "sha256"],
+    properties: {
+      kind: { enum: ["TL", "LOTL"] }, territory: str, sequenceNumber: { type: "integer" }, sha256: hex,
+      issueDate: time, nextUpdate: timeOrNull, location: str, fetchedAt: time,
     },
   },
   SignedData: {
@@ -96,6 +112,7 @@ export const SCHEMAS: Record<string, unknown> = {
       level: { type: "string", description: "B-B, B-T, B-LT, B-LTA, …" },
       signer: nullable("Signer"),
       qualification: { enum: ["QESig", "QESeal", "AdESig-QC", "AdESeal-QC", "AdESig", "AdESeal", "N/A"] },
+      qualificationDetails: nullable("QualificationDetails"),
       claimedSigningTime: timeOrNull, bestSignatureTime: { ...timeOrNull, description: "the earliest time a valid signature time-stamp proves" },
       counterSignatureOf: { type: ["string", "null"], description: "the id of the signature this one countersigns" },
       signedData: { type: "array", items: ref("SignedData") }, chain: { type: "array", items: ref("ChainEntry") }, timestamps: { type: "array", items: ref("Timestamp") },
@@ -118,6 +135,7 @@ export const SCHEMAS: Record<string, unknown> = {
       },
       signatures: { type: "array", items: ref("SignatureReport") },
       errors: { ...messages, description: "why no signature could be read" },
+      trustedLists: { type: "array", items: ref("TrustedListUsed"), description: "the trusted list versions the validation used (with --tl)" },
     },
   },
   SubmissionResult: {

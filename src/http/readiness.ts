@@ -8,6 +8,7 @@ import type { ArchiveStore } from "../archive/port.js";
 import type { Validator } from "../validator.js";
 import { crlFreshness } from "./crl-freshness.js";
 import type { DependencyProbe } from "./dependencies.js";
+import { tlReadinessOf } from "./tl-refresh.js";
 
 export interface ReadinessCheck {
   name: string;
@@ -37,5 +38,7 @@ export async function readiness(validator: Validator, archive: ArchiveStore, now
   );
   checks.push(...probed);
   checks.push(crlFreshness(validator.crlStore.all(), now));
+  // trusted lists (issue 14): stale, badly signed or giving no anchor is not ready
+  checks.push(...tlReadinessOf(validator, now));
   return { ready: checks.every((c) => c.ok), checks };
 }

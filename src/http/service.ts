@@ -18,11 +18,12 @@ import type { ReceiptSealer } from "../receipt/seal.js";
 import { loadPolicy } from "../validation/policy.js";
 import type { ValidationReport } from "../validation/report.js";
 import { type DetachedInput, type Validator, createValidator } from "../validator.js";
-import { type StaticMaterial, crlMaterial, ocspMaterial, recordCrlUse, staticMaterial, withRecording } from "./material.js";
+import { type StaticMaterial, crlMaterial, ocspMaterial, recordCrlUse, staticMaterial, tlMaterial, withRecording } from "./material.js";
 import type { Timestamper } from "../cms/write.js";
 import { ExtendError } from "../evidence/extend-errors.js";
 import { extendSignatures } from "../evidence/extend.js";
 import { extendEnvFor, recorderOf } from "../evidence/extend-env.js";
+import { archivedTrustState } from "../trust/load.js";
 
 export type Clock = () => Date;
 
@@ -137,7 +138,7 @@ export class PodpisService {
     const { value: report, crls } = await withRecording(() => this.o.validator.verify(input.document, { contents: input.contents, at: receivedAt }));
     const accepted = report.indication === "TOTAL_PASSED";
     const reportJson = JSON.stringify(report);
-    const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls), ...ocspMaterial(this.o.validator, report)];
+    const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls), ...ocspMaterial(this.o.validator, report), ...tlMaterial(this.o.validator)];
     const evidence = accepted ? await this.augment(input, report) : null;
     const id = randomUUID();
     let receipt = "";
@@ -195,8 +196,8 @@ export class PodpisService {
   }
 
   /** A validator built from a submission's archived material only, offline. */
-  private replayValidator(material: Material[]): Promise<Validator> {
-    const key = material.map((m) => m.sha256).sort().join(",");
+  private replayValidator(material: Material[], lists?: ValidationReport["trustedLists"]): Promise<Validator> {
+    const key = material.map((m) => m.sha256).sort().join(",") + (lists ? JSON.stringify(lists) : "");
     let v = this.replayValidators.get(key);
     if (!v) {
       const of = (k: Material["kind"]) => material.filter((m) => m.kind === k).map((m) => m.bytes);
@@ -208,6 +209,8 @@ export class PodpisService {
         ocspResponses: of("ocsp"),
         offline: true,
         policy: policy ? loadPolicy(JSON.parse(Buffer.from(policy).toString("utf8"))) : undefined,
+        // the list versions of that day, as the report named them (issue 14)
+        ...(of("tl").length ? { trustedLists: archivedTrustState(of("tl"), lists ?? []) } : {}),
       });
       if (this.replayValidators.size >= 32) this.replayValidators.delete(this.replayValidators.keys().next().value!);
       this.replayValidators.set(key, v);
@@ -239,7 +242,7 @@ export class PodpisService {
     let differences: Difference[] | undefined;
     let evaluated: Revalidation["evaluated"] = "document";
     if (mode === "received") {
-      const v = await this.replayValidator(await this.o.archive.getMaterial(id));
+      const v = await this.replayValidator(await this.o.archive.getMaterial(id), original.trustedLists);
       report = await v.verify(doc!.document, { contents: doc!.contents, at: new Date(rec.validationTime) });
       reproduced = canonicalJson(report) === canonicalJson(original);
       if (!reproduced) differences = jsonDifferences(JSON.parse(canonicalJson(original)), JSON.parse(canonicalJson(report)));

@@ -52,4 +52,6 @@ export type PathErrorCode =
   | "UNKNOWN_CRITICAL_EXTENSION"
   | "NOT_A_CA"
   | "PATH_LENGTH_EXCEEDED"
-  | "KEY_USAGE_NO_CERTSIGN";
+  | "KEY_USAGE_NO_CERTSIGN"
+  /** the anchor comes from a trusted list whose service was not in a trusted status then (validation/tl-anchor.ts) */
+  | "TL_SERVICE_NOT_TRUSTED";

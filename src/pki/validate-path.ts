@@ -86,6 +86,8 @@ const OUTCOMES: Record<PathErrorCode, Outcome> = {
   NOT_A_CA: CONSTRAINT,
   PATH_LENGTH_EXCEEDED: CONSTRAINT,
   KEY_USAGE_NO_CERTSIGN: CONSTRAINT,
+  // set by validation/tl-anchor.ts after path validation: the anchor is outside its trusted period
+  TL_SERVICE_NOT_TRUSTED: { rank: 5, indication: "INDETERMINATE", subIndication: "OUT_OF_BOUNDS_NO_POE" },
 };
 
 const outcomeOf = (code: PathErrorCode): Outcome => OUTCOMES[code];

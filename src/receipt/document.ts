@@ -104,6 +104,8 @@ export function buildReceipt(r: ReceiptInput): string {
     if (s.claimedSigningTime) L.push(`<ClaimedSigningTime>${s.claimedSigningTime}</ClaimedSigningTime>`);
     L.push(`</Signature>`);
   }
+  // the trusted list versions the validation used (issue 14)
+  for (const l of r.report.trustedLists ?? []) L.push(`<TrustedList kind="${esc(l.kind)}" territory="${esc(l.territory)}" sequenceNumber="${l.sequenceNumber}" sha256="${esc(l.sha256)}"/>`);
   L.push(`</Validation>`);
   if (!r.accepted) {
     L.push(`<Discrepancies>`);

@@ -11,6 +11,8 @@ import type { PathResult } from "../pki/path-types.js";
 import type { TrustStore } from "../pki/trust-store.js";
 import { validatePath } from "../pki/validate-path.js";
 import { type CrlSource, createCrlChecker } from "../revocation/checker.js";
+import type { TrustedListIndex } from "../trust/list-index.js";
+import { withListAnchorPeriod } from "./tl-anchor.js";
 import type { Crl } from "../revocation/crl-types.js";
 import { FetchBudget } from "../limits/fetch-budget.js";
 import type { RevocationChecker } from "../revocation/types.js";
@@ -55,6 +57,12 @@ export interface ValidationContext {
    * undefined: not configured — qualification then rests on the certificate's own statements.
    */
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
+  /** the accepted trusted lists (issue 14): anchors with their periods, qualification, QTST */
+  trustedLists?: TrustedListIndex;
+  /** sha256 of the anchors given directly (--trust): they anchor whatever the lists say */
+  explicitAnchors?: ReadonlySet<string>;
+  /** those anchors alone, for a path the lists' anchor cannot carry at the time */
+  explicitTrustStore?: TrustStore;
 }
 
 /**
@@ -91,6 +99,16 @@ export const NO_EMBEDDED: EmbeddedRevocation = Object.freeze({ crls: [], ocsp: [
  * own sources (policy revocation.useEmbedded); such paths are not cached.
  */
 export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, carried: readonly Crl[] | EmbeddedRevocation = NO_EMBEDDED): Promise<PathResult> {
+  const result = await pathThrough(ctx, leaf, pool, at, carried, ctx.trustStore);
+  if (!ctx.trustedLists) return result;
+  const checked = withListAnchorPeriod(result, ctx.trustedLists, ctx.explicitAnchors, at);
+  if (checked === result || !ctx.explicitTrustStore?.size) return checked;
+  // the list's anchor is outside its trusted period; an anchor given with --trust may still carry the path
+  const alt = await pathThrough({ ...ctx, paths: null }, leaf, pool, at, carried, ctx.explicitTrustStore);
+  return alt.report.indication === "TOTAL_PASSED" ? alt : checked;
+}
+
+async function pathThrough(ctx: ValidationContext, leaf: Certificate, pool: readonly Certificate[], at: Date, carried: readonly Crl[] | EmbeddedRevocation, anchors: TrustStore): Promise<PathResult> {
   const ev: EmbeddedRevocation = Array.isArray(carried) ? { crls: carried as readonly Crl[], ocsp: [] } : (carried as EmbeddedRevocation);
   const embedded = (ev.crls.length > 0 || ev.ocsp.length > 0) && ctx.policy.revocation.useEmbedded;
   const policyKey = pathPolicyKey(ctx.policy);
@@ -110,7 +128,7 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
   // builder keeps this order, so look-alikes in a bag cannot crowd out the real CA (issue 11.6).
   const untrusted = bag.length === 0 ? ctx.untrusted : [...ctx.untrusted, ...bag];
   const result = await validatePath(leaf, {
-    anchors: ctx.trustStore,
+    anchors,
     untrusted,
     revocation: embedded ? withEmbedded(ctx, ev) : ctx.revocation,
     at,
@@ -121,7 +139,7 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
   // What chained to an anchor is worth keeping parsed; what did not stays in the transient share.
   if (result.certificates.length > 0) for (const c of result.certificates) ctx.certificates.chainedTo(c);
   if (!embedded && ctx.paths) {
-    const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, ctx.trustStore.certificates()], store, version) : null;
+    const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, anchors.certificates()], store, version) : null;
     ctx.paths.set(leaf, bag, at, result, policyKey, span);
   }
   if (memo && (!ctx.policy.revocation.fetch || result.report.subIndication !== "TRY_LATER")) {
@@ -251,6 +269,9 @@ export interface ValidationContextInit {
   /** the CRL signature cache of `revocation`, when it is a CRL checker (default: a new one) */
   crlSignatures?: BoundedCache<boolean>;
   isQualifiedAnchor?(anchor: Certificate): boolean | undefined;
+  trustedLists?: TrustedListIndex;
+  explicitAnchors?: ReadonlySet<string>;
+  explicitTrustStore?: TrustStore;
 }
 
 export function createValidationContext(init: ValidationContextInit): ValidationContext {
@@ -270,5 +291,8 @@ export function createValidationContext(init: ValidationContextInit): Validation
   if (init.crlStore) ctx.crlStore = init.crlStore;
   if (init.crlStore && init.revocationFromStore) ctx.revocationFromStore = true;
   if (init.isQualifiedAnchor) ctx.isQualifiedAnchor = init.isQualifiedAnchor;
+  if (init.trustedLists) ctx.trustedLists = init.trustedLists;
+  if (init.explicitAnchors) ctx.explicitAnchors = init.explicitAnchors;
+  if (init.explicitTrustStore) ctx.explicitTrustStore = init.explicitTrustStore;
   return ctx;
 }

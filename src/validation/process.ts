@@ -17,7 +17,7 @@ import { type EmbeddedRevocation, type ValidationContext, pathFor } from "./cont
 import { pathAtControlTime } from "./past-path.js";
 import type { Indication, SubIndication } from "./indication.js";
 import { type AlgorithmUse, certificateKeyInfo, checkAlgorithms } from "./policy.js";
-import { type Qualification, type QualificationFacts, certificateFacts, qualificationOf } from "./qualification.js";
+import { type Qualification, type QualificationDetails, qualifySignature } from "./qualification.js";
 import type { Message, SignatureModel } from "./signature-model.js";
 
 export interface SignatureOutcome {
@@ -35,6 +35,8 @@ export interface SignatureOutcome {
   signaturePoe: Date | null;
   timestamps: TimestampValidation[];
   qualification: Qualification;
+  /** how the qualification was decided (TS 119 615 at issuance and at best-signature-time); null when it was not */
+  qualificationDetails: QualificationDetails | null;
   errors: Message[];
   warnings: Message[];
 }
@@ -52,6 +54,7 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
     signaturePoe: null,
     timestamps: [],
     qualification: "N/A",
+    qualificationDetails: null,
     errors: [...model.errors],
     warnings: [...model.warnings],
   };
@@ -138,7 +141,10 @@ export async function validateSignature(model: SignatureModel, ctx: ValidationCo
   if (model.signaturePolicy?.id) {
     out.warnings.push({ code: "SIGNATURE_POLICY_NOT_PROCESSED", message: `the signature names the signature policy ${model.signaturePolicy.id}; its rules were not applied` });
   }
-  out.qualification = qualify(cert, out.path!, ctx);
+  const q = qualifySignature(cert, out.path!, ctx, poe ?? at);
+  out.qualification = q.qualification;
+  out.qualificationDetails = q.details;
+  out.warnings.push(...q.warnings);
   return finish(out, "TOTAL_PASSED", null);
 }
 
@@ -147,12 +153,6 @@ function finish(out: SignatureOutcome, indication: Indication, subIndication: Su
   out.subIndication = subIndication;
   if (error) out.errors.push(error);
   return out;
-}
-
-function qualify(cert: Certificate, path: PathResult, ctx: ValidationContext): Qualification {
-  const anchor = path.certificates.at(-1) ?? null;
-  const facts: QualificationFacts = certificateFacts(cert, anchor && ctx.isQualifiedAnchor ? ctx.isQualifiedAnchor(anchor) : undefined);
-  return qualificationOf(facts, true);
 }
 
 /**

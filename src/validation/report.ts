@@ -9,7 +9,8 @@ import type { PathEntryReport } from "../pki/path-types.js";
 import type { TimestampKind } from "../timestamp/token.js";
 import { type Indication, type SubIndication, worst } from "./indication.js";
 import type { SignatureOutcome } from "./process.js";
-import type { Qualification } from "./qualification.js";
+import type { Qualification, QualificationDetails } from "./qualification.js";
+import type { UsedList } from "../trust/list-index.js";
 import type { Message, SignatureFormat, SignaturePolicyInfo, SignedDataEntry } from "./signature-model.js";
 
 export interface IdentifierReport {
@@ -46,6 +47,8 @@ export interface TimestampReport {
   tsa: { subject: string; sha256: string } | null;
   /** SHA-256 of the token */
   sha256: string;
+  /** a qualified time-stamp: its TSA is a trusted list's QTST service, granted at genTime; null when no list was given */
+  qualified: boolean | null;
   errors: Message[];
 }
 
@@ -59,6 +62,8 @@ export interface SignatureReport {
   level: string;
   signer: SignerReport | null;
   qualification: Qualification;
+  /** TS 119 615: qualification at issuance and at best-signature-time, and from where (issue 14); null when not decided */
+  qualificationDetails: QualificationDetails | null;
   claimedSigningTime: string | null;
   /** the earliest time a valid signature time-stamp proves; null without one */
   bestSignatureTime: string | null;
@@ -88,6 +93,8 @@ export interface ValidationReport {
   indication: Indication;
   document: DocumentReport;
   signatures: SignatureReport[];
+  /** the trusted list versions the validation used (issue 14); absent when none was configured */
+  trustedLists?: UsedList[];
 }
 
 /** ISO strings of the last few instants (the same validation and signing times recur); strings only. */
@@ -153,6 +160,7 @@ export function signatureReport(o: SignatureOutcome): SignatureReport {
     level: m.level,
     signer,
     qualification: o.qualification,
+    qualificationDetails: o.qualificationDetails,
     claimedSigningTime: iso(m.claimedSigningTime),
     bestSignatureTime: iso(o.bestSignatureTime),
     counterSignatureOf: m.counterSignatureOf,
@@ -168,6 +176,7 @@ export function signatureReport(o: SignatureOutcome): SignatureReport {
       subIndication: t.subIndication,
       tsa: t.token.tsaCertificate ? { subject: nameToString(t.token.tsaCertificate.subject), sha256: t.token.tsaCertificate.sha256 } : null,
       sha256: t.token.sha256,
+      qualified: t.qualified,
       errors: t.errors,
     })),
     signaturePolicy: m.signaturePolicy,

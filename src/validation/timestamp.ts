@@ -15,6 +15,7 @@ import type { Indication, SubIndication } from "./indication.js";
 import { checkAlgorithms } from "./policy.js";
 import type { Message } from "./signature-model.js";
 import type { TimestampToken } from "../timestamp/token.js";
+import { qualifiedTimestampAt } from "../trust/qualify.js";
 
 export const ID_KP_TIME_STAMPING = "1.3.6.1.5.5.7.3.8";
 
@@ -24,6 +25,8 @@ export interface TimestampValidation {
   subIndication: SubIndication | null;
   genTime: Date | null;
   path: PathResult | null;
+  /** made by a TSA that a trusted list's QTST service names, granted at genTime (eIDAS Art. 42); null without lists */
+  qualified: boolean | null;
   /** when the token is proven to exist (the validation time, or a later time-stamp's genTime) */
   proofTime: Date;
   /** the control time the TSA's path passed at (earlier than proofTime when it has expired or been revoked since) */
@@ -60,6 +63,7 @@ export async function validateTimestamp(
     subIndication: null,
     genTime: token.tstInfo?.genTime ?? null,
     path: null,
+    qualified: null,
     proofTime,
     controlTime: null,
     errors: [...token.errors],
@@ -109,5 +113,6 @@ export async function validateTimestamp(
     out.subIndication = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE";
     for (const f of failures) out.errors.push({ code: "CRYPTO_CONSTRAINTS", message: f.message });
   }
+  if (ctx.trustedLists) out.qualified = out.indication === "TOTAL_PASSED" && qualifiedTimestampAt(ctx.trustedLists.servicesOf(tsa), genTime);
   return out;
 }

@@ -124,6 +124,7 @@ function formatFailure(id: string, message: string): SignatureReport {
     level: "N/A",
     signer: null,
     qualification: "N/A",
+    qualificationDetails: null,
     claimedSigningTime: null,
     bestSignatureTime: null,
     counterSignatureOf: null,
