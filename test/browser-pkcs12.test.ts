@@ -87,3 +87,15 @@ describe("PKCS#12 in the browser (web/src/pkcs12.ts)", () => {
     });
   }
 });
+
+describe("SHA-1 and SHA-256 for the PKCS#12 KDF (web/src/sha.ts) against Node's", () => {
+  it("agree on lengths around the block boundaries and on random messages", async () => {
+    const { sha1, sha256 } = await import("../web/src/sha.js");
+    const { createHash } = await import("node:crypto");
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000]) {
+      const m = randomBytes(n);
+      expect(Buffer.from(sha1(m)).toString("hex"), `sha1 ${n}`).toBe(createHash("sha1").update(m).digest("hex"));
+      expect(Buffer.from(sha256(m)).toString("hex"), `sha256 ${n}`).toBe(createHash("sha256").update(m).digest("hex"));
+    }
+  });
+});

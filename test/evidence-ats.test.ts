@@ -105,6 +105,19 @@ describe("ATSv3 (archive-time-stamp-v3 with ats-hash-index-v3)", () => {
     expect(digestEquals(alg, atsV3Data(detachedOther, 0, indexDer, alg), imprint)).toBe(false);
   });
 
+  it("the older ats-hash-index (TS 101 733 v2.2.1: one hash per whole attribute) is read and checked as such", () => {
+    const parts = signedDataParts(bLt());
+    const si = parts.signerInfos[0]!;
+    const h = (b: Uint8Array) => createHash("sha256").update(b).digest();
+    const os = (b: Buffer) => Buffer.concat([Buffer.from([0x04, b.length]), b]);
+    const list = (bs: Buffer[]) => { const body = Buffer.concat(bs.map(os)); return Buffer.concat([Buffer.from([0x30, 0x81, body.length]), body]); };
+    const body = Buffer.concat([list(parts.certificates.map(h)), list(parts.crls.map(h)), list(si.unsignedAttrs.map((a) => h(a.der)))]);
+    const v1 = Buffer.concat([Buffer.from([0x30, 0x81, body.length]), body]);
+    expect(checkAtsHashIndexV3(readAtsHashIndexV3(v1, 1), parts, 0, 99)).toEqual([]);
+    // read as a v3 index, the same hashes name nothing that is there
+    expect(checkAtsHashIndexV3(readAtsHashIndexV3(v1, 3), parts, 0, 99)).toHaveLength(1);
+  });
+
   it("a SHA-512 hash index names its algorithm and reads back", () => {
     const parts = signedDataParts(bLt());
     const idx = readAtsHashIndexV3(buildAtsHashIndexV3(parts, 0, "sha512"));

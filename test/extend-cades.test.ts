@@ -66,7 +66,7 @@ const trust = () => ["--trust", x.file("root.pem"), "--crl", x.crl, "--tsa", x.t
 
 peer.describe("podpis extend on OpenSSL-made CAdES", () => {
   beforeAll(async () => {
-    x = await makeExtendPki(["signer"], ["revoked"]);
+    x = await makeExtendPki(["signer"], ["revoked"], ["stranger"]);
   }, 120_000);
   afterAll(async () => {
     await x?.stop();
@@ -171,6 +171,15 @@ peer.describe("podpis extend on OpenSSL-made CAdES", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/EXTEND_REFUSED: not extended to B-LT/);
     expect(r.err).toMatch(/REVOKED/);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
+  peer.it("a signer whose status nobody can tell (responder: unknown, no CRL given) is refused: EXTEND_REFUSED_INDETERMINATE, exit 1, no output file", async () => {
+    const p7 = opensslSign("stranger.p7m", "stranger", true);
+    const out = join(x.pki.dir, "stranger-ext.p7m");
+    const r = await cli(["extend", p7, "--level", "B-T", "--trust", x.file("root.pem"), "--tsa", x.tsaUrl, "-o", out]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/EXTEND_REFUSED_INDETERMINATE: not extended to B-T: .*INDETERMINATE\/TRY_LATER/);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 

@@ -7,7 +7,7 @@ import { CrlStore } from "../src/revocation/crl-store.js";
 import { verifyCades } from "../src/validation/verify-cades.js";
 import type { ValidationContext } from "../src/validation/context.js";
 import { testContext } from "./helpers/cades-context.js";
-import { type LtaPki, addArchiveTimestamp, addXadesArchiveTimestamp, addXadesValues, cadesBT, ltaPki, timestampBy } from "./helpers/lta-material.js";
+import { type LtaPki, addArchiveTimestamp, addTimestampValidationData, addXadesArchiveTimestamp, addXadesValues, cadesBT, ltaPki, timestampBy } from "./helpers/lta-material.js";
 import { PKI, cert, opensslVerifies, privateKey } from "./helpers/cms-tools.js";
 import { requirePeer } from "./helpers/peers.js";
 import { peer } from "./helpers/peer.js";
@@ -145,6 +145,16 @@ describe("XAdES B-LTA (xadesv141:ArchiveTimeStamp over references, SignedInfo, S
     return xml;
   }
 
+  it("without its renewal data, a second archive time-stamp in 2028 cannot be validated offline (the 2025 CRLs are stale then): reported, not valid", async () => {
+    const renewed = addXadesArchiveTimestamp(await xadesLta(), pki.ecTsa, d("2028-06-01T00:00:00Z"), 2);
+    const r = await verifyXades(Buffer.from(renewed), { at: d("2030-03-01T00:00:00Z"), context: offline });
+    expect(r.signatures[0]!.timestamps.map((t) => [t.type, t.intact, t.valid])).toEqual([
+      ["signature", true, true],
+      ["archive", true, true],
+      ["archive", true, false],
+    ]);
+  });
+
   it("passes offline in 2030 (signer expired in 2025, RSA retired in 2029): the archive time-stamp proves the rest", async () => {
     const r = await verifyXades(Buffer.from(await xadesLta()), { at: d("2030-03-01T00:00:00Z"), context: offline });
     const s = r.signatures[0]!;
@@ -162,6 +172,19 @@ describe("XAdES B-LTA (xadesv141:ArchiveTimeStamp over references, SignedInfo, S
     const s = r.signatures[0]!;
     expect(s.timestamps.find((t) => t.type === "archive")).toMatchObject({ intact: false, valid: false });
     expect(s.indication).not.toBe("TOTAL_PASSED");
+  });
+
+  it("renewed (the CRLs of 2028 in TimeStampValidationData, then a second archive time-stamp over all): both intact and valid, and the signature passes in 2030", async () => {
+    const withData = addTimestampValidationData(await xadesLta(), await pki.crlsAt(d("2028-05-25T00:00:00Z")));
+    const renewed = addXadesArchiveTimestamp(withData, pki.ecTsa, d("2028-06-01T00:00:00Z"), 2);
+    const r = await verifyXades(Buffer.from(renewed), { at: d("2030-03-01T00:00:00Z"), context: offline });
+    const s = r.signatures[0]!;
+    expect(s.timestamps.map((t) => [t.type, t.intact, t.valid])).toEqual([
+      ["signature", true, true],
+      ["archive", true, true],
+      ["archive", true, true],
+    ]);
+    expect(s.indication).toBe("TOTAL_PASSED");
   });
 
   xmlsec.it("xmlsec1 still verifies the XML signature of the B-LTA form", async () => {

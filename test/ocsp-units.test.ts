@@ -121,7 +121,8 @@ peer.describe("OCSP request, response and verification", () => {
     const base = { digestAlgorithms: { sha256: null }, signatureAlgorithms: { ecdsa: [{ minBits: 256, until: null }] } };
     const p = parsePolicy({ ...base, revocation: { order: ["crl", "ocsp"], ocspNonce: false, ocspHash: "sha256", ocspClockSkewSeconds: 30 } });
     expect(p.revocation).toMatchObject({ order: ["crl", "ocsp"], ocspNonce: false, ocspHash: "sha256", ocspClockSkewSeconds: 30 });
-    expect(parsePolicy(base).revocation.order).toEqual(["crl", "ocsp"]);
+    // the default since issue 13 archives the OCSP responses a verdict used: OCSP first
+    expect(parsePolicy(base).revocation.order).toEqual(["ocsp", "crl"]);
     expect(() => parsePolicy({ ...base, revocation: { order: ["ocsp", "ldap"] } })).toThrow(/revocation.order/);
     expect(() => parsePolicy({ ...base, revocation: { order: [] } })).toThrow(/revocation.order/);
     expect(() => parsePolicy({ ...base, revocation: { ocspHash: "md5" } })).toThrow(/ocspHash/);

@@ -180,6 +180,29 @@ beforeAll(async () => {
   // operations
   for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json"]) await call(path, "GET", path);
 
+  // issue 17: the pages, the citizen page's public routes, the auditor console's audit-log routes
+  for (const path of ["/", "/audit", "/web/pages.css", "/web/no-such.css"]) await call(`page ${path}`, "GET", path === "/web/pages.css" || path === "/web/no-such.css" ? "/web/{file}" : path, { path });
+  await call("public verify", "POST", "/api/v1/public/verify", { body: fx("cades/rsa2048-cades-attached.p7m") });
+  await call("public verify detached", "POST", "/api/v1/public/verify", { body: form({ signature: fx("cades/rsa2048-cades-detached.p7s"), content: fx("cades/content.xml") }) });
+  await call("public verify no signature", "POST", "/api/v1/public/verify", { body: "just text" });
+  await call("public verify too large", "POST", "/api/v1/public/verify", { body: Buffer.alloc(80 * 1024) });
+  const pubPrep = await call("public prepare", "POST", "/api/v1/public/signing/prepare", { body: form({ document: Buffer.from("<a/>"), certificate: cert, format: "cades", packaging: "detached" }) });
+  expect(pubPrep.status).toBe(200);
+  const pp = json<PrepareResponse>(pubPrep);
+  const pubValue = nodeSign("sha256", Buffer.from(pp.toBeSigned, "base64"), createPrivateKey(pki("keys/citizen-rsa2048.key.pem")));
+  const pubDone = await call("public complete", "POST", "/api/v1/public/signing/complete", { body: JSON.stringify({ state: pp.state, signatureValue: pubValue.toString("base64") }), headers: { "Content-Type": "application/json" } });
+  expect(pubDone.status).toBe(200);
+  await call("public complete wrong value", "POST", "/api/v1/public/signing/complete", { body: JSON.stringify({ state: pp.state, signatureValue: Buffer.alloc(256).toString("base64") }), headers: { "Content-Type": "application/json" } });
+  const pubSub = await call("public submit", "POST", "/api/v1/public/submissions", { body: form({ signature: pubDone.body, content: Buffer.from("<a/>"), applicant: "Мария", service: "urn:s" }) });
+  expect(pubSub.status).toBe(201);
+  await call("public submit raw", "POST", "/api/v1/public/submissions", { body: "x" });
+  await call("audit entries", "GET", "/api/v1/submissions/{id}/audit", { scope: "audit", path: at("/api/v1/submissions/{id}/audit") });
+  await call("audit entries unknown", "GET", "/api/v1/submissions/{id}/audit", { scope: "audit", path: "/api/v1/submissions/00000000-0000-0000-0000-000000000000/audit" });
+  const verified = await call("audit verify", "POST", "/api/v1/audit/verify", { scope: "audit" });
+  const head = json<{ head: { seq: number; hash: string } }>(verified).head;
+  await call("audit verify with head", "POST", "/api/v1/audit/verify", { scope: "audit", path: `/api/v1/audit/verify?expectHead=${head.seq}:${head.hash}` });
+  await call("audit verify bad head", "POST", "/api/v1/audit/verify", { scope: "audit", path: "/api/v1/audit/verify?expectHead=nonsense" });
+
   // 429 from a rate-limited app; 500 from a service that fails
   const limited = recorder(await listen(createApp({ service: rt.service, archive: rt.archive, log, maxBodyBytes: 64 * 1024, ratePerSecond: 1, rateBurst: 1 })));
   await limited("rate 1", "POST", "/api/v1/receipts/verify", { body: "" });

@@ -9,7 +9,7 @@
  */
 import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -54,9 +54,17 @@ describe("a second serve on the same data directory", () => {
     process.kill(-first.proc.pid!, "SIGKILL");
     await first.exited;
     // its lock file is still there, naming a process that is gone: taken over
-    expect(readFileSync(join(d.dir, LOCK_FILE), "utf8").trim()).toBe(String(first.proc.pid));
+    const holder = () => readFileSync(join(d.dir, LOCK_FILE), "utf8").split(" ")[0];
+    expect(holder()).toBe(String(first.proc.pid));
     const lock = lockDataDir(d.dir);
-    expect(readFileSync(join(d.dir, LOCK_FILE), "utf8").trim()).toBe(String(process.pid));
+    expect(holder()).toBe(String(process.pid));
+    // a live process whose start time differs is a reused PID, not the holder
+    writeFileSync(join(d.dir, LOCK_FILE), `${process.ppid} 1\n`);
+    lockDataDir(d.dir).release();
+    // and a live holder with its own start time is one
+    writeFileSync(join(d.dir, LOCK_FILE), `${process.ppid}\n`);
+    expect(() => lockDataDir(d.dir)).toThrow(/is in use by another podpis serve/);
+    writeFileSync(join(d.dir, LOCK_FILE), `${process.pid}\n`);
     lock.release();
     expect(existsSync(join(d.dir, LOCK_FILE))).toBe(false);
   }, 120_000);

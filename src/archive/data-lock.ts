@@ -12,19 +12,26 @@ import { ArchiveError } from "./port.js";
 
 export const LOCK_FILE = "serve.lock";
 
-function alive(pid: number): boolean {
+/** the process's start time in clock ticks since boot (Linux /proc/PID/stat field 22); null elsewhere */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Is the lock's holder still running? A PID reused after a crash has another start time. */
+function alive(pid: number, started: string | undefined): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (e) {
     return (e as { code?: string }).code === "EPERM";
   }
-  // a PID reused by something else after a crash is not a podpis serve
-  try {
-    return /node|podpis/.test(readFileSync(`/proc/${pid}/cmdline`, "latin1"));
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
+  const now = startTime(pid);
+  return !started || !now || now === started;
 }
 
 export interface DataLock {
@@ -36,14 +43,14 @@ export function lockDataDir(dataDir: string): DataLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid} ${startTime(process.pid) ?? ""}\n`);
       closeSync(fd);
       let held = true;
       const release = (): void => {
         if (!held) return;
         held = false;
         try {
-          if (readFileSync(path, "utf8").trim() === String(process.pid)) rmSync(path, { force: true });
+          if (readFileSync(path, "utf8").trim().split(" ")[0] === String(process.pid)) rmSync(path, { force: true });
         } catch {
           /* already gone */
         }
@@ -53,12 +60,15 @@ export function lockDataDir(dataDir: string): DataLock {
     } catch (e) {
       if ((e as { code?: string }).code !== "EEXIST") throw e;
       let pid = NaN;
+      let started: string | undefined;
       try {
-        pid = Number(readFileSync(path, "utf8").trim());
+        const [p, t] = readFileSync(path, "utf8").trim().split(" ");
+        pid = Number(p);
+        started = t || undefined;
       } catch {
         continue; // removed meanwhile: try again
       }
-      if (alive(pid) && pid !== process.pid) {
+      if (alive(pid, started) && pid !== process.pid) {
         throw new ArchiveError(
           "ARCHIVE_IN_USE",
           `the data directory ${dataDir} is in use by another podpis serve (pid ${pid}); stop it first, or give this one its own --data (several nodes share one archive through PostgreSQL: --database-url)`,

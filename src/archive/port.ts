@@ -14,7 +14,7 @@ export type Scope = "verify" | "submit" | "audit";
 export const SCOPES: readonly Scope[] = ["verify", "submit", "audit"];
 
 /** Validation material kept once by SHA-256 and linked to the submissions that used it. */
-export type MaterialKind = "crl" | "anchors" | "policy" | "untrusted" | "ocsp";
+export type MaterialKind = "crl" | "anchors" | "policy" | "untrusted" | "ocsp" | "seal-chain";
 
 export interface Material {
   kind: MaterialKind;

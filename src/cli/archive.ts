@@ -5,6 +5,7 @@
  *
  *   podpis archive backup DIR [--data DIR | --database-url URL] [--json]
  *   podpis archive restore DIR [--data DIR | --database-url URL] [--json]
+ *   podpis archive renew --before DATE --tsa URL …   (archive-renew.ts)
  */
 import { backupPostgres, backupSqlite, describe, restorePostgres, restoreSqlite } from "../archive/backup.js";
 import { openArchive } from "../archive/open.js";
@@ -12,6 +13,7 @@ import { DEFAULT_NUMBER_FORMAT } from "../archive/registration.js";
 import { UsageError, has, one, parseArgs } from "./args.js";
 import { requireDataDir } from "./data-dir.js";
 import { EXIT_FAILED, type Output, json } from "./output.js";
+import { archiveRenewCommand } from "./archive-renew.js";
 
 export interface ArchiveSubcommand {
   usage: string;
@@ -67,6 +69,11 @@ async function restoreCommand(argv: string[], out: Output): Promise<number> {
 export const ARCHIVE_COMMANDS: Record<string, ArchiveSubcommand> = {
   backup: { usage: "backup DIR [--data DIR | --database-url URL] [--json]", run: backupCommand },
   restore: { usage: "restore DIR [--data DIR | --database-url URL] [--json]", run: restoreCommand },
+  // issue 13 (src/cli/archive-renew.ts)
+  renew: {
+    usage: "renew --before DATE --tsa URL [--data DIR | --database-url URL] [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--json]",
+    run: archiveRenewCommand,
+  },
 };
 
 export const ARCHIVE_HELP = (): string =>

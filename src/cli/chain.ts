@@ -10,6 +10,7 @@ const FLAGS = {
   untrusted: { value: true, repeat: true },
   trust: { value: true, repeat: true },
   crl: { value: true, repeat: true },
+  ocsp: { value: true, repeat: true },
   at: { value: true },
   offline: {},
   "initial-policy": { value: true, repeat: true },

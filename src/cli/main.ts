@@ -34,10 +34,11 @@ Usage:
   podpis sign FILE --key KEY.p12|pkcs11:URI [--password-env VAR] --format cades|xades
               [--packaging enveloping|enveloped|detached] [--level B-B|B-T] [--tsa URL]
               [--hash sha256|sha384|sha512] [--rsa-pss] [--mime-type TYPE] [--pkcs11-module PATH]
-              [--tsa-timeout MS] [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--offline] [--json] -o OUT
+              [--tsa-timeout MS] [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]… [--offline] [--json] -o OUT
       Signs FILE (CAdES .p7m/.p7s or XAdES). The password (or PKCS#11 PIN) comes from the
       environment variable --password-env names, or a prompt on a terminal; never the command line.
-      B-T asks the RFC 3161 TSA at --tsa and checks its answer against --trust (default: test PKI).
+      B-T asks the RFC 3161 TSA at --tsa and checks its answer against --trust (default: test PKI);
+      --untrusted adds intermediates of the TSA's path that its token does not carry.
 
   podpis extend FILE [--content FILE]… --level B-T|B-LT|B-LTA --tsa URL [--trust PEM-or-DIR]…
                 [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--tsa-timeout MS] [--json] -o OUT
@@ -84,6 +85,11 @@ Usage:
       Reads an ETSI TS 119 612 trusted list or the EU LOTL and checks its signature: exit 0 intact
       and made by a --tl-signer certificate, 1 intact but the signer not pinned (or unsigned), 2 not intact
       or no trusted list. verify, chain and serve take --tl FILE-or-URL… [--tl-signer CERT]… [--tl-cache DIR].
+
+  podpis archive renew --before DATE --tsa URL [--data DIR | --database-url URL] [--trust PEM-or-DIR]…
+               [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--json]
+      Re-time-stamps archived evidence whose newest archive time-stamp's TSA certificate or
+      algorithm expires before DATE (a new version of the evidence, audit-logged).
 
   podpis help
       This text.

@@ -11,7 +11,8 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--untrusted FILE]… [--offline]
                     [--policy FILE] [--workers N] [--max-body BYTES] [--max-public-body BYTES]
                     [--rate N] [--rate-burst N]
-                    [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR] [--pkcs11-module PATH]
+                    [--seal-key KEY.p12|pkcs11:URI] [--seal-password-env VAR] [--seal-chain PEM]…
+                    [--pkcs11-module PATH]
                     [--tsa URL | --tsa-key KEY.p12|pkcs11:URI --tsa-password-env VAR] [--tsa-policy OID]
                     [--register CODE] [--number-format FORMAT] [--log-level LEVEL]
                     [--allow-test-material] [--clock ISO-8601] [--json] [--tl FILE-or-URL] [--help]
@@ -22,6 +23,8 @@ giving some of them but not all is refused unless --allow-test-material (receipt
 sealed, time-stamped or checked with test keys). Without --database-url (or DATABASE_URL),
 SQLite under --data (default ./data). Each process's PostgreSQL pool is bounded (default 8
 connections, 15000 ms per statement, 5000 ms to connect). --clock is for tests; --tl is not supported yet.
+The seal's CA chain comes from its key file or token, or --seal-chain: receipts are checked
+against it (and the built-in TSA's chain) plus --trust, and /readyz fails while the seal does not validate.
 SIGTERM or SIGINT drains requests in flight and stops every worker; SIGHUP re-reads --crl.
 Transparency log (README "The public log"): --tlog-key FILE is the log's Ed25519 key
 (PRIVATE+KEY+<origin>+…; default DATA/log-signer.key, made once with --tlog-origin as its name,
@@ -51,6 +54,7 @@ const FLAGS = {
   "rate-burst": { value: true },
   "seal-key": { value: true },
   "seal-password-env": { value: true },
+  "seal-chain": { value: true, repeat: true },
   "pkcs11-module": { value: true },
   tsa: { value: true },
   "tsa-key": { value: true },
@@ -130,6 +134,7 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
     c.sealKey = one(a, "seal-key")!;
     c.sealPasswordEnv = one(a, "seal-password-env");
   } else warnings.push("no --seal-key given: receipts are sealed with the bundled TEST seal (certs-test/keys/seal-rsa2048.p12)");
+  c.sealChain = all(a, "seal-chain");
   c.pkcs11Module = one(a, "pkcs11-module");
   c.tsaUrl = one(a, "tsa");
   if (has(a, "tsa") && has(a, "tsa-key")) throw new UsageError("give --tsa URL or --tsa-key KEY, not both");

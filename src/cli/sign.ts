@@ -7,7 +7,8 @@ import { openKey } from "../keys/index.js";
 import type { KeyProvider, SigningHash, SigningScheme } from "../keys/provider.js";
 import { readSecret } from "../keys/secret.js";
 import { isPkcs11Uri } from "../keys/pkcs11-uri.js";
-import { parseCertificate } from "../pki/certificate.js";
+import { CertificateError, parseCertificate, parseCertificates } from "../pki/certificate.js";
+import { InputError } from "../validation/errors.js";
 import { nameToString } from "../pki/name.js";
 import { TrustStore } from "../pki/trust-store.js";
 import { createCrlChecker } from "../revocation/checker.js";
@@ -36,6 +37,7 @@ const FLAGS = {
   "pkcs11-module": { value: true },
   trust: { value: true, repeat: true },
   crl: { value: true, repeat: true },
+  untrusted: { value: true, repeat: true },
   offline: {},
   o: { value: true },
   json: {},
@@ -61,7 +63,7 @@ function choice<T extends string>(v: string | undefined, allowed: readonly T[], 
   return v as T;
 }
 
-/** Trust for the TSA's certificate: --trust/--crl, or the bundled test trust store and CRLs. */
+/** Trust for the TSA's certificate: --trust/--crl/--untrusted, or the bundled test trust store and CRLs. */
 function tsaContext(a: ReturnType<typeof parseArgs>): ValidationContext {
   const trustPaths = all(a, "trust").length ? all(a, "trust") : [BUNDLED.trust];
   const crlPaths = all(a, "crl").length ? all(a, "crl") : all(a, "trust").length ? [] : [BUNDLED.crls];
@@ -70,7 +72,15 @@ function tsaContext(a: ReturnType<typeof parseArgs>): ValidationContext {
   const offline = has(a, "offline");
   return createValidationContext({
     trustStore: TrustStore.fromBytes(trustPaths.flatMap((p) => readFileOrDir(p, "trust anchor")).map((f) => f.bytes)),
-    untrusted: [],
+    // intermediates of the TSA's path that its token does not carry (contract: the trust flags)
+    untrusted: all(a, "untrusted").flatMap((p) => {
+      try {
+        return parseCertificates(readInput(p, "untrusted certificate (--untrusted)"));
+      } catch (e) {
+        if (!(e instanceof CertificateError)) throw e;
+        throw new InputError("BAD_CERTIFICATE", `--untrusted ${p}: not a certificate: ${e.message}`);
+      }
+    }),
     revocation: createCrlChecker({ store, fetcher: offline ? undefined : createCrlFetcher() }),
     policy: offline ? withOverrides(defaultValidationPolicy(), { revocation: { fetch: false } }) : defaultValidationPolicy(),
   });

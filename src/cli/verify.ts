@@ -17,6 +17,7 @@ const FLAGS = {
   trust: { value: true, repeat: true },
   tl: { value: true, repeat: true },
   crl: { value: true, repeat: true },
+  ocsp: { value: true, repeat: true },
   untrusted: { value: true, repeat: true },
   at: { value: true },
   offline: {},

@@ -16,9 +16,16 @@ import { type SignedDataParts, type SignerInfoParts, oidContent, signedDataParts
 const ARCHIVE_OIDS = [CMS.archiveTimestampV3, CMS.archiveTimestampV2, CMS.archiveTimestampV1].map((o) => oidContent(o));
 const ATS_V3 = oidContent(CMS.archiveTimestampV3);
 
+/**
+ * The hash index an ATSv3 carries: ats-hash-index-v3 (EN 319 122-1 v1.1.1, one hash per attribute
+ * value), and for reading the older forms: ats-hash-index (TS 101 733 v2.2.1, 0.4.0.1733.2.5: one
+ * hash per whole Attribute) and ats-hash-index-v2 (EN 319 122-1 v1.0.1, 0.4.0.19122.1.4: one hash
+ * per attrType and its SET of values).
+ */
 export interface AtsHashIndexV3 {
   /** Node digest name of hashIndAlgorithm (DEFAULT sha256) */
   hash: string;
+  version?: 1 | 2 | 3;
   certificates: Buffer[];
   crls: Buffer[];
   unsignedAttrValues: Buffer[];
@@ -51,7 +58,7 @@ export function buildAtsHashIndexV3(sd: SignedDataParts, signer: number, hash: "
   );
 }
 
-export function readAtsHashIndexV3(der: Uint8Array): AtsHashIndexV3 {
+export function readAtsHashIndexV3(der: Uint8Array, version: 1 | 2 | 3 = 3): AtsHashIndexV3 {
   const root = readRoot(der);
   const f = children(der, root);
   let i = 0;
@@ -64,7 +71,7 @@ export function readAtsHashIndexV3(der: Uint8Array): AtsHashIndexV3 {
       return Buffer.from(contentOf(der, o));
     });
   };
-  const out = { hash, certificates: list(f[i], "certificatesHashIndex"), crls: list(f[i + 1], "crlsHashIndex"), unsignedAttrValues: list(f[i + 2], "unsignedAttrValuesHashIndex") };
+  const out = { hash, version, certificates: list(f[i], "certificatesHashIndex"), crls: list(f[i + 1], "crlsHashIndex"), unsignedAttrValues: list(f[i + 2], "unsignedAttrValuesHashIndex") };
   if (f.length !== i + 3) throw new CmsFormatError("ats-hash-index-v3: unexpected fields");
   return out;
 }
@@ -91,7 +98,13 @@ export function checkAtsHashIndexV3(index: AtsHashIndexV3, sd: SignedDataParts, 
   };
   check("certificate", index.certificates, sd.certificates.map(h));
   check("CRL/revocation entry", index.crls, sd.crls.map(h));
-  check("unsigned attribute value", index.unsignedAttrValues, attrValueHashes(si, index.hash, atsPosition).map((b) => b.toString("hex")));
+  const attrs =
+    index.version === 1
+      ? si.unsignedAttrs.filter((_, i) => i !== atsPosition).map((a) => h(a.der))
+      : index.version === 2
+        ? si.unsignedAttrs.filter((_, i) => i !== atsPosition).map((a) => createHash(index.hash).update(a.type).update(a.valuesSet).digest("hex"))
+        : attrValueHashes(si, index.hash, atsPosition).map((b) => b.toString("hex"));
+  check("unsigned attribute value", index.unsignedAttrValues, attrs);
   return problems;
 }
 
@@ -108,13 +121,24 @@ export function atsV3Data(sd: SignedDataParts, signer: number, hashIndex: Uint8A
   return Buffer.concat([sd.eContentType, createHash(hash).update(content).digest(), ...si.signedFields, hashIndex]);
 }
 
-/** The ats-hash-index-v3 value in a time-stamp token's SignerInfo unsigned attributes, or null. */
+const INDEX_OIDS: Array<[Buffer, 1 | 2 | 3]> = [
+  [oidContent(CMS.atsHashIndexV3), 3],
+  [oidContent("0.4.0.19122.1.4"), 2],
+  [oidContent(CMS.atsHashIndex), 1],
+];
+
+/** The ats-hash-index(-v2/-v3) value in a time-stamp token's SignerInfo unsigned attributes, or null. */
 export function hashIndexOfToken(token: Uint8Array): Uint8Array | null {
-  const parts = signedDataParts(token);
-  const si = parts.signerInfos[0];
-  const want = oidContent(CMS.atsHashIndexV3);
-  const a = si?.unsignedAttrs.find((x) => Buffer.from(x.oidBytes).equals(want));
-  return a?.values[0] ?? null;
+  return hashIndexWithVersion(token)?.der ?? null;
+}
+
+export function hashIndexWithVersion(token: Uint8Array): { der: Uint8Array; version: 1 | 2 | 3 } | null {
+  const si = signedDataParts(token).signerInfos[0];
+  for (const [want, version] of INDEX_OIDS) {
+    const a = si?.unsignedAttrs.find((x) => Buffer.from(x.oidBytes).equals(want));
+    if (a?.values[0]) return { der: a.values[0], version };
+  }
+  return null;
 }
 
 /** A token with the ats-hash-index-v3 attribute added to its SignerInfo's unsigned attributes (the TSA does not sign it). */

@@ -16,7 +16,7 @@ import {
   atsV2Data,
   atsV3Data,
   checkAtsHashIndexV3,
-  hashIndexOfToken,
+  hashIndexWithVersion,
   readAtsHashIndexV3,
 } from "./cades-ats-v3.js";
 import { type SignedDataParts, oidContent } from "./cms-parts.js";
@@ -104,11 +104,11 @@ export function cadesEvidenceTimestamps(parts: SignedDataParts, signer: number, 
       const t: EvidenceTimestamp = { type: "archive", position: ats.position, token, data: null, problems: [], version: ats.version };
       try {
         if (ats.version === 3) {
-          const index = hashIndexOfToken(token);
+          const index = hashIndexWithVersion(token);
           if (!index) t.problems.push("the archive-time-stamp-v3 carries no ats-hash-index-v3 (EN 319 122-1 §5.5.3)");
           else {
-            t.problems.push(...checkAtsHashIndexV3(readAtsHashIndexV3(index), parts, signer, ats.position));
-            t.data = atsV3Data(parts, signer, index, imprintAlgorithm(token), detached);
+            t.problems.push(...checkAtsHashIndexV3(readAtsHashIndexV3(index.der, index.version), parts, signer, ats.position));
+            t.data = atsV3Data(parts, signer, index.der, imprintAlgorithm(token), detached);
           }
         } else if (ats.version === 2) t.data = atsV2Data(parts, signer, ats.position, detached);
         else t.problems.push("archive-time-stamp v1 (TS 101 733 v1.5) is not supported");

@@ -18,7 +18,7 @@ export interface SignerInfoParts {
   /** the [1] unsignedAttrs element as encoded, or null */
   unsignedAttrsElement: Uint8Array | null;
   /** each unsigned Attribute as encoded, in order */
-  unsignedAttrs: Array<{ der: Uint8Array; type: Uint8Array; oidBytes: Uint8Array; values: Uint8Array[] }>;
+  unsignedAttrs: Array<{ der: Uint8Array; type: Uint8Array; oidBytes: Uint8Array; values: Uint8Array[]; valuesSet: Uint8Array }>;
 }
 
 export interface SignedDataParts {
@@ -93,7 +93,7 @@ export function signerInfoParts(buf: Uint8Array, node: Node): SignerInfoParts {
     for (const a of children(buf, n, BER)) {
       const [t, vs] = children(buf, a, BER);
       if (!t || !vs) throw new CmsFormatError("malformed unsigned attribute");
-      out.unsignedAttrs.push({ der: bytesOf(buf, a), type: bytesOf(buf, t), oidBytes: contentOf(buf, t), values: children(buf, vs, BER).map((v) => bytesOf(buf, v)) });
+      out.unsignedAttrs.push({ der: bytesOf(buf, a), type: bytesOf(buf, t), oidBytes: contentOf(buf, t), values: children(buf, vs, BER).map((v) => bytesOf(buf, v)), valuesSet: bytesOf(buf, vs) });
     }
   }
   return out;

@@ -9,9 +9,9 @@
  * - SigAndRefsTimeStamp (§7.5.1) and RefsOnlyTimeStamp (§7.5.2) of the X forms.
  * The signature time-stamp's data (canonical SignatureValue) is xades/check.ts's.
  */
-import { type C14nOptions, canonicalOctets } from "../xades/c14n.js";
-import { XADES141_NS } from "../xades/properties.js";
-import { type DetachedContent, DS_NS, type Reference, type Signature, XmlDsigFormatError, decodeBase64, resolveId } from "../xades/xmldsig.js";
+import { type C14nOptions, C14N_ALGORITHMS, canonicalOctets } from "../xades/c14n.js";
+import { XADES141_NS, findQualifyingProperties } from "../xades/properties.js";
+import { type DetachedContent, DS_NS, type Reference, type Signature, XmlDsigFormatError, decodeBase64, parseSignature, resolveId } from "../xades/xmldsig.js";
 import { type XmlDocument, XmlElement, parseXml } from "../xades/xml.js";
 
 export type XadesArchiveForm = "1.4.1" | "1.3.2";
@@ -125,7 +125,7 @@ function isQualifyingObject(obj: XmlElement): boolean {
   return obj.elements().some((e) => e.local === "QualifyingProperties");
 }
 
-/** The octets an archive time-stamp's message imprint is the digest of. */
+/** The octets an archive time-stamp's message imprint is the digest of (validation: `ts` is in the document). */
 export function archiveTimestampData(
   doc: XmlDocument,
   sig: Signature,
@@ -134,10 +134,30 @@ export function archiveTimestampData(
   contents: readonly DetachedContent[] = [],
   form: XadesArchiveForm = ts.ns === XADES141_NS ? "1.4.1" : "1.3.2",
 ): Buffer {
+  return archiveData(doc, sig, propertiesBefore(ts), c14n, contents, form);
+}
+
+/**
+ * Creation (`extend`, renewal): the octets a new xadesv141:ArchiveTimeStamp, to be appended as
+ * the last child of the signature's UnsignedSignatureProperties, must time-stamp — every unsigned
+ * signature property present now is covered (previous archive time-stamps and
+ * TimeStampValidationData too). `c14nUri`: what the new time-stamp's ds:CanonicalizationMethod names.
+ */
+export function newArchiveTimestampData(doc: XmlDocument, signatureElement: XmlElement, c14nUri: string, contents: readonly DetachedContent[] = []): Buffer {
+  const c14n = C14N_ALGORITHMS[c14nUri];
+  if (!c14n) throw new XmlDsigFormatError(`unsupported canonicalization ${c14nUri}`);
+  const sig = parseSignature(signatureElement);
+  const qp = findQualifyingProperties(sig);
+  if (!qp) throw new XmlDsigFormatError("the signature has no xades:QualifyingProperties");
+  const usp = qp.first(qp.ns, "UnsignedProperties")?.first(qp.ns, "UnsignedSignatureProperties");
+  return archiveData(doc, sig, usp ? usp.elements() : [], { ...c14n }, contents, "1.4.1");
+}
+
+function archiveData(doc: XmlDocument, sig: Signature, before: readonly XmlElement[], c14n: C14nOptions, contents: readonly DetachedContent[], form: XadesArchiveForm): Buffer {
   const parts: Buffer[] = sig.references.map((r) => referenceOutput(doc, sig, r, contents, c14n));
   parts.push(canonicalOctets(sig.signedInfo, c14n), canonicalOctets(sig.signatureValueElement, c14n));
   if (sig.keyInfo) parts.push(canonicalOctets(sig.keyInfo, c14n));
-  for (const p of propertiesBefore(ts)) parts.push(canonicalOctets(p, c14n));
+  for (const p of before) parts.push(canonicalOctets(p, c14n));
   const referenced = new Set(sig.references.map((r) => (r.uri?.startsWith("#") ? r.uri.slice(1) : null)).filter((x): x is string => x !== null));
   for (const obj of sig.objects) {
     if (isQualifyingObject(obj)) continue;

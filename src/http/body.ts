@@ -4,12 +4,54 @@
  * the limit is crossed (or at once from Content-Length).
  */
 import busboy from "busboy";
+import { type Hash, createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { DetachedDigests } from "../cms/signer.js";
 import { HttpProblem } from "./problem.js";
 
 export interface Upload {
   files: Map<string, Buffer[]>;
   fields: Map<string, string>;
+}
+
+/** An upload whose `streamOver` part may be digests: past the threshold, its digests stand for it */
+export interface StreamedUpload {
+  files: Map<string, Array<Buffer | DetachedDigests>>;
+  fields: Map<string, string>;
+}
+
+/**
+ * Issue 15, large uploads: a detached content part past this many bytes is hashed as it streams
+ * (never held whole in memory) with the digests a signature over it may use; the validator takes
+ * the digests (cms/signer.ts DetachedDigests). Below it, the bytes are kept (the archive keeps them).
+ */
+export const STREAM_CONTENT_OVER = 8 * 1024 * 1024;
+const STREAMED_DIGESTS = ["sha256", "sha384", "sha512"];
+
+/** Collects one part: its chunks, or past `over` bytes its running digests. */
+function partSink(over: number | undefined, name: string | undefined) {
+  let chunks: Buffer[] = [];
+  let hashes: Array<[string, Hash]> | null = null;
+  let size = 0;
+  return {
+    add(c: Buffer): void {
+      size += c.length;
+      if (hashes) {
+        for (const [, h] of hashes) h.update(c);
+        return;
+      }
+      chunks.push(c);
+      if (over !== undefined && size > over) {
+        hashes = STREAMED_DIGESTS.map((a) => [a, createHash(a)]);
+        for (const b of chunks) for (const [, h] of hashes) h.update(b);
+        chunks = [];
+      }
+    },
+    done(): Buffer | DetachedDigests {
+      if (!hashes) return Buffer.concat(chunks);
+      return { digests: Object.fromEntries(hashes.map(([a, h]) => [a, h.digest()])), size, ...(name ? { name } : {}) };
+    },
+  };
 }
 
 /**
@@ -64,7 +106,9 @@ export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
 export const isMultipart = (req: IncomingMessage): boolean => /^multipart\/form-data/i.test(req.headers["content-type"] ?? "");
 
 /** Parts named in `allowed` only; every other file part is a 400. `limit` caps the whole body. */
-export function readMultipart(req: IncomingMessage, limit: number, allowedFiles: readonly string[], allowedFields: readonly string[]): Promise<Upload> {
+export function readMultipart(req: IncomingMessage, limit: number, allowedFiles: readonly string[], allowedFields: readonly string[]): Promise<Upload>;
+export function readMultipart(req: IncomingMessage, limit: number, allowedFiles: readonly string[], allowedFields: readonly string[], streamOver: { part: string; bytes: number } | undefined): Promise<StreamedUpload>;
+export function readMultipart(req: IncomingMessage, limit: number, allowedFiles: readonly string[], allowedFields: readonly string[], streamOver?: { part: string; bytes: number }): Promise<StreamedUpload> {
   checkDeclaredLength(req, limit);
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -74,7 +118,7 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
       reject(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${(e as Error).message}`));
       return;
     }
-    const out: Upload = { files: new Map(), fields: new Map() };
+    const out: StreamedUpload = { files: new Map(), fields: new Map() };
     let total = 0;
     let failed = false;
     const fail = (p: HttpProblem): void => {
@@ -84,7 +128,7 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
       req.resume();
       reject(p);
     };
-    bb.on("file", (name, stream) => {
+    bb.on("file", (name, stream, info) => {
       // busboy reports a body that ends inside a part ("Unexpected end of form") on the part's
       // stream as well as on busboy itself: without this listener that error ends the worker
       // (issue 10.1 / 11.1).
@@ -94,7 +138,7 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
         fail(new HttpProblem("BAD_REQUEST", `unexpected file part "${name.slice(0, 40)}" (expected ${allowedFiles.join(", ")})`));
         return;
       }
-      const chunks: Buffer[] = [];
+      const sink = partSink(streamOver?.part === name ? streamOver.bytes : undefined, info?.filename);
       stream.on("data", (c: Buffer) => {
         total += c.length;
         if (total > limit) {
@@ -102,12 +146,12 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
           fail(tooLarge(limit, total));
           return;
         }
-        chunks.push(c);
+        sink.add(c);
       });
       stream.on("limit", () => fail(tooLarge(limit, total)));
       stream.on("end", () => {
         const list = out.files.get(name) ?? [];
-        list.push(Buffer.concat(chunks));
+        list.push(sink.done());
         out.files.set(name, list);
       });
     });
@@ -135,9 +179,20 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
 
 /** A signed file as the raw body, or multipart parts `signature` (exactly one) and `content` (detached, repeatable). */
 export async function readSignedUpload(req: IncomingMessage, limit: number, fields: readonly string[]): Promise<{ document: Buffer; contents: Buffer[]; fields: Map<string, string> }> {
+  const up = await readSignedUploadStreaming(req, limit, fields, Infinity);
+  return { ...up, contents: up.contents as Buffer[] };
+}
+
+/** As readSignedUpload, but a content part over `streamOver` bytes arrives as its digests (/verify). */
+export async function readSignedUploadStreaming(
+  req: IncomingMessage,
+  limit: number,
+  fields: readonly string[],
+  streamOver = STREAM_CONTENT_OVER,
+): Promise<{ document: Buffer; contents: Array<Buffer | DetachedDigests>; fields: Map<string, string> }> {
   if (isMultipart(req)) {
-    const u = await readMultipart(req, limit, ["signature", "content"], fields);
-    const sig = u.files.get("signature");
+    const u = await readMultipart(req, limit, ["signature", "content"], fields, Number.isFinite(streamOver) ? { part: "content", bytes: streamOver } : undefined);
+    const sig = u.files.get("signature") as Buffer[] | undefined;
     if (!sig || sig.length !== 1) throw new HttpProblem("BAD_REQUEST", "the multipart request needs exactly one part named \"signature\"");
     return { document: sig[0]!, contents: u.files.get("content") ?? [], fields: u.fields };
   }

@@ -28,6 +28,8 @@ import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
 import { type DependencyProbe, classifiedSealer, dependencyProbes, serviceTimestamper } from "./dependencies.js";
 import { loadStateKey } from "./signing-state.js";
+import { ownChain, receiptValidator, sealChainMaterial, sealChainProbe } from "./own-chain.js";
+import { type Certificate, CertificateError, parseCertificates } from "../pki/certificate.js";
 import { openLogSigner } from "../archive/log-key.js";
 import { LogSequencer, type WitnessTarget } from "../archive/log-sequencer.js";
 import { parseWitnessKey } from "../log/index.js";
@@ -51,6 +53,8 @@ export interface ServeConfig {
   sealKey: string;
   /** name of the environment variable holding the seal key's password / PIN (default: the bundled test password) */
   sealPasswordEnv?: string;
+  /** `--seal-chain`: PEM/DER files with the seal certificate's CA chain, when the key file or token lacks it (issue 12) */
+  sealChain: string[];
   pkcs11Module?: string;
   /** an RFC 3161 TSA URL; without it the built-in TSA signs the time-stamps */
   tsaUrl?: string;
@@ -103,6 +107,7 @@ export function defaultConfig(): ServeConfig {
     untrusted: [],
     offline: false,
     sealKey: BUNDLED.sealKey,
+    sealChain: [],
     tsaKey: BUNDLED.tsaKey,
     tsaPolicy: BUNDLED.tsaPolicy,
     register: DEFAULT_REGISTER,
@@ -203,7 +208,7 @@ export class ConfigError extends PodpisError<"CONFIG"> {
 }
 
 /** The built-in TSA, in process: RFC 3161 request and response, serials random 120-bit (unique across workers and restarts). */
-async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ timestamper: Timestamper; close: () => Promise<void> }> {
+async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ timestamper: Timestamper; close: () => Promise<void>; chain: Certificate[] }> {
   const key = await openServiceKey(c, tsaRole(c));
   const tsa = new TimestampAuthority({
     key,
@@ -218,7 +223,19 @@ async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ times
     if (!parsed.token) throw new Error(`the built-in TSA refused: ${res.failure ?? "no token"}`);
     return parsed.token;
   };
-  return { timestamper, close: () => key.close() };
+  return { timestamper, close: () => key.close(), chain: ownChain(key) };
+}
+
+/** The certificates `--seal-chain` names (PEM or DER, several per file). */
+function sealChainCertificates(c: ServeConfig): Certificate[] {
+  return c.sealChain.flatMap((p) => {
+    try {
+      return parseCertificates(readInput(p, "seal chain (--seal-chain)"));
+    } catch (e) {
+      if (e instanceof CertificateError) throw new ConfigError(`--seal-chain ${p}: not a certificate: ${e.message}`);
+      throw e;
+    }
+  });
 }
 
 /**
@@ -241,6 +258,7 @@ export async function preflight(c: ServeConfig): Promise<void> {
   await what(null, () => validatorFromConfig(c, policyBytes));
   const seal = await what("--seal-key", () => openServiceKey(c, sealRole(c)));
   await seal.close().catch(() => {});
+  sealChainCertificates(c);
   await what("--tlog-key", () => openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin }));
   await what(null, () => witnessTargets(c.tlogWitnesses));
   if (!c.tsaUrl) {
@@ -285,9 +303,11 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const policyBytes = readFileSync(c.policyPath ?? BUNDLED.policy);
   const policyName = (JSON.parse(policyBytes.toString("utf8")) as { name?: string }).name ?? "policy";
   const validator = await validatorFromConfig(c, policyBytes);
+  /** CAs of the service's own seal and TSA chains, whose CRLs are kept fresh too */
+  const ownCertificates: Certificate[] = [];
   const crls = new CrlRefresher({
     store: validator.crlStore,
-    certificates: () => [...validator.trustStore.certificates(), ...validator.untrusted],
+    certificates: () => [...validator.trustStore.certificates(), ...validator.untrusted, ...ownCertificates],
     crlPaths: c.crls,
     fetcher: c.offline ? null : createCrlFetcher(),
     now: clock,
@@ -297,7 +317,7 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   });
   const archive = openArchive(archiveConfig(c));
   await archive.migrate();
-  let ts: { timestamper: Timestamper; close: () => Promise<void> };
+  let ts: { timestamper: Timestamper; close: () => Promise<void>; chain?: Certificate[] };
   if (c.tsaUrl) {
     const t = createTimestamper({ url: c.tsaUrl, context: validator.context, now: clock });
     ts = { timestamper: (data, hash) => t(data, hash), close: async () => {} };
@@ -306,7 +326,11 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   // issue 10.4: a TSA or seal key that is away becomes a 503 naming it, and /readyz probes both
   const timestamper = serviceTimestamper(ts.timestamper);
   const sealer = classifiedSealer(xadesSealer(sealKey, timestamper, ts.close));
-  const dependencies = dependencyProbes({ timestamper, sealKey });
+  // issue 12: receipts are checked against the seal's (and built-in TSA's) own chain plus --trust
+  const sealChain = ownChain(sealKey, sealChainCertificates(c));
+  const forReceipts = receiptValidator(validator, [sealChain, ts.chain ?? []]);
+  ownCertificates.push(...sealChain.slice(1), ...(ts.chain ?? []).slice(1));
+  const dependencies = [...dependencyProbes({ timestamper, sealKey }), sealChainProbe(forReceipts, sealChain, clock)];
   const logSigner = openLogSigner({ path: c.tlogKey, dataDir: c.dataDir, origin: c.tlogOrigin });
   const sequencer = new LogSequencer({
     store: archive.transparencyLog,
@@ -319,6 +343,7 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   // (the same TSA augments every accepted submission to B-LTA at receipt, issue 13)
   const service = new PodpisService({
     validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper,
+    receiptValidator: forReceipts, ownMaterial: [sealChainMaterial(sealChain)],
     log: { origin: logSigner.name, verifierKey: logSigner.verifierKey },
   });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);

@@ -62,10 +62,10 @@ export const SCHEMAS: Record<string, unknown> = {
       subject: str, sha256: hex,
       revocation: {
         type: "object", required: ["status", "source"],
+        description: "when OCSP decided, producedAt (date-time) of the deciding response stands in place of thisUpdate",
         properties: {
           status: { enum: ["good", "revoked", "unknown"] }, source: { enum: ["CRL", "OCSP", null] },
           thisUpdate: { type: "string", format: "date-time", description: "of the newest CRL used (source CRL)" },
-          producedAt: { type: "string", format: "date-time", description: "of the deciding OCSP response (source OCSP)" },
           embedded: { type: "boolean", description: "the deciding revocation data came from inside the signature (B-LT/B-LTA); signature reports only" },
         },
       },

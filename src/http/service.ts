@@ -54,6 +54,10 @@ export interface ServiceOptions {
    * augmented to B-LTA at receipt (issue 13); without it, none is
    */
   timestamper?: Timestamper;
+  /** checks receipts: the validator plus the service's own seal and TSA chains (issue 12); default `validator` */
+  receiptValidator?: Validator;
+  /** archived with every submission besides the validator's material (the seal chain) */
+  ownMaterial?: Material[];
 }
 
 export interface SubmissionInput {
@@ -109,6 +113,7 @@ export class PodpisService {
     // before any validation: what decided each certificate's status is kept for the evidence
     recorderOf(o.validator);
     this.fixed = staticMaterial(o.validator, o.policy.bytes, o.policy.name);
+    this.fixed.items.push(...(o.ownMaterial ?? []));
   }
 
   get clock(): Clock {
@@ -273,7 +278,7 @@ export class PodpisService {
     // parsed once, under the receipt budget; only this service's seal may be the signer (issue 11)
     const seals = [this.o.sealer.certificateSha256];
     const receipt = parseReceipt(xml, RECEIPT_CHECK_BUDGET);
-    const report = await this.o.validator.verify(xml, { at: this.o.clock(), budget: RECEIPT_CHECK_BUDGET, signal, xml: receipt.doc ?? undefined, signers: seals });
+    const report = await (this.o.receiptValidator ?? this.o.validator).verify(xml, { at: this.o.clock(), budget: RECEIPT_CHECK_BUDGET, signal, xml: receipt.doc ?? undefined, signers: seals });
     const check = checkReceipt(receipt, report, seals);
     const tsProblem = receiptTimestampProblem(report);
     if (tsProblem) {

@@ -81,6 +81,12 @@ export class TimestampAuthority {
     return { response: sequence(sequence(integer(0)), token), serial, failure: null };
   }
 
+  /** the TSA certificate first, then its issuers as the key store holds them (DER) */
+  private chain(): Buffer[] {
+    const rest = this.opts.key.chain.filter((der) => Buffer.compare(Buffer.from(der), Buffer.from(this.cert.der)) !== 0);
+    return [Buffer.from(this.cert.der), ...rest.map((der) => Buffer.from(der))];
+  }
+
   private reject(bit: number, text: string): TsaResult {
     return { response: rejection(bit, text), serial: null, failure: text };
   }
@@ -127,7 +133,9 @@ export class TimestampAuthority {
       integer(3), // RFC 5652 §5.1: eContentType other than id-data
       setOf(digestAlgorithm(h)),
       sequence(oid(CMS.tstInfo), explicit(0, octetString(tstInfo))),
-      ...(req.certReq ? [tlv(0xa0, Buffer.from(this.cert.der))] : []),
+      // RFC 3161 §2.4.1: with certReq the TSA's certificate MUST be there and others MAY; the
+      // chain as the key store gives it lets a verifier that trusts only the root build the path
+      ...(req.certReq ? [tlv(0xa0, ...this.chain())] : []),
       setOf(signerInfo),
     );
     return sequence(oid(CMS.signedData), explicit(0, signedData));

@@ -100,6 +100,12 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
   const bag = bagFor(ctx, pool);
   const hit = embedded ? null : ctx.paths?.get(leaf, bag, at, policyKey, version);
   if (hit) return hit;
+  // paths over carried data: kept for the exact inputs (the same B-LTA file validated again, and
+  // the control times of past validation), failures too, unless fetching might settle them later
+  const memo = embedded && ctx.paths ? embeddedMemo(ctx) : null;
+  const memoKey = memo ? `${leaf.sha256}|${bag.map((c) => c.sha256).join(",")}|${at.getTime()}|${evidenceKey(ev)}|${policyKey}|${version ?? ""}` : "";
+  const kept = memo?.get(memoKey);
+  if (kept) return kept;
   // The operator's certificates before the signature's own: among issuers of equal likelihood the
   // builder keeps this order, so look-alikes in a bag cannot crowd out the real CA (issue 11.6).
   const untrusted = bag.length === 0 ? ctx.untrusted : [...ctx.untrusted, ...bag];
@@ -118,7 +124,32 @@ export async function pathFor(ctx: ValidationContext, leaf: Certificate, pool: r
     const span = store && version !== undefined ? timeSpan(at, [[leaf], untrusted, ctx.trustStore.certificates()], store, version) : null;
     ctx.paths.set(leaf, bag, at, result, policyKey, span);
   }
+  if (memo && (!ctx.policy.revocation.fetch || result.report.subIndication !== "TRY_LATER")) {
+    if (memo.size >= EMBEDDED_MEMO_SIZE) memo.delete(memo.keys().next().value!);
+    memo.set(memoKey, result);
+  }
   return result;
+}
+
+const EMBEDDED_MEMO_SIZE = 2_000;
+const embeddedMemos = new WeakMap<object, Map<string, PathResult>>();
+const evidenceKeys = new WeakMap<EmbeddedRevocation, string>();
+
+/** One memo per validator: keyed by its path cache, which the per-verification contexts (forVerification) share. */
+function embeddedMemo(ctx: ValidationContext): Map<string, PathResult> {
+  const owner: object = ctx.paths!;
+  let m = embeddedMemos.get(owner);
+  if (!m) embeddedMemos.set(owner, (m = new Map()));
+  return m;
+}
+
+function evidenceKey(ev: EmbeddedRevocation): string {
+  let k = evidenceKeys.get(ev);
+  if (k === undefined) {
+    k = [...ev.crls.map((c) => c.sha256), "|", ...ev.ocsp.map((r) => r.sha256)].join(",");
+    evidenceKeys.set(ev, k);
+  }
+  return k;
 }
 
 const policyKeys = new WeakMap<ValidationPolicy, string>();
@@ -183,17 +214,21 @@ function withEmbedded(ctx: ValidationContext, ev: EmbeddedRevocation): Revocatio
   return {
     async check(cert, rctx) {
       const local = { ...rctx, allowFetch: false };
+      const unusable: string[] = [];
       for (const source of order) {
         if (source === "ocsp" && ocsp) {
           const r = await ocsp.check(cert, local);
           if (r.status !== "unknown") return { ...r, embedded: r.ocspResponse !== undefined && ocspShas.has(r.ocspResponse) };
+          if (r.errorCode !== "OCSP_MISSING") unusable.push(`carried OCSP: ${r.message ?? r.errorCode}`);
         }
         if (source === "crl" && ev.crls.length) {
           const r = await crl.check(cert, local);
           if (r.status !== "unknown") return { ...r, embedded: r.crls.some((c) => own.has(c)) };
         }
       }
-      return base.check(cert, rctx);
+      const r = await base.check(cert, rctx);
+      // what the carried data could not settle is part of why the status is unknown
+      return r.status === "unknown" && unusable.length ? { ...r, message: `${r.message ?? r.errorCode}; ${unusable.join("; ")}` } : r;
     },
   };
 }

@@ -5,6 +5,7 @@
  * validation with time-stamps (§5.5) and past signature validation (§5.6.2.4), where a valid
  * signature time-stamp is the proof of existence that lets a later revocation or expiry pass.
  */
+import { createHash } from "node:crypto";
 import { type Certificate, KeyUsage } from "../pki/certificate.js";
 import { signatureAlgorithm } from "../pki/algorithms.js";
 import type { PathResult } from "../pki/path-types.js";
@@ -154,14 +155,25 @@ function qualify(cert: Certificate, path: PathResult, ctx: ValidationContext): Q
   return qualificationOf(facts, true);
 }
 
-const parsedCrls = new WeakMap<Uint8Array, Crl | null>();
-const parsedOcsp = new WeakMap<Uint8Array, OcspResponse | null>();
+/**
+ * Carried CRLs and OCSP responses parsed before, by the SHA-256 of their encoding (each reading
+ * of a file makes new slices, so the bytes, not the objects, are the key); bounded.
+ */
+const parsedCrls = new Map<string, Crl | null>();
+const parsedOcsp = new Map<string, OcspResponse | null>();
+const PARSED_MAX = 1_000;
+
+function remember<T>(m: Map<string, T>, k: string, v: T): void {
+  if (m.size >= PARSED_MAX) m.delete(m.keys().next().value!);
+  m.set(k, v);
+}
 
 /** The revocation data a signature carries, parsed (once per encoding); malformed items are reported and left out. */
 function embeddedRevocation(model: SignatureModel, warnings: Message[]): EmbeddedRevocation {
   const crls: Crl[] = [];
   for (const der of model.embeddedCrls ?? []) {
-    let crl = parsedCrls.get(der);
+    const key = createHash("sha256").update(der).digest("base64");
+    let crl = parsedCrls.get(key);
     if (crl === undefined) {
       try {
         crl = parseCrl(der);
@@ -170,13 +182,14 @@ function embeddedRevocation(model: SignatureModel, warnings: Message[]): Embedde
         warnings.push({ code: "EMBEDDED_CRL_MALFORMED", message: `a CRL carried by the signature does not parse: ${e.message}` });
         crl = null;
       }
-      parsedCrls.set(der, crl);
+      remember(parsedCrls, key, crl);
     }
     if (crl) crls.push(crl);
   }
   const ocsp: OcspResponse[] = [];
   for (const der of model.embeddedOcsp ?? []) {
-    let r = parsedOcsp.get(der);
+    const key = createHash("sha256").update(der).digest("base64");
+    let r = parsedOcsp.get(key);
     if (r === undefined) {
       try {
         r = parseOcspResponse(der);
@@ -185,7 +198,7 @@ function embeddedRevocation(model: SignatureModel, warnings: Message[]): Embedde
         warnings.push({ code: "EMBEDDED_OCSP_MALFORMED", message: `an OCSP response carried by the signature does not parse: ${e.message}` });
         r = null;
       }
-      parsedOcsp.set(der, r);
+      remember(parsedOcsp, key, r);
     }
     if (r) ocsp.push(r);
   }

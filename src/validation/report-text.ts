@@ -6,7 +6,7 @@ import { maskEgn } from "../pki/identifier.js";
 import type { SubIndication } from "./indication.js";
 import type { SignatureReport, ValidationReport } from "./report.js";
 
-const REASONS: Partial<Record<SubIndication, string>> = {
+export const REASONS: Partial<Record<SubIndication, string>> = {
   FORMAT_FAILURE: "the signature is malformed",
   HASH_FAILURE: "the signed content was changed after signing",
   SIG_CRYPTO_FAILURE: "the signature value does not match the signer's key",

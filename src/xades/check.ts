@@ -253,8 +253,11 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     if (qpEl) {
       const ns = qpEl.ns;
       const sps = qpEl.elements(ns, "SignedProperties");
-      if (sps.length > 1) throw new XmlDsigFormatError("more than one SignedProperties");
       qp = readQualifyingProperties(qpEl, sps[0] ?? null);
+      // duplicated signed properties are a format failure that leaves intact a fact about bytes:
+      // recorded here, the signature value and references are still checked
+      if (sps.length > 1) fail(check, formatFailure, "PROPERTY_DUPLICATED", "more than one xades:SignedProperties");
+      for (const d of qp.duplicated) fail(check, formatFailure, "PROPERTY_DUPLICATED", `more than one xades:${d} (EN 319 132-1 allows one)`);
       check.properties = qp;
       check.level = levelOf(qp);
       if (ns === XADES111_NS) check.warnings.push({ code: "XADES_1_1_1", message: "XAdES 1.1.1 namespace (legacy)" });
@@ -330,7 +333,16 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
       } else if (ref.issuerSerialV2) {
         check.reference.issuerSerialMatches = issuerSerialV2Matches(ref.issuerSerialV2, c);
       }
-      if (!sigOk) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the signing certificate");
+      // the named certificate's key did not make the signature: if a carried one did, the bytes
+      // are intact and the signed reference simply names someone else (issue 12)
+      const other = sigOk ? null : (keyInfoCerts.find((k) => k !== c && verifySignatureValue(sig, publicKeyOf(k), siOctets)) ?? null);
+      if (other) {
+        sigOk = true;
+        check.signatureIntact = true;
+        check.signingCertificate = other;
+        check.reference.digestMatches = false;
+        fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "SIGNING_CERTIFICATE_MISMATCH", "the signed SigningCertificate names a certificate whose key did not make this signature");
+      } else if (!sigOk) fail(check, { indication: "TOTAL_FAILED", subIndication: "SIG_CRYPTO_FAILURE" }, "SIGNATURE_VALUE_INVALID", "the signature value does not verify with the signing certificate");
       else if (ref.malformed !== null) fail(check, formatFailure, "SIGNING_CERTIFICATE_MALFORMED", `the signed SigningCertificate reference is malformed: ${ref.malformed}`);
       else if (check.reference.issuerSerialMatches === false) {
         fail(check, { indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND" }, "ISSUER_SERIAL_MISMATCH", "the signed IssuerSerial does not name the signing certificate");

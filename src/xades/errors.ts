@@ -5,6 +5,7 @@
  */
 export { XmlError, type XmlErrorCode } from "./xml/errors.js";
 export { XmlDsigFormatError } from "./xmldsig.js";
+export { XPathError } from "./xpath.js";
 import type { XmlErrorCode } from "./xml/errors.js";
 import type { XmlDsigFormatError } from "./xmldsig.js";
 

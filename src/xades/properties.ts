@@ -76,7 +76,12 @@ export interface QualifyingProperties {
   crlValues: Buffer[];
   /** what was left out because it could not be read (unsigned values, unknown algorithms): hints, not failures */
   skipped: Array<{ code: string; message: string }>;
+  /** signed properties that occur more than once where the standard allows one (EN 319 132-1 §5.2) */
+  duplicated: string[];
 }
+
+/** The signed signature properties of which a signature has at most one (EN 319 132-1 §5.2.1–§5.2.6). */
+const SINGLE_SIGNED = ["SigningTime", "SigningCertificate", "SigningCertificateV2", "SignaturePolicyIdentifier", "SignatureProductionPlace", "SignatureProductionPlaceV2", "SignerRole", "SignerRoleV2"];
 
 function child(parent: XmlElement | null, ns: string, local: string): XmlElement | null {
   return parent ? parent.first(ns, local) : null;
@@ -306,6 +311,7 @@ export function readQualifyingProperties(qp: XmlElement, signedProperties: XmlEl
     certificateValues,
     crlValues,
     skipped,
+    duplicated: SINGLE_SIGNED.filter((n) => (ssp?.elements(ns, n).length ?? 0) > 1),
   };
 }
 

@@ -38,7 +38,8 @@ export function placementProblem(o: ReferenceOutcome): string | null {
   const uri = o.reference.uri ?? "";
   const xp = /^#xpointer\(id\((['"])([^'"]*)\1\)\)$/.exec(uri);
   const id = xp ? xp[2]! : uri.startsWith("#") && !uri.startsWith("#xpointer(") && uri.length > 1 ? uri.slice(1) : null;
-  const path = elementPath(t);
+  // (the path only for a message: most references have no problem)
+  const path = { toString: () => elementPath(t) };
   if (within(t, "SignedInfo")) return `reference ${uri}: its target ${path} lies inside a ds:SignedInfo`;
   if (id !== null && (t.ns === DS_NS || QUALIFYING_PROPERTIES_NS.has(t.ns) || t.ns === XADES141_NS) && t.attr("Id") !== id) {
     return `reference ${uri}: ${path} is found by an attribute its schema does not declare an ID (only Id is)`;

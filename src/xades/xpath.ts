@@ -11,14 +11,13 @@
  * Every node an evaluation visits is counted against a cap (the document's node budget times a
  * small factor), so `//*//*//*` on a large form ends with the budget's error, not in minutes.
  */
+import { PodpisError } from "../errors/base.js";
 import { LimitExceededError } from "../limits/budgets.js";
 import type { XmlDocument, XmlElement, XmlNode } from "./xml.js";
 
-export class XPathError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "XPathError";
-  }
+/** An expression podpis does not evaluate: the reference that uses it is malformed for podpis (FORMAT_FAILURE). */
+export class XPathError extends PodpisError<"FORMAT_FAILURE"> {
+  readonly code = "FORMAT_FAILURE";
 }
 
 /** A node of the data model: the document (root node), an element, or a text, comment or PI node. */

@@ -30,9 +30,9 @@ extendedKeyUsage = critical, timeStamping
 authorityKeyIdentifier = keyid
 `;
 
-/** `leaves`: good leaves by name; `revoked`: leaves the responder says are revoked. */
-export async function makeExtendPki(good: string[], revoked: string[] = []): Promise<ExtendPki> {
-  const leaves = Object.fromEntries([...good, ...revoked].map((n) => [n, "ca"]));
+/** `good`, `revoked`: leaves the responder says are good or revoked; `unknown`: leaves it does not know. */
+export async function makeExtendPki(good: string[], revoked: string[] = [], unknown: string[] = []): Promise<ExtendPki> {
+  const leaves = Object.fromEntries([...good, ...revoked, ...unknown].map((n) => [n, "ca"]));
   const pki = await makeOcspPki(["ca"], leaves);
   const dir = pki.dir;
   writeFileSync(pki.file("tsa.cnf"), TSA_EXT);

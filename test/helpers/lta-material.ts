@@ -14,9 +14,9 @@ import { atsV3Data, attachAtsHashIndexV3, buildAtsHashIndexV3, replaceSignerInfo
 import { sequence as seq, tlv } from "../../src/asn1/writer.js";
 import { signedDataParts } from "../../src/evidence/cms-parts.js";
 import { CMS } from "../../src/cms/oids.js";
-import { archiveTimestampData } from "../../src/evidence/xades-archive.js";
-import { findSignatures, parseSignature } from "../../src/xades/xmldsig.js";
-import { type XmlElement, parseXml } from "../../src/xades/xml.js";
+import { newArchiveTimestampData } from "../../src/evidence/xades-archive.js";
+import { findSignatures } from "../../src/xades/xmldsig.js";
+import { parseXml } from "../../src/xades/xml.js";
 import { generateKey, issueCertificate, issueCrl, loadKey, type RevokedEntry, type TestKey } from "../../certs-test/pki.js";
 import {
   OIDS,
@@ -131,7 +131,7 @@ export function appendUnsignedAttribute(cms: Uint8Array, attr: Uint8Array): Buff
 // XAdES B-LT / B-LTA (EN 319 132-1 §5.5): values and an xadesv141:ArchiveTimeStamp added as text
 
 const XADES141 = "http://uri.etsi.org/01903/v1.4.1#";
-const C14N10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+const EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
 /** Adds CertificateValues and RevocationValues (CRLValues) after the last unsigned signature property. */
@@ -141,19 +141,17 @@ export function addXadesValues(xml: string, certs: Certificate[], crls: Uint8Arr
   return xml.replace("</xades:UnsignedSignatureProperties>", `${cv}${rv}</xades:UnsignedSignatureProperties>`);
 }
 
-/** Adds an xadesv141:ArchiveTimeStamp by `tsa` at `genTime` over what EN 319 132-1 §5.5.2 says it covers. */
+/** Adds an xadesv141:TimeStampValidationData with CRLs (the validation data of a renewal, EN 319 132-1 §5.5.1). */
+export function addTimestampValidationData(xml: string, crls: Uint8Array[]): string {
+  const rv = `<xades:RevocationValues><xades:CRLValues>${crls.map((c) => `<xades:EncapsulatedCRLValue>${b64(c)}</xades:EncapsulatedCRLValue>`).join("")}</xades:CRLValues></xades:RevocationValues>`;
+  return xml.replace("</xades:UnsignedSignatureProperties>", `<xadesv141:TimeStampValidationData xmlns:xadesv141="${XADES141}">${rv}</xadesv141:TimeStampValidationData></xades:UnsignedSignatureProperties>`);
+}
+
+/** Adds an xadesv141:ArchiveTimeStamp by `tsa` at `genTime` over what EN 319 132-1 §5.5.2 says it covers (exc-c14n, as extend writes). */
 export function addXadesArchiveTimestamp(xml: string, tsa: Tsa, genTime: Date, n = 1): string {
-  const mark = `ATS-PLACEHOLDER-${n}`;
-  const ats = `<xadesv141:ArchiveTimeStamp xmlns:xadesv141="${XADES141}" Id="ats-${n}"><ds:CanonicalizationMethod Algorithm="${C14N10}"/><xades:EncapsulatedTimeStamp>${mark}</xades:EncapsulatedTimeStamp></xadesv141:ArchiveTimeStamp>`;
-  const withPlace = xml.replace("</xades:UnsignedSignatureProperties>", `${ats}</xades:UnsignedSignatureProperties>`);
-  const doc = parseXml(Buffer.from(withPlace));
-  const sig = parseSignature(findSignatures(doc)[0]!);
-  let atsEl: XmlElement | null = null;
-  const walk = (e: XmlElement) => {
-    if (e.local === "ArchiveTimeStamp" && e.attr("Id") === `ats-${n}`) atsEl = e;
-    for (const c of e.children) if (c.type === 1) walk(c);
-  };
-  walk(doc.root);
-  const data = archiveTimestampData(doc, sig, atsEl!, { method: "c14n10", comments: false });
-  return withPlace.replace(mark, b64(timestampBy(tsa, data, genTime, 10 + n)));
+  const doc = parseXml(Buffer.from(xml));
+  const data = newArchiveTimestampData(doc, findSignatures(doc)[0]!, EXC_C14N);
+  const token = b64(timestampBy(tsa, data, genTime, 10 + n));
+  const ats = `<xadesv141:ArchiveTimeStamp xmlns:xadesv141="${XADES141}" Id="ats-${n}"><ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><xades:EncapsulatedTimeStamp>${token}</xades:EncapsulatedTimeStamp></xadesv141:ArchiveTimeStamp>`;
+  return xml.replace("</xades:UnsignedSignatureProperties>", `${ats}</xades:UnsignedSignatureProperties>`);
 }

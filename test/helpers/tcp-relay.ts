@@ -9,7 +9,11 @@ export class Relay {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
+  /** `onClientData`: every chunk a client sends (the browser tests read what a page sent on the wire) */
+  constructor(
+    private readonly target: { host: string; port: number },
+    private readonly onClientData?: (chunk: Buffer) => void,
+  ) {}
 
   async open(): Promise<void> {
     const server = createServer((client) => {
@@ -19,6 +23,7 @@ export class Relay {
         s.on("error", () => {});
         s.on("close", () => this.sockets.delete(s));
       }
+      if (this.onClientData) client.on("data", this.onClientData);
       client.pipe(upstream).pipe(client);
       client.on("close", () => upstream.destroy());
       upstream.on("close", () => client.destroy());

@@ -108,7 +108,7 @@ async function show(it: Item): Promise<void> {
   showReport($("#audit-report"), report);
   $("#audit-receipt").textContent = receipt;
   $("#audit-entries").replaceChildren(
-    el("table", {}, el("thead", {}, el("tr", {}, ...["#", "at", "kind", "hash"].map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, ...entries.entries.map((e) => el("tr", {}, el("td", {}, String(e.seq)), el("td", {}, formatTime(e.at)), el("td", {}, e.kind), el("td", {}, el("code", {}, e.hash.slice(0, 16) + "…")))))),
+    el("table", {}, el("thead", {}, el("tr", {}, ...(["audit.col.seq", "audit.col.at", "audit.col.kind", "audit.col.hash"] as const).map((h) => el("th", { scope: "col" }, t(h))))), el("tbody", {}, ...entries.entries.map((e) => el("tr", {}, el("td", {}, String(e.seq)), el("td", {}, formatTime(e.at)), el("td", {}, e.kind), el("td", {}, el("code", {}, e.hash.slice(0, 16) + "…")))))),
   );
   const evidence = $("#audit-evidence");
   evidence.textContent = t("audit.evidence.none");

@@ -35,7 +35,7 @@ function algorithmOf(pkcs8: Uint8Array): RsaHashedImportParams | EcKeyImportPara
 
 /** subjectPublicKeyInfo of a certificate (RFC 5280 §4.1: the 7th field of tbsCertificate, or 6th without version). */
 export function spkiOf(cert: Uint8Array): Uint8Array {
-  const tbs = children(cert, children(cert, root(cert))[0]!)[0]!;
+  const tbs = children(cert, root(cert))[0]!;
   const f = children(cert, tbs);
   const spki = f[0]!.tag === 0xa0 ? f[6] : f[5];
   if (!spki || children(cert, spki)[1]?.tag !== BIT_STRING) throw new Error("not a certificate");
@@ -45,7 +45,7 @@ export function spkiOf(cert: Uint8Array): Uint8Array {
 /** The subject's commonName (2.5.4.3), for showing and as the applicant's default. */
 export function commonNameOf(cert: Uint8Array): string | null {
   try {
-    const tbs = children(cert, children(cert, root(cert))[0]!)[0]!;
+    const tbs = children(cert, root(cert))[0]!;
     const f = children(cert, tbs);
     const subject = f[0]!.tag === 0xa0 ? f[5]! : f[4]!;
     for (const rdn of children(cert, subject)) {

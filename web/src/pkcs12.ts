@@ -8,6 +8,7 @@ import { children, concat, content, octets, oid, root, smallInt, whole, type Nod
 import { tripleDesCbcDecrypt } from "./des.js";
 import { Pkcs12Error } from "./pkcs12-errors.js";
 import { rc2CbcDecrypt } from "./rc2.js";
+import { syncDigest } from "./sha.js";
 
 const DATA = "1.2.840.113549.1.7.1";
 const ENCRYPTED_DATA = "1.2.840.113549.1.7.6";
@@ -68,9 +69,12 @@ async function kdf(hash: { name: string; block: number; len: number }, pw: Uint8
   const D = new Uint8Array(v).fill(id);
   const I = concat([fill(salt), pw.length ? fill(pw) : new Uint8Array(0)]);
   const parts: Uint8Array[] = [];
+  const sync = syncDigest(hash.name);
+  const digest = async (m: Uint8Array): Promise<Uint8Array> => (sync ? sync(m) : new Uint8Array(await subtle().digest(hash.name, buf(m))));
   for (let got = 0; got < n; got += hash.len) {
-    let A = new Uint8Array(await subtle().digest(hash.name, buf(concat([D, I]))));
-    for (let r = 1; r < iterations; r++) A = new Uint8Array(await subtle().digest(hash.name, buf(A)));
+    let A = await digest(concat([D, I]));
+    if (sync) for (let r = 1; r < iterations; r++) A = sync(A);
+    else for (let r = 1; r < iterations; r++) A = await digest(A);
     parts.push(A);
     const B = new Uint8Array(v);
     for (let i = 0; i < v; i++) B[i] = A[i % hash.len]!;

@@ -5,7 +5,7 @@
  * to sign, /complete assembles the signature. With ?service=CODE the signed file is then
  * submitted (POST /api/v1/public/submissions) and the sealed receipt shown.
  */
-import { ApiError, call, callJson, form } from "./api.js";
+import { call, callJson, form } from "./api.js";
 import { $, b64, blobOf, el, readFile, say } from "./dom.js";
 import { t } from "./i18n.js";
 import { browserKey, commonNameOf } from "./keys.js";
@@ -154,7 +154,7 @@ async function submit(service: string, signed: Signed, doc: { name: string; byte
   showReceiptCheck(box, check);
   const url = URL.createObjectURL(new Blob([r.receipt], { type: "application/xml" }));
   const link = el("a", { href: url, download: `receipt-${r.registrationNumber.replace(/[^\w.-]+/g, "_")}.xml`, "data-testid": "sign-receipt-download" }, t("receipt.download"));
-  target.replaceChildren(el("h3", {}, t("receipt.issued")), el("p", {}, `${t("receipt.number")}: `, el("strong", {}, r.registrationNumber)), el("p", {}, r.accepted ? t("receipt.accepted") : t("receipt.notAccepted")), box, el("p", {}, link));
+  target.replaceChildren(el("h3", {}, t("receipt.issued")), el("p", {}, `${t("receipt.number")}: `, el("strong", {}, r.registrationNumber)), box, el("p", {}, link));
   target.dataset.registrationNumber = r.registrationNumber;
   target.dataset.accepted = String(r.accepted);
   target.dataset.valid = String(check.valid);
@@ -190,6 +190,8 @@ export function initSign(): void {
       const c = choice(doc, $<HTMLSelectElement>("#sign-format").value);
       const signed = method() === "card" ? await withCard(doc, c, step) : await withP12(doc, c, step);
       offer($<HTMLAnchorElement>("#sign-download"), signed);
+      // the password is not kept in the page once the key has signed
+      $<HTMLInputElement>("#sign-password").value = "";
       $("#sign-done").hidden = false;
       if (service) {
         if (!$<HTMLInputElement>("#sign-applicant").value.trim()) throw new UserError(t("sign.needApplicant"), "#sign-applicant");
@@ -206,7 +208,6 @@ export function initSign(): void {
         say(status, t(`p12.${e.code}`), "error");
         $<HTMLInputElement>(e.code === "BAD_PASSWORD" ? "#sign-password" : "#sign-p12").focus();
       } else if (e instanceof SignerCancelled) say(status, t("sign.cancelled"), "error");
-      else if (e instanceof ApiError) say(status, problemText(e), "error");
       else say(status, problemText(e), "error");
     } finally {
       submitButton.disabled = false;

@@ -1,5 +1,5 @@
 /** POST /api/v1/verify: a signed file in, the validation report out (scope "verify"). */
-import { readSignedUpload } from "../body.js";
+import { readSignedUploadStreaming } from "../body.js";
 import { clientGone } from "../client-gone.js";
 import { HttpProblem } from "../problem.js";
 import { isNotASignature } from "../service.js";
@@ -27,7 +27,8 @@ export const signedBody = (withFields: boolean) => ({
 
 /** The route's work; the public route passes the public validation budget (src/limits/budgets.ts). */
 const verifyHandler = (budget?: Partial<ValidationBudget>): Handler => async ({ req, res, ctx, bodyLimit }) => {
-  const up = await readSignedUpload(req, bodyLimit, []);
+  // a large detached content is hashed as it streams (issue 15), not held in memory
+  const up = await readSignedUploadStreaming(req, bodyLimit, []);
   if (up.document.length === 0) throw new HttpProblem("BAD_REQUEST", "the request carries no signed file");
   const report = await ctx.service.verify(up.document, up.contents, undefined, { budget, signal: clientGone(res) });
   ctx.metrics.inc("podpis_validations_total", { indication: report.indication });

@@ -1,0 +1,81 @@
+/**
+ * `intact` is a fact about bytes (the contract; issue 12 item 2): the SignatureValue and every
+ * signed reference verify ⇒ intact, whatever else fails the signature — a SigningCertificate(V2)
+ * naming another certificate or malformed, a signed property that occurs twice. xmlsec1 signs
+ * XAdES B-B templates whose signed properties carry each defect, so the bytes verify and only
+ * the defect is there to judge.
+ */
+import { describe, expect } from "vitest";
+import { verifyXades } from "../src/validation/verify-xades.js";
+import { TEST_TIME, testContext } from "./helpers/xades-context.js";
+import { requirePeer } from "./helpers/peers.js";
+import { CA_CERT, DS_DECL, RSA_CERT, SHA256_DIGEST, XADES_NS, certDigest, signedInfoStart, xmlsecSign } from "./helpers/xmlsec-template.js";
+
+const SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256";
+const SP_TYPE = "http://uri.etsi.org/01903#SignedProperties";
+
+/** A B-B enveloped form whose SignedSignatureProperties are `ssp`. */
+function signed(ssp: string): string {
+  const qp = `<ds:Object><xades:QualifyingProperties xmlns:xades="${XADES_NS}" Target="#S1"><xades:SignedProperties Id="SP1"><xades:SignedSignatureProperties>${ssp}</xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties></ds:Object>`;
+  const form = `<z:Заявление xmlns:z="urn:egov:zayavlenie"><z:Сума>100</z:Сума><ds:Signature ${DS_DECL} Id="S1">${signedInfoStart()}<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></ds:Transforms>${SHA256_DIGEST}</ds:Reference><ds:Reference Type="${SP_TYPE}" URI="#SP1">${SHA256_DIGEST}</ds:Reference></ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo>${qp}</ds:Signature></z:Заявление>`;
+  return xmlsecSign(form);
+}
+
+const TIME = "<xades:SigningTime>2026-05-30T10:00:00Z</xades:SigningTime>";
+function certV2(digest: string, issuerSerial = ""): string {
+  return `<xades:SigningCertificateV2><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${SHA256}"/><ds:DigestValue>${digest}</ds:DigestValue></xades:CertDigest>${issuerSerial}</xades:Cert></xades:SigningCertificateV2>`;
+}
+
+async function verify(xml: string) {
+  return (await verifyXades(Buffer.from(xml), { at: TEST_TIME, context: testContext() })).signatures[0]!;
+}
+
+const codes = (s: { errors: Array<{ code: string }> }) => s.errors.map((e) => e.code);
+const xs = requirePeer("xmlsec1");
+
+describe("intact is a fact about bytes", () => {
+  xs.it("the well-formed template passes", async () => {
+    expect(await verify(signed(TIME + certV2(certDigest(RSA_CERT))))).toMatchObject({ indication: "TOTAL_PASSED", intact: true, level: "B-B" });
+  });
+
+  xs.it("SigningCertificateV2 naming another certificate: NO_SIGNING_CERTIFICATE_FOUND, intact", async () => {
+    const s = await verify(signed(TIME + certV2(certDigest(CA_CERT))));
+    expect(s).toMatchObject({ indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND", intact: true });
+  });
+
+  xs.it("a CertDigest that is not base64: FORMAT_FAILURE, intact", async () => {
+    const s = await verify(signed(TIME + certV2("not*base64")));
+    expect(s).toMatchObject({ indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE", intact: true });
+    expect(codes(s)).toContain("SIGNING_CERTIFICATE_MALFORMED");
+  });
+
+  xs.it("an IssuerSerialV2 that is not base64: FORMAT_FAILURE, intact", async () => {
+    const s = await verify(signed(TIME + certV2(certDigest(RSA_CERT), "<xades:IssuerSerialV2>%%%</xades:IssuerSerialV2>")));
+    expect(s).toMatchObject({ indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE", intact: true });
+    expect(codes(s)).toContain("SIGNING_CERTIFICATE_MALFORMED");
+  });
+
+  xs.it("a SigningCertificate (v1) X509SerialNumber that is no integer: FORMAT_FAILURE, intact", async () => {
+    const v1 = `<xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${SHA256}"/><ds:DigestValue>${certDigest(RSA_CERT)}</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>CN=x</ds:X509IssuerName><ds:X509SerialNumber>12ab</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate>`;
+    const s = await verify(signed(TIME + v1));
+    expect(s).toMatchObject({ indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE", intact: true });
+  });
+
+  xs.it("a duplicated SigningTime: FORMAT_FAILURE, intact", async () => {
+    const s = await verify(signed(TIME + TIME.replace("10:00", "11:00") + certV2(certDigest(RSA_CERT))));
+    expect(s).toMatchObject({ indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE", intact: true });
+    expect(codes(s)).toContain("PROPERTY_DUPLICATED");
+  });
+
+  xs.it("a duplicated SigningCertificateV2: FORMAT_FAILURE, intact", async () => {
+    const c = certV2(certDigest(RSA_CERT));
+    const s = await verify(signed(TIME + c + c));
+    expect(s).toMatchObject({ indication: "TOTAL_FAILED", subIndication: "FORMAT_FAILURE", intact: true });
+    expect(codes(s)).toContain("PROPERTY_DUPLICATED");
+  });
+
+  xs.it("a changed form is not intact, whatever else holds", async () => {
+    const s = await verify(signed(TIME + certV2(certDigest(RSA_CERT))).replace(">100<", ">900<"));
+    expect(s).toMatchObject({ subIndication: "HASH_FAILURE", intact: false });
+  });
+});
