@@ -39,7 +39,7 @@ describe("receipt document", () => {
     expect(r).toContain("<Name>Община Тестово</Name>");
     expect(r).toMatch(/<File role="signature" sha256="[0-9a-f]{64}" size="\d+"\/>/);
     expect(r).toContain('indication="TOTAL_PASSED"');
-    expect(readReceipt(r)).toEqual({ registrationNumber: ok.registrationNumber, submissionId: ok.id, accepted: true });
+    expect(readReceipt(r)).toEqual({ registrationNumber: ok.registrationNumber, submissionId: ok.id, accepted: true, log: { origin: "podpis.local/log", index: 0 } });
   });
   it("says why a document was not acknowledged", () => {
     expect(failed.receipt).toContain("<ReceiptNotAcknowledged");
