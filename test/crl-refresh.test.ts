@@ -177,7 +177,9 @@ describe("SIGHUP to the cluster primary re-reads --crl in every worker", () => {
     writeFileSync(join(crlDir, "root.crl"), (await rootCrl(day("2026-01-01"), day("2026-02-01"))).der);
     const serve = resolve("src/cli/serve.ts");
     const code = `const m = await import(${JSON.stringify(serve)}); process.exitCode = await m.serveCommand(process.argv.slice(1), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });`;
-    const args = ["--port", "0", "--data", mkdtempSync(join(dir, "hup-")), "--clock", AT.toISOString(), "--offline", "--workers", "2", "--log-level", "warn", "--trust", join(dir, "root.pem"), "--untrusted", join(dir, "ca.pem"), "--crl", crlDir, "--allow-test-material"];
+    const args = ["--port", "0", "--data", mkdtempSync(join(dir, "hup-")), "--clock", AT.toISOString(), "--offline", "--workers", "2", "--log-level", "warn", "--trust", join(dir, "root.pem"), "--untrusted", join(dir, "ca.pem"), "--crl", crlDir, "--allow-test-material",
+      // the bundled seal's own chain must validate for /readyz (issue 12): its CRLs, offline
+      "--crl", resolve("certs-test/crl")];
     proc = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, "--", ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, DATABASE_URL: "", PODPIS_CRL_WATCH: "0" } });
     let err = "";
     proc.stderr!.on("data", (d: Buffer) => void (err += d.toString()));

@@ -264,7 +264,11 @@ describe("hostile requests against a real server (issue 11)", () => {
 
   it("1,000 references with the not(ancestor-or-self::ds:Signature) XPath over a large form, validly signed: one canonicalization, bounded (11.2)", async () => {
     const xpath = '<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>';
-    const big = fixture.replace("</Заявление>", "<x/>".repeat(100_000) + "</Заявление>").replace(REF0, (m) => m.replace('<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>', xpath).repeat(999));
+    const big = fixture.replace("</Заявление>", "<x/>".repeat(100_000) + "</Заявление>").replace(REF0, (m) => {
+      // distinct Ids: 999 copies of one Id would be DUPLICATE_ID (issue 12) before any digest is made
+      const one = m.replace('<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>', xpath);
+      return Array.from({ length: 999 }, (_, i) => one.replace('Id="Signature-1-ref0"', `Id="Signature-1-ref0-${i}"`)).join("");
+    });
     const r = await send("verify, 1,000 XPath references over 100,000 elements", "/api/v1/verify", { method: "POST", auth: true, body: resign(big) });
     // the signature value verifies; the form was changed after signing, so the digests do not match
     expect(r.status).toBe(200);
