@@ -42,8 +42,8 @@ const ownFlags = (seal: string, extra: string[] = []) => [
 
 function submissionForm(): FormData {
   const f = new FormData();
-  f.append("signature", new Blob([fx("cades/rsa2048-cades-detached.p7s")]), "zayavlenie.p7s");
-  f.append("content", new Blob([fx("cades/content.xml")]), "content.xml");
+  // a P-256 citizen signature: valid at the real clock in 2035 too (RSA-2048 retires in 2029)
+  f.append("signature", new Blob([fx("cades/p256-sha256.p7m")]), "zayavlenie.p7m");
   f.append("applicant", "Иван Петров Иванов");
   f.append("service", "urn:podpis:service:own-chain");
   return f;

@@ -55,7 +55,9 @@ export function makeChainPki(leaves: Record<string, "tsa" | "seal">, prefix = "C
   const dir = mkdtempSync(join(tmpdir(), "podpis-chain-"));
   const password = "chain-test";
   writeFileSync(join(dir, "ext.cnf"), EXT);
-  const key = (n: string) => openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", `${n}.key`], dir);
+  // P-256, not RSA-2048: the policy retires RSA-2048 on 2029-01-01 and these keys are used at the
+  // real clock (npm run test:2035 runs in 2035)
+  const key = (n: string) => openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${n}.key`], dir);
   let serial = 0x2000;
   key("root");
   openssl(["req", "-x509", "-new", "-key", "root.key", "-subj", `/C=BG/O=podpis test/CN=${prefix} Root`, "-days", "3650", "-sha256", "-config", "ext.cnf", "-extensions", "ca", "-set_serial", String(serial++), "-out", "root.pem"], dir);
