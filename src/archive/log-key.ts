@@ -3,10 +3,9 @@
  * `PRIVATE+KEY+<name>+<id>+<base64(0x01 ‖ seed)>`; the key's name is the log's origin. By default
  * `dataDir/log-signer.key`, made once (mode 0600). Nodes that serve one log share one key file.
  */
-import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensurePrivateDir } from "../io/private-files.js";
+import { createPrivateFileOnce, ensurePrivateDir } from "../io/private-files.js";
 import { type NoteSigner, newSignerKey, parseSignerKey } from "../log/index.js";
 
 export const LOG_KEY_FILE = "log-signer.key";
@@ -26,15 +25,7 @@ export function openLogSigner(opts: { path?: string; dataDir: string; origin?: s
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   ensurePrivateDir(opts.dataDir);
-  // made beside and linked into place: two workers starting at once end up with one key
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, newSignerKey(opts.origin ?? DEFAULT_LOG_ORIGIN) + "\n", { mode: 0o600 });
-  try {
-    linkSync(tmp, path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-  } finally {
-    unlinkSync(tmp);
-  }
+  // two workers starting at once end up with one key
+  createPrivateFileOnce(path, newSignerKey(opts.origin ?? DEFAULT_LOG_ORIGIN) + "\n");
   return loadLogSigner(path);
 }

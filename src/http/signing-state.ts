@@ -7,10 +7,10 @@
  * Token: "v1." base64url(JSON payload) "." base64url(HMAC over everything before the last dot).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PodpisError } from "../errors/base.js";
-import { ensurePrivateDir } from "../io/private-files.js";
+import { createPrivateFileOnce, ensurePrivateDir } from "../io/private-files.js";
 import type { SigningHash, SigningScheme } from "../keys/provider.js";
 
 export interface SigningState {
@@ -101,15 +101,7 @@ export function loadStateKey(dataDir: string): Buffer {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   ensurePrivateDir(dataDir);
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
-  try {
-    linkSync(tmp, path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-  } finally {
-    unlinkSync(tmp);
-  }
+  createPrivateFileOnce(path, randomBytes(32));
   return readKey(path);
 }
 

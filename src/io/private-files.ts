@@ -3,7 +3,8 @@
  * Directories 0700, files 0600, whatever the umask — a mode given to mkdir/open is only an upper
  * bound (the umask clears bits, it never adds them), so an explicit chmod follows.
  */
-import { chmodSync, closeSync, existsSync, fchmodSync, lstatSync, mkdirSync, openSync, readdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, closeSync, existsSync, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const PRIVATE_DIR_MODE = 0o700;
@@ -42,5 +43,21 @@ export function restrictTree(dir: string): void {
     const st = lstatSync(p);
     if (st.isDirectory()) restrictTree(p);
     else if (st.isFile() && (st.mode & 0o777) !== PRIVATE_FILE_MODE) chmodSync(p, PRIVATE_FILE_MODE);
+  }
+}
+
+/**
+ * Writes `content` to `path` (0600) unless a file is there already. Made beside and linked into
+ * place, so two processes starting at once end up with one file (the loser keeps the winner's).
+ */
+export function createPrivateFileOnce(path: string, content: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(tmp, content, { mode: PRIVATE_FILE_MODE });
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  } finally {
+    unlinkSync(tmp);
   }
 }
