@@ -23,6 +23,7 @@ import type { Timestamper } from "../cms/write.js";
 import { ExtendError } from "../evidence/extend-errors.js";
 import { extendSignatures } from "../evidence/extend.js";
 import { extendEnvFor, recorderOf } from "../evidence/extend-env.js";
+import { timestampChecker } from "./augment.js";
 import { archivedTrustState } from "../trust/load.js";
 
 export type Clock = () => Date;
@@ -187,6 +188,8 @@ export class PodpisService {
   private async augment(input: SubmissionInput, report: ValidationReport): Promise<Buffer | null> {
     if (!this.o.timestamper) return null;
     const env = extendEnvFor(this.o.validator, { timestamper: this.o.timestamper, contents: input.contents.map((bytes) => ({ bytes })), now: this.o.clock });
+    // the verdict was made a moment ago by this validator: only the new time-stamps are validated
+    env.checkTimestamps = timestampChecker(this.o.validator, this.o.clock);
     try {
       return (await extendSignatures(input.document, "B-LTA", env, { verdict: report })).bytes;
     } catch (e) {
