@@ -88,7 +88,25 @@ const multipart = Buffer.concat([
   Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="applicant"\r\n\r\nИван Петров Иванов\r\n--${boundary}\r\nContent-Disposition: form-data; name="service"\r\n\r\nurn:podpis:service:bench\r\n--${boundary}--\r\n`),
 ]);
 
-async function load(url: string, body: Buffer, contentType: string, connections: number, expect: number, auth = true) {
+/** CPU time (µs) of a process and its descendants so far, from /proc (Linux; NaN elsewhere) */
+function treeCpu(pid: number): number {
+  try {
+    const kids = (p: number): number[] => {
+      const list = readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim();
+      return list ? list.split(" ").map(Number).flatMap((c) => [c, ...kids(c)]) : [];
+    };
+    // utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second on Linux)
+    return [pid, ...kids(pid)].reduce((t, p) => {
+      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return t + (Number(f[11]) + Number(f[12])) * 10_000;
+    }, 0);
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(url: string, body: Buffer, contentType: string, connections: number, expect: number, auth = true, server?: number) {
+  const serverCpu0 = server ? treeCpu(server) : NaN;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await autocannon({
@@ -103,14 +121,16 @@ async function load(url: string, body: Buffer, contentType: string, connections:
   if (bad) console.log(`  (${bad} non-2xx/errors on ${url}; expected ${expect})`);
   const used = process.cpuUsage(cpu0);
   const loadCpu = (used.user + used.system) / 1000 / (performance.now() - t0);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, loadCpu };
+  // the server's own CPU per request: what the load generator and the neighbours do not colour
+  const serverUs = server ? (treeCpu(server) - serverCpu0) / r.requests.total : NaN;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, loadCpu, serverUs };
 }
 type Run = Awaited<ReturnType<typeof load>>;
 
 /** rounds of one load: mean rate and p50, the worst p99 */
 function merged(runs: Run[]): Run {
   const mean = (f: (r: Run) => number) => runs.reduce((t, r) => t + f(r), 0) / runs.length;
-  return { rps: mean((r) => r.rps), p50: mean((r) => r.p50), p99: Math.max(...runs.map((r) => r.p99)), total: mean((r) => r.total), loadCpu: mean((r) => r.loadCpu) };
+  return { rps: mean((r) => r.rps), p50: mean((r) => r.p50), p99: Math.max(...runs.map((r) => r.p99)), total: mean((r) => r.total), loadCpu: mean((r) => r.loadCpu), serverUs: mean((r) => r.serverUs) };
 }
 
 // the bare server of the model, running beside the service; the two are loaded in turns (bare,
@@ -121,8 +141,8 @@ const CONNS = 8;
 const bareRuns: Run[] = [];
 const verifyRuns: Run[] = [];
 for (let i = 0; i < ROUNDS; i++) {
-  bareRuns.push(await load(bareBase + "/", p7m, "application/octet-stream", CONNS, 200, false));
-  verifyRuns.push(await load(base + "/api/v1/verify", p7m, "application/octet-stream", CONNS, 200));
+  bareRuns.push(await load(bareBase + "/", p7m, "application/octet-stream", CONNS, 200, false, bareProc.pid));
+  verifyRuns.push(await load(base + "/api/v1/verify", p7m, "application/octet-stream", CONNS, 200, true, proc.pid));
 }
 bareProc.kill("SIGTERM");
 const bare = merged(bareRuns);
@@ -134,7 +154,7 @@ rmSync(data, { recursive: true, force: true });
 
 const row = (name: string, r: Run) =>
   console.log(
-    `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(0).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.total.toFixed(0)} requests; autocannon used ${(r.loadCpu * 100).toFixed(0)}% of a core)`,
+    `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(0).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.total.toFixed(0)} requests; autocannon used ${(r.loadCpu * 100).toFixed(0)}% of a core${Number.isFinite(r.serverUs) ? `; server CPU ${r.serverUs.toFixed(0)} µs per request` : ""})`,
   );
 const cores = availableParallelism();
 const perBare = cores / bare.rps; // core-seconds per bare request (server, kernel, autocannon)
@@ -146,5 +166,6 @@ row("bare node:http (10 KB in, 1 KB JSON)  B", bare);
 console.log(`${"".padEnd(34)}         = ${(perBare * 1e6).toFixed(0)} µs of the machine (${cores} cores / B) each`);
 console.log(`${"model  C / (C/B + 1/V)".padEnd(34)} ${model.toFixed(0).padStart(7)} req/s   (${cores} / (${(perBare * 1e6).toFixed(0)} µs + ${(perValidation * 1e6).toFixed(0)} µs))`);
 row(`POST /api/v1/verify (${CONNS} conns)`, verify);
+console.log(`server CPU per request: podpis ${verify.serverUs.toFixed(0)} µs = bare ${bare.serverUs.toFixed(0)} µs + ${(verify.serverUs - bare.serverUs).toFixed(0)} µs (one in-process validation: ${(perValidation * 1e6).toFixed(0)} µs)`);
 console.log(`podpis / model: ${(verify.rps / model).toFixed(2)} (goal ≥ 0.85 with p99 < 50 ms: ${verify.rps / model >= 0.85 && verify.p99 < 50 ? "met" : "not met"}); rounds podpis ${verifyRuns.map((r) => r.rps.toFixed(0)).join(", ")}, bare ${bareRuns.map((r) => r.rps.toFixed(0)).join(", ")}`);
 row("POST /api/v1/submissions (4 conns)", submit);
