@@ -75,7 +75,17 @@ export class Metrics {
   }
 }
 
-const strings = (l: Labels): Record<string, string> => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
+/** prom-client wants string label values; the request path's labels mostly are already (issue 15: no copy then) */
+function strings(l: Labels): Record<string, string> {
+  let out: Record<string, string> | null = null;
+  for (const k in l) {
+    const v = l[k]!;
+    if (typeof v === "string") continue;
+    out ??= { ...(l as Record<string, string>) };
+    out[k] = String(v);
+  }
+  return out ?? (l as Record<string, string>);
+}
 
 /** The primary's view: every worker's registry summed (prom-client's cluster aggregation). */
 export class ClusterMetrics {
