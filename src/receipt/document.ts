@@ -92,6 +92,9 @@ const NEEDS_PARSER = /[\t\n\r\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 class NotCanonicalizable extends Error {}
 
+/** anything the canonical writer has to look at; most values (digests, numbers, dates, names) have none */
+const SPECIAL = /[&<>"\x00-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 const controls = (s: string): string => {
   if (NEEDS_PARSER.test(s)) throw new NotCanonicalizable();
   return s.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F]/g, "\uFFFD");
@@ -101,12 +104,12 @@ const controls = (s: string): string => {
 const canonicalWriter: Writer = {
   start: (name, attrs = []) =>
     `<${name}${present(attrs)
-      .map(([k, v]) => [k, controls(String(v)).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;")] as const)
+      .map(([k, v]) => [k, SPECIAL.test(String(v)) ? controls(String(v)).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;") : String(v)] as const)
       .sort((a, b) => (a[0] === "xmlns" ? -1 : b[0] === "xmlns" ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(([k, v]) => ` ${k}="${v}"`)
       .join("")}>`,
   empty: (name, attrs) => canonicalWriter.start(name, attrs) + `</${name}>`,
-  text: (s) => controls(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"),
+  text: (s) => (SPECIAL.test(s) ? controls(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : s),
 };
 
 export function buildReceipt(r: ReceiptInput): string {

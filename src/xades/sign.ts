@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { KeyProvider, SigningHash, SigningScheme } from "../pki/signing-key.js";
-import { parseCertificate } from "../pki/certificate.js";
+import { type Certificate, parseCertificate } from "../pki/certificate.js";
 import { SigningError, type Timestamper, issuerSerial } from "../cades/sign.js";
 import { DIGEST_URI_OF, signatureUriFor } from "./algorithms.js";
 import { fromBinary } from "./binary.js";
@@ -110,6 +110,17 @@ export interface XadesSigningInput {
   canonicalForm?: Uint8Array;
 }
 
+const parsedSigners = new WeakMap<Uint8Array, Certificate>();
+
+/** The signer's certificate, parsed once per key (a seal key signs every receipt); the octets are compared, not trusted to stay */
+function signerCertificate(der: Uint8Array): Certificate {
+  const known = parsedSigners.get(der);
+  if (known && Buffer.compare(known.der, der) === 0) return known;
+  const cert = parseCertificate(der);
+  parsedSigners.set(der, cert);
+  return cert;
+}
+
 /** Where a signature goes in a form podpis wrote itself: before the root's end tag (the root has content) */
 function ownFormHost(content: Uint8Array): NonNullable<PreparedXades["host"]> {
   const source = Buffer.from(content).toString("latin1");
@@ -140,7 +151,7 @@ export function prepareXades(opts: XadesSigningInput): PreparedXades {
   const scheme = opts.scheme;
   const digestUri = DIGEST_URI_OF[h]!;
   const sigUri = signatureUriFor(scheme, h);
-  const signer = parseCertificate(opts.certificate);
+  const signer = signerCertificate(opts.certificate);
   const signingTime = opts.signingTime;
   const tag = opts.idTag ?? randomBytes(8).toString("hex");
   if (!/^[\w-]{1,64}$/.test(tag)) throw new SigningError("XADES_INTERNAL", "the Id suffix must be a short token");
