@@ -11,7 +11,7 @@ import type { ArchiveStore, Material, SubmissionRecord } from "../archive/port.j
 import { submissionIntegrity } from "../archive/verify-archive.js";
 import { DEFAULT_LOG_ORIGIN } from "../archive/log-key.js";
 import { proveInLog } from "../archive/log-reader.js";
-import { buildReceipt, rejectionReasons } from "../receipt/document.js";
+import { buildReceiptForms, rejectionReasons } from "../receipt/document.js";
 import { type ReceiptCheck, checkReceipt, parseReceipt } from "../receipt/check.js";
 import { RECEIPT_CHECK_BUDGET, type ValidationBudget } from "../limits/budgets.js";
 import type { ReceiptSealer } from "../receipt/seal.js";
@@ -151,7 +151,7 @@ export class PodpisService {
       },
       async (assigned) => {
         logIndex = assigned.logIndex;
-        const xml = buildReceipt({
+        const { xml, canonical } = buildReceiptForms({
           submissionId: id,
           accepted,
           provider: this.o.sealer.provider,
@@ -172,7 +172,7 @@ export class PodpisService {
           reasons: accepted ? undefined : rejectionReasons(report),
           log: { origin: this.logIdentity.origin, index: assigned.logIndex },
         });
-        receipt = await this.o.sealer.seal(xml, receivedAt);
+        receipt = await this.o.sealer.seal(xml, receivedAt, canonical);
         return receipt;
       },
     );
