@@ -81,6 +81,12 @@ export function onBatchSize(f: (size: number) => void): () => void {
  */
 export const BATCH_MAX = Math.max(1, Number(process.env.PODPIS_ARCHIVE_BATCH_MAX) || 64);
 
+/** submissions of this process waiting for a batch, and those in the batch being committed */
+const queueState = { waiting: 0, committing: 0 };
+
+/** What the archive's writer has in hand (the metrics' view of SQLite's single writer, and of PostgreSQL's batches). */
+export const commitQueue = (): { waiting: number; committing: number } => ({ ...queueState });
+
 /** One batch in flight per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -95,6 +101,7 @@ export class GroupCommitter {
   submit(input: NewSubmission, seal: Seal): Promise<SubmissionRecord> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, seal, resolve, reject });
+      queueState.waiting++;
       this.kick();
     });
   }
@@ -103,12 +110,15 @@ export class GroupCommitter {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
     const batch = this.queue.splice(0, this.max);
+    queueState.waiting -= batch.length;
+    queueState.committing += batch.length;
     this.onBatch?.(batch.length);
     for (const f of batchObservers) f(batch.length);
     // a batch that fails as a whole (the commit, the database) fails each of its submissions
     this.runBatch(batch)
       .catch((e: unknown) => batch.forEach((p) => p.reject(e)))
       .finally(() => {
+        queueState.committing -= batch.length;
         this.running = false;
         this.kick();
       });

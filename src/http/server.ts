@@ -17,6 +17,7 @@ import { ClusterRateLimiter, answerRateQuestions } from "./cluster-rate.js";
 import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogger } from "./config.js";
 import { ClusterMetrics, Metrics, serveToAggregator } from "./metrics.js";
 import { onBatchSize } from "../archive/group-commit.js";
+import { observeCommitQueue, observeFetches, observeTrustedLists } from "./ops-metrics.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
 export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
@@ -35,6 +36,8 @@ interface Started {
 async function startServing(config: ServeConfig, metrics: Metrics, metricsText?: () => Promise<string>, limiter?: CallerLimiter): Promise<Started> {
   const runtime = await buildRuntime(config);
   observeArchive(runtime, metrics);
+  observeFetches(metrics);
+  observeTrustedLists(metrics, () => runtime.tl?.state ?? null, runtime.clock);
   const app = createApp({
     service: runtime.service,
     archive: runtime.archive,
@@ -64,6 +67,7 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
 /** the archive's own metrics: group-commit batch sizes, and the PostgreSQL pool when there is one */
 function observeArchive(runtime: Runtime, metrics: Metrics): void {
   onBatchSize((n) => metrics.observe("podpis_archive_batch_size", {}, n));
+  observeCommitQueue(metrics);
   const archive = runtime.archive as { poolStats?: () => { total: number; idle: number; waiting: number } };
   if (typeof archive.poolStats === "function") {
     metrics.gauge("podpis_db_pool_connections", () => {
