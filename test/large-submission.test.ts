@@ -6,7 +6,7 @@
  * GET …/document?content=0 serves it, the integrity and `podpis audit verify` pass, a replay at
  * receipt time reproduces the report, and an altered or missing file is a clear finding.
  *
- * PODPIS_LARGE_SUBMISSION_MB (default 64; the issue's 1 GB: 1024, or bench/large-submission.ts).
+ * PODPIS_LARGE_SUBMISSION_MB (default 128: the growth bound, half the size, stays clear of the ~30 MB a streamed upload costs whatever its size; the issue's 1 GB: 1024, or bench/large-submission.ts).
  */
 import Database from "better-sqlite3";
 import { createHash } from "node:crypto";
@@ -21,7 +21,7 @@ import { capture } from "./helpers/cli-capture.js";
 import { type ServeProcess, createKey, startServe, tempData } from "./helpers/serve-process.js";
 
 const AT = "2026-06-01T00:00:00Z";
-const MB = Number(process.env.PODPIS_LARGE_SUBMISSION_MB ?? 64);
+const MB = Number(process.env.PODPIS_LARGE_SUBMISSION_MB ?? 128);
 const MiB = 1024 * 1024;
 const cli = (argv: string[]) => capture((io) => run(argv, io));
 
@@ -38,6 +38,8 @@ let apiKey = "";
 let file = "";
 let sha = "";
 let p7s: Buffer;
+let warmUp = 0;
+const SMALL = Buffer.from("a small detached content");
 const auth = () => ({ Authorization: `Bearer ${apiKey}` });
 
 async function sha256File(path: string): Promise<string> {
@@ -66,6 +68,22 @@ beforeAll(async () => {
   mkdirSync(data);
   apiKey = await createKey(data, ["submit", "audit"]);
   server = await startServe(data, ["--clock", AT, "--workers", "1", "--max-body", "2g", "--file-store-over", "1m"]);
+  // a first, small submission: what the server's first submission costs (sealing, TSA, log) is
+  // paid before the large one is measured
+  const sig = await (async () => {
+    const k = await openKey({ key: "certs-test/keys/citizen-rsa2048.p12", secret: BUNDLED.password });
+    try {
+      return await signCades({ key: k, content: SMALL, packaging: "detached", signingTime: new Date(AT) });
+    } finally {
+      await k.close();
+    }
+  })();
+  const form = new FormData();
+  form.append("signature", new Blob([sig]), "s.p7s");
+  form.append("content", new Blob([SMALL]), "s.txt");
+  form.append("applicant", "A");
+  form.append("service", "urn:test:small");
+  warmUp = (await fetch(server.base + "/api/v1/submissions", { method: "POST", body: form, headers: auth() })).status;
 }, 300_000);
 
 afterAll(async () => {
@@ -121,20 +139,10 @@ describe("a large detached document to /api/v1/submissions", () => {
   }, 120_000);
 
   it("a content under the threshold stays in the row (no file)", async () => {
-    const small = Buffer.from("a small detached content");
-    const key = await openKey({ key: "certs-test/keys/citizen-rsa2048.p12", secret: BUNDLED.password });
-    const sig = await signCades({ key, content: small, packaging: "detached", signingTime: new Date(AT) });
-    await key.close();
-    const form = new FormData();
-    form.append("signature", new Blob([sig]), "s.p7s");
-    form.append("content", new Blob([small]), "s.txt");
-    form.append("applicant", "A");
-    form.append("service", "urn:test:small");
-    const r = await fetch(server.base + "/api/v1/submissions", { method: "POST", body: form, headers: auth() });
-    expect(r.status).toBe(201);
-    const s = createHash("sha256").update(small).digest("hex");
+    const s = createHash("sha256").update(SMALL).digest("hex");
+    expect(warmUp).toBe(201);
     expect(existsSync(join(data, "files", "sha256", s.slice(0, 2), s.slice(2, 4), s))).toBe(false);
-  }, 60_000);
+  });
 
   it("an altered file is a finding (integrity, revalidate 409), a missing one too; audit verify says which", async () => {
     const path = stored();
