@@ -24,6 +24,7 @@ import type { Timestamper } from "../cms/write.js";
 import { ExtendError } from "../evidence/extend-errors.js";
 import { extendSignatures } from "../evidence/extend.js";
 import { extendEnvFor, recorderOf } from "../evidence/extend-env.js";
+import { timestampChecker } from "./augment.js";
 import { archivedTrustState } from "../trust/load.js";
 
 export type Clock = () => Date;
@@ -229,6 +230,8 @@ export class PodpisService {
     // a content in the file store is archived without evidence, as a refused extension is
     if (input.contents.some(isStored)) return null;
     const env = extendEnvFor(this.o.validator, { timestamper: this.o.timestamper, contents: (input.contents as Buffer[]).map((bytes) => ({ bytes })), now: this.o.clock });
+    // the verdict was made a moment ago by this validator: only the new time-stamps are validated
+    env.checkTimestamps = timestampChecker(this.o.validator, this.o.clock);
     try {
       return (await extendSignatures(input.document, "B-LTA", env, { verdict: report })).bytes;
     } catch (e) {
