@@ -90,6 +90,11 @@ suite("archive backup and restore (PostgreSQL, with the file store)", () => {
     const storedAt = `sha256/${content.slice(0, 2)}/${content.slice(2, 4)}/${content}`;
     expect(existsSync(join(data, "files", storedAt))).toBe(true);
 
+    // the node's PostgreSQL pool, as /metrics shows it
+    const metrics = await (await fetch(server.base + "/metrics")).text();
+    expect(Number(/^podpis_db_pool_connections\{state="total"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^podpis_db_pool_connections\{state="waiting"\} 0$/m);
+
     const target = join(dir(), "nightly");
     let stop = false;
     const load = (async () => {

@@ -10,7 +10,7 @@
  */
 import Database from "better-sqlite3";
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync, renameSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync, readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUNDLED } from "../src/bundled.js";
@@ -142,6 +142,27 @@ describe("a large detached document to /api/v1/submissions", () => {
     const s = createHash("sha256").update(SMALL).digest("hex");
     expect(warmUp).toBe(201);
     expect(existsSync(join(data, "files", "sha256", s.slice(0, 2), s.slice(2, 4), s))).toBe(false);
+  });
+
+  it("a form that is refused after a large part began streaming leaves nothing in the file store", async () => {
+    const big = Buffer.alloc(3 * MiB, 7);
+    const form = new FormData();
+    form.append("content", new Blob([big]), "no-signature.bin");
+    form.append("applicant", "A");
+    form.append("service", "urn:test:refused");
+    const r = await fetch(server.base + "/api/v1/submissions", { method: "POST", body: form, headers: auth() });
+    expect(r.status).toBe(400);
+    const s = createHash("sha256").update(big).digest("hex");
+    expect(existsSync(join(data, "files", "sha256", s.slice(0, 2), s.slice(2, 4), s))).toBe(false);
+    expect(readdirSync(join(data, "files", "tmp"))).toEqual([]);
+  });
+
+  it("/metrics shows the group-commit batch sizes and the commit queue of this server", async () => {
+    const text = await (await fetch(server.base + "/metrics")).text();
+    const count = Number(/^podpis_archive_batch_size_count (\d+)/m.exec(text)?.[1]);
+    expect(count).toBeGreaterThanOrEqual(2); // the warm-up and the large one
+    expect(text).toMatch(/^podpis_archive_batch_size_bucket\{le="1"\} \d+/m);
+    expect(text).toMatch(/^podpis_archive_commit_queue\{state="waiting"\} 0$/m);
   });
 
   it("an altered file is a finding (integrity, revalidate 409), a missing one too; audit verify says which", async () => {
