@@ -12,7 +12,7 @@
  */
 import type { Worker } from "node:cluster";
 import { LogError } from "../log/index.js";
-import { announceBatch, onBatchNumbered, onBatchSize, type Numbering } from "./group-commit.js";
+import { announceBatch, handedToWriter, onBatchNumbered, onBatchSize, type Numbering } from "./group-commit.js";
 import { ArchiveError, type ArchiveStore, type Assigned, type NewSubmission, type SubmissionRecord } from "./port.js";
 
 /** set in a worker's environment by a primary that hosts the node's writer */
@@ -142,11 +142,15 @@ function listen(): void {
 function submitToPrimary(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
   return new Promise((resolve, reject) => {
     const id = ++nextId;
-    waiting.set(id, { seal, resolve, reject, failures: new Map() });
+    handedToWriter(1);
+    let answered = false;
+    const answer = () => void (answered || ((answered = true), handedToWriter(-1)));
+    waiting.set(id, { seal, resolve: (r) => (answer(), resolve(r)), reject: (e) => (answer(), reject(e)), failures: new Map() });
     process.send!({ type: "archive:submit", id, input } satisfies ToPrimary, (e: Error | null) => {
       if (!e) return;
+      const w = waiting.get(id);
       waiting.delete(id);
-      reject(writerAway(e.message));
+      w?.reject(writerAway(e.message));
     });
   });
 }
