@@ -297,6 +297,28 @@ defs.push({
   openssl: OK,
   p12: true,
 });
+// a second time-stamping unit with an ECDSA key: a deployment whose TSA signs with P-256 (issue 15: what a submission costs with ECDSA keys)
+defs.push({
+  name: "tsa-p256",
+  role: "tsa",
+  keySpec: "p256",
+  issuer: "root-ca",
+  serial: "7E570200000000000002",
+  notBefore: D.tsaNotBefore,
+  notAfter: D.tsaNotAfter,
+  subject: caSubject("podpis Test TSA 2 (P-256)"),
+  extensions: {
+    keyUsage: ["digitalSignature", "nonRepudiation"],
+    extKeyUsage: { oids: [OID.ekuTimeStamping], critical: true },
+    certificatePolicies: [{ oid: POLICY.tsa, cps: CPS }],
+    crlDistributionPoints: [crlUrl("root-ca")],
+    authorityInfoAccess: { caIssuers: [caUrl("root-ca")] },
+  },
+  scenario: "valid",
+  description: "Time-stamping unit with an ECDSA P-256 key, issued directly by the root (otherwise as tsa).",
+  openssl: OK,
+  p12: true,
+});
 
 // --- citizens (natural persons), from the Qualified CA ---
 interface LeafDef {

@@ -1,12 +1,23 @@
 /**
- * Group commit (issue 15): the submissions that arrive while one transaction is in flight wait
- * and go into the next one together, so N submissions cost one commit (one fsync) instead of N.
+ * Group commit (issue 15): the submissions that arrive while a batch is in flight wait and go
+ * into the next one together, so N submissions cost one commit (one fsync) instead of N.
  *
- * Inside the batch's transaction (which holds the register's lock: SQLite's write lock, or the
- * PostgreSQL register row FOR UPDATE) numbers are assigned in arrival order and every receipt is
- * sealed concurrently (sealing is the seal key's and the TSA's work, not the database's). A seal
- * that fails gives its submission an error and frees its number: the submissions after it are
- * numbered again and sealed again with their new numbers, so what commits is still gap-free.
+ * Receipts are sealed OUTSIDE the database lock (sealing is the seal key's and the TSA's work,
+ * not the database's). Numbers are guessed first: the base (each register's last number and the
+ * log's next index) as last committed — or as the batch before this one will leave it — read
+ * without the lock; the receipts are sealed with the numbers that follow. The batch's
+ * transaction then reads the real base under the lock (SQLite's write lock, PostgreSQL's
+ * register row FOR UPDATE): when it is the guessed one, the sealed receipts are written as they
+ * are; when another process committed in between, they are numbered again and sealed again
+ * inside the transaction (the old way), so what commits is gap-free and every stored receipt
+ * carries the number it is stored under. Everything of one batch is one transaction: a node
+ * killed at any point leaves the whole batch or none of it, never a half-done submission.
+ *
+ * A seal that fails gives its submission an error and frees its number: the submissions after
+ * it are numbered again and sealed again with their new numbers.
+ *
+ * Stages run as a pipeline: while batch k commits (and SQLite fsyncs its WAL, off the event
+ * loop), batch k+1 is sealed with the numbers after k's.
  */
 import type { Assigned, NewSubmission, SubmissionRecord } from "./port.js";
 import { formatRegistrationNumber } from "./registration.js";
@@ -75,19 +86,93 @@ export function onBatchSize(f: (size: number) => void): () => void {
   return () => batchObservers.delete(f);
 }
 
+export type Numbering = "guessed" | "resealed" | "locked";
+const numberingObservers = new Set<(how: Numbering) => void>();
+
+/** How every committed batch was numbered goes to `f` (the service's metrics); returns the unsubscribe. */
+export function onBatchNumbered(f: (how: Numbering) => void): () => void {
+  numberingObservers.add(f);
+  return () => numberingObservers.delete(f);
+}
+
+/** A batch counted in another process (the node's writer, writer-ipc.ts), told to this one's observers. */
+export function announceBatch(m: { size?: number; numbering?: Numbering }): void {
+  if (m.size !== undefined) for (const f of batchObservers) f(m.size);
+  if (m.numbering !== undefined) for (const f of numberingObservers) f(m.numbering);
+}
+
+const numbered = (stats: CommitStats, how: Numbering): void => {
+  stats[how]++;
+  for (const f of numberingObservers) f(how);
+};
+
 /**
  * Submissions per transaction at most. PODPIS_ARCHIVE_BATCH_MAX=1 gives one transaction per
  * submission (what podpis did before group commit: the bench's baseline).
  */
 export const BATCH_MAX = Math.max(1, Number(process.env.PODPIS_ARCHIVE_BATCH_MAX) || 64);
 
-/** One batch in flight per process; what arrives meanwhile is the next batch (at most `max`). */
+/** A register's last number and the log's next index: what a batch numbers on. */
+export interface Base {
+  last: ReadonlyMap<string, number>;
+  logNext: number;
+}
+
+/** The adapter's side of group commit. */
+export interface BatchWriter {
+  /** the base as committed now, read without the lock (a guess the commit checks) */
+  peek(registers: readonly string[]): Promise<Base>;
+  /**
+   * One transaction under the lock: reads the actual base, asks `settle` what to write (the
+   * receipts sealed for exactly that base), writes it and commits. Returns what it wrote.
+   */
+  commit(registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]>;
+  /** resolves once every commit made before the call is durable (SQLite: the WAL fsynced) */
+  durable(): Promise<void>;
+  record(id: string): Promise<SubmissionRecord>;
+}
+
+const sameBase = (a: Base, b: Base, registers: readonly string[]): boolean => a.logNext === b.logNext && registers.every((r) => (a.last.get(r) ?? 0) === (b.last.get(r) ?? 0));
+
+/** the base after `sealed` commits on `base` */
+function advance(base: Base, sealed: readonly Sealed[]): Base {
+  const last = new Map(base.last);
+  for (const s of sealed) last.set(s.item.input.register, Math.max(last.get(s.item.input.register) ?? 0, s.assigned.sequence));
+  return { last, logNext: base.logNext + sealed.length };
+}
+
+/** Counts of how batches were numbered (the bench, tests). */
+export interface CommitStats {
+  batches: number;
+  /** sealed outside the lock and written as sealed */
+  guessed: number;
+  /** sealed again inside the transaction: another process had committed since the guess */
+  resealed: number;
+  /** not guessed (contended, or the guess unreadable): numbered and sealed inside the transaction */
+  locked: number;
+}
+
+/**
+ * After this many batches sealed inside the lock in a row the guess is skipped for a while
+ * (another writer keeps moving the base, so sealing twice would only waste the CPU).
+ */
+const CONTENDED_SKIP = 4;
+
+/** One batch sealing and one committing per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
-  private running = false;
+  private sealing = false;
+  /** the base the batch sealed last will leave, while the pipeline can trust it */
+  private expected: Base | null = null;
+  private commitTail: Promise<void> = Promise.resolve();
+  private skipGuess = 0;
+  /** bumped when a guess proved wrong: guesses read before it do not become the pipeline's */
+  private epoch = 0;
+  readonly stats: CommitStats = { batches: 0, guessed: 0, resealed: 0, locked: 0 };
 
   constructor(
-    private readonly runBatch: (items: Pending[]) => Promise<void>,
+    private readonly writer: BatchWriter,
+    private readonly numberFormat: string,
     private readonly max = BATCH_MAX,
     private readonly onBatch?: (size: number) => void,
   ) {}
@@ -100,17 +185,77 @@ export class GroupCommitter {
   }
 
   private kick(): void {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
+    if (this.sealing || this.queue.length === 0) return;
+    this.sealing = true;
     const batch = this.queue.splice(0, this.max);
+    this.stats.batches++;
     this.onBatch?.(batch.length);
     for (const f of batchObservers) f(batch.length);
-    // a batch that fails as a whole (the commit, the database) fails each of its submissions
-    this.runBatch(batch)
-      .catch((e: unknown) => batch.forEach((p) => p.reject(e)))
-      .finally(() => {
-        this.running = false;
-        this.kick();
-      });
+    void this.run(batch);
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    const registers = [...new Set(batch.map((p) => p.input.register))].sort();
+    // 1. seal outside the lock, on the guessed base
+    let guess: Base | null = null;
+    let sealed: Sealed[] = [];
+    try {
+      const epoch = this.epoch;
+      if (this.skipGuess > 0) this.skipGuess--;
+      else {
+        guess = this.expected ?? (await this.writer.peek(registers));
+        sealed = await sealInOrder(batch, (r) => guess!.last.get(r) ?? 0, this.numberFormat, guess.logNext);
+        if (epoch === this.epoch) this.expected = advance(guess, sealed);
+      }
+    } catch {
+      // the guess could not be read: the commit numbers and seals under the lock
+      guess = null;
+      this.expected = null;
+    }
+    const items = guess ? sealed.map((s) => s.item) : batch;
+    // 2. commit in seal order; the next batch starts sealing once the previous commit is done
+    const previous = this.commitTail;
+    let committed!: () => void;
+    this.commitTail = new Promise((r) => (committed = r));
+    await previous;
+    this.sealing = false;
+    this.kick();
+    let written: Sealed[] = [];
+    try {
+      if (items.length) {
+        written = await this.writer.commit(registers, async (actual) => {
+          if (guess && sameBase(guess, actual, registers)) {
+            numbered(this.stats, "guessed");
+            this.skipGuess = 0;
+            return sealed;
+          }
+          if (guess) {
+            numbered(this.stats, "resealed");
+            this.skipGuess = CONTENDED_SKIP;
+            this.forget();
+          } else numbered(this.stats, "locked");
+          return sealInOrder(items, (r) => actual.last.get(r) ?? 0, this.numberFormat, actual.logNext);
+        });
+      }
+    } catch (e) {
+      // a batch that fails as a whole (the commit, the database) fails each of its submissions
+      this.forget();
+      for (const p of items) p.reject(e);
+    } finally {
+      committed();
+    }
+    if (!written.length) return;
+    // 3. acknowledged only once durable
+    try {
+      await this.writer.durable();
+      for (const s of written) s.item.resolve(await this.writer.record(s.item.input.id));
+    } catch (e) {
+      for (const s of written) s.item.reject(e);
+    }
+  }
+
+  private forget(): void {
+    this.epoch++;
+    this.expected = null;
   }
 }

@@ -26,6 +26,21 @@ export async function insertLogEntryPg(c: pg.PoolClient, index: number, submissi
   await c.query("UPDATE log_state SET next_index = $1 WHERE id = 1", [index + 1]);
 }
 
+/** Inside a batch's transaction: the entries (the receipts' UTF-8 bytes) in one statement. */
+export async function insertLogEntriesPg(c: pg.PoolClient, entries: ReadonlyArray<{ index: number; submissionId: string; receipt: string }>): Promise<void> {
+  if (!entries.length) return;
+  const params: unknown[] = [];
+  const rows = entries.map((x) => {
+    const entry = Buffer.from(x.receipt, "utf8");
+    if (entry.length > MAX_ENTRY_BYTES) throw new LogError("LOG_ENTRY_TOO_LARGE", `the receipt is ${entry.length} bytes; a log entry is at most ${MAX_ENTRY_BYTES}`);
+    params.push(x.index, x.submissionId, entry, leafHash(entry));
+    const n = params.length;
+    return `($${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+  });
+  await c.query(`INSERT INTO log_entries (idx, submission_id, entry, leaf_hash) VALUES ${rows.join(", ")}`, params);
+  await c.query("UPDATE log_state SET next_index = $1 WHERE id = 1", [Math.max(...entries.map((x) => x.index)) + 1]);
+}
+
 async function readTile(q: Q, level: number, index: number, width: number): Promise<Buffer> {
   const r = (await q.query<{ hashes: Buffer }>("SELECT hashes FROM log_tiles WHERE level = $1 AND idx = $2", [level, index])).rows[0];
   if (!r || r.hashes.length < width * 32) throw new ArchiveError("NOT_FOUND", `no tile ${level}/${index} of width ${width}`);

@@ -8,9 +8,9 @@ import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
-import { GroupCommitter, type Pending, sealInOrder } from "./group-commit.js";
+import { type Base, type BatchWriter, GroupCommitter, type Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
-import { PostgresLogStore, insertLogEntryPg, nextLogIndexPg } from "./log-postgres.js";
+import { PostgresLogStore, insertLogEntriesPg, nextLogIndexPg } from "./log-postgres.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -38,7 +38,7 @@ export class PostgresArchive implements ArchiveStore {
   private readonly pool: pg.Pool;
   private readonly schema: string;
   readonly transparencyLog: LogStore;
-  private readonly committer = new GroupCommitter((items) => this.commitBatch(items));
+  private readonly committer: GroupCommitter;
 
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
@@ -64,7 +64,7 @@ export class PostgresArchive implements ArchiveStore {
     // process. The query in flight fails on its own (and is classified as "database unavailable").
     this.pool.on("connect", (c) => c.on("error", () => {}));
     this.transparencyLog = new PostgresLogStore(this.pool);
-
+    this.committer = new GroupCommitter(this.batchWriter(), this.opts.numberFormat);
   }
 
   private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
@@ -142,59 +142,98 @@ export class PostgresArchive implements ArchiveStore {
 
   /**
    * group-commit.ts: the submissions that arrive during a batch share the next transaction. The
-   * register rows are locked (in name order) for the batch, then the audit head; so across nodes
-   * numbers stay gap-free and the audit chain linear.
+   * register rows are locked (in name order) for the batch, then the log's counter, then the
+   * audit head; so across nodes numbers stay gap-free and the audit chain linear. A batch is a
+   * fixed number of statements (multi-row inserts), not a few per submission: the locks are held
+   * for that many round trips only.
    */
   submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
     return this.committer.submit(input, seal);
   }
 
-  private async commitBatch(items: Pending[]): Promise<void> {
-    const sealed = await this.tx(async (c) => {
-      const registers = [...new Set(items.map((i) => i.input.register))].sort();
-      const last = new Map<string, number>();
-      for (const r of registers) {
-        await c.query("INSERT INTO registers (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [r]);
-        last.set(r, Number((await c.query<{ last_seq: string }>("SELECT last_seq FROM registers WHERE name = $1 FOR UPDATE", [r])).rows[0]!.last_seq));
-      }
-      // the log's counter after the registers' rows (one lock order everywhere)
-      const done = await sealInOrder(items, (r) => last.get(r)!, this.opts.numberFormat, await nextLogIndexPg(c));
-      for (const s of done) {
-        await this.insertSubmission(c, s.item.input, s.assigned, s.receipt);
-        await insertLogEntryPg(c, s.assigned.logIndex, s.item.input.id, s.receipt);
-      }
-      for (const r of registers) {
-        const top = Math.max(0, ...done.filter((s) => s.item.input.register === r).map((s) => s.assigned.sequence));
-        if (top > 0) await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [r, top]);
-      }
-      return done;
-    });
-    for (const s of sealed) s.item.resolve((await this.getSubmission(s.item.input.id))!);
+  /** how this process's batches were numbered (bench, tests) */
+  get commitStats() {
+    return { ...this.committer.stats };
   }
 
-  private async insertSubmission(c: Client, input: NewSubmission, assigned: Assigned, receipt: string): Promise<void> {
-    const sequence = assigned.sequence;
-    await c.query(
-      `INSERT INTO submissions (id, register, seq, registration_number, received_at, validation_time, applicant, service, accepted,
-        indication, policy_version, document_sha256, document, report, receipt, receipt_sha256)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-      [
-        input.id, input.register, sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
-        input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
-        Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
-      ],
-    );
-    for (const [i, b] of input.contents.entries()) {
-      await c.query("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES ($1, $2, $3, $4)", [input.id, i, sha256hex(b), Buffer.from(b)]);
+  private batchWriter(): BatchWriter {
+    return {
+      peek: async (registers) => {
+        const r = (
+          await this.q<{ next_index: string | null; last: Record<string, number> }>(
+            "SELECT (SELECT next_index FROM log_state WHERE id = 1) AS next_index, coalesce((SELECT json_object_agg(name, last_seq) FROM registers WHERE name = ANY($1)), '{}') AS last",
+            [registers],
+          )
+        )[0]!;
+        return { last: new Map(Object.entries(r.last).map(([k, v]) => [k, Number(v)])), logNext: Number(r.next_index ?? 0) };
+      },
+      commit: (registers, settle) => this.tx((c) => this.commitBatch(c, registers, settle)),
+      // synchronous_commit: COMMIT answers once the WAL is flushed
+      durable: async () => {},
+      record: async (id) => (await this.getSubmission(id))!,
+    };
+  }
+
+  private async commitBatch(c: Client, registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]> {
+    await c.query("INSERT INTO registers (name, last_seq) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING", [registers]);
+    const locked = await c.query<{ name: string; last_seq: string }>("SELECT name, last_seq FROM registers WHERE name = ANY($1) ORDER BY name FOR UPDATE", [registers]);
+    // the log's counter after the registers' rows (one lock order everywhere)
+    const actual: Base = { last: new Map(locked.rows.map((r) => [r.name, Number(r.last_seq)])), logNext: await nextLogIndexPg(c) };
+    const sealed = await settle(actual);
+    if (!sealed.length) return sealed;
+    await insertRows(c, "submissions", SUBMISSION_INSERT, sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt)));
+    await this.insertContents(c, sealed.map((s) => s.item.input));
+    await this.insertMaterial(c, sealed.map((s) => s.item.input));
+    await insertRows(c, "submission_evidence", ["submission_id", "version", "created_at", "sha256", "bytes"], sealed.filter((s) => s.item.input.evidence).map((s) => {
+      const e = s.item.input.evidence!;
+      return [s.item.input.id, 1, s.item.input.receivedAt.toISOString(), sha256hex(e), Buffer.from(e)];
+    }));
+    await this.appendManyIn(c, sealed.flatMap((s) => {
+      const audit = auditDataFor(s.item.input, s.assigned, s.receipt);
+      const at = s.item.input.receivedAt;
+      const id = s.item.input.id;
+      const evidence = s.item.input.evidence;
+      return [
+        { kind: "submission" as const, subject: id, data: audit.submission, at },
+        { kind: "receipt" as const, subject: id, data: audit.receipt, at },
+        ...(evidence ? [{ kind: "evidence" as const, subject: id, data: { reason: "receipt", version: 1, sha256: sha256hex(evidence) }, at }] : []),
+      ];
+    }));
+    await insertLogEntriesPg(c, sealed.map((s) => ({ index: s.assigned.logIndex, submissionId: s.item.input.id, receipt: s.receipt })));
+    for (const r of registers) {
+      const top = Math.max(0, ...sealed.filter((s) => s.item.input.register === r).map((s) => s.assigned.sequence));
+      if (top > 0) await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [r, top]);
     }
-    for (const m of input.material) {
-      await c.query("INSERT INTO material (sha256, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING", [m.sha256, m.kind, Buffer.from(m.bytes)]);
-      await c.query("INSERT INTO submission_material (submission_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING", [input.id, m.sha256]);
-    }
-    const audit = auditDataFor(input, assigned, receipt);
-    await this.appendIn(c, "submission", input.id, audit.submission, input.receivedAt);
-    await this.appendIn(c, "receipt", input.id, audit.receipt, input.receivedAt);
-    if (input.evidence) await this.writeEvidence(c, input.id, 1, input.evidence, input.receivedAt, { reason: "receipt" });
+    return sealed;
+  }
+
+  private async insertContents(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
+    await insertRows(c, "submission_contents", ["submission_id", "idx", "sha256", "bytes"], inputs.flatMap((s) => s.contents.map((b, i) => [s.id, i, sha256hex(b), Buffer.from(b)])));
+  }
+
+  /** material is kept once: only what the database lacks is sent (most submissions share their CRLs and anchors) */
+  private async insertMaterial(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
+    const all = new Map(inputs.flatMap((s) => s.material.map((m) => [m.sha256, m] as const)));
+    if (!all.size) return;
+    const have = new Set((await c.query<{ sha256: string }>("SELECT sha256 FROM material WHERE sha256 = ANY($1)", [[...all.keys()]])).rows.map((r) => r.sha256));
+    const missing = [...all.values()].filter((m) => !have.has(m.sha256));
+    await insertRows(c, "material", ["sha256", "kind", "bytes"], missing.map((m) => [m.sha256, m.kind, Buffer.from(m.bytes)]), "ON CONFLICT (sha256) DO NOTHING");
+    const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
+    await insertRows(c, "submission_material", ["submission_id", "sha256"], [...links.values()], "ON CONFLICT DO NOTHING");
+  }
+
+  /** audit entries in order, chained on the head (locked once), in one insert */
+  private async appendManyIn(c: Client, entries: ReadonlyArray<{ kind: AuditEntry["kind"]; subject: string; data: unknown; at: Date }>): Promise<void> {
+    await c.query("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING");
+    const h = (await c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")).rows[0]!;
+    let prev = Number(h.seq) === 0 ? null : { seq: Number(h.seq), hash: h.hash };
+    const rows = entries.map((x) => {
+      const e = nextAuditEntry(prev, x.kind, x.subject, x.data, x.at);
+      prev = e;
+      return [e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash];
+    });
+    await insertRows(c, "audit_log", ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows);
+    if (prev) await c.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [prev.seq, prev.hash]);
   }
 
   private async writeEvidence(c: Client, id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
@@ -358,5 +397,29 @@ export class PostgresArchive implements ArchiveStore {
   /** for tests: run SQL in this archive's schema */
   async rawQuery(sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
     return this.q(sql, params);
+  }
+}
+
+const SUBMISSION_INSERT = [
+  "id", "register", "seq", "registration_number", "received_at", "validation_time", "applicant", "service", "accepted",
+  "indication", "policy_version", "document_sha256", "document", "report", "receipt", "receipt_sha256",
+];
+
+function submissionRow(input: NewSubmission, assigned: Assigned, receipt: string): unknown[] {
+  return [
+    input.id, input.register, assigned.sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
+    input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
+    Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
+  ];
+}
+
+/** One multi-row INSERT (a round trip for the lot); PostgreSQL takes at most 65,535 parameters a statement. */
+async function insertRows(c: Client, table: string, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>, suffix = ""): Promise<void> {
+  const perStatement = Math.floor(65_535 / columns.length);
+  for (let at = 0; at < rows.length; at += perStatement) {
+    const part = rows.slice(at, at + perStatement);
+    const params: unknown[] = [];
+    const values = part.map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(", ")})`);
+    await c.query(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${values.join(", ")} ${suffix}`, params);
   }
 }

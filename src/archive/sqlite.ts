@@ -1,14 +1,15 @@
 /**
  * The embedded archive: SQLite through better-sqlite3, WAL journal, synchronous=FULL (a commit
- * is on disk before the 201 goes out). Several processes (cluster workers) share the file;
- * writers serialise on SQLite's write lock (BEGIN IMMEDIATE) and, within a process, on a mutex,
- * because the receipt is sealed between assigning the number and committing.
+ * is on disk before the 201 goes out; a submission batch commits with NORMAL and is fsynced off
+ * the event loop before its 201, wal-sync.ts). Several processes (cluster workers) share the
+ * file; writers serialise on SQLite's write lock (BEGIN IMMEDIATE) and, within a process, on a
+ * mutex (a receipt whose guessed number proved wrong is sealed again inside the transaction).
  */
 import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private-files.js";
 import { nextAuditEntry } from "./audit.js";
-import { GroupCommitter, type Pending, type Sealed, sealInOrder } from "./group-commit.js";
+import { type Base, type BatchWriter, GroupCommitter, type Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
 import { SqliteLogStore, insertLogEntrySqlite, nextLogIndexSqlite } from "./log-sqlite.js";
 import { Mutex } from "./mutex.js";
@@ -16,6 +17,7 @@ import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, EvidenceRecord, 
 import { auditDataFor, sha256hex, toRecord } from "./record.js";
 import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
+import { WalSync } from "./wal-sync.js";
 
 export interface SqliteOptions {
   path: string;
@@ -30,7 +32,9 @@ export class SqliteArchive implements ArchiveStore {
   readonly kind = "sqlite" as const;
   private readonly db: Db;
   private readonly writes = new Mutex();
-  private readonly committer = new GroupCommitter((items) => this.writes.run(() => this.commitBatch(items)));
+  private readonly committer: GroupCommitter;
+  /** null in memory: nothing to fsync */
+  private readonly walSync: WalSync | null;
   /** statements of the per-request path, compiled once (a prepare costs more than the read) */
   private readonly statements = new Map<string, Database.Statement>();
   readonly transparencyLog: LogStore;
@@ -49,6 +53,8 @@ export class SqliteArchive implements ArchiveStore {
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
     this.transparencyLog = new SqliteLogStore(this.db, this.writes);
+    this.walSync = onDisk ? new WalSync(opts.path + "-wal") : null;
+    this.committer = new GroupCommitter(this.batchWriter(), opts.numberFormat);
   }
 
   /** migrations.ts: one migration per IMMEDIATE transaction (SQLite's write lock is the lock) */
@@ -88,22 +94,46 @@ export class SqliteArchive implements ArchiveStore {
     return this.committer.submit(input, seal);
   }
 
-  private async commitBatch(items: Pending[]): Promise<void> {
-    await this.beginImmediate();
-    let sealed: Sealed[];
+  /** how this process's batches were numbered (bench, tests) */
+  get commitStats() {
+    return { ...this.committer.stats, fsyncs: this.walSync?.syncs ?? 0 };
+  }
+
+  private base(registers: readonly string[]): Base {
+    const last = (register: string) => (this.stmt("SELECT last_seq FROM registers WHERE name = ?").get(register) as { last_seq: number } | undefined)?.last_seq ?? 0;
+    return { last: new Map(registers.map((r) => [r, last(r)])), logNext: nextLogIndexSqlite(this.db) };
+  }
+
+  private batchWriter(): BatchWriter {
+    return {
+      // outside a transaction a read sees the last commit of every process (WAL)
+      peek: async (registers) => this.base(registers),
+      commit: (registers, settle) => this.writes.run(() => this.commitBatch(registers, settle)),
+      durable: async () => this.walSync?.sync(),
+      record: async (id) => (await this.getSubmission(id))!,
+    };
+  }
+
+  private async commitBatch(registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]> {
+    // the fsync of this commit is WalSync's, before any 201 (group-commit.ts `durable`)
+    if (this.walSync) this.db.pragma("synchronous = NORMAL");
     try {
-      const last = (register: string) => (this.stmt("SELECT last_seq FROM registers WHERE name = ?").get(register) as { last_seq: number } | undefined)?.last_seq ?? 0;
-      sealed = await sealInOrder(items, last, this.opts.numberFormat, nextLogIndexSqlite(this.db));
-      for (const s of sealed) {
-        this.writeSubmission(s.item.input, s.assigned, s.receipt);
-        insertLogEntrySqlite(this.db, s.assigned.logIndex, s.item.input.id, s.receipt);
+      await this.beginImmediate();
+      try {
+        const sealed = await settle(this.base(registers));
+        for (const s of sealed) {
+          this.writeSubmission(s.item.input, s.assigned, s.receipt);
+          insertLogEntrySqlite(this.db, s.assigned.logIndex, s.item.input.id, s.receipt);
+        }
+        this.db.exec("COMMIT");
+        return sealed;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw e;
       }
-      this.db.exec("COMMIT");
-    } catch (e) {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
-      throw e;
+    } finally {
+      if (this.walSync) this.db.pragma("synchronous = FULL");
     }
-    for (const s of sealed) s.item.resolve((await this.getSubmission(s.item.input.id))!);
   }
 
   /**
@@ -318,6 +348,7 @@ export class SqliteArchive implements ArchiveStore {
 
   async close(): Promise<void> {
     await this.writes.run(async () => this.db.close());
+    await this.walSync?.close();
   }
 
   /** for tests that tamper with the log */

@@ -4,27 +4,29 @@
  */
 import { Tag } from "./der.js";
 
-function lengthBytes(len: number): number[] {
-  if (len < 0x80) return [len];
-  const out: number[] = [];
-  while (len > 0) {
-    out.unshift(len & 0xff);
-    len = Math.floor(len / 256);
-  }
-  return [0x80 | out.length, ...out];
-}
-
-/** One TLV from a tag octet and content parts. */
+/** One TLV from a tag octet and content parts, written into one buffer (no intermediate copies). */
 export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
-  const body = content.length === 1 ? content[0]! : Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag, ...lengthBytes(body.length)]), body]);
+  let len = 0;
+  for (const c of content) len += c.length;
+  // X.690 §8.1.3: short form below 128, else the fewest length octets
+  const n = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
+  const out = Buffer.allocUnsafe(2 + n + len);
+  out[0] = tag;
+  out[1] = n === 0 ? len : 0x80 | n;
+  for (let i = 0; i < n; i++) out[2 + i] = (len >>> (8 * (n - 1 - i))) & 0xff;
+  let o = 2 + n;
+  for (const c of content) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
 }
 
 export const sequence = (...c: Uint8Array[]): Buffer => tlv(Tag.SEQUENCE, ...c);
 
 /** SET OF with its elements in DER order (X.690 §11.6). */
 export function setOf(...c: Uint8Array[]): Buffer {
-  const sorted = [...c].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const sorted = [...c].sort((a, b) => Buffer.compare(a, b));
   return tlv(Tag.SET, ...sorted);
 }
 
@@ -35,7 +37,18 @@ export const explicit = (n: number, ...c: Uint8Array[]): Buffer => tlv(0xa0 | n,
 export const utf8String = (s: string): Buffer => tlv(Tag.UTF8_STRING, Buffer.from(s, "utf8"));
 export const boolean = (v: boolean): Buffer => Buffer.from([Tag.BOOLEAN, 1, v ? 0xff : 0]);
 
+const oidCache = new Map<string, Buffer>();
+
+/** OBJECT IDENTIFIER; the few hundred distinct ones podpis writes are encoded once (callers only read the result) */
 export function oid(dotted: string): Buffer {
+  const known = oidCache.get(dotted);
+  if (known) return known;
+  const der = encodeOid(dotted);
+  if (oidCache.size < 4096) oidCache.set(dotted, der);
+  return der;
+}
+
+function encodeOid(dotted: string): Buffer {
   const parts = dotted.split(".").map((p) => {
     if (!/^\d+$/.test(p)) throw new Error(`bad OID ${dotted}`);
     return Number(p);

@@ -14,7 +14,7 @@ import { DIGEST_OID, type Timestamper } from "../cms/write.js";
 import { parseSignedData, unwrapPem } from "../cms/signed-data.js";
 import type { SigningHash } from "../pki/signing-key.js";
 import { ExtendError } from "./extend-errors.js";
-import type { DataCollector, ValidationData } from "./extend-evidence.js";
+import type { DataCollector, NewTimestamp, ValidationData } from "./extend-evidence.js";
 
 const BER = { ber: true, maxDepth: 64 };
 
@@ -99,12 +99,13 @@ export function attributeOid(attr: Uint8Array): string {
 }
 
 /** EN 319 122-1 §5.3: a signature-time-stamp over each SignerInfo's signature value, where none is yet. */
-export async function addCadesSignatureTimestamps(sd: RawSignedData, timestamper: Timestamper): Promise<number> {
+export async function addCadesSignatureTimestamps(sd: RawSignedData, timestamper: Timestamper, fresh?: NewTimestamp[]): Promise<number> {
   let added = 0;
-  for (const s of sd.signers) {
+  for (const [index, s] of sd.signers.entries()) {
     if (s.unsigned.some((a) => attributeOid(a) === CMS.signatureTimeStampToken)) continue;
     const token = await timestamper(s.signature, s.hash);
     s.unsigned.push(attribute(CMS.signatureTimeStampToken, token));
+    fresh?.push({ index, token, data: s.signature });
     added++;
   }
   return added;

@@ -18,6 +18,22 @@ export interface ValidationData {
   ocsp: Uint8Array[];
 }
 
+/** A signature time-stamp extend has just added: the signature's index (SignerInfo or ds:Signature order), the token and what it covers */
+export interface NewTimestamp {
+  index: number;
+  token: Uint8Array;
+  data: Uint8Array;
+}
+
+/** How a time-stamp just made validates (what the ExtendEnv's checker reports of it) */
+export interface TimestampCheck {
+  indication: string;
+  subIndication: string | null;
+  /** the TSA certificate (SHA-256 hex) whose path the check validated */
+  tsa: { sha256: string } | null;
+  errors: ReadonlyArray<{ code: string; message: string }>;
+}
+
 interface CertRecord {
   der: Uint8Array;
   issuerSha256: string;

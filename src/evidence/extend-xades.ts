@@ -18,7 +18,7 @@ import { DS_NS, findSignatures } from "../xades/xmldsig.js";
 import { XADES141_NS, XADES_NS } from "../xades/properties.js";
 import { type XmlDocument, type XmlElement, parseXml } from "../xades/xml.js";
 import { ExtendError } from "./extend-errors.js";
-import type { DataCollector, ValidationData } from "./extend-evidence.js";
+import type { DataCollector, NewTimestamp, ValidationData } from "./extend-evidence.js";
 
 export const EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const EXC = { method: "exc-c14n", comments: false } as const;
@@ -108,14 +108,16 @@ const timeStampXml = (x: string, ds: string, token: Uint8Array | string): string
   `<${ds}CanonicalizationMethod Algorithm="${EXC_C14N}"/><${x}EncapsulatedTimeStamp>${typeof token === "string" ? token : b64(token)}</${x}EncapsulatedTimeStamp>`;
 
 /** §5.3: a SignatureTimeStamp over each signature's exc-c14n ds:SignatureValue, where none is yet. */
-export async function addXadesSignatureTimestamps(bytes: Uint8Array, timestamper: Timestamper): Promise<{ bytes: Buffer; added: number }> {
+export async function addXadesSignatureTimestamps(bytes: Uint8Array, timestamper: Timestamper, fresh?: NewTimestamp[]): Promise<{ bytes: Buffer; added: number }> {
   const { doc, targets } = parseForExtension(bytes);
   const edits: Edit[] = [];
-  for (const t of targets) {
+  for (const [index, t] of targets.entries()) {
     if (t.usp?.first(XADES_NS, "SignatureTimeStamp")) continue;
     const sv = t.signature.first(DS_NS, "SignatureValue");
     if (!sv) throw new ExtendError("EXTEND_UNSUPPORTED", "a ds:Signature without ds:SignatureValue");
-    const token = await timestamper(canonicalOctets(sv, EXC), "sha256");
+    const data = canonicalOctets(sv, EXC);
+    const token = await timestamper(data, "sha256");
+    fresh?.push({ index, token, data });
     edits.push(appendEdit(t, (x, ds, dsDecl) => `<${x}SignatureTimeStamp${dsDecl} Id="${idOf(t, "SignatureTimeStamp")}">${timeStampXml(x, ds, token)}</${x}SignatureTimeStamp>`));
   }
   return { bytes: edits.length ? applyEdits(doc, edits) : Buffer.from(bytes), added: edits.length };

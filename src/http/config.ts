@@ -13,7 +13,6 @@ import type { Timestamper } from "../cades/sign.js";
 import { openKey } from "../keys/index.js";
 import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { type ReceiptSealer, xadesSealer } from "../receipt/seal.js";
-import { buildTimestampRequest, parseTimestampResponse } from "../timestamp/request.js";
 import { TimestampAuthority } from "../timestamp/tsa.js";
 import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
@@ -244,7 +243,7 @@ export class ConfigError extends PodpisError<"CONFIG"> {
   readonly code = "CONFIG";
 }
 
-/** The built-in TSA, in process: RFC 3161 request and response, serials random 120-bit (unique across workers and restarts). */
+/** The built-in TSA, in process: the token as an RFC 3161 response would carry it (no request or response encoded), serials random 120-bit (unique across workers and restarts). */
 async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ timestamper: Timestamper; close: () => Promise<void>; chain: Certificate[] }> {
   const key = await openServiceKey(c, tsaRole(c));
   const tsa = new TimestampAuthority({
@@ -253,13 +252,7 @@ async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ times
     clock,
     serials: { next: () => BigInt("0x" + randomBytes(15).toString("hex")) | 1n, close: () => {} },
   });
-  const timestamper: Timestamper = async (data, hash) => {
-    const req = buildTimestampRequest(data, hash, { certReq: true });
-    const res = await tsa.respond(req.der);
-    const parsed = parseTimestampResponse(res.response);
-    if (!parsed.token) throw new Error(`the built-in TSA refused: ${res.failure ?? "no token"}`);
-    return parsed.token;
-  };
+  const timestamper: Timestamper = (data, hash) => tsa.issue(data, hash);
   return { timestamper, close: () => key.close(), chain: ownChain(key) };
 }
 

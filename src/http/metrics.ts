@@ -22,6 +22,7 @@ const DEFS: Record<string, Def> = {
   podpis_signing_total: { help: "two-step signing steps by format", type: "counter", labels: ["step", "format"] },
   // group commit (archive/group-commit.ts): how many submissions shared one transaction
   podpis_archive_batch_size: { help: "submissions committed together in one archive transaction", type: "histogram", labels: [], buckets: [1, 2, 4, 8, 16, 32, 64] },
+  podpis_archive_batches_total: { help: "committed archive batches by how their numbers were given: guessed (sealed outside the lock), resealed (guess taken by another writer), locked (sealed inside)", type: "counter", labels: ["numbering"] },
   podpis_db_pool_connections: { help: "PostgreSQL pool connections of this process by state (total, idle, waiting clients)", type: "gauge", labels: ["state"] },
 };
 
@@ -75,7 +76,17 @@ export class Metrics {
   }
 }
 
-const strings = (l: Labels): Record<string, string> => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
+/** prom-client wants string label values; the request path's labels mostly are already (issue 15: no copy then) */
+function strings(l: Labels): Record<string, string> {
+  let out: Record<string, string> | null = null;
+  for (const k in l) {
+    const v = l[k]!;
+    if (typeof v === "string") continue;
+    out ??= { ...(l as Record<string, string>) };
+    out[k] = String(v);
+  }
+  return out ?? (l as Record<string, string>);
+}
 
 /** The primary's view: every worker's registry summed (prom-client's cluster aggregation). */
 export class ClusterMetrics {

@@ -11,7 +11,7 @@ import type { ArchiveStore, Material, SubmissionRecord } from "../archive/port.j
 import { submissionIntegrity } from "../archive/verify-archive.js";
 import { DEFAULT_LOG_ORIGIN } from "../archive/log-key.js";
 import { proveInLog } from "../archive/log-reader.js";
-import { buildReceipt, rejectionReasons } from "../receipt/document.js";
+import { buildReceiptForms, rejectionReasons } from "../receipt/document.js";
 import { type ReceiptCheck, checkReceipt, parseReceipt } from "../receipt/check.js";
 import { RECEIPT_CHECK_BUDGET, type ValidationBudget } from "../limits/budgets.js";
 import type { ReceiptSealer } from "../receipt/seal.js";
@@ -23,6 +23,7 @@ import type { Timestamper } from "../cms/write.js";
 import { ExtendError } from "../evidence/extend-errors.js";
 import { extendSignatures } from "../evidence/extend.js";
 import { extendEnvFor, recorderOf } from "../evidence/extend-env.js";
+import { timestampChecker } from "./augment.js";
 import { archivedTrustState } from "../trust/load.js";
 
 export type Clock = () => Date;
@@ -150,7 +151,7 @@ export class PodpisService {
       },
       async (assigned) => {
         logIndex = assigned.logIndex;
-        const xml = buildReceipt({
+        const { xml, canonical } = buildReceiptForms({
           submissionId: id,
           accepted,
           provider: this.o.sealer.provider,
@@ -171,7 +172,7 @@ export class PodpisService {
           reasons: accepted ? undefined : rejectionReasons(report),
           log: { origin: this.logIdentity.origin, index: assigned.logIndex },
         });
-        receipt = await this.o.sealer.seal(xml, receivedAt);
+        receipt = await this.o.sealer.seal(xml, receivedAt, canonical);
         return receipt;
       },
     );
@@ -187,6 +188,8 @@ export class PodpisService {
   private async augment(input: SubmissionInput, report: ValidationReport): Promise<Buffer | null> {
     if (!this.o.timestamper) return null;
     const env = extendEnvFor(this.o.validator, { timestamper: this.o.timestamper, contents: input.contents.map((bytes) => ({ bytes })), now: this.o.clock });
+    // the verdict was made a moment ago by this validator: only the new time-stamps are validated
+    env.checkTimestamps = timestampChecker(this.o.validator, this.o.clock);
     try {
       return (await extendSignatures(input.document, "B-LTA", env, { verdict: report })).bytes;
     } catch (e) {

@@ -5,7 +5,6 @@
  * the caller's.
  */
 import { createHash } from "node:crypto";
-import { readRoot } from "../asn1/der.js";
 import { bitString, explicit, integer, octetString, oid, sequence, setOf, tlv, utf8String, generalizedTime, x509Time } from "../asn1/writer.js";
 import { digestAlgorithm, serialOf, signatureAlgorithm, signingCertificateV2 } from "../cms/write.js";
 import { CMS } from "../cms/oids.js";
@@ -51,13 +50,66 @@ export interface TsaResult {
   failure: string | null;
 }
 
+/** What every token of one TSA shares, per token signature digest: encoded once (the key, certificate and policy do not change) */
+interface FixedParts {
+  policy: Buffer;
+  accuracy: Buffer;
+  /** tsa [0] GeneralName: the directoryName of the TSA certificate's subject */
+  tsaName: Buffer;
+  /** the certificates [0] field of SignedData */
+  certificates: Buffer;
+  perHash: Map<SigningHash, { digestAlgorithm: Buffer; digestAlgorithms: Buffer; contentType: Buffer; signingCertificate: Buffer; sid: Buffer; signatureAlgorithm: Buffer }>;
+}
+
 export class TimestampAuthority {
   private readonly cert: Certificate;
   private readonly accepted: Set<string>;
+  private readonly fixed: FixedParts;
 
   constructor(private readonly opts: TsaOptions) {
     this.cert = parseCertificate(opts.key.certificate);
     this.accepted = new Set(opts.acceptedHashes ?? ["sha256", "sha384", "sha512"]);
+    const accuracyMs = opts.accuracyMs ?? 1000;
+    this.fixed = {
+      policy: oid(opts.policy),
+      accuracy: sequence(
+        ...(accuracyMs >= 1000 ? [integer(Math.floor(accuracyMs / 1000))] : []),
+        ...(accuracyMs % 1000 ? [tlv(0x80, integer(accuracyMs % 1000).subarray(2))] : []),
+      ),
+      tsaName: explicit(0, explicit(4, this.cert.subject.der)),
+      // RFC 3161 §2.4.1: with certReq the TSA's certificate MUST be there and others MAY; the
+      // chain as the key store gives it lets a verifier that trusts only the root build the path
+      certificates: tlv(0xa0, ...this.chain()),
+      perHash: new Map(),
+    };
+  }
+
+  private parts(h: SigningHash) {
+    let p = this.fixed.perHash.get(h);
+    if (!p) {
+      const scheme = this.opts.key.schemes[0]!;
+      p = {
+        digestAlgorithm: digestAlgorithm(h),
+        digestAlgorithms: setOf(digestAlgorithm(h)),
+        contentType: sequence(oid(CMS.contentType), setOf(oid(CMS.tstInfo))),
+        // RFC 5816: ESSCertIDv2 of the TSA certificate
+        signingCertificate: sequence(oid(CMS.signingCertificateV2), setOf(signingCertificateV2(this.cert, h))),
+        sid: sequence(this.cert.issuer.der, serialOf(this.cert)),
+        signatureAlgorithm: signatureAlgorithm(scheme, h),
+      };
+      this.fixed.perHash.set(h, p);
+    }
+    return p;
+  }
+
+  /**
+   * A token over `data` for the service itself (in process): what `respond` gives for a request
+   * with certReq, no nonce and no policy, without encoding the request and decoding the response.
+   */
+  async issue(data: Uint8Array, hash: SigningHash): Promise<Buffer> {
+    if (!this.accepted.has(hash)) throw new Error(`the TSA does not accept ${hash} imprints`);
+    const imprint = sequence(digestAlgorithm(hash), octetString(createHash(hash).update(data).digest()));
+    return this.token({ messageImprintDer: imprint, nonceDer: null, certReq: true }, this.opts.serials.next());
   }
 
   async respond(requestDer: Uint8Array): Promise<TsaResult> {
@@ -91,51 +143,39 @@ export class TimestampAuthority {
     return { response: rejection(bit, text), serial: null, failure: text };
   }
 
-  private async token(req: ParsedRequest, serial: bigint): Promise<Buffer> {
+  private async token(req: Pick<ParsedRequest, "messageImprintDer" | "nonceDer" | "certReq">, serial: bigint): Promise<Buffer> {
     const now = (this.opts.clock ?? (() => new Date()))();
-    const accuracyMs = this.opts.accuracyMs ?? 1000;
-    const accuracy = sequence(
-      ...(accuracyMs >= 1000 ? [integer(Math.floor(accuracyMs / 1000))] : []),
-      ...(accuracyMs % 1000 ? [tlv(0x80, integer(accuracyMs % 1000).subarray(2))] : []),
-    );
+    const f = this.fixed;
     const tstInfo = sequence(
       integer(1),
-      oid(this.opts.policy),
-      Buffer.from(req.messageImprintDer),
+      f.policy,
+      req.messageImprintDer,
       integer(serial),
       generalizedTime(now),
-      accuracy,
-      ...(req.nonceDer ? [Buffer.from(req.nonceDer)] : []),
-      // tsa [0] GeneralName: the directoryName of the TSA certificate's subject
-      explicit(0, explicit(4, this.cert.subject.der)),
+      f.accuracy,
+      ...(req.nonceDer ? [req.nonceDer] : []),
+      f.tsaName,
     );
     const h = this.opts.signatureHash ?? "sha256";
+    const p = this.parts(h);
     const key = this.opts.key;
     const scheme = key.schemes[0]!;
     const signedAttrs = setOf(
-      sequence(oid(CMS.contentType), setOf(oid(CMS.tstInfo))),
+      p.contentType,
       sequence(oid(CMS.signingTime), setOf(x509Time(now))),
       sequence(oid(CMS.messageDigest), setOf(octetString(createHash(h).update(tstInfo).digest()))),
-      // RFC 5816: ESSCertIDv2 of the TSA certificate
-      sequence(oid(CMS.signingCertificateV2), setOf(signingCertificateV2(this.cert, h))),
+      p.signingCertificate,
     );
     const signature = await key.sign({ data: signedAttrs }, { scheme, hash: h, ecdsaEncoding: "der" });
-    const n = readRoot(signedAttrs);
-    const signerInfo = sequence(
-      integer(1),
-      sequence(this.cert.issuer.der, serialOf(this.cert)),
-      digestAlgorithm(h),
-      tlv(0xa0, signedAttrs.subarray(n.cs, n.ce)),
-      signatureAlgorithm(scheme, h),
-      octetString(signature),
-    );
+    // [0] IMPLICIT SET OF Attribute: the same octets under another tag (RFC 5652 §5.3)
+    const implicitAttrs = Buffer.from(signedAttrs);
+    implicitAttrs[0] = 0xa0;
+    const signerInfo = sequence(integer(1), p.sid, p.digestAlgorithm, implicitAttrs, p.signatureAlgorithm, octetString(signature));
     const signedData = sequence(
       integer(3), // RFC 5652 §5.1: eContentType other than id-data
-      setOf(digestAlgorithm(h)),
+      p.digestAlgorithms,
       sequence(oid(CMS.tstInfo), explicit(0, octetString(tstInfo))),
-      // RFC 3161 §2.4.1: with certReq the TSA's certificate MUST be there and others MAY; the
-      // chain as the key store gives it lets a verifier that trusts only the root build the path
-      ...(req.certReq ? [tlv(0xa0, ...this.chain())] : []),
+      ...(req.certReq ? [f.certificates] : []),
       setOf(signerInfo),
     );
     return sequence(oid(CMS.signedData), explicit(0, signedData));

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench -- submit-cpu` (issue 15, "Throughput of submissions"): what one submission
+ * costs in process, outside HTTP — µs per `service.submit` (wall and CPU, one at a time), and its
+ * parts measured alone in the same run: the validation, the B-LTA augmentation (two time-stamps),
+ * the receipt document, the seal (XAdES-B-T: one signature, one time-stamp), one TSA token and
+ * the archive write (SQLite, synchronous=FULL: mostly fsync, not CPU). Once with the bundled
+ * RSA-2048 seal and TSA keys, once with P-256 ones (certs-test seal-p256, tsa-p256), next to one
+ * raw validation of the same 10 KB CAdES. Goal: ≤ 1.2 ms per submission with P-256 keys.
+ *   npx tsx bench/submit-cpu.ts        PODPIS_BENCH_SUBMITS=400 (submissions per key set)
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BUNDLED } from "../src/bundled.js";
+import { signCades } from "../src/cades/sign.js";
+import type { Timestamper } from "../src/cms/write.js";
+import { extendSignatures } from "../src/evidence/extend.js";
+import { extendEnvFor } from "../src/evidence/extend-env.js";
+import { buildRuntime, createLogger, defaultConfig } from "../src/http/config.js";
+import { openKey } from "../src/keys/index.js";
+import { buildReceipt } from "../src/receipt/document.js";
+
+const AT = "2026-06-01T00:00:00Z";
+const N = Number(process.env.PODPIS_BENCH_SUBMITS ?? 400);
+process.env.PODPIS_BENCH_KEY_PASSWORD = BUNDLED.password;
+
+const key = await openKey({ key: "certs-test/keys/citizen-rsa2048.p12", secret: BUNDLED.password });
+const content = Buffer.from("<zayavlenie>" + "Заявление за издаване на удостоверение. ".repeat(75) + "</zayavlenie>");
+const p7m = await signCades({ key, content, packaging: "enveloping", signingTime: new Date(AT) });
+await key.close();
+
+/** mean µs of `f` over `n` sequential calls (after a warm-up), wall and CPU of this process */
+async function cost(n: number, f: (i: number) => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
+  for (let i = 0; i < Math.min(50, n); i++) await f(i);
+  (globalThis as { gc?: () => void }).gc?.();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await f(i);
+  const wall = ((performance.now() - t0) * 1000) / n;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / n };
+}
+
+const keySets = [
+  { name: "RSA-2048 seal + TSA", seal: BUNDLED.sealKey, tsa: BUNDLED.tsaKey },
+  { name: "P-256 seal + TSA", seal: join(BUNDLED.pki, "keys", "seal-p256.p12"), tsa: join(BUNDLED.pki, "keys", "tsa-p256.p12") },
+];
+
+const rows: string[] = [];
+const fmt = (label: string, r: { wall: number; cpu: number }) => `  ${label.padEnd(36)} ${r.wall.toFixed(0).padStart(6)} µs wall ${r.cpu.toFixed(0).padStart(6)} µs CPU`;
+for (const set of keySets) {
+  const data = mkdtempSync(join(tmpdir(), "podpis-submit-cpu-"));
+  const rt = await buildRuntime(
+    {
+      ...defaultConfig(),
+      dataDir: data,
+      databaseUrl: undefined,
+      clock: AT,
+      offline: true,
+      sealKey: set.seal,
+      sealPasswordEnv: set.seal === BUNDLED.sealKey ? undefined : "PODPIS_BENCH_KEY_PASSWORD",
+      tsaKey: set.tsa,
+      tsaPasswordEnv: set.tsa === BUNDLED.tsaKey ? undefined : "PODPIS_BENCH_KEY_PASSWORD",
+      logLevel: "silent",
+    },
+    createLogger("silent"),
+  );
+  const service = rt.service;
+  // the service's time-stamper (the built-in TSA behind its 503 classification), as submit uses it
+  const timestamper = (service as unknown as { o: { timestamper: Timestamper } }).o.timestamper;
+  const at = rt.clock();
+  const report = await rt.validator.verify(p7m, { at });
+  if (report.indication !== "TOTAL_PASSED") throw new Error(`the bench's CAdES does not validate: ${report.indication}`);
+  const first = await service.submit({ document: p7m, contents: [], applicant: "Иван Петров Иванов", service: "urn:podpis:service:bench" });
+  if (!first.record.accepted) throw new Error("the bench's submission was not accepted");
+
+  const validate = await cost(N, () => rt.validator.verify(p7m, { at: rt.clock() }));
+  const env = extendEnvFor(rt.validator, { timestamper, contents: [], now: rt.clock });
+  const augment = await cost(N, () => extendSignatures(p7m, "B-LTA", env, { verdict: report }));
+  const receiptInput = {
+    submissionId: first.record.id, accepted: true, provider: rt.sealer.provider, transportType: "HTTPS API", registeredBy: "podpis", register: "bench",
+    sequence: 1, registrationNumber: "bench-1", receivedAt: at, caseAccessIdentifier: "x", applicant: "Иван Петров Иванов", documentType: "urn:podpis:service:bench",
+    files: [{ role: "signature" as const, sha256: "00".repeat(32), size: p7m.length }], report, log: { origin: "podpis.local/log", index: 1 },
+  };
+  const receipt = await cost(N, () => buildReceipt(receiptInput));
+  const xml = buildReceipt(receiptInput);
+  const seal = await cost(N, () => rt.sealer.seal(xml, at));
+  const token = await cost(N, (i) => timestamper(Buffer.from(`token ${i}`), "sha256"));
+  const submit = await cost(N, () => service.submit({ document: p7m, contents: [], applicant: "Иван Петров Иванов", service: "urn:podpis:service:bench" }));
+  rows.push(
+    `${set.name} (${N} each, one at a time):`,
+    fmt("service.submit (all of it)", submit),
+    fmt("  validate", validate),
+    fmt("  augment to B-LTA (2 TSA tokens)", augment),
+    fmt("  receipt document", receipt),
+    fmt("  seal (XAdES-B-T, 1 TSA token)", seal),
+    fmt("  one TSA token", token),
+    fmt("  rest (archive write, material, …)", { wall: submit.wall - validate.wall - augment.wall - receipt.wall - seal.wall, cpu: submit.cpu - validate.cpu - augment.cpu - receipt.cpu - seal.cpu }),
+  );
+  await rt.close();
+  rmSync(data, { recursive: true, force: true });
+}
+
+// the baseline of the same run: one raw validation (the validator the service built, same file)
+console.log(`CAdES ${p7m.length} bytes, SQLite archive in a temporary directory, clock ${AT}`);
+for (const r of rows) console.log(r);
+console.log("goal: ≤ 1,200 µs CPU per submission with P-256 keys (issue 15)");
