@@ -158,6 +158,12 @@ export interface CommitStats {
  */
 const CONTENDED_SKIP = 4;
 
+/** submissions of this process waiting for a batch, and those in a batch not yet answered */
+const queueState = { waiting: 0, committing: 0 };
+
+/** What the archive's writer has in hand (the metrics' view of SQLite's single writer, and of PostgreSQL's batches). */
+export const commitQueue = (): { waiting: number; committing: number } => ({ ...queueState });
+
 /** One batch sealing and one committing per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -179,7 +185,14 @@ export class GroupCommitter {
 
   submit(input: NewSubmission, seal: Seal): Promise<SubmissionRecord> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, seal, resolve, reject });
+      let answered = false;
+      const answer = (): void => {
+        if (answered) return;
+        answered = true;
+        queueState.committing--;
+      };
+      queueState.waiting++;
+      this.queue.push({ input, seal, resolve: (r) => (answer(), resolve(r)), reject: (e) => (answer(), reject(e)) });
       this.kick();
     });
   }
@@ -188,6 +201,8 @@ export class GroupCommitter {
     if (this.sealing || this.queue.length === 0) return;
     this.sealing = true;
     const batch = this.queue.splice(0, this.max);
+    queueState.waiting -= batch.length;
+    queueState.committing += batch.length;
     this.stats.batches++;
     this.onBatch?.(batch.length);
     for (const f of batchObservers) f(batch.length);

@@ -18,6 +18,7 @@ import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogg
 import { ClusterMetrics, Metrics, serveToAggregator } from "./metrics.js";
 import { onBatchNumbered, onBatchSize } from "../archive/group-commit.js";
 import { WRITER_ENV, hostWriter } from "../archive/writer-ipc.js";
+import { observeCommitQueue, observeFetches, observeTrustedLists } from "./ops-metrics.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
 export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
@@ -36,6 +37,8 @@ interface Started {
 async function startServing(config: ServeConfig, metrics: Metrics, metricsText?: () => Promise<string>, limiter?: CallerLimiter): Promise<Started> {
   const runtime = await buildRuntime(config);
   observeArchive(runtime, metrics);
+  observeFetches(metrics);
+  observeTrustedLists(metrics, () => runtime.tl?.state ?? null, runtime.clock);
   const app = createApp({
     service: runtime.service,
     archive: runtime.archive,
@@ -66,6 +69,7 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
 function observeArchive(runtime: Runtime, metrics: Metrics): void {
   onBatchSize((n) => metrics.observe("podpis_archive_batch_size", {}, n));
   onBatchNumbered((how) => metrics.inc("podpis_archive_batches_total", { numbering: how }));
+  observeCommitQueue(metrics);
   const archive = runtime.archive as { poolStats?: () => { total: number; idle: number; waiting: number } };
   if (typeof archive.poolStats === "function") {
     metrics.gauge("podpis_db_pool_connections", () => {
