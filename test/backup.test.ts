@@ -40,7 +40,8 @@ describe("archive backup and restore (SQLite)", () => {
   it("copies a running archive consistently, and a restore verifies it before and after", async () => {
     const data = dir();
     const key = await createKey(data, ["submit"], "portal");
-    const server = await startServe(data, ["--clock", AT, "--workers", "1"]);
+    // every detached content goes to the file store (threshold 0): the backup must carry it (issue 15)
+    const server = await startServe(data, ["--clock", AT, "--workers", "1", "--file-store-over", "0"]);
     cleanup.push(() => server.stop());
     const submit = () => fetch(server.base + "/api/v1/submissions", { method: "POST", body: form(), headers: { Authorization: `Bearer ${key}` } }).then((r) => r.status);
     for (let i = 0; i < 3; i++) expect(await submit()).toBe(201);
@@ -61,6 +62,7 @@ describe("archive backup and restore (SQLite)", () => {
     const manifest = JSON.parse(b.out) as Manifest;
     expect(manifest).toMatchObject({ format: "podpis-archive-backup/1", kind: "sqlite", file: "podpis.sqlite" });
     expect(manifest.submissions).toBeGreaterThanOrEqual(3);
+    expect(manifest.files).toEqual({ count: 1, bytes: fx("cades/content.xml").length });
     expect(manifest.auditHead!.seq).toBeGreaterThan(2 * manifest.submissions); // the key, then each submission's entries
     await server.stop();
 
@@ -71,6 +73,9 @@ describe("archive backup and restore (SQLite)", () => {
     expect(r.out).toMatch(new RegExp(`restored from .* and verified: ${manifest.auditHead!.seq} audit entries, ${manifest.submissions} submission\\(s\\) match the log`));
     const audit = await cli(["audit", "verify", "--data", restored, "--expect-head", `${manifest.auditHead!.seq}:${manifest.auditHead!.hash}`]);
     expect(audit.code, audit.out).toBe(0);
+    // the content came back into the restored data directory's file store
+    const sha = createHash("sha256").update(fx("cades/content.xml")).digest("hex");
+    expect(readFileSync(join(restored, "files", "sha256", sha.slice(0, 2), sha.slice(2, 4), sha))).toEqual(fx("cades/content.xml"));
 
     // not over an archive that exists
     const again = await cli(["archive", "restore", target, "--data", restored]);

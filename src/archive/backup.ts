@@ -10,17 +10,24 @@
  * A restore checks before it writes: the copy's hash against the manifest, then the copy itself
  * with `audit verify` (the chain, every archived object against the log, and the manifest's
  * head must be in it); it writes only into an empty target, and checks the result again.
+ *
+ * The file store (issue 15, file-store.ts) is part of the backup: after the database snapshot,
+ * every file its rows name is copied to DIR/files (files are written before their row commits
+ * and never removed, so each one the snapshot names exists); each is hashed on the way and must
+ * match its content address. A restore checks them before it writes and copies them into the
+ * target's file store (fsynced) before the archive is verified there.
  */
 import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensurePrivateDir, restrictFile } from "../io/private-files.js";
+import { FileStore, isFileRef } from "./file-store.js";
 import { lockDataDir } from "./data-lock.js";
 import { SQLITE_FILE } from "./open.js";
-import { ArchiveError, type ArchiveStore } from "./port.js";
+import { ArchiveError, type ArchiveStore, type FileRef } from "./port.js";
 import { SqliteArchive } from "./sqlite.js";
 import { type ArchiveVerification, verifyArchive } from "./verify-archive.js";
 
@@ -36,6 +43,61 @@ export interface Manifest {
   schemaVersion: number | null;
   auditHead: { seq: number; hash: string } | null;
   submissions: number;
+  /** issue 15: the file-store contents copied beside the database (DIR/files); absent in older backups */
+  files?: { count: number; bytes: number };
+}
+
+const FILES_DIR = "files";
+
+/**
+ * Every file the archive's rows name, copied from `from` into DIR/files through a FileWriter
+ * (hashed on the way and made durable at its content address): a file that is missing or does
+ * not match its address stops the backup, which would otherwise be incomplete.
+ */
+async function copyStoredFiles(store: ArchiveStore, from: FileStore, to: FileStore): Promise<{ count: number; bytes: number }> {
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (const id of await store.submissionIds()) {
+    for (const c of (await store.getDocument(id))?.contents ?? []) {
+      if (!isFileRef(c) || seen.has(c.location)) continue;
+      seen.add(c.location);
+      bytes += await copyOne(from, to, c);
+    }
+  }
+  return { count: seen.size, bytes };
+}
+
+async function copyOne(from: FileStore, to: FileStore, ref: FileRef): Promise<number> {
+  const w = await to.writer();
+  try {
+    for await (const chunk of from.open(ref)) await w.write(chunk as Buffer);
+  } catch (e) {
+    await w.abort();
+    throw new ArchiveError("FILE_STORE_MISMATCH", `the file ${ref.location} cannot be read from ${from.root}: ${(e as Error).message}`);
+  }
+  const { ref: copied } = await w.commit();
+  if (copied.sha256 !== ref.sha256 || copied.size !== ref.size) throw new ArchiveError("FILE_STORE_MISMATCH", `the file ${ref.location} in ${from.root} does not match its name (altered): not copied`);
+  return copied.size;
+}
+
+/** Each file of a backup's DIR/files against its own content address, before anything is written. */
+async function checkBackupFiles(dir: string): Promise<void> {
+  const files = new FileStore(join(dir, FILES_DIR));
+  for (const location of files.locations()) {
+    const sha256 = location.slice(location.lastIndexOf("/") + 1);
+    const { size } = statSync(join(files.root, location));
+    const c = await files.check({ stored: "file", sha256, size, location });
+    if (!c.ok) throw new BackupCheckFailed(`the backup's file store does not verify: ${c.problem}`, null);
+  }
+}
+
+/** The backup's files into the target file store (each one checked again as it is written). */
+async function restoreFiles(dir: string, target: FileStore): Promise<void> {
+  const files = new FileStore(join(dir, FILES_DIR));
+  for (const location of files.locations()) {
+    const sha256 = location.slice(location.lastIndexOf("/") + 1);
+    await copyOne(files, target, { stored: "file", sha256, size: statSync(join(files.root, location)).size, location });
+  }
 }
 
 const fileSha256 = (path: string): string => createHash("sha256").update(readFileSync(path)).digest("hex");
@@ -46,7 +108,7 @@ function prepareTarget(dir: string): void {
 }
 
 /** An SQLite archive's snapshot into `dir`. */
-export async function backupSqlite(dataDir: string, dir: string, numberFormat: string): Promise<Manifest> {
+export async function backupSqlite(dataDir: string, dir: string, numberFormat: string, files: FileStore): Promise<Manifest> {
   const source = join(dataDir, SQLITE_FILE);
   if (!existsSync(source)) throw new ArchiveError("NOT_FOUND", `no archive at ${source}`);
   prepareTarget(dir);
@@ -74,6 +136,7 @@ export async function backupSqlite(dataDir: string, dir: string, numberFormat: s
       schemaVersion: store.schemaVersion(),
       auditHead: await store.auditHead(),
       submissions: (await store.submissionIds()).length,
+      files: await copyStoredFiles(store, files, new FileStore(join(dir, FILES_DIR))),
     };
   } finally {
     await store.close();
@@ -121,16 +184,17 @@ async function checkSqliteCopy(dir: string, m: Manifest, numberFormat: string): 
   const store = new SqliteArchive({ path: scratch, numberFormat });
   try {
     const expectHead = m.auditHead ? `${m.auditHead.seq}:${m.auditHead.hash}` : undefined;
-    return await verifyArchive(store, { expectHead });
+    return await verifyArchive(store, { expectHead, files: new FileStore(join(dir, FILES_DIR)) });
   } finally {
     await store.close();
     rmSync(scratchDir, { recursive: true, force: true });
   }
 }
 
-export async function restoreSqlite(dir: string, dataDir: string, numberFormat: string): Promise<RestoreResult> {
+export async function restoreSqlite(dir: string, dataDir: string, numberFormat: string, files: FileStore): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (manifest.kind !== "sqlite") throw new ArchiveError("BAD_CONFIG", `the backup in ${dir} is of a ${manifest.kind} archive: restore it with --database-url`);
+  await checkBackupFiles(dir);
   const before = await checkSqliteCopy(dir, manifest, numberFormat);
   if (!before.ok) throw new BackupCheckFailed(`the backup in ${dir} does not verify: ${describe(before)}`, before);
   ensurePrivateDir(dataDir);
@@ -138,13 +202,14 @@ export async function restoreSqlite(dir: string, dataDir: string, numberFormat: 
   try {
     const target = join(dataDir, SQLITE_FILE);
     if (existsSync(target)) throw new ArchiveError("BAD_CONFIG", `${target} exists: restore into an empty data directory (move the old archive away first)`);
+    await restoreFiles(dir, files); // the files first: a row never names a file that is not there
     copyFileSync(join(dir, manifest.file), target + ".partial");
     restrictFile(target + ".partial");
     renameSync(target + ".partial", target);
     const store = new SqliteArchive({ path: target, numberFormat });
     try {
       await store.migrate(); // a copy made by an older podpis is brought up to date
-      const verification = await verifyArchive(store, { expectHead: manifest.auditHead ? `${manifest.auditHead.seq}:${manifest.auditHead.hash}` : undefined });
+      const verification = await verifyArchive(store, { files, expectHead: manifest.auditHead ? `${manifest.auditHead.seq}:${manifest.auditHead.hash}` : undefined });
       return { manifest, verification };
     } finally {
       await store.close();
@@ -164,11 +229,13 @@ function pgTool(name: string, args: string[]): void {
  * A PostgreSQL archive's snapshot (pg_dump, custom format) into `dir`. The head is read before
  * the dump starts: the log only grows, so the dump's log holds it (restore checks that it does).
  */
-export async function backupPostgres(store: ArchiveStore, url: string, dir: string): Promise<Manifest> {
+export async function backupPostgres(store: ArchiveStore, url: string, dir: string, files: FileStore): Promise<Manifest> {
   prepareTarget(dir);
   const auditHead = await store.auditHead();
   const submissions = (await store.submissionIds()).length;
   pgTool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--file", join(dir, PG_DUMP), "--dbname", url]);
+  // after the dump: every row in it is still there (rows are never removed), so its files are copied too
+  const copied = await copyStoredFiles(store, files, new FileStore(join(dir, FILES_DIR)));
   const manifest: Manifest = {
     format: "podpis-archive-backup/1",
     kind: "postgres",
@@ -178,20 +245,23 @@ export async function backupPostgres(store: ArchiveStore, url: string, dir: stri
     schemaVersion: null,
     auditHead,
     submissions,
+    files: copied,
   };
   writeFileSync(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
   return manifest;
 }
 
 /** pg_restore into the (empty) database at `url`, then the restored archive verified. */
-export async function restorePostgres(dir: string, url: string, store: ArchiveStore): Promise<RestoreResult> {
+export async function restorePostgres(dir: string, url: string, store: ArchiveStore, files: FileStore): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (manifest.kind !== "postgres") throw new ArchiveError("BAD_CONFIG", `the backup in ${dir} is of an SQLite archive: restore it with --data`);
   if (fileSha256(join(dir, manifest.file)) !== manifest.sha256) throw new BackupCheckFailed(`the backup's ${manifest.file} does not match its manifest (SHA-256 differs): damaged or changed`, null);
+  await checkBackupFiles(dir);
   // into an empty database only: pg_restore stops at the first table that exists already
+  await restoreFiles(dir, files);
   pgTool("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname", url, join(dir, manifest.file)]);
   await store.migrate();
-  const verification = await verifyArchive(store, { expectHead: manifest.auditHead ? `${manifest.auditHead.seq}:${manifest.auditHead.hash}` : undefined });
+  const verification = await verifyArchive(store, { files, expectHead: manifest.auditHead ? `${manifest.auditHead.seq}:${manifest.auditHead.hash}` : undefined });
   return { manifest, verification };
 }
 

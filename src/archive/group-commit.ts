@@ -86,6 +86,26 @@ export function onBatchSize(f: (size: number) => void): () => void {
   return () => batchObservers.delete(f);
 }
 
+export type Numbering = "guessed" | "resealed" | "locked";
+const numberingObservers = new Set<(how: Numbering) => void>();
+
+/** How every committed batch was numbered goes to `f` (the service's metrics); returns the unsubscribe. */
+export function onBatchNumbered(f: (how: Numbering) => void): () => void {
+  numberingObservers.add(f);
+  return () => numberingObservers.delete(f);
+}
+
+/** A batch counted in another process (the node's writer, writer-ipc.ts), told to this one's observers. */
+export function announceBatch(m: { size?: number; numbering?: Numbering }): void {
+  if (m.size !== undefined) for (const f of batchObservers) f(m.size);
+  if (m.numbering !== undefined) for (const f of numberingObservers) f(m.numbering);
+}
+
+const numbered = (stats: CommitStats, how: Numbering): void => {
+  stats[how]++;
+  for (const f of numberingObservers) f(how);
+};
+
 /**
  * Submissions per transaction at most. PODPIS_ARCHIVE_BATCH_MAX=1 gives one transaction per
  * submission (what podpis did before group commit: the bench's baseline).
@@ -138,6 +158,12 @@ export interface CommitStats {
  */
 const CONTENDED_SKIP = 4;
 
+/** submissions of this process waiting for a batch, and those in a batch not yet answered */
+const queueState = { waiting: 0, committing: 0 };
+
+/** What the archive's writer has in hand (the metrics' view of SQLite's single writer, and of PostgreSQL's batches). */
+export const commitQueue = (): { waiting: number; committing: number } => ({ ...queueState });
+
 /** One batch sealing and one committing per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -159,7 +185,14 @@ export class GroupCommitter {
 
   submit(input: NewSubmission, seal: Seal): Promise<SubmissionRecord> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, seal, resolve, reject });
+      let answered = false;
+      const answer = (): void => {
+        if (answered) return;
+        answered = true;
+        queueState.committing--;
+      };
+      queueState.waiting++;
+      this.queue.push({ input, seal, resolve: (r) => (answer(), resolve(r)), reject: (e) => (answer(), reject(e)) });
       this.kick();
     });
   }
@@ -168,6 +201,8 @@ export class GroupCommitter {
     if (this.sealing || this.queue.length === 0) return;
     this.sealing = true;
     const batch = this.queue.splice(0, this.max);
+    queueState.waiting -= batch.length;
+    queueState.committing += batch.length;
     this.stats.batches++;
     this.onBatch?.(batch.length);
     for (const f of batchObservers) f(batch.length);
@@ -205,15 +240,15 @@ export class GroupCommitter {
       if (items.length) {
         written = await this.writer.commit(registers, async (actual) => {
           if (guess && sameBase(guess, actual, registers)) {
-            this.stats.guessed++;
+            numbered(this.stats, "guessed");
             this.skipGuess = 0;
             return sealed;
           }
           if (guess) {
-            this.stats.resealed++;
+            numbered(this.stats, "resealed");
             this.skipGuess = CONTENDED_SKIP;
             this.forget();
-          } else this.stats.locked++;
+          } else numbered(this.stats, "locked");
           return sealInOrder(items, (r) => actual.last.get(r) ?? 0, this.numberFormat, actual.logNext);
         });
       }

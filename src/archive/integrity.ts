@@ -11,7 +11,7 @@
 import { parseXml } from "../xades/xml.js";
 import { RECEIPT_NS } from "../receipt/document.js";
 import { auditHash } from "./audit.js";
-import type { ApiKeyRecord, AuditEntry, Material, SubmissionRecord } from "./port.js";
+import type { ApiKeyRecord, AuditEntry, FileRef, Material, SubmissionRecord } from "./port.js";
 import { applicantHash, sha256hex } from "./record.js";
 
 export interface Mismatch {
@@ -29,11 +29,20 @@ export interface Integrity {
   mismatches: Mismatch[];
 }
 
+/** A content in the file store, read back by the caller (file-store.ts check). */
+export interface StoredContentCheck {
+  ref: FileRef;
+  /** the file's SHA-256 as read; null when it could not be read (missing, other size) */
+  sha256: string | null;
+  problem: string | null;
+}
+
 /** One submission as stored, with the log entries about it. */
 export interface SubmissionSnapshot {
   record: SubmissionRecord;
   document: Buffer;
-  contents: Buffer[];
+  /** bytes from the row, or a file-store content as read back (its SHA-256, or what was wrong) */
+  contents: Array<Buffer | StoredContentCheck>;
   report: string;
   receipt: string;
   material: Material[];
@@ -106,7 +115,12 @@ export function checkSubmission(s: SubmissionSnapshot): Mismatch[] {
   bytes("document", sha256hex(s.document), r.documentSha256, logged.documentSha256);
   const loggedContents = logged.contents ?? [];
   if (subEntry && loggedContents.length !== s.contents.length) add("contents", `${s.contents.length} detached content(s) stored, audit entry ${subEntry.seq} recorded ${loggedContents.length}`, subEntry);
-  s.contents.forEach((c, i) => bytes(`content ${i}`, sha256hex(c), r.contents[i]?.sha256 ?? null, loggedContents[i]));
+  s.contents.forEach((c, i) => {
+    if (c instanceof Uint8Array) return bytes(`content ${i}`, sha256hex(c), r.contents[i]?.sha256 ?? null, loggedContents[i]);
+    // issue 15: a file-store content is checked by reading the file (missing or altered is a finding)
+    if (c.problem !== null || c.sha256 === null) return add(`content ${i}`, c.problem ?? `the file ${c.ref.location} cannot be read`);
+    bytes(`content ${i}`, c.sha256, r.contents[i]?.sha256 ?? null, loggedContents[i]);
+  });
   bytes("report", sha256hex(s.report), null, logged.reportSha256);
 
   const receiptSha = sha256hex(s.receipt);

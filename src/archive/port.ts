@@ -22,6 +22,17 @@ export interface Material {
   bytes: Uint8Array;
 }
 
+/**
+ * A detached content kept in the file store beside the database (issue 15, file-store.ts): the
+ * row holds its hash, size and relative location instead of the bytes.
+ */
+export interface FileRef {
+  stored: "file";
+  sha256: string;
+  size: number;
+  location: string;
+}
+
 export interface NewSubmission {
   id: string;
   register: string;
@@ -32,7 +43,8 @@ export interface NewSubmission {
   accepted: boolean;
   policyVersion: string;
   document: Uint8Array;
-  contents: Uint8Array[];
+  /** bytes kept in the row, or (issue 15) a file already written durably to the file store */
+  contents: Array<Uint8Array | FileRef>;
   /** the validation report, as the JSON text that is served back byte for byte */
   reportJson: string;
   /** worst indication, for listings and the audit entry */
@@ -136,7 +148,8 @@ export interface ArchiveStore {
    */
   submit(input: NewSubmission, seal: (assigned: Assigned) => Promise<string>): Promise<SubmissionRecord>;
   getSubmission(id: string): Promise<SubmissionRecord | null>;
-  getDocument(id: string): Promise<{ document: Buffer; contents: Buffer[] } | null>;
+  /** the signed file and its detached contents (bytes, or where the file store keeps them) */
+  getDocument(id: string): Promise<{ document: Buffer; contents: Array<Buffer | FileRef> } | null>;
   getReport(id: string): Promise<string | null>;
   getReceipt(id: string): Promise<string | null>;
   findByRegistrationNumber(registrationNumber: string): Promise<SubmissionRecord | null>;
@@ -173,7 +186,7 @@ export interface ArchiveStore {
   close(): Promise<void>;
 }
 
-export type ArchiveErrorCode = "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND" | "SCHEMA_TOO_NEW" | "ARCHIVE_IN_USE";
+export type ArchiveErrorCode = "REGISTRATION_CONFLICT" | "DUPLICATE" | "STORAGE_UNAVAILABLE" | "BAD_CONFIG" | "NOT_FOUND" | "SCHEMA_TOO_NEW" | "ARCHIVE_IN_USE" | "FILE_STORE_MISMATCH";
 
 export class ArchiveError extends PodpisError<ArchiveErrorCode> {
   constructor(

@@ -6,8 +6,8 @@
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
-import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type SubmissionQuery, type SubmissionRecord } from "./port.js";
-import { auditDataFor, sha256hex, toRecord } from "./record.js";
+import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type FileRef, type SubmissionQuery, type SubmissionRecord } from "./port.js";
+import { CONTENT_SIZE_SQL, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
 import { type Base, type BatchWriter, GroupCommitter, type Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
 import { PostgresLogStore, insertLogEntriesPg, nextLogIndexPg } from "./log-postgres.js";
@@ -208,7 +208,10 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   private async insertContents(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
-    await insertRows(c, "submission_contents", ["submission_id", "idx", "sha256", "bytes"], inputs.flatMap((s) => s.contents.map((b, i) => [s.id, i, sha256hex(b), Buffer.from(b)])));
+    await insertRows(c, "submission_contents", ["submission_id", "idx", "sha256", "bytes", "size", "location"], inputs.flatMap((s) => s.contents.map((b, i) => {
+      const row = contentRow(b); // issue 15: bytes, or the file store's size and location
+      return [s.id, i, row.sha256, row.bytes, row.size, row.location];
+    })));
   }
 
   /** material is kept once: only what the database lacks is sent (most submissions share their CRLs and anchors) */
@@ -292,15 +295,15 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   private async withContents(r: SubmissionRow): Promise<SubmissionRecord> {
-    const c = await this.q<{ sha256: string; size: string }>("SELECT sha256, length(bytes) AS size FROM submission_contents WHERE submission_id = $1 ORDER BY idx", [r.id]);
+    const c = await this.q<{ sha256: string; size: string }>(`SELECT sha256, ${CONTENT_SIZE_SQL} AS size FROM submission_contents WHERE submission_id = $1 ORDER BY idx`, [r.id]);
     return toRecord(r, c);
   }
 
-  async getDocument(id: string): Promise<{ document: Buffer; contents: Buffer[] } | null> {
+  async getDocument(id: string): Promise<{ document: Buffer; contents: Array<Buffer | FileRef> } | null> {
     const r = (await this.q<{ document: Buffer }>("SELECT document FROM submissions WHERE id = $1", [id]))[0];
     if (!r) return null;
-    const c = await this.q<{ bytes: Buffer }>("SELECT bytes FROM submission_contents WHERE submission_id = $1 ORDER BY idx", [id]);
-    return { document: r.document, contents: c.map((x) => x.bytes) };
+    const c = await this.q<{ sha256: string; bytes: Buffer; size: string | null; location: string | null }>("SELECT sha256, bytes, size, location FROM submission_contents WHERE submission_id = $1 ORDER BY idx", [id]);
+    return { document: r.document, contents: c.map(contentOf) };
   }
 
   async getReport(id: string): Promise<string | null> {

@@ -1,10 +1,31 @@
 /** Row ↔ record mapping and the per-submission rows both adapters write. */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./audit.js";
-import type { Assigned, NewSubmission, SubmissionRecord } from "./port.js";
+import type { Assigned, FileRef, NewSubmission, SubmissionRecord } from "./port.js";
 import type { SubmissionRow } from "./schema.js";
 
 export const sha256hex = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
+
+const isRef = (c: Uint8Array | FileRef): c is FileRef => !(c instanceof Uint8Array);
+
+export const contentSha256 = (c: Uint8Array | FileRef): string => (isRef(c) ? c.sha256 : sha256hex(c));
+
+/**
+ * The submission_contents row of one detached content, as both adapters write it: the bytes,
+ * or (issue 15) an empty BLOB with the file store's size and location.
+ */
+export function contentRow(c: Uint8Array | FileRef): { sha256: string; bytes: Buffer; size: number; location: string | null } {
+  if (isRef(c)) return { sha256: c.sha256, bytes: Buffer.alloc(0), size: c.size, location: c.location };
+  return { sha256: sha256hex(c), bytes: Buffer.from(c), size: c.length, location: null };
+}
+
+/** A submission_contents row read back: bytes, or the file store's reference. */
+export function contentOf(r: { sha256: string; bytes: Buffer; size?: number | string | null; location?: string | null }): Buffer | FileRef {
+  return r.location ? { stored: "file", sha256: r.sha256, size: Number(r.size), location: r.location } : r.bytes;
+}
+
+/** size of a content as listed: the row's size when the file store has it (SQL: COALESCE(size, length(bytes))) */
+export const CONTENT_SIZE_SQL = "COALESCE(size, length(bytes))";
 
 export function toRecord(r: SubmissionRow, contents: Array<{ sha256: string; size: number | string }>): SubmissionRecord {
   return {
@@ -44,7 +65,7 @@ export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string): { 
       register: s.register,
       sequence: a.sequence,
       documentSha256: sha256hex(s.document),
-      contents: s.contents.map((c) => sha256hex(c)),
+      contents: s.contents.map(contentSha256),
       reportSha256: sha256hex(s.reportJson),
       indication: s.indication,
       accepted: s.accepted,

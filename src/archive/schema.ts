@@ -77,6 +77,9 @@ export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type:
   { table: "api_keys", column: "last_used_at", type: "TEXT" },
   { table: "api_keys", column: "previous_secret_hash", type: "TEXT" },
   { table: "api_keys", column: "previous_valid_until", type: "TEXT" },
+  // issue 15: a content kept in the file store: its size and relative location (bytes empty)
+  { table: "submission_contents", column: "size", type: "BIGINT" },
+  { table: "submission_contents", column: "location", type: "TEXT" },
 ];
 
 export const API_KEY_COLUMNS = "id, name, secret_hash, scopes, created_at, revoked_at, last_used_at, previous_secret_hash, previous_valid_until";

@@ -13,8 +13,8 @@ import { type Base, type BatchWriter, GroupCommitter, type Sealed } from "./grou
 import type { LogStore } from "./log-port.js";
 import { SqliteLogStore, insertLogEntrySqlite, nextLogIndexSqlite } from "./log-sqlite.js";
 import { Mutex } from "./mutex.js";
-import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, EvidenceRecord, Material, MaterialKind, NewSubmission, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
-import { auditDataFor, sha256hex, toRecord } from "./record.js";
+import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, EvidenceRecord, Material, MaterialKind, NewSubmission, FileRef, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
+import { CONTENT_SIZE_SQL, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
 import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 import { WalSync } from "./wal-sync.js";
@@ -170,8 +170,11 @@ export class SqliteArchive implements ArchiveStore {
       s.id, s.register, a.sequence, a.registrationNumber, s.receivedAt.toISOString(), s.validationTime.toISOString(), s.applicant, s.service,
       s.accepted ? 1 : 0, s.indication, s.policyVersion, sha256hex(s.document), Buffer.from(s.document), s.reportJson, receipt, sha256hex(receipt),
     );
-    const content = this.stmt("INSERT INTO submission_contents (submission_id, idx, sha256, bytes) VALUES (?, ?, ?, ?)");
-    s.contents.forEach((c, i) => content.run(s.id, i, sha256hex(c), Buffer.from(c)));
+    const content = this.stmt("INSERT INTO submission_contents (submission_id, idx, sha256, bytes, size, location) VALUES (?, ?, ?, ?, ?, ?)");
+    s.contents.forEach((c, i) => {
+      const row = contentRow(c);
+      content.run(s.id, i, row.sha256, row.bytes, row.size, row.location);
+    });
     const material = this.stmt("INSERT INTO material (sha256, kind, bytes) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING");
     const link = this.stmt("INSERT INTO submission_material (submission_id, sha256) VALUES (?, ?) ON CONFLICT DO NOTHING");
     for (const m of s.material) {
@@ -238,15 +241,15 @@ export class SqliteArchive implements ArchiveStore {
   }
 
   private withContents(r: SubmissionRow): SubmissionRecord {
-    const c = this.db.prepare("SELECT sha256, length(bytes) AS size FROM submission_contents WHERE submission_id = ? ORDER BY idx").all(r.id) as Array<{ sha256: string; size: number }>;
+    const c = this.db.prepare(`SELECT sha256, ${CONTENT_SIZE_SQL} AS size FROM submission_contents WHERE submission_id = ? ORDER BY idx`).all(r.id) as Array<{ sha256: string; size: number }>;
     return toRecord(r, c);
   }
 
-  async getDocument(id: string): Promise<{ document: Buffer; contents: Buffer[] } | null> {
+  async getDocument(id: string): Promise<{ document: Buffer; contents: Array<Buffer | FileRef> } | null> {
     const r = this.db.prepare("SELECT document FROM submissions WHERE id = ?").get(id) as { document: Buffer } | undefined;
     if (!r) return null;
-    const c = this.db.prepare("SELECT bytes FROM submission_contents WHERE submission_id = ? ORDER BY idx").all(id) as Array<{ bytes: Buffer }>;
-    return { document: r.document, contents: c.map((x) => x.bytes) };
+    const c = this.db.prepare("SELECT sha256, bytes, size, location FROM submission_contents WHERE submission_id = ? ORDER BY idx").all(id) as Array<{ sha256: string; bytes: Buffer; size: number | null; location: string | null }>;
+    return { document: r.document, contents: c.map(contentOf) };
   }
 
   async getReport(id: string): Promise<string | null> {

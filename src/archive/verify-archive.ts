@@ -5,8 +5,9 @@
  * what the log recorded when it was stored.
  */
 import { type AuditVerification, verifyAuditChain } from "./audit.js";
-import { type Integrity, type Mismatch, type SubmissionSnapshot, checkApiKeys, checkSubmission, orphanEntries } from "./integrity.js";
-import type { ArchiveStore, AuditEntry } from "./port.js";
+import { type Integrity, type Mismatch, type StoredContentCheck, type SubmissionSnapshot, checkApiKeys, checkSubmission, orphanEntries } from "./integrity.js";
+import type { ArchiveStore, AuditEntry, FileRef } from "./port.js";
+import { type FileStore, isFileRef } from "./file-store.js";
 import { type LogVerification, verifyLog } from "./log-verify.js";
 import type { NoteVerifier } from "../log/index.js";
 
@@ -31,7 +32,14 @@ export interface ArchiveVerification {
   log: LogVerification;
 }
 
-export async function snapshotSubmission(store: ArchiveStore, id: string): Promise<SubmissionSnapshot | null> {
+/** A file-store content read back and hashed; without a file store it cannot be found. */
+export async function checkStoredContent(ref: FileRef, files: FileStore | undefined): Promise<StoredContentCheck> {
+  if (!files) return { ref, sha256: null, problem: `the content ${ref.location} is kept in a file store, and none was given (--file-store)` };
+  const c = await files.check(ref);
+  return c.ok ? { ref, sha256: c.sha256, problem: null } : { ref, sha256: null, problem: c.problem };
+}
+
+export async function snapshotSubmission(store: ArchiveStore, id: string, files?: FileStore): Promise<SubmissionSnapshot | null> {
   const record = await store.getSubmission(id);
   if (!record) return null;
   const [doc, report, receipt, material, entries] = await Promise.all([
@@ -41,12 +49,13 @@ export async function snapshotSubmission(store: ArchiveStore, id: string): Promi
     store.getMaterial(id),
     store.auditEntriesFor(id),
   ]);
-  return { record, document: doc?.document ?? Buffer.alloc(0), contents: doc?.contents ?? [], report: report ?? "", receipt: receipt ?? "", material, entries };
+  const contents = await Promise.all((doc?.contents ?? []).map((c) => (isFileRef(c) ? checkStoredContent(c, files) : c)));
+  return { record, document: doc?.document ?? Buffer.alloc(0), contents, report: report ?? "", receipt: receipt ?? "", material, entries };
 }
 
 /** One submission's stored bytes and fields against its log entries; null when there is no such submission. */
-export async function submissionIntegrity(store: ArchiveStore, id: string): Promise<Integrity | null> {
-  const snap = await snapshotSubmission(store, id);
+export async function submissionIntegrity(store: ArchiveStore, id: string, files?: FileStore): Promise<Integrity | null> {
+  const snap = await snapshotSubmission(store, id, files);
   if (!snap) return null;
   const mismatches = checkSubmission(snap);
   return { ok: mismatches.length === 0, mismatches };
@@ -76,13 +85,13 @@ export function checkExpectedHead(entries: readonly AuditEntry[], expected: stri
   return { expected, ok: true, message: `entry ${at.seq} is the kept head${last && last.seq > at.seq ? `; ${last.seq - at.seq} entries added since` : ""}` };
 }
 
-export async function verifyArchive(store: ArchiveStore, opts: { expectHead?: string; logKey?: NoteVerifier } = {}): Promise<ArchiveVerification> {
+export async function verifyArchive(store: ArchiveStore, opts: { expectHead?: string; logKey?: NoteVerifier; files?: FileStore } = {}): Promise<ArchiveVerification> {
   const entries = await store.auditEntries();
   const chain = verifyAuditChain(entries, await store.auditHead());
   const ids = await store.submissionIds();
   const mismatches: Mismatch[] = [];
   for (const id of ids) {
-    const snap = await snapshotSubmission(store, id);
+    const snap = await snapshotSubmission(store, id, opts.files);
     if (snap) mismatches.push(...checkSubmission(snap));
   }
   mismatches.push(...orphanEntries(entries, new Set(ids)));

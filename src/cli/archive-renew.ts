@@ -10,7 +10,8 @@
  * Exit 0 when everything due was renewed, 2 when some could not be (each one named).
  */
 import { openArchive } from "../archive/open.js";
-import type { ArchiveStore, Material } from "../archive/port.js";
+import { ArchiveError, type ArchiveStore, type Material } from "../archive/port.js";
+import { isFileRef } from "../archive/file-store.js";
 import { extendSignatures } from "../evidence/extend.js";
 import { extendEnvFor } from "../evidence/extend-env.js";
 import { renewalDue } from "../evidence/extend-renew.js";
@@ -117,7 +118,9 @@ export async function renewArchive(
     const timestamper = createTimestamper({ url: opts.tsaUrl, context: v.context, transport: httpTransport({ timeoutMs: opts.tsaTimeoutMs ?? 15_000 }), now });
     const expires = item.expires?.toISOString() ?? null;
     try {
-      const r = await extendSignatures(item.bytes, "B-LTA", extendEnvFor(v, { timestamper, contents: contents.map((bytes) => ({ bytes })), now }));
+      // (a content in the file store never got evidence at receipt, so it is not renewed either)
+      if (contents.some(isFileRef)) throw new ArchiveError("BAD_CONFIG", "a detached content is kept in the file store: its evidence is not renewed here");
+      const r = await extendSignatures(item.bytes, "B-LTA", extendEnvFor(v, { timestamper, contents: (contents as Buffer[]).map((bytes) => ({ bytes })), now }));
       const rec = await archive.addEvidence(item.id, r.bytes, now(), { reason: "renew", before: opts.before.toISOString(), expires });
       outcomes.push({ id: item.id, expires, status: "renewed", version: rec.version });
       opts.onProgress?.(i + 1, due.length, `renewed ${item.id} (version ${rec.version})`);

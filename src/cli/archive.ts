@@ -3,12 +3,14 @@
  * subcommand is a row of ARCHIVE_COMMANDS (its usage line and its function), so another file
  * adds one (e.g. `archive renew`) with one row here.
  *
- *   podpis archive backup DIR [--data DIR | --database-url URL] [--json]
- *   podpis archive restore DIR [--data DIR | --database-url URL] [--json]
+ *   podpis archive backup DIR [--data DIR | --database-url URL] [--file-store DIR] [--json]
+ *   podpis archive restore DIR [--data DIR | --database-url URL] [--file-store DIR] [--json]
+ * (--file-store: where the service keeps large contents, default DATA/files; part of the backup)
  *   podpis archive renew --before DATE --tsa URL …   (archive-renew.ts)
  */
 import { backupPostgres, backupSqlite, describe, restorePostgres, restoreSqlite } from "../archive/backup.js";
 import { openArchive } from "../archive/open.js";
+import { FileStore, defaultFileStoreDir } from "../archive/file-store.js";
 import { DEFAULT_NUMBER_FORMAT } from "../archive/registration.js";
 import { UsageError, has, one, parseArgs } from "./args.js";
 import { requireDataDir } from "./data-dir.js";
@@ -20,12 +22,14 @@ export interface ArchiveSubcommand {
   run: (argv: string[], out: Output) => Promise<number>;
 }
 
-const WHERE = { data: { value: true }, "database-url": { value: true }, json: {}, help: {} };
+const WHERE = { data: { value: true }, "database-url": { value: true }, "file-store": { value: true }, json: {}, help: {} };
 
 function target(argv: string[], what: string) {
   const a = parseArgs(argv, WHERE);
   if (a.positionals.length !== 1) throw new UsageError(`archive ${what} needs exactly one directory (got ${a.positionals.length})`);
-  return { dir: a.positionals[0]!, dataDir: one(a, "data") ?? "data", databaseUrl: one(a, "database-url") ?? (process.env.DATABASE_URL || undefined), asJson: has(a, "json") };
+  const dataDir = one(a, "data") ?? "data";
+  const files = new FileStore(one(a, "file-store") ?? defaultFileStoreDir(dataDir));
+  return { dir: a.positionals[0]!, dataDir, files, databaseUrl: one(a, "database-url") ?? (process.env.DATABASE_URL || undefined), asJson: has(a, "json") };
 }
 
 async function backupCommand(argv: string[], out: Output): Promise<number> {
@@ -34,16 +38,16 @@ async function backupCommand(argv: string[], out: Output): Promise<number> {
   if (t.databaseUrl) {
     const store = openArchive({ databaseUrl: t.databaseUrl });
     try {
-      manifest = await backupPostgres(store, t.databaseUrl, t.dir);
+      manifest = await backupPostgres(store, t.databaseUrl, t.dir, t.files);
     } finally {
       await store.close();
     }
   } else {
     requireDataDir(t.dataDir, undefined, null);
-    manifest = await backupSqlite(t.dataDir, t.dir, DEFAULT_NUMBER_FORMAT);
+    manifest = await backupSqlite(t.dataDir, t.dir, DEFAULT_NUMBER_FORMAT, t.files);
   }
   const head = manifest.auditHead ? `${manifest.auditHead.seq}:${manifest.auditHead.hash}` : "empty log";
-  out.stdout(t.asJson ? json(manifest) : `backup written to ${t.dir}: ${manifest.kind}, ${manifest.submissions} submission(s), audit head ${head}, ${manifest.file} SHA-256 ${manifest.sha256}\n`);
+  out.stdout(t.asJson ? json(manifest) : `backup written to ${t.dir}: ${manifest.kind}, ${manifest.submissions} submission(s), ${manifest.files?.count ?? 0} stored file(s), audit head ${head}, ${manifest.file} SHA-256 ${manifest.sha256}\n`);
   return 0;
 }
 
@@ -53,11 +57,11 @@ async function restoreCommand(argv: string[], out: Output): Promise<number> {
   if (t.databaseUrl) {
     const store = openArchive({ databaseUrl: t.databaseUrl });
     try {
-      result = await restorePostgres(t.dir, t.databaseUrl, store);
+      result = await restorePostgres(t.dir, t.databaseUrl, store, t.files);
     } finally {
       await store.close();
     }
-  } else result = await restoreSqlite(t.dir, t.dataDir, DEFAULT_NUMBER_FORMAT);
+  } else result = await restoreSqlite(t.dir, t.dataDir, DEFAULT_NUMBER_FORMAT, t.files);
   const v = result.verification;
   if (t.asJson) out.stdout(json({ manifest: result.manifest, verification: v }));
   else if (v.ok) out.stdout(`restored from ${t.dir} and verified: ${v.entries} audit entries, ${v.submissions} submission(s) match the log; head ${v.head ? `${v.head.seq}:${v.head.hash}` : "none"}\n`);
@@ -67,8 +71,8 @@ async function restoreCommand(argv: string[], out: Output): Promise<number> {
 
 /** The subcommands; add a row for another one. */
 export const ARCHIVE_COMMANDS: Record<string, ArchiveSubcommand> = {
-  backup: { usage: "backup DIR [--data DIR | --database-url URL] [--json]", run: backupCommand },
-  restore: { usage: "restore DIR [--data DIR | --database-url URL] [--json]", run: restoreCommand },
+  backup: { usage: "backup DIR [--data DIR | --database-url URL] [--file-store DIR] [--json]", run: backupCommand },
+  restore: { usage: "restore DIR [--data DIR | --database-url URL] [--file-store DIR] [--json]", run: restoreCommand },
   // issue 13 (src/cli/archive-renew.ts)
   renew: {
     usage: "renew --before DATE --tsa URL [--data DIR | --database-url URL] [--trust PEM-or-DIR]… [--crl FILE-or-DIR]… [--ocsp FILE]… [--untrusted FILE]… [--offline] [--json]",

@@ -5,6 +5,7 @@
  */
 import { openArchive } from "../archive/open.js";
 import { type ArchiveVerification, verifyArchive } from "../archive/verify-archive.js";
+import { FileStore, defaultFileStoreDir } from "../archive/file-store.js";
 import { UsageError, has, one, parseArgs } from "./args.js";
 import { EXIT_FAILED, type Output, json } from "./output.js";
 import { requireDataDir } from "./data-dir.js";
@@ -21,11 +22,11 @@ function auditLogKey(vkeyFile: string | undefined, dataDir: string | null): Note
   return own && existsSync(own) ? parseVerifierKey(loadLogSigner(own).verifierKey) : undefined;
 }
 
-const FLAGS = { data: { value: true }, "database-url": { value: true }, "expect-head": { value: true }, "tlog-vkey": { value: true }, json: {}, help: {} };
+const FLAGS = { data: { value: true }, "database-url": { value: true }, "file-store": { value: true }, "expect-head": { value: true }, "tlog-vkey": { value: true }, json: {}, help: {} };
 export const AUDIT_FLAGS: Readonly<Record<string, object>> = FLAGS;
 
 export const AUDIT_HELP =
-  "use: podpis audit verify [--data DIR | --database-url URL] [--expect-head HASH] [--tlog-vkey FILE] [--json] [--help] (--data must exist; default ./data; " +
+  "use: podpis audit verify [--data DIR | --database-url URL] [--file-store DIR] [--expect-head HASH] [--tlog-vkey FILE] [--json] [--help] (--data must exist; default ./data; " +
   "checkpoint signatures are checked with --tlog-vkey, or the log key in --data when it is there)";
 
 function render(v: ArchiveVerification): string {
@@ -65,7 +66,9 @@ export async function auditCommand(argv: string[], out: Output): Promise<number>
   const archive = openArchive({ dataDir, databaseUrl });
   try {
     await archive.migrate();
-    const v = await verifyArchive(archive, { expectHead, logKey: auditLogKey(one(a, "tlog-vkey"), databaseUrl ? null : dataDir) });
+    // issue 15: contents kept as files are read back from the file store (default DATA/files)
+    const files = new FileStore(one(a, "file-store") ?? defaultFileStoreDir(dataDir));
+    const v = await verifyArchive(archive, { expectHead, files, logKey: auditLogKey(one(a, "tlog-vkey"), databaseUrl ? null : dataDir) });
     out.stdout(has(a, "json") ? json(v) : render(v));
     return v.ok ? 0 : EXIT_FAILED;
   } finally {

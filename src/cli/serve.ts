@@ -18,6 +18,7 @@ export const SERVE_HELP = `Usage: podpis serve [--port 8080] [--host 127.0.0.1] 
                     [--allow-test-material] [--clock ISO-8601] [--json]
                     [--tl FILE-or-URL]… [--tl-signer CERT]… [--tl-cache DIR] [--help]
                     [--tlog-key FILE] [--tlog-origin NAME] [--tlog-witness VKEY@URL]… [--database-schema NAME]
+                    [--file-store DIR] [--file-store-over BYTES]
 Runs the HTTP service (README: "The service"), one worker per core unless --workers.
 Without --trust, --seal-key and --tsa/--tsa-key the bundled TEST material is used (with warnings);
 giving some of them but not all is refused unless --allow-test-material (receipts would be
@@ -56,6 +57,9 @@ const FLAGS = {
   workers: { value: true },
   "max-body": { value: true },
   "max-public-body": { value: true },
+  // issue 15: large detached contents of submissions are kept as files beside the database
+  "file-store": { value: true },
+  "file-store-over": { value: true },
   rate: { value: true },
   "rate-burst": { value: true },
   "seal-key": { value: true },
@@ -139,6 +143,8 @@ export function serveConfigFromArgs(argv: string[]): { config: ServeConfig; warn
   c.policyPath = one(a, "policy");
   c.workers = int(one(a, "workers"), "workers", 0, 256) ?? c.workers;
   c.maxBodyBytes = int(one(a, "max-body"), "max-body", 1024, 4 * 1024 ** 3) ?? c.maxBodyBytes;
+  c.fileStore = one(a, "file-store");
+  c.fileStoreOver = int(one(a, "file-store-over"), "file-store-over", 0, 4 * 1024 ** 3) ?? c.fileStoreOver;
   c.maxPublicBodyBytes = int(one(a, "max-public-body"), "max-public-body", 1024, 4 * 1024 ** 3) ?? c.maxPublicBodyBytes;
   c.ratePerSecond = int(one(a, "rate"), "rate", 0, 1_000_000) ?? c.ratePerSecond;
   c.rateBurst = int(one(a, "rate-burst"), "rate-burst", 0, 1_000_000) ?? c.rateBurst;

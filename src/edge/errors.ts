@@ -169,6 +169,8 @@ const LAYERS: Record<Exclude<ErrorCode, ProblemCode>, EdgeEntry> = {
   // issue 15: refusals at start, like a configuration that cannot work (one line, exit 64)
   SCHEMA_TOO_NEW: { status: 500, title: "The archive's schema is newer than this podpis", exit: EXIT_USAGE },
   ARCHIVE_IN_USE: { status: 500, title: "Another podpis serve uses this data directory", exit: EXIT_USAGE },
+  // issue 15: a content the archive keeps in the file store is missing or altered there
+  FILE_STORE_MISMATCH: { status: 409, title: "A stored content in the file store is missing or does not match the archive", exit: EXIT_FAILED },
   // cli, and the service's configuration (podpis serve refuses to start: a usage error)
   USAGE: usage("Usage error"),
   CONFIG: { status: 500, title: "The service's configuration cannot work", exit: EXIT_USAGE },

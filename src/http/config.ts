@@ -22,6 +22,7 @@ import { readInput } from "../io/files.js";
 import { validatorFromFiles } from "../cli/trust-flags.js";
 import type { KeyProvider } from "../keys/provider.js";
 import { createCrlFetcher } from "../revocation/fetch.js";
+import { FileStore, defaultFileStoreDir } from "../archive/file-store.js";
 import { CrlRefresher } from "./crl-refresh.js";
 import { type Clock, PodpisService, clockFrom } from "./service.js";
 import { TwoStepSigning } from "./signing.js";
@@ -68,6 +69,9 @@ export interface ServeConfig {
   numberFormat: string;
   /** body cap of the keyed routes (RouteBudgets.keyed) */
   maxBodyBytes: number;
+  /** issue 15: the file store for large detached contents (default DATA/files) and its threshold in bytes */
+  fileStore?: string;
+  fileStoreOver?: number;
   /** body cap of the public, unkeyed routes (RouteBudgets.public): anyone can send those */
   maxPublicBodyBytes: number;
   ratePerSecond: number;
@@ -381,6 +385,7 @@ export async function buildRuntime(c: ServeConfig, log = createLogger(c.logLevel
   const service = new PodpisService({
     validator, archive, sealer, clock, policy: { bytes: policyBytes, name: policyName }, register: c.register, timestamper,
     receiptValidator: forReceipts, ownMaterial: [sealChainMaterial(sealChain)],
+    files: new FileStore(c.fileStore ?? defaultFileStoreDir(c.dataDir)), fileStoreOver: c.fileStoreOver,
     log: { origin: logSigner.name, verifierKey: logSigner.verifierKey },
   });
   const stateKey = c.signingStateKey ? Buffer.from(c.signingStateKey, "base64") : loadStateKey(c.dataDir);

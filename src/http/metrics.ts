@@ -11,7 +11,9 @@ import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefault
 
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-type Def = { help: string; labels: string[] } & ({ type: "counter" } | { type: "histogram"; buckets: number[] } | { type: "gauge" });
+/** how the cluster primary combines the workers' values (prom-client's aggregator; default sum) */
+type Aggregate = "sum" | "max" | "min" | "first";
+type Def = { help: string; labels: string[]; aggregate?: Aggregate } & ({ type: "counter" } | { type: "histogram"; buckets: number[] } | { type: "gauge" });
 
 const DEFS: Record<string, Def> = {
   podpis_http_requests_total: { help: "HTTP requests by route, method and status", type: "counter", labels: ["route", "method", "status"] },
@@ -22,6 +24,17 @@ const DEFS: Record<string, Def> = {
   podpis_signing_total: { help: "two-step signing steps by format", type: "counter", labels: ["step", "format"] },
   // group commit (archive/group-commit.ts): how many submissions shared one transaction
   podpis_archive_batch_size: { help: "submissions committed together in one archive transaction", type: "histogram", labels: [], buckets: [1, 2, 4, 8, 16, 32, 64] },
+  podpis_archive_batches_total: { help: "committed archive batches by how their numbers were given: guessed (sealed outside the lock), resealed (guess taken by another writer), locked (sealed inside)", type: "counter", labels: ["numbering"] },
+  // what the archive's writer has in hand: SQLite has one connection, so its "pool" is this queue
+  podpis_archive_commit_queue: { help: "submissions of this process waiting for a group commit, or in the one being committed", type: "gauge", labels: ["state"] },
+  // outbound fetches (revocation/fetch.ts onFetchExchange): CRLs, OCSP, trusted lists
+  podpis_fetches_total: { help: "outbound CRL, OCSP and trusted-list fetches by kind and outcome (ok or the failure reason)", type: "counter", labels: ["kind", "outcome"] },
+  podpis_fetch_duration_seconds: { help: "outbound fetch duration by kind", type: "histogram", labels: ["kind"], buckets: DURATION_BUCKETS },
+  podpis_fetch_bytes_total: { help: "body bytes received by outbound fetches, by kind", type: "counter", labels: ["kind"] },
+  // trusted lists in use (tl-refresh.ts); read when scraped
+  podpis_trusted_list_age_seconds: { help: "seconds since the trusted list in use was issued (ListIssueDateTime)", type: "gauge", labels: ["territory"], aggregate: "max" },
+  podpis_trusted_list_fetched_age_seconds: { help: "seconds since the trusted list in use was fetched", type: "gauge", labels: ["territory"], aggregate: "max" },
+  podpis_trusted_list_next_update_seconds: { help: "seconds until the trusted list in use reaches its NextUpdate (negative: past it)", type: "gauge", labels: ["territory"], aggregate: "min" },
   podpis_db_pool_connections: { help: "PostgreSQL pool connections of this process by state (total, idle, waiting clients)", type: "gauge", labels: ["state"] },
 };
 
@@ -62,7 +75,10 @@ export class Metrics {
       help: d?.help ?? name,
       labelNames: d?.labels ?? [],
       registers: [this.registry],
+      // (ages of one list in several workers are not added up)
+      ...(d?.aggregate ? { aggregator: d.aggregate } : {}),
       collect() {
+        this.reset(); // a list or state that is gone leaves the exposition
         for (const [labels, v] of read()) this.set(strings(labels), v);
       },
     });
@@ -75,7 +91,17 @@ export class Metrics {
   }
 }
 
-const strings = (l: Labels): Record<string, string> => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
+/** prom-client wants string label values; the request path's labels mostly are already (issue 15: no copy then) */
+function strings(l: Labels): Record<string, string> {
+  let out: Record<string, string> | null = null;
+  for (const k in l) {
+    const v = l[k]!;
+    if (typeof v === "string") continue;
+    out ??= { ...(l as Record<string, string>) };
+    out[k] = String(v);
+  }
+  return out ?? (l as Record<string, string>);
+}
 
 /** The primary's view: every worker's registry summed (prom-client's cluster aggregation). */
 export class ClusterMetrics {

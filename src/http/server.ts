@@ -16,7 +16,9 @@ import { createApp } from "./app.js";
 import { ClusterRateLimiter, answerRateQuestions } from "./cluster-rate.js";
 import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogger } from "./config.js";
 import { ClusterMetrics, Metrics, serveToAggregator } from "./metrics.js";
-import { onBatchSize } from "../archive/group-commit.js";
+import { onBatchNumbered, onBatchSize } from "../archive/group-commit.js";
+import { WRITER_ENV, hostWriter } from "../archive/writer-ipc.js";
+import { observeCommitQueue, observeFetches, observeTrustedLists } from "./ops-metrics.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
 export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
@@ -35,6 +37,8 @@ interface Started {
 async function startServing(config: ServeConfig, metrics: Metrics, metricsText?: () => Promise<string>, limiter?: CallerLimiter): Promise<Started> {
   const runtime = await buildRuntime(config);
   observeArchive(runtime, metrics);
+  observeFetches(metrics);
+  observeTrustedLists(metrics, () => runtime.tl?.state ?? null, runtime.clock);
   const app = createApp({
     service: runtime.service,
     archive: runtime.archive,
@@ -64,6 +68,8 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
 /** the archive's own metrics: group-commit batch sizes, and the PostgreSQL pool when there is one */
 function observeArchive(runtime: Runtime, metrics: Metrics): void {
   onBatchSize((n) => metrics.observe("podpis_archive_batch_size", {}, n));
+  onBatchNumbered((how) => metrics.inc("podpis_archive_batches_total", { numbering: how }));
+  observeCommitQueue(metrics);
   const archive = runtime.archive as { poolStats?: () => { total: number; idle: number; waiting: number } };
   if (typeof archive.poolStats === "function") {
     metrics.gauge("podpis_db_pool_connections", () => {
@@ -144,18 +150,21 @@ function workerExec(): { exec: string; execArgv: string[] } {
 async function runPrimary(config: ServeConfig, workers: number, say: Say): Promise<number> {
   const archive = openArchive(archiveConfig(config));
   await archive.migrate();
-  await archive.close();
-  cluster.setupPrimary({ ...workerExec(), silent: false });
+  // SQLite: the primary is the node's one writer, the workers seal (archive/writer-ipc.ts)
+  const writer = archive.kind === "sqlite" ? hostWriter(archive, () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w)) : null;
+  if (!writer) await archive.close();
+  cluster.setupPrimary({ ...workerExec(), silent: false, serialization: "advanced" });
   const clusterMetrics = new ClusterMetrics();
   let stopping = false;
   let announced = false;
   let startFailed = false;
   let listening = 0;
-  const env = { [CONFIG_ENV]: JSON.stringify(config), [WORKERS_ENV]: String(workers) };
+  const env = { [CONFIG_ENV]: JSON.stringify(config), [WORKERS_ENV]: String(workers), ...(writer ? { [WRITER_ENV]: "primary" } : {}) };
   // the node's one set of token buckets; the workers ask (cluster-rate.ts)
   const limiter = config.ratePerSecond > 0 ? new RateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond)) : null;
   const fork = (): Worker => {
     const w = cluster.fork(env);
+    writer?.attach(w);
     // a failed send to a worker that is going away is an 'error' on it: without a listener the primary would die
     w.on("error", (e: Error) => say(`podpis serve: worker ${w.process.pid}: ${e.message}`));
     if (limiter) answerRateQuestions(w, limiter);
@@ -220,6 +229,10 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
       for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: "reload-crls" });
     });
   });
+  if (writer) {
+    writer.close();
+    await archive.close();
+  }
   return startFailed ? 64 : 0;
 }
 

@@ -7,7 +7,8 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { canonicalJson } from "../archive/audit.js";
 import type { Integrity } from "../archive/integrity.js";
 import { type Difference, jsonDifferences } from "../archive/json-diff.js";
-import type { ArchiveStore, Material, SubmissionRecord } from "../archive/port.js";
+import { ArchiveError, type ArchiveStore, type FileRef, type Material, type SubmissionRecord } from "../archive/port.js";
+import { type FileStore, type StoredFile, isFileRef } from "../archive/file-store.js";
 import { submissionIntegrity } from "../archive/verify-archive.js";
 import { DEFAULT_LOG_ORIGIN } from "../archive/log-key.js";
 import { proveInLog } from "../archive/log-reader.js";
@@ -60,11 +61,21 @@ export interface ServiceOptions {
   receiptValidator?: Validator;
   /** archived with every submission besides the validator's material (the seal chain) */
   ownMaterial?: Material[];
+  /** where large detached contents are kept beside the database (issue 15, archive/file-store.ts) */
+  files?: FileStore;
+  /** a submission's detached content past this many bytes goes to the file store (default FILE_STORE_OVER) */
+  fileStoreOver?: number;
 }
+
+/** the default of `serve --file-store-over`: past this, a row would hold a blob databases handle badly */
+export const FILE_STORE_OVER = 8 * 1024 * 1024;
+
+const isStored = (c: Buffer | StoredFile): c is StoredFile => !(c instanceof Uint8Array);
 
 export interface SubmissionInput {
   document: Buffer;
-  contents: Buffer[];
+  /** bytes, or (issue 15) a large content already written to the file store while it streamed */
+  contents: Array<Buffer | StoredFile>;
   applicant: string;
   service: string;
 }
@@ -126,6 +137,31 @@ export class PodpisService {
     return this.o.validator;
   }
 
+  /** the file store beside the archive (issue 15), when configured */
+  get files(): FileStore | undefined {
+    return this.o.files;
+  }
+
+  get fileStoreOver(): number {
+    return this.o.fileStoreOver ?? FILE_STORE_OVER;
+  }
+
+  /**
+   * Archived contents as the validator takes them: bytes, or a file-store content read back and
+   * hashed (its digests; a missing or altered file is refused with the reason, never validated).
+   */
+  private async detached(contents: Array<Buffer | FileRef>): Promise<DetachedInput[]> {
+    return Promise.all(
+      contents.map(async (c, i) => {
+        if (!isFileRef(c)) return c;
+        if (!this.o.files) throw new ArchiveError("FILE_STORE_MISMATCH", `detached content ${i} is kept in a file store, and this service has none configured (--file-store)`);
+        const read = await this.o.files.check(c);
+        if (!read.ok) throw new ArchiveError("FILE_STORE_MISMATCH", `detached content ${i}: ${read.problem}`);
+        return { digests: read.digests, size: c.size };
+      }),
+    );
+  }
+
   get logIdentity(): { origin: string; verifierKey: string | null } {
     return { origin: this.o.log?.origin ?? DEFAULT_LOG_ORIGIN, verifierKey: this.o.log?.verifierKey ?? null };
   }
@@ -136,7 +172,10 @@ export class PodpisService {
 
   async submit(input: SubmissionInput): Promise<SubmissionResult> {
     const receivedAt = this.o.clock();
-    const { value: report, crls } = await withRecording(() => this.o.validator.verify(input.document, { contents: input.contents, at: receivedAt }));
+    // a stored content is validated by the digests taken as it streamed (cms/signer.ts DetachedDigests);
+    // unnamed, as contents kept in the row are, so that a replay from the archive reproduces the report
+    const forValidation: DetachedInput[] = input.contents.map((c) => (isStored(c) ? { digests: c.digests, size: c.ref.size } : c));
+    const { value: report, crls } = await withRecording(() => this.o.validator.verify(input.document, { contents: forValidation, at: receivedAt }));
     const accepted = report.indication === "TOTAL_PASSED";
     const reportJson = JSON.stringify(report);
     const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls), ...ocspMaterial(this.o.validator, report), ...tlMaterial(this.o.validator)];
@@ -147,7 +186,7 @@ export class PodpisService {
     const record = await this.o.archive.submit(
       {
         id, register: this.o.register, receivedAt, validationTime: receivedAt, applicant: input.applicant, service: input.service, accepted,
-        policyVersion: this.fixed.policyVersion, document: input.document, contents: input.contents, reportJson, indication: report.indication, material, evidence,
+        policyVersion: this.fixed.policyVersion, document: input.document, contents: input.contents.map((c) => (isStored(c) ? c.ref : c)), reportJson, indication: report.indication, material, evidence,
       },
       async (assigned) => {
         logIndex = assigned.logIndex;
@@ -166,7 +205,7 @@ export class PodpisService {
           documentType: input.service,
           files: [
             { role: "signature", sha256: sha256(input.document), size: input.document.length },
-            ...input.contents.map((c) => ({ role: "content" as const, sha256: sha256(c), size: c.length })),
+            ...input.contents.map((c) => (isStored(c) ? { role: "content" as const, sha256: c.ref.sha256, size: c.ref.size } : { role: "content" as const, sha256: sha256(c), size: c.length })),
           ],
           report,
           reasons: accepted ? undefined : rejectionReasons(report),
@@ -187,7 +226,10 @@ export class PodpisService {
    */
   private async augment(input: SubmissionInput, report: ValidationReport): Promise<Buffer | null> {
     if (!this.o.timestamper) return null;
-    const env = extendEnvFor(this.o.validator, { timestamper: this.o.timestamper, contents: input.contents.map((bytes) => ({ bytes })), now: this.o.clock });
+    // the archive time-stamp over a detached content needs its bytes (evidence/ works on bytes):
+    // a content in the file store is archived without evidence, as a refused extension is
+    if (input.contents.some(isStored)) return null;
+    const env = extendEnvFor(this.o.validator, { timestamper: this.o.timestamper, contents: (input.contents as Buffer[]).map((bytes) => ({ bytes })), now: this.o.clock });
     // the verdict was made a moment ago by this validator: only the new time-stamps are validated
     env.checkTimestamps = timestampChecker(this.o.validator, this.o.clock);
     try {
@@ -231,14 +273,15 @@ export class PodpisService {
   async submission(id: string): Promise<(SubmissionRecord & { integrity: Integrity }) | null> {
     const rec = await this.o.archive.getSubmission(id);
     if (!rec) return null;
-    return { ...rec, integrity: (await submissionIntegrity(this.o.archive, id)) ?? { ok: false, mismatches: [] } };
+    return { ...rec, integrity: (await submissionIntegrity(this.o.archive, id, this.o.files)) ?? { ok: false, mismatches: [] } };
   }
 
   async revalidate(id: string, mode: RevalidationMode): Promise<Revalidation | null> {
     const rec = await this.o.archive.getSubmission(id);
     if (!rec) return null;
-    const integrity = (await submissionIntegrity(this.o.archive, id)) ?? { ok: false, mismatches: [] };
-    const [doc, reportJson] = await Promise.all([this.o.archive.getDocument(id), this.o.archive.getReport(id)]);
+    const integrity = (await submissionIntegrity(this.o.archive, id, this.o.files)) ?? { ok: false, mismatches: [] };
+    const [stored, reportJson] = await Promise.all([this.o.archive.getDocument(id), this.o.archive.getReport(id)]);
+    const doc = { document: stored!.document, contents: await this.detached(stored!.contents) };
     const original = JSON.parse(reportJson!) as ValidationReport;
     let report: ValidationReport;
     let reproduced: boolean | undefined;

@@ -60,7 +60,7 @@ export function createListSource(opts: ListSourceOptions = {}): ListSource {
       try {
         const bytes = await fetchLimited(
           location,
-          { accept: "application/vnd.etsi.tsl+xml, application/xml;q=0.9, */*;q=0.5" },
+          { accept: "application/vnd.etsi.tsl+xml, application/xml;q=0.9, */*;q=0.5", kind: "tl" },
           {},
           new AbortController().signal,
           { timeoutMs: opts.timeoutMs ?? 10_000, maxBytes: opts.maxBytes ?? 16 * 1024 * 1024, fetchImpl: opts.fetchImpl ?? globalThis.fetch },

@@ -121,6 +121,8 @@ function checked(url: string, allowHost: FetchOptions["allowHost"], original = u
 /** How one HTTP exchange is made: the method and body (GET when none), the Accept header. */
 export interface HttpRequestSpec {
   accept: string;
+  /** what is fetched, for the exchange observers (metrics); default "crl" */
+  kind?: FetchKind;
   method?: "GET" | "POST";
   body?: Uint8Array;
   contentType?: string;
@@ -132,12 +134,58 @@ export interface HttpLimits {
   fetchImpl: typeof globalThis.fetch;
 }
 
+export type FetchKind = "crl" | "ocsp" | "tl";
+
+/** One finished exchange, as the observers see it: "ok" or the CrlFetchReason it failed with. */
+export interface FetchExchange {
+  kind: FetchKind;
+  outcome: string;
+  seconds: number;
+  /** body bytes received (0 on failure before the body) */
+  bytes: number;
+}
+
+const exchangeObservers = new Set<(e: FetchExchange) => void>();
+
+/**
+ * Observers of every exchange (the service's metrics, issue 15). A listener, not a dependency:
+ * the fetchers stay free of any metrics library; an observer that throws is ignored.
+ */
+export function onFetchExchange(f: (e: FetchExchange) => void): () => void {
+  exchangeObservers.add(f);
+  return () => exchangeObservers.delete(f);
+}
+
+function observed(kind: FetchKind, started: number, outcome: string, bytes: number): void {
+  if (exchangeObservers.size === 0) return;
+  const e: FetchExchange = { kind, outcome, seconds: (performance.now() - started) / 1000, bytes };
+  for (const f of exchangeObservers) {
+    try {
+      f(e);
+    } catch {
+      // metrics must never fail a fetch
+    }
+  }
+}
+
 /**
  * One exchange under the fetcher limits (CRLs and OCSP alike): http(s) only, the caller's host
  * rule for the URL and every redirect, a timeout for the whole exchange, the body read up to
  * maxBytes. `signal`: the exchange's own, aborted when every validation waiting for it has left.
  */
 export async function fetchLimited(url: string, spec: HttpRequestSpec, opts: FetchOptions, signal: AbortSignal, limits: HttpLimits): Promise<Buffer> {
+  const started = performance.now();
+  try {
+    const body = await exchange(url, spec, opts, signal, limits);
+    observed(spec.kind ?? "crl", started, "ok", body.length);
+    return body;
+  } catch (e) {
+    observed(spec.kind ?? "crl", started, e instanceof CrlFetchError ? e.reason : "error", 0);
+    throw e;
+  }
+}
+
+async function exchange(url: string, spec: HttpRequestSpec, opts: FetchOptions, signal: AbortSignal, limits: HttpLimits): Promise<Buffer> {
   const { timeoutMs, maxBytes, fetchImpl } = limits;
   let u = checked(url, opts.allowHost);
   const maxRedirects = opts.maxRedirects ?? 2;

@@ -60,10 +60,11 @@ export function createOcspFetcher(opts: OcspFetcherOptions = {}): OcspFetcher {
 
   async function exchange(url: string, req: OcspRequest, fetchOpts: FetchOptions, signal: AbortSignal): Promise<Fetched> {
     const accept = "application/ocsp-response";
+    const kind = "ocsp" as const;
     const get = getUrlFor(url, req.der, opts.maxGetLength);
     const body = get
-      ? await fetchLimited(get, { accept }, fetchOpts, signal, limits)
-      : await fetchLimited(url, { accept, method: "POST", body: req.der, contentType: "application/ocsp-request" }, fetchOpts, signal, limits);
+      ? await fetchLimited(get, { accept, kind }, fetchOpts, signal, limits)
+      : await fetchLimited(url, { accept, kind, method: "POST", body: req.der, contentType: "application/ocsp-request" }, fetchOpts, signal, limits);
     try {
       return { res: parseOcspResponse(body, { maxBytes: limits.maxBytes, ...opts.parseLimits }), nonce: req.nonce };
     } catch (e) {

@@ -1,6 +1,8 @@
 /** The archive as auditors read it: submissions, their bytes, report, receipt, revalidation (scope "audit"). */
 import type { SubmissionQuery } from "../../archive/port.js";
+import { isFileRef } from "../../archive/file-store.js";
 import { HttpProblem } from "../problem.js";
+import { sendStoredFile } from "../upload-store.js";
 import type { RevalidationMode } from "../service.js";
 import { type Router, idParam, json, jsonOf, problem, send } from "./route.js";
 
@@ -105,6 +107,7 @@ export const auditRouter: Router = {
           const i = Number(q);
           const c = Number.isInteger(i) ? doc.contents[i] : undefined;
           if (!c) throw new HttpProblem("NOT_FOUND", `no detached content ${String(q)}`);
+          if (isFileRef(c)) return sendStoredFile(res, c, ctx.service.files);
           send(res, 200, "application/octet-stream", c);
           return;
         }

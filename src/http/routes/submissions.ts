@@ -1,5 +1,6 @@
 /** POST /api/v1/submissions: the portal hands in a signed form (scope "submit"). */
 import { isMultipart, readSignedUpload } from "../body.js";
+import { readSubmissionUpload } from "../upload-store.js";
 import { HttpProblem } from "../problem.js";
 import { type Router, json, jsonOf, problem, send } from "./route.js";
 import { signedBody } from "./verify.js";
@@ -24,7 +25,9 @@ export const submissionsRouter: Router = {
       },
       handler: async ({ req, res, ctx, bodyLimit }) => {
         if (!isMultipart(req)) throw new HttpProblem("UNSUPPORTED_MEDIA_TYPE", "send the submission as multipart/form-data with parts signature, content (optional), applicant and service");
-        const up = await readSignedUpload(req, bodyLimit, ["applicant", "service"]);
+        // issue 15: with a file store, a large content streams to it (hashed on the way) instead of memory
+        const files = ctx.service.files;
+        const up = files ? await readSubmissionUpload(req, bodyLimit, ["applicant", "service"], files, ctx.service.fileStoreOver) : await readSignedUpload(req, bodyLimit, ["applicant", "service"]);
         const applicant = up.fields.get("applicant")?.trim();
         const service = up.fields.get("service")?.trim();
         if (!applicant || !service) throw new HttpProblem("BAD_REQUEST", "the fields \"applicant\" and \"service\" are required");
