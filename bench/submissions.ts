@@ -8,7 +8,7 @@
 // PODPIS_BENCH_SECONDS (default 8), PODPIS_BENCH_MODES (default "sqlite,postgres").
 import autocannon from "autocannon";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
@@ -70,6 +70,20 @@ function pids(n: Node): number[] {
   return [n.proc.pid!, ...kids];
 }
 
+/** CPU time (user + system, ms) these processes have used so far: per submission it does not depend on the machine's other load */
+function cpuMs(processes: number[]): number {
+  const tick = 1000 / 100; // USER_HZ
+  return processes.reduce((sum, pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return sum + (Number(f[11]) + Number(f[12])) * tick;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
 /** fsync + fdatasync calls of these processes while `during` runs (null: perf unavailable) */
 async function countFsyncs<T>(processes: number[], during: () => Promise<T>): Promise<{ value: T; fsyncs: number | null }> {
   const perf = spawn("perf", ["stat", "-x", ",", "-e", "syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync", "-p", processes.join(",")], { stdio: ["ignore", "ignore", "pipe"] });
@@ -101,10 +115,21 @@ async function load(nodes: Node[], apiKey: string) {
   return { perSecond: ok / SECONDS, ok, bad, p50, p99 };
 }
 
-const row = (name: string, r: Awaited<ReturnType<typeof load>>, fsyncs: number | null) =>
+const row = (name: string, r: Awaited<ReturnType<typeof load>>, fsyncs: number | null, cpu: number, numbering = "") =>
   console.log(
-    `${name.padEnd(36)} ${r.perSecond.toFixed(0).padStart(6)} acknowledged/s   p50 ${r.p50.toFixed(0).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   fsyncs/submission ${fsyncs === null ? "n/a" : (fsyncs / Math.max(1, r.ok)).toFixed(2)}${r.bad ? `   (${r.bad} not 201)` : ""}`,
+    `${name.padEnd(36)} ${r.perSecond.toFixed(0).padStart(6)} acknowledged/s   p50 ${r.p50.toFixed(0).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   fsyncs/submission ${fsyncs === null ? "n/a" : (fsyncs / Math.max(1, r.ok)).toFixed(2)}   server CPU ${(cpu / Math.max(1, r.ok)).toFixed(2)} ms/submission${r.bad ? `   (${r.bad} not 201)` : ""}${numbering}`,
   );
+
+/** how the nodes' batches were numbered (group-commit.ts), from their /metrics: the share sealed outside the lock */
+async function numbering(nodes: Node[]): Promise<string> {
+  const counts = { guessed: 0, resealed: 0, locked: 0 };
+  for (const n of nodes) {
+    const text = await (await fetch(n.base + "/metrics")).text();
+    for (const m of text.matchAll(/^podpis_archive_batches_total\{numbering="(\w+)"\} (\d+)/gm)) counts[m[1] as keyof typeof counts] += Number(m[2]);
+  }
+  const all = counts.guessed + counts.resealed + counts.locked;
+  return all ? `   batches sealed outside the lock ${((100 * counts.guessed) / all).toFixed(0)}% (resealed ${counts.resealed}, under the lock ${counts.locked})` : "";
+}
 
 // the ceiling of this machine: one submission's work (validate, seal, time-stamp, archive) in one
 // process, one at a time, on an in-memory-fast path (SQLite, same code) — per core
@@ -137,8 +162,10 @@ async function sqliteRun(label: string, env: Record<string, string>) {
   await archive.close();
   const node = await startNode(data, ["--workers", process.env.PODPIS_BENCH_WORKERS ?? "2"], env);
   await load([node], apiKey); // warm
-  const { value, fsyncs } = await countFsyncs(pids(node), () => load([node], apiKey));
-  row(label, value, fsyncs);
+  const procs = pids(node);
+  const cpu0 = cpuMs(procs);
+  const { value, fsyncs } = await countFsyncs(procs, () => load([node], apiKey));
+  row(label, value, fsyncs, cpuMs(procs) - cpu0, await numbering([node]));
   await stopNode(node);
   rmSync(data, { recursive: true, force: true });
 }
@@ -176,8 +203,10 @@ if (MODES.includes("postgres")) {
         const nodes = await Promise.all(dirs.map((d) => startNode(d, ["--database-url", db.url, "--workers", "1"], env)));
         await load(nodes, apiKey);
         const w0 = await walSyncs();
+        const procs = nodes.flatMap(pids);
+        const cpu0 = cpuMs(procs);
         const r = await load(nodes, apiKey);
-        row(label, r, (await walSyncs()) - w0);
+        row(label, r, (await walSyncs()) - w0, cpuMs(procs) - cpu0, await numbering(nodes));
         await Promise.all(nodes.map(stopNode));
         for (const d of dirs) rmSync(d, { recursive: true, force: true });
       }

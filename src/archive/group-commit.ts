@@ -86,6 +86,26 @@ export function onBatchSize(f: (size: number) => void): () => void {
   return () => batchObservers.delete(f);
 }
 
+export type Numbering = "guessed" | "resealed" | "locked";
+const numberingObservers = new Set<(how: Numbering) => void>();
+
+/** How every committed batch was numbered goes to `f` (the service's metrics); returns the unsubscribe. */
+export function onBatchNumbered(f: (how: Numbering) => void): () => void {
+  numberingObservers.add(f);
+  return () => numberingObservers.delete(f);
+}
+
+/** A batch counted in another process (the node's writer, writer-ipc.ts), told to this one's observers. */
+export function announceBatch(m: { size?: number; numbering?: Numbering }): void {
+  if (m.size !== undefined) for (const f of batchObservers) f(m.size);
+  if (m.numbering !== undefined) for (const f of numberingObservers) f(m.numbering);
+}
+
+const numbered = (stats: CommitStats, how: Numbering): void => {
+  stats[how]++;
+  for (const f of numberingObservers) f(how);
+};
+
 /**
  * Submissions per transaction at most. PODPIS_ARCHIVE_BATCH_MAX=1 gives one transaction per
  * submission (what podpis did before group commit: the bench's baseline).
@@ -220,15 +240,15 @@ export class GroupCommitter {
       if (items.length) {
         written = await this.writer.commit(registers, async (actual) => {
           if (guess && sameBase(guess, actual, registers)) {
-            this.stats.guessed++;
+            numbered(this.stats, "guessed");
             this.skipGuess = 0;
             return sealed;
           }
           if (guess) {
-            this.stats.resealed++;
+            numbered(this.stats, "resealed");
             this.skipGuess = CONTENDED_SKIP;
             this.forget();
-          } else this.stats.locked++;
+          } else numbered(this.stats, "locked");
           return sealInOrder(items, (r) => actual.last.get(r) ?? 0, this.numberFormat, actual.logNext);
         });
       }

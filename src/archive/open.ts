@@ -6,6 +6,7 @@ import { PostgresArchive } from "./postgres.js";
 import { DEFAULT_NUMBER_FORMAT, checkNumberFormat } from "./registration.js";
 import { SqliteArchive } from "./sqlite.js";
 import { pgUnavailable, sqliteUnavailable, withDependencyErrors } from "./unavailable.js";
+import { WRITER_ENV, submitThroughPrimary } from "./writer-ipc.js";
 
 export interface ArchiveConfig {
   /** directory of the SQLite file (default ./data) */
@@ -38,7 +39,10 @@ export function openArchive(cfg: ArchiveConfig): ArchiveStore {
   // a data directory made by an older version (0755/0644) is tightened on every open
   ensurePrivateDir(dataDir);
   restrictTree(dataDir);
-  return withDependencyErrors(new SqliteArchive({ path: join(dataDir, SQLITE_FILE), numberFormat }), sqliteUnavailable);
+  const store = new SqliteArchive({ path: join(dataDir, SQLITE_FILE), numberFormat });
+  // a cluster worker of a node whose primary holds the one writer (writer-ipc.ts)
+  const viaPrimary = process.env[WRITER_ENV] === "primary" && typeof process.send === "function";
+  return withDependencyErrors(viaPrimary ? submitThroughPrimary(store) : store, sqliteUnavailable);
 }
 
 /** where the archive lives, for messages (never the password of a URL) */

@@ -107,10 +107,10 @@ function signatureData(env: ExtendEnv, s: Verdict["signatures"][number], present
  * unsigned attributes over the signature values it judged) once each new time-stamp validates on
  * its own; their TSAs join the signatures' time-stamps. Otherwise the whole file again.
  */
-async function verdictAfterTimestamps(env: ExtendEnv, out: Uint8Array, verdict: Verdict, given: boolean, fresh: readonly NewTimestamp[], level: ExtendLevel): Promise<Verdict> {
+async function verdictAfterTimestamps(env: ExtendEnv, out: () => Uint8Array, verdict: Verdict, given: boolean, fresh: readonly NewTimestamp[], level: ExtendLevel): Promise<Verdict> {
   const tops = topLevel(verdict);
   if (!given || !env.checkTimestamps || fresh.some((f) => !tops[f.index])) {
-    const v = await env.validate(out);
+    const v = await env.validate(out());
     requireValid(v, level);
     return v;
   }
@@ -140,7 +140,7 @@ export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, en
     added.signatureTimestamps = t.added;
     out = t.bytes;
     if (level !== "B-T") {
-      if (t.added) verdict = await verdictAfterTimestamps(env, out, verdict, opts.verdict !== undefined, fresh, level);
+      if (t.added) verdict = await verdictAfterTimestamps(env, () => out, verdict, opts.verdict !== undefined, fresh, level);
       const { targets } = parseForExtension(out);
       const tops = topLevel(verdict);
       const per = targets.map((target, i) => (tops[i] ? signatureData(env, tops[i]!, (c) => markXadesPresent(target, c)) : { signer: empty(), timestamps: empty() }));
@@ -156,9 +156,9 @@ export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, en
   } else {
     const sd = splitSignedData(bytes);
     added.signatureTimestamps = await addCadesSignatureTimestamps(sd, env.timestamper, fresh);
-    out = joinSignedData(sd);
+    // the file is encoded when something reads it: a validation, or the end of each level
     if (level !== "B-T") {
-      if (added.signatureTimestamps) verdict = await verdictAfterTimestamps(env, out, verdict, opts.verdict !== undefined, fresh, level);
+      if (added.signatureTimestamps) verdict = await verdictAfterTimestamps(env, () => joinSignedData(sd), verdict, opts.verdict !== undefined, fresh, level);
       const all = new DataCollector();
       markPresent(sd, all);
       for (const s of verdict.signatures) {
@@ -166,12 +166,9 @@ export async function extendSignatures(bytes: Uint8Array, level: ExtendLevel, en
         for (const t of s.timestamps) if (t.tsa) env.pathData(t.tsa.sha256, all);
       }
       added.validationData = addCadesValidationData(sd, all.data);
-      out = joinSignedData(sd);
     }
-    if (level === "B-LTA") {
-      added.archiveTimestamps = await addCadesArchiveTimestamps(sd, env.timestamper, env.contents ?? []);
-      out = joinSignedData(sd);
-    }
+    if (level === "B-LTA") added.archiveTimestamps = await addCadesArchiveTimestamps(sd, env.timestamper, env.contents ?? []);
+    out = joinSignedData(sd);
   }
   return { bytes: out, format: xml ? "XAdES" : "CAdES", level, signatures: topLevel(verdict).length, added, verdict };
 }

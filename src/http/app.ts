@@ -154,7 +154,7 @@ export function createApp(o: AppOptions): express.Express {
     const t0 = process.hrtime.bigint();
     res.once("close", () => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      metrics.inc("podpis_http_requests_total", { route: trace.route, method: req.method ?? "", status: res.statusCode });
+      metrics.inc("podpis_http_requests_total", { route: trace.route, method: req.method ?? "", status: String(res.statusCode) });
       metrics.observe("podpis_http_request_duration_seconds", { route: trace.route }, seconds);
       o.log.info({
         reqId: requestId,
@@ -223,6 +223,15 @@ export function createApp(o: AppOptions): express.Express {
     }
   }
 
+  // Issue 15: a path without parameters is found in one map lookup rather than by walking the
+  // table — when no route before it in the table would take the same request (first match wins).
+  const exact = new Map<string, Route>();
+  routes.forEach((r, i) => {
+    if (r.segments.some((seg) => seg.startsWith(":") || seg.startsWith("*"))) return;
+    const shadowed = routes.slice(0, i).some((e) => e.method === r.method && matchRoute(e, r.segments));
+    if (!shadowed && !exact.has(`${r.method} ${r.path}`)) exact.set(`${r.method} ${r.path}`, r);
+  });
+
   /** The table's route for a request, or null (then express answers: 404 or 405). */
   const dispatch = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = pathOf(req.url);
@@ -234,6 +243,11 @@ export function createApp(o: AppOptions): express.Express {
       return true;
     }
     const method = req.method === "HEAD" ? "GET" : req.method;
+    const known = exact.get(`${method} ${path}`);
+    if (known) {
+      void run(known, req, res, {});
+      return true;
+    }
     const parts = path.split("/");
     for (const r of routes) {
       if (r.method !== method) continue;

@@ -49,9 +49,9 @@ export function classifiedSealer(s: ReceiptSealer): ReceiptSealer {
   return {
     certificateSha256: s.certificateSha256,
     provider: s.provider,
-    seal: async (xml, at) => {
+    seal: async (xml, at, canonical) => {
       try {
-        return await s.seal(xml, at);
+        return await s.seal(xml, at, canonical);
       } catch (e) {
         throw sealKeyUnavailable(e);
       }

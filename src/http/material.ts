@@ -72,14 +72,22 @@ export function staticMaterial(validator: Validator, policyBytes: Uint8Array, po
   return { items, policyVersion: `${policyName} (sha256:${policySha.slice(0, 16)})` };
 }
 
+const nameStrings = new WeakMap<object, string>();
+/** a CRL's or anchor's issuer as a string, once per parsed name (the stores keep theirs) */
+const nameOf = (n: Parameters<typeof nameToString>[0]): string => {
+  let s = nameStrings.get(n);
+  if (s === undefined) nameStrings.set(n, (s = nameToString(n)));
+  return s;
+};
+
 /** The CRLs to archive with a report. */
 export function crlMaterial(validator: Validator, report: ValidationReport, recorded: Set<string>): Material[] {
   const issuers = new Set<string>();
   for (const s of report.signatures) for (const c of s.chain) issuers.add(c.subject);
-  for (const a of validator.trustStore.certificates()) issuers.add(nameToString(a.subject));
+  for (const a of validator.trustStore.certificates()) issuers.add(nameOf(a.subject));
   const out = new Map<string, Material>();
   for (const crl of validator.crlStore.all()) {
-    if (recorded.has(crl.sha256) || issuers.has(nameToString(crl.issuer))) out.set(crl.sha256, { kind: "crl", sha256: crl.sha256, bytes: crl.der });
+    if (recorded.has(crl.sha256) || issuers.has(nameOf(crl.issuer))) out.set(crl.sha256, { kind: "crl", sha256: crl.sha256, bytes: crl.der });
   }
   for (const s of recorded) {
     const crl = validator.crlStore.bySha256(s);

@@ -34,6 +34,7 @@ const DEFS: Record<string, Def> = {
   podpis_trusted_list_age_seconds: { help: "seconds since the trusted list in use was issued (ListIssueDateTime)", type: "gauge", labels: ["territory"], aggregate: "max" },
   podpis_trusted_list_fetched_age_seconds: { help: "seconds since the trusted list in use was fetched", type: "gauge", labels: ["territory"], aggregate: "max" },
   podpis_trusted_list_next_update_seconds: { help: "seconds until the trusted list in use reaches its NextUpdate (negative: past it)", type: "gauge", labels: ["territory"], aggregate: "min" },
+  podpis_archive_batches_total: { help: "committed archive batches by how their numbers were given: guessed (sealed outside the lock), resealed (guess taken by another writer), locked (sealed inside)", type: "counter", labels: ["numbering"] },
   podpis_db_pool_connections: { help: "PostgreSQL pool connections of this process by state (total, idle, waiting clients)", type: "gauge", labels: ["state"] },
 };
 
@@ -90,7 +91,17 @@ export class Metrics {
   }
 }
 
-const strings = (l: Labels): Record<string, string> => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]));
+/** prom-client wants string label values; the request path's labels mostly are already (issue 15: no copy then) */
+function strings(l: Labels): Record<string, string> {
+  let out: Record<string, string> | null = null;
+  for (const k in l) {
+    const v = l[k]!;
+    if (typeof v === "string") continue;
+    out ??= { ...(l as Record<string, string>) };
+    out[k] = String(v);
+  }
+  return out ?? (l as Record<string, string>);
+}
 
 /** The primary's view: every worker's registry summed (prom-client's cluster aggregation). */
 export class ClusterMetrics {

@@ -32,4 +32,18 @@ export class RateLimiter implements CallerLimiter {
     }
     return Math.ceil((1 - b.tokens) / this.perSecond);
   }
+
+  /**
+   * Up to `n` tokens at once (a cluster worker's lease, cluster-rate.ts): how many were taken,
+   * at least 1 when admitted; otherwise none and the seconds to wait.
+   */
+  takeUpTo(caller: string, n: number, now = Date.now()): { granted: number; wait: number } {
+    const wait = this.take(caller, now);
+    if (wait > 0) return { granted: 0, wait };
+    if (this.perSecond <= 0) return { granted: Math.max(1, n), wait: 0 };
+    const b = this.buckets.get(caller)!;
+    const more = Math.max(0, Math.min(n - 1, Math.floor(b.tokens)));
+    b.tokens -= more;
+    return { granted: 1 + more, wait: 0 };
+  }
 }

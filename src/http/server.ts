@@ -16,8 +16,9 @@ import { createApp } from "./app.js";
 import { ClusterRateLimiter, answerRateQuestions } from "./cluster-rate.js";
 import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogger } from "./config.js";
 import { ClusterMetrics, Metrics, serveToAggregator } from "./metrics.js";
-import { onBatchSize } from "../archive/group-commit.js";
-import { observeCommitQueue, observeFetches, observeTrustedLists } from "./ops-metrics.js";
+import { onBatchNumbered, onBatchSize } from "../archive/group-commit.js";
+import { WRITER_ENV, hostWriter } from "../archive/writer-ipc.js";
+import { observeCommitQueue, observeFetches, observeTrustedLists, withCommitQueueOfThisProcess } from "./ops-metrics.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
 export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
@@ -67,6 +68,7 @@ async function startServing(config: ServeConfig, metrics: Metrics, metricsText?:
 /** the archive's own metrics: group-commit batch sizes, and the PostgreSQL pool when there is one */
 function observeArchive(runtime: Runtime, metrics: Metrics): void {
   onBatchSize((n) => metrics.observe("podpis_archive_batch_size", {}, n));
+  onBatchNumbered((how) => metrics.inc("podpis_archive_batches_total", { numbering: how }));
   observeCommitQueue(metrics);
   const archive = runtime.archive as { poolStats?: () => { total: number; idle: number; waiting: number } };
   if (typeof archive.poolStats === "function") {
@@ -148,18 +150,21 @@ function workerExec(): { exec: string; execArgv: string[] } {
 async function runPrimary(config: ServeConfig, workers: number, say: Say): Promise<number> {
   const archive = openArchive(archiveConfig(config));
   await archive.migrate();
-  await archive.close();
-  cluster.setupPrimary({ ...workerExec(), silent: false });
+  // SQLite: the primary is the node's one writer, the workers seal (archive/writer-ipc.ts)
+  const writer = archive.kind === "sqlite" ? hostWriter(archive, () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w)) : null;
+  if (!writer) await archive.close();
+  cluster.setupPrimary({ ...workerExec(), silent: false, serialization: "advanced" });
   const clusterMetrics = new ClusterMetrics();
   let stopping = false;
   let announced = false;
   let startFailed = false;
   let listening = 0;
-  const env = { [CONFIG_ENV]: JSON.stringify(config), [WORKERS_ENV]: String(workers) };
+  const env = { [CONFIG_ENV]: JSON.stringify(config), [WORKERS_ENV]: String(workers), ...(writer ? { [WRITER_ENV]: "primary" } : {}) };
   // the node's one set of token buckets; the workers ask (cluster-rate.ts)
   const limiter = config.ratePerSecond > 0 ? new RateLimiter(config.ratePerSecond, config.rateBurst || Math.max(1, config.ratePerSecond)) : null;
   const fork = (): Worker => {
     const w = cluster.fork(env);
+    writer?.attach(w);
     // a failed send to a worker that is going away is an 'error' on it: without a listener the primary would die
     w.on("error", (e: Error) => say(`podpis serve: worker ${w.process.pid}: ${e.message}`));
     if (limiter) answerRateQuestions(w, limiter);
@@ -175,6 +180,8 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
         const reqId = m.reqId;
         void clusterMetrics
           .text({ podpis_workers: Object.keys(cluster.workers ?? {}).length })
+          // SQLite: the node's one writer (and its commit queue) is this primary, not the workers
+          .then((text) => (writer ? withCommitQueueOfThisProcess(text) : text))
           .catch(() => "")
           .then((text) => w.isConnected() && w.send({ type: "metrics!", reqId, text }));
       }
@@ -224,6 +231,10 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
       for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: "reload-crls" });
     });
   });
+  if (writer) {
+    writer.close();
+    await archive.close();
+  }
   return startFailed ? 64 : 0;
 }
 

@@ -12,7 +12,7 @@ import { type FileStore, type StoredFile, isFileRef } from "../archive/file-stor
 import { submissionIntegrity } from "../archive/verify-archive.js";
 import { DEFAULT_LOG_ORIGIN } from "../archive/log-key.js";
 import { proveInLog } from "../archive/log-reader.js";
-import { buildReceipt, rejectionReasons } from "../receipt/document.js";
+import { buildReceiptForms, rejectionReasons } from "../receipt/document.js";
 import { type ReceiptCheck, checkReceipt, parseReceipt } from "../receipt/check.js";
 import { RECEIPT_CHECK_BUDGET, type ValidationBudget } from "../limits/budgets.js";
 import type { ReceiptSealer } from "../receipt/seal.js";
@@ -190,7 +190,7 @@ export class PodpisService {
       },
       async (assigned) => {
         logIndex = assigned.logIndex;
-        const xml = buildReceipt({
+        const { xml, canonical } = buildReceiptForms({
           submissionId: id,
           accepted,
           provider: this.o.sealer.provider,
@@ -211,7 +211,7 @@ export class PodpisService {
           reasons: accepted ? undefined : rejectionReasons(report),
           log: { origin: this.logIdentity.origin, index: assigned.logIndex },
         });
-        receipt = await this.o.sealer.seal(xml, receivedAt);
+        receipt = await this.o.sealer.seal(xml, receivedAt, canonical);
         return receipt;
       },
     );

@@ -70,46 +70,108 @@ export function rejectionReasons(report: ValidationReport): Array<{ code: string
   return out;
 }
 
+type Attrs = ReadonlyArray<readonly [string, string | number | null | undefined]>;
+
+/** How the receipt is written: the document itself, or its exclusive canonical form (for the seal) */
+interface Writer {
+  start(name: string, attrs?: Attrs): string;
+  empty(name: string, attrs: Attrs): string;
+  text(s: string): string;
+}
+
+const present = (attrs: Attrs) => attrs.filter((a): a is readonly [string, string | number] => a[1] !== null && a[1] !== undefined);
+
+const documentWriter: Writer = {
+  start: (name, attrs = []) => `<${name}${present(attrs).map(([k, v]) => ` ${k}="${esc(String(v))}"`).join("")}>`,
+  empty: (name, attrs) => `<${name}${present(attrs).map(([k, v]) => ` ${k}="${esc(String(v))}"`).join("")}/>`,
+  text: esc,
+};
+
+/** a value the canonical writer cannot write as a parser would read it back (line ends, tabs, non-characters): the seal parses the document instead */
+const NEEDS_PARSER = /[\t\n\r\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+class NotCanonicalizable extends Error {}
+
+/** anything the canonical writer has to look at; most values (digests, numbers, dates, names) have none */
+const SPECIAL = /[&<>"\x00-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+const controls = (s: string): string => {
+  if (NEEDS_PARSER.test(s)) throw new NotCanonicalizable();
+  return s.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F]/g, "\uFFFD");
+};
+
+/** c14n 1.0 §2.3: attributes in order of their (unqualified) names, text and attribute escaping, empty elements as start and end tag */
+const canonicalWriter: Writer = {
+  start: (name, attrs = []) =>
+    `<${name}${present(attrs)
+      .map(([k, v]) => [k, SPECIAL.test(String(v)) ? controls(String(v)).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;") : String(v)] as const)
+      .sort((a, b) => (a[0] === "xmlns" ? -1 : b[0] === "xmlns" ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([k, v]) => ` ${k}="${v}"`)
+      .join("")}>`,
+  empty: (name, attrs) => canonicalWriter.start(name, attrs) + `</${name}>`,
+  text: (s) => (SPECIAL.test(s) ? controls(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : s),
+};
+
 export function buildReceipt(r: ReceiptInput): string {
+  return writeReceipt(r, documentWriter);
+}
+
+/**
+ * The receipt and the exclusive canonical form of it that an enveloped signature covers (the root
+ * element, before the signature is in; null when a value needs the parser to say how it reads) —
+ * written from the same fields, so the seal need not parse podpis's own document back.
+ */
+export function buildReceiptForms(r: ReceiptInput): { xml: string; canonical: string | null } {
+  const xml = writeReceipt(r, documentWriter);
+  try {
+    const c = writeReceipt(r, canonicalWriter);
+    return { xml, canonical: c.slice(c.indexOf("\n") + 1, c.length - 1) };
+  } catch (e) {
+    if (e instanceof NotCanonicalizable) return { xml, canonical: null };
+    throw e;
+  }
+}
+
+function writeReceipt(r: ReceiptInput, w: Writer): string {
   const root = r.accepted ? ACKNOWLEDGED : NOT_ACKNOWLEDGED;
+  const t = w.text;
   const L: string[] = [];
   L.push(`<?xml version="1.0" encoding="UTF-8"?>`);
-  L.push(`<${root} xmlns="${RECEIPT_NS}" Id="receipt-${esc(r.submissionId)}">`);
-  L.push(`<ElectronicServiceProvider><Name>${esc(r.provider.name)}</Name>${r.provider.identifier ? `<Identifier>${esc(r.provider.identifier)}</Identifier>` : ""}</ElectronicServiceProvider>`);
-  L.push(`<TransportType>${esc(r.transportType)}</TransportType>`);
+  L.push(w.start(root, [["xmlns", RECEIPT_NS], ["Id", `receipt-${r.submissionId}`]]));
+  L.push(`<ElectronicServiceProvider><Name>${t(r.provider.name)}</Name>${r.provider.identifier ? `<Identifier>${t(r.provider.identifier)}</Identifier>` : ""}</ElectronicServiceProvider>`);
+  L.push(`<TransportType>${t(r.transportType)}</TransportType>`);
   L.push(
-    `<DocumentURI><RegisterIndex>${esc(r.register)}</RegisterIndex><SequenceNumber>${r.sequence}</SequenceNumber>` +
-      `<ReceiptOrSigningDate>${r.receivedAt.toISOString()}</ReceiptOrSigningDate><RegistrationNumber>${esc(r.registrationNumber)}</RegistrationNumber></DocumentURI>`,
+    `<DocumentURI><RegisterIndex>${t(r.register)}</RegisterIndex><SequenceNumber>${r.sequence}</SequenceNumber>` +
+      `<ReceiptOrSigningDate>${r.receivedAt.toISOString()}</ReceiptOrSigningDate><RegistrationNumber>${t(r.registrationNumber)}</RegistrationNumber></DocumentURI>`,
   );
   L.push(`<ReceiptTime>${r.receivedAt.toISOString()}</ReceiptTime>`);
-  L.push(`<RegisteredBy>${esc(r.registeredBy)}</RegisteredBy>`);
-  if (r.accepted) L.push(`<CaseAccessIdentifier>${esc(r.caseAccessIdentifier)}</CaseAccessIdentifier>`);
-  L.push(`<SubmissionId>${esc(r.submissionId)}</SubmissionId>`);
-  if (r.log) L.push(`<TransparencyLog origin="${esc(r.log.origin)}" index="${r.log.index}"/>`);
-  L.push(`<Applicant>${esc(r.applicant)}</Applicant>`);
-  L.push(`<DocumentType><URI>${esc(r.documentType)}</URI></DocumentType>`);
+  L.push(`<RegisteredBy>${t(r.registeredBy)}</RegisteredBy>`);
+  if (r.accepted) L.push(`<CaseAccessIdentifier>${t(r.caseAccessIdentifier)}</CaseAccessIdentifier>`);
+  L.push(`<SubmissionId>${t(r.submissionId)}</SubmissionId>`);
+  if (r.log) L.push(w.empty("TransparencyLog", [["origin", r.log.origin], ["index", r.log.index]]));
+  L.push(`<Applicant>${t(r.applicant)}</Applicant>`);
+  L.push(`<DocumentType><URI>${t(r.documentType)}</URI></DocumentType>`);
   L.push(`<Files>`);
-  for (const f of r.files) L.push(`<File role="${f.role}" sha256="${f.sha256}" size="${f.size}"/>`);
+  for (const f of r.files) L.push(w.empty("File", [["role", f.role], ["sha256", f.sha256], ["size", f.size]]));
   L.push(`</Files>`);
-  L.push(`<Validation time="${esc(r.report.validationTime)}" indication="${esc(r.report.indication)}">`);
+  L.push(w.start("Validation", [["time", r.report.validationTime], ["indication", r.report.indication]]));
   for (const s of r.report.signatures) {
-    const sub = s.subIndication ? ` subIndication="${esc(s.subIndication)}"` : "";
-    L.push(`<Signature id="${esc(s.id)}" indication="${esc(s.indication)}"${sub} qualification="${esc(s.qualification)}" level="${esc(s.level)}">`);
+    L.push(w.start("Signature", [["id", s.id], ["indication", s.indication], ["subIndication", s.subIndication || null], ["qualification", s.qualification], ["level", s.level]]));
     if (s.signer) {
-      L.push(`<Signer>${esc(s.signer.commonName ?? s.signer.subject)}</Signer>`);
+      L.push(`<Signer>${t(s.signer.commonName ?? s.signer.subject)}</Signer>`);
       const id = s.signer.identifier;
-      if (id) L.push(`<Identifier type="${esc(id.type)}" country="${esc(id.country)}">${esc(maskIdentifier(id.type, id.value))}</Identifier>`);
-      L.push(`<CertificateSha256>${s.signer.sha256}</CertificateSha256>`);
+      if (id) L.push(`${w.start("Identifier", [["type", id.type], ["country", id.country]])}${t(maskIdentifier(id.type, id.value))}</Identifier>`);
+      L.push(`<CertificateSha256>${t(s.signer.sha256)}</CertificateSha256>`);
     }
-    if (s.claimedSigningTime) L.push(`<ClaimedSigningTime>${s.claimedSigningTime}</ClaimedSigningTime>`);
+    if (s.claimedSigningTime) L.push(`<ClaimedSigningTime>${t(s.claimedSigningTime)}</ClaimedSigningTime>`);
     L.push(`</Signature>`);
   }
   // the trusted list versions the validation used (issue 14)
-  for (const l of r.report.trustedLists ?? []) L.push(`<TrustedList kind="${esc(l.kind)}" territory="${esc(l.territory)}" sequenceNumber="${l.sequenceNumber}" sha256="${esc(l.sha256)}"/>`);
+  for (const l of r.report.trustedLists ?? []) L.push(w.empty("TrustedList", [["kind", l.kind], ["territory", l.territory], ["sequenceNumber", l.sequenceNumber], ["sha256", l.sha256]]));
   L.push(`</Validation>`);
   if (!r.accepted) {
     L.push(`<Discrepancies>`);
-    for (const d of r.reasons ?? rejectionReasons(r.report)) L.push(`<Discrepancy code="${esc(d.code)}">${esc(d.message)}</Discrepancy>`);
+    for (const d of r.reasons ?? rejectionReasons(r.report)) L.push(`${w.start("Discrepancy", [["code", d.code]])}${t(d.message)}</Discrepancy>`);
     L.push(`</Discrepancies>`);
   }
   L.push(`</${root}>`);

@@ -15,7 +15,8 @@ export interface ReceiptSealer {
   readonly certificateSha256: string;
   /** the electronic service provider as the seal certificate names it */
   readonly provider: { name: string; identifier: string | null };
-  seal(receiptXml: string, at: Date): Promise<string>;
+  /** `canonical`: the receipt's exclusive canonical form when its maker wrote it too (document.ts buildReceiptForms) */
+  seal(receiptXml: string, at: Date, canonical?: string | null): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -29,8 +30,11 @@ export function xadesSealer(key: KeyProvider, timestamper: Timestamper | undefin
       name: nameAttribute(cert.subject, "2.5.4.10") ?? nameAttribute(cert.subject, "2.5.4.3") ?? "podpis",
       identifier: org ? `${org.type}${org.country}-${org.value}` : null,
     },
-    async seal(receiptXml, at) {
-      const signed = await signXades({ key, packaging: "enveloped", content: Buffer.from(receiptXml, "utf8"), signingTime: at, timestamper });
+    async seal(receiptXml, at, canonical) {
+      const signed = await signXades({
+        key, packaging: "enveloped", content: Buffer.from(receiptXml, "utf8"), signingTime: at, timestamper,
+        ...(canonical ? { canonicalForm: Buffer.from(canonical, "utf8") } : {}),
+      });
       return signed.toString("utf8");
     },
     async close() {

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { KeyProvider, SigningHash, SigningScheme } from "../pki/signing-key.js";
-import { parseCertificate } from "../pki/certificate.js";
+import { type Certificate, parseCertificate } from "../pki/certificate.js";
 import { SigningError, type Timestamper, issuerSerial } from "../cades/sign.js";
 import { DIGEST_URI_OF, signatureUriFor } from "./algorithms.js";
 import { fromBinary } from "./binary.js";
@@ -35,6 +35,8 @@ export interface XadesSignOptions {
   scheme?: SigningScheme;
   signingTime?: Date;
   timestamper?: Timestamper;
+  /** enveloped into the maker's own form: its exc-c14n octets (XadesSigningInput.canonicalForm) */
+  canonicalForm?: Uint8Array;
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
@@ -65,6 +67,21 @@ interface Ref {
   type?: string;
 }
 
+/**
+ * The exclusive canonical form (exc-c14n without comments) of an element podpis has just written
+ * itself, without parsing it back: its text already escapes as c14n 1.0 §2.3 does, its
+ * attributes are written in canonical order and it declares no namespace, so what remains is
+ * what exc-c14n §3 adds — empty elements written as start and end tag, and the namespace
+ * declarations visibly utilized: `apex` on the element itself, `inner` on each element of that
+ * prefix below it (podpis never nests them inside one another there).
+ */
+export function ownCanonical(xml: string, apex: { prefix: string; uri: string }, inner?: { prefix: string; uri: string }): string {
+  let out = xml.replace(/<([\w:-]+)((?: [\w:-]+="[^"]*")*)\/>/g, "<$1$2></$1>");
+  out = out.replace(new RegExp(`^<${apex.prefix}:([\\w-]+)`), `<${apex.prefix}:$1 xmlns:${apex.prefix}="${apex.uri}"`);
+  if (inner) out = out.replace(new RegExp(`<${inner.prefix}:([\\w-]+)`, "g"), `<${inner.prefix}:$1 xmlns:${inner.prefix}="${inner.uri}"`);
+  return out;
+}
+
 function referenceXml(r: Ref, digestUri: string): string {
   const t = r.transforms.length ? `<ds:Transforms>${r.transforms.map((a) => `<ds:Transform Algorithm="${a}"/>`).join("")}</ds:Transforms>` : "";
   return `<ds:Reference Id="${r.id}"${r.type ? ` Type="${r.type}"` : ""} URI="${escapeAttr(r.uri)}">${t}<ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${r.digest}</ds:DigestValue></ds:Reference>`;
@@ -86,6 +103,31 @@ export interface XadesSigningInput {
   signingTime: Date;
   /** the suffix of the element Ids (default random): the same input and tag give the same octets */
   idTag?: string;
+  /**
+   * enveloped, when the form is the maker's own: its exc-c14n octets as the enveloped-signature
+   * transform sees them (no signature yet), so the form is not parsed (receipt/document.ts)
+   */
+  canonicalForm?: Uint8Array;
+}
+
+const parsedSigners = new WeakMap<Uint8Array, Certificate>();
+
+/** The signer's certificate, parsed once per key (a seal key signs every receipt); the octets are compared, not trusted to stay */
+function signerCertificate(der: Uint8Array): Certificate {
+  const known = parsedSigners.get(der);
+  if (known && Buffer.compare(known.der, der) === 0) return known;
+  const cert = parseCertificate(der);
+  parsedSigners.set(der, cert);
+  return cert;
+}
+
+/** Where a signature goes in a form podpis wrote itself: before the root's end tag (the root has content) */
+function ownFormHost(content: Uint8Array): NonNullable<PreparedXades["host"]> {
+  const source = Buffer.from(content).toString("latin1");
+  const end = source.lastIndexOf("</");
+  const rootName = /^<\/([^\s>]+)\s*>/.exec(source.slice(end))?.[1];
+  if (end < 0 || !rootName) throw new SigningError("XADES_INTERNAL", "the form given with its canonical octets has no root end tag");
+  return { source, insertAt: end, selfClosing: false, rootName };
 }
 
 /** A XAdES signature waiting for its signature value. */
@@ -109,7 +151,7 @@ export function prepareXades(opts: XadesSigningInput): PreparedXades {
   const scheme = opts.scheme;
   const digestUri = DIGEST_URI_OF[h]!;
   const sigUri = signatureUriFor(scheme, h);
-  const signer = parseCertificate(opts.certificate);
+  const signer = signerCertificate(opts.certificate);
   const signingTime = opts.signingTime;
   const tag = opts.idTag ?? randomBytes(8).toString("hex");
   if (!/^[\w-]{1,64}$/.test(tag)) throw new SigningError("XADES_INTERNAL", "the Id suffix must be a short token");
@@ -127,7 +169,12 @@ export function prepareXades(opts: XadesSigningInput): PreparedXades {
   let objectXml = "";
   const dataRef: Ref = { id: id("Reference"), uri: "", transforms: [], digest: "" };
 
-  if (opts.packaging === "enveloped") {
+  if (opts.packaging === "enveloped" && opts.canonicalForm) {
+    if (!isXml) throw new SigningError("NOT_XML", "an enveloped XAdES signature needs an XML document to go into");
+    dataRef.transforms = [ENVELOPED_SIGNATURE, EXC_C14N];
+    dataRef.digest = digest(opts.canonicalForm);
+    host = ownFormHost(content!);
+  } else if (opts.packaging === "enveloped") {
     if (!isXml) throw new SigningError("NOT_XML", "an enveloped XAdES signature needs an XML document to go into");
     const doc = parseXml(content!);
     // XMLDSig §6.6.4 with exc-c14n: the document without the signature, which is not there yet
@@ -177,18 +224,17 @@ export function prepareXades(opts: XadesSigningInput): PreparedXades {
   const signedInfoXml = (refs: Ref[]) =>
     `<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><ds:SignatureMethod Algorithm="${sigUri}"/>${refs.map((r) => referenceXml(r, digestUri)).join("")}</ds:SignedInfo>`;
 
-  // Pass 1: the exclusive canonical forms of SignedProperties (and an enveloping Object) do not
-  // depend on anything outside the ds:Signature element, so the signature is parsed on its own.
+  // SignedProperties and SignedInfo are podpis's own text: their exclusive canonical forms are
+  // written directly (ownCanonical). An enveloping Object holds the signer's content: that one
+  // is parsed, with the ds:Signature around it (its canonical form does not depend on more).
   const spRef: Ref = { id: id("Reference-SignedProperties"), uri: `#${spId}`, transforms: [EXC_C14N], digest: "", type: SIGNED_PROPERTIES_TYPE };
+  spRef.digest = digest(ownCanonical(signedProperties, { prefix: "xades", uri: XADES_NS }, { prefix: "ds", uri: DS_NS }));
+  if (opts.packaging === "enveloping") {
+    signedInfo = signedInfoXml([dataRef, spRef]);
+    dataRef.digest = digest(canonicalOctets(findById(parseXml(render("", "")).root, dataRef.uri.slice(1)), EXC));
+  }
   signedInfo = signedInfoXml([dataRef, spRef]);
-  const draft = parseXml(render("", ""));
-  spRef.digest = digest(canonicalOctets(findById(draft.root, spId), EXC));
-  if (opts.packaging === "enveloping") dataRef.digest = digest(canonicalOctets(findById(draft.root, dataRef.uri.slice(1)), EXC));
-
-  // Pass 2: the canonical SignedInfo is what is signed
-  signedInfo = signedInfoXml([dataRef, spRef]);
-  const parsedSi = parseXml(render("", "")).root.first(DS_NS, "SignedInfo")!;
-  const toBeSigned = Buffer.from(canonicalOctets(parsedSi, EXC));
+  const toBeSigned = Buffer.from(ownCanonical(signedInfo, { prefix: "ds", uri: DS_NS }), "utf8");
   return { input: opts, idTag: tag, mimeType, toBeSigned, signatureMethod: sigUri, render, host };
 }
 
@@ -201,9 +247,9 @@ export async function assembleXades(prepared: PreparedXades, signature: Uint8Arr
   const sigValue = b64(signature);
   let unsigned = "";
   if (opts.timestamper) {
-    // EN 319 132-1 §5.3: the time-stamped data is the canonicalized ds:SignatureValue element
-    const sv = parseXml(prepared.render(sigValue, "")).root.first(DS_NS, "SignatureValue")!;
-    const token = await opts.timestamper(canonicalOctets(sv, EXC), prepared.input.hash);
+    // EN 319 132-1 §5.3: the time-stamped data is the canonicalized ds:SignatureValue element (podpis's own text)
+    const sv = ownCanonical(`<ds:SignatureValue Id="SignatureValue-${prepared.idTag}">${sigValue}</ds:SignatureValue>`, { prefix: "ds", uri: DS_NS });
+    const token = await opts.timestamper(Buffer.from(sv, "utf8"), prepared.input.hash);
     unsigned =
       `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp Id="SignatureTimeStamp-${prepared.idTag}">` +
       `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><xades:EncapsulatedTimeStamp>${b64(token)}</xades:EncapsulatedTimeStamp>` +
@@ -235,6 +281,7 @@ export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
     hash,
     scheme,
     signingTime: opts.signingTime ?? new Date(),
+    ...(opts.canonicalForm ? { canonicalForm: opts.canonicalForm } : {}),
   });
   const signature = await key.sign({ data: prepared.toBeSigned }, { scheme, hash, ecdsaEncoding: "raw" });
   return assembleXades(prepared, signature, { timestamper: opts.timestamper });

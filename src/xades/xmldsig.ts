@@ -129,6 +129,8 @@ function collectSignatures(e: XmlElement, out: XmlElement[]): void {
     out.push(e);
     return;
   }
+  // (a collapsed subtree holds no XMLDSig element: xml/collapse.ts)
+  if (e.collapsed !== null) return;
   const children = e.children;
   for (let i = 0; i < children.length; i++) {
     const c = children[i]!;
@@ -409,7 +411,7 @@ function allSignatures(doc: XmlDocument): XmlElement[] {
     for (const c of e.children) {
       if (c.type !== 1) continue;
       if (c.ns === DS_NS && c.local === "Signature") out.push(c);
-      else walk(c);
+      else if (c.collapsed === null) walk(c);
     }
   };
   if (doc.root.ns === DS_NS && doc.root.local === "Signature") out.push(doc.root);

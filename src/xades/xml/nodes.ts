@@ -116,6 +116,11 @@ export const C14N_EXC = 8;
 export const NO_NEEDS: readonly (string | null)[] = [];
 const NO_CHILDREN: XmlNode[] = [];
 
+/** Builds the nodes of a collapsed element (the parser, which nodes.ts does not import). */
+export interface Expander {
+  expand(el: XmlElement): XmlNode[];
+}
+
 export class XmlElement {
   /** the qualified name as a binary string (binary.ts) */
   declare readonly qn: string;
@@ -138,8 +143,19 @@ export class XmlElement {
   /** the name is plain ASCII (binary and decoded forms are the same) */
   private declare readonly ascii: boolean;
   declare readonly type: 1;
-  /** the child nodes in order (an element without any shares one empty array: only the parser adds children) */
-  declare children: XmlNode[];
+  /**
+   * The child nodes in order (an element without any shares one empty array: only the parser
+   * adds children); `children` reads them, building them first for a collapsed element.
+   */
+  declare kids: XmlNode[];
+  /**
+   * Set on a collapsed element (parser.ts collapse()): its content was checked well-formed but its
+   * nodes are built only when `children` is first read. Such a subtree is canonical (C14N_SUBTREE,
+   * so c14n.ts copies it without reading its nodes), declares no namespace, uses only its root's
+   * prefix, and holds no ID-like attribute (XmlDocument.ids is complete) and no element of an
+   * XMLDSig or XAdES namespace (walkers looking for ds:Signature may skip it).
+   */
+  declare collapsed: Expander | null;
   /** offset just past the end tag (or the `/>` of an empty-element tag) */
   declare end: number;
   /**
@@ -188,12 +204,22 @@ export class XmlElement {
     this.source = source;
     this.ascii = ascii;
     this.type = 1;
-    this.children = NO_CHILDREN;
+    this.kids = NO_CHILDREN;
+    this.collapsed = null;
     this.end = 0;
     this.c14n = 0;
     this.tagEnd = 0;
     this.positions = null;
     this.excNeeds = NO_NEEDS;
+  }
+
+  get children(): XmlNode[] {
+    const x = this.collapsed;
+    if (x !== null) {
+      this.collapsed = null;
+      this.kids = x.expand(this);
+    }
+    return this.kids;
   }
 
   /** qualified name as written */

@@ -4,6 +4,7 @@
  */
 
 import { codePointAt, compareCodePoints, encodeCodePoint, fromBinary, sequenceLength, toBinary } from "../binary.js";
+import { type ScanResult, collapsible, scanCollapsible } from "./collapse.js";
 import { NAME, codePointAtOctet, decodeName, firstInvalid, isNameCharCp, isNameStartCp, isSpace, isXmlChar } from "./chars.js";
 import { binaryXml } from "./encoding.js";
 import { DEFAULT_VALIDATION_BUDGET } from "../../limits/budgets.js";
@@ -14,6 +15,7 @@ import {
   C14N_START_TAG,
   C14N_SUBTREE,
   C14N_SUBTREE_COMMENTS,
+  type Expander,
   NsDecl,
   XML_NS,
   XMLNS_NS,
@@ -35,6 +37,8 @@ export interface ParseOptions {
   maxAttributes?: number;
   /** elements + text + comments + PIs, counted while parsing; default the budget's xmlNodes */
   maxNodes?: number;
+  /** collapse plain canonical content (xml/collapse.ts; default true): false builds every node at once */
+  collapse?: boolean;
 }
 
 export const DEFAULT_LIMITS: Required<ParseOptions> = {
@@ -42,6 +46,7 @@ export const DEFAULT_LIMITS: Required<ParseOptions> = {
   maxDepth: 256,
   maxAttributes: 256,
   maxNodes: DEFAULT_VALIDATION_BUDGET.xmlNodes,
+  collapse: true,
 };
 
 export function parseXml(input: Uint8Array | string, options?: ParseOptions): XmlDocument {
@@ -99,6 +104,11 @@ class Parser {
   private readonly acolon: number[] = [];
   /** where the last name() has its colon: -1 none, MANY_COLONS more than one */
   private colon = -1;
+  /** start offsets of elements not to collapse: a scan from an enclosing one stopped inside them */
+  private readonly noCollapse = new Set<number>();
+  private readonly scan: ScanResult = { end: 0, nodes: 0, elements: 0, open: [], lens: [] };
+  /** what builds this document's collapsed elements (made on first use) */
+  private expander: Expander | null = null;
 
   constructor(
     private readonly s: string,
@@ -119,12 +129,16 @@ class Parser {
     if (++this.nodes > this.lim.maxNodes) throw new XmlLimitError("xmlNodes", this.lim.maxNodes, this.nodes, `more than ${this.lim.maxNodes} nodes`, this.pos);
   }
 
-  parse(): XmlDocument {
+  /**
+   * The document, or with `frag` (a collapsed element of this source, see collapse()) only that
+   * element's content: its nodes are built as parsing the whole document would have built them.
+   */
+  parse(frag: XmlElement | null = null): XmlDocument {
     const s = this.s;
     const n = s.length;
     const top: Array<XmlElement | XmlComment | XmlPI> = [];
-    let root: XmlElement | null = null;
-    let cur: XmlElement | null = null;
+    let root: XmlElement | null = frag;
+    let cur: XmlElement | null = frag;
     const stack: XmlElement[] = [];
     // The children of the open elements, each element's after its mark in `marks`: an element
     // gets them as one array of their exact size at its end tag (an array grown by push would
@@ -133,7 +147,8 @@ class Parser {
     const marks: number[] = [];
     let nk = 0;
 
-    if (s.startsWith("<?xml") && isSpace(s.charCodeAt(5))) this.xmlDeclaration();
+    if (frag !== null) this.enter(frag, stack, marks);
+    else if (s.startsWith("<?xml") && isSpace(s.charCodeAt(5))) this.xmlDeclaration();
 
     while (this.pos < n) {
       const lt = s.indexOf("<", this.pos);
@@ -162,11 +177,12 @@ class Parser {
           const len = nk - mark;
           const children: XmlNode[] = new Array(len);
           for (let i = 0; i < len; i++) children[i] = kids[mark + i]!;
-          cur.children = children;
+          cur.kids = children;
           nk = mark;
         }
         const closed = cur;
         cur = stack.length ? stack[stack.length - 1]! : null;
+        if (frag !== null && cur === null) break;
         if (cur) {
           cur.c14n &= closed.c14n | C14N_START_TAG;
           if ((cur.c14n & C14N_EXC) !== 0 && closed.excNeeds !== cur.excNeeds) mergeExcNeeds(cur, closed.excNeeds);
@@ -208,6 +224,13 @@ class Parser {
         }
         if (el.end !== 0) {
           if (el.nsDecls) this.popScope();
+        } else if ((el.c14n & C14N_SUBTREE) !== 0 && this.lim.collapse && collapsible(el.ns) && !this.noCollapse.has(el.start) && this.collapse(el, stack.length)) {
+          // (closed as at its end tag below)
+          if (el.nsDecls) this.popScope();
+          if (cur) {
+            cur.c14n &= el.c14n | C14N_START_TAG;
+            if ((cur.c14n & C14N_EXC) !== 0 && el.excNeeds !== cur.excNeeds) mergeExcNeeds(cur, el.excNeeds);
+          }
         } else {
           stack.push(el);
           marks.push(nk);
@@ -218,6 +241,53 @@ class Parser {
     if (cur) this.fail(`element <${cur.name}> is not closed`, n);
     if (!root) this.fail("no document element", n);
     return { root, children: top, source: s, ids: this.ids, elementCount: this.order, nodeCount: this.nodes };
+  }
+
+  /**
+   * Collapses an element whose start tag was just read and whose content is of the plain form
+   * collapse.ts scans (`ancestors` open around it): counts its nodes and reserves their document
+   * order, as building them would; false (nothing changed) when the content is of any other form,
+   * or would exceed a cap — the full parser then reads it and reports what it has to.
+   */
+  private collapse(el: XmlElement, ancestors: number): boolean {
+    const s = this.s;
+    const from = el.tagEnd + 1;
+    // (an element holding only text gains nothing: one node either way)
+    const lt = s.indexOf("<", from);
+    if (lt === -1 || this.b[lt + 1] === 0x2f) return false;
+    const r = this.scan;
+    if (!scanCollapsible(this.b, el.start, el.tagEnd, el.qn.length, el.bprefix.length, this.lim.maxDepth - ancestors - 1, this.lim.maxAttributes, r) || this.nodes + r.nodes > this.lim.maxNodes) {
+      // the elements open where the scan stopped would stop a scan at the same place
+      for (const o of r.open) this.noCollapse.add(o);
+      return false;
+    }
+    this.nodes += r.nodes;
+    this.order += r.elements;
+    this.pos = r.end;
+    el.end = r.end;
+    el.collapsed = this.expander ??= new ContentBuilder(s, this.b, this.lim);
+    // what its element children would have added to its exc-c14n facts (same prefix, declaring nothing)
+    if ((el.c14n & C14N_EXC) !== 0 && r.elements !== 0) mergeExcNeeds(el, ownExcNeeds(el.bprefix, NO_ATTRS, null)!);
+    return true;
+  }
+
+  /** Starts parsing the content of a collapsed element (parse(frag)): its scope and its place among the open elements. */
+  private enter(el: XmlElement, stack: XmlElement[], marks: number[]): void {
+    // the subtree uses only the element's prefix, bound above it or on it (collapse())
+    const p = el.bprefix;
+    for (let e: XmlElement | null = el; e; e = e.parent) {
+      const d = e.nsDecls?.find((x) => x.bp === p);
+      if (d !== undefined) {
+        this.bindings.set(p, d);
+        if (p === "") this.dflt = d;
+        break;
+      }
+    }
+    if (el.nsDecls) this.undoMarks.push(this.undo.length);
+    stack.push(el);
+    marks.push(0);
+    this.order = el.order + 1;
+    this.pos = el.tagEnd + 1;
   }
 
   private xmlDeclaration(): void {
@@ -592,6 +662,25 @@ class Parser {
 }
 
 const NO_ATTRS: XmlAttribute[] = [];
+
+/** Builds the nodes of a collapsed element of one document, on first use (XmlElement.collapsed). */
+class ContentBuilder implements Expander {
+  constructor(
+    private readonly s: string,
+    private readonly b: Uint8Array,
+    private readonly lim: Required<ParseOptions>,
+  ) {}
+
+  expand(el: XmlElement): XmlNode[] {
+    // (parsing the content again merges the children's facts into the element: they are already there)
+    const { c14n, excNeeds, end } = el;
+    new Parser(this.s, this.b, this.lim).parse(el);
+    el.c14n = c14n;
+    el.excNeeds = excNeeds;
+    el.end = end;
+    return el.kids;
+  }
+}
 
 /** "\n" followed by n spaces, by n: the text between the elements of an indented document */
 const INDENTS: string[] = Array.from({ length: 64 }, (_, n) => "\n" + " ".repeat(n));

@@ -1,0 +1,180 @@
+/**
+ * Collapsed subtrees (issue 12, speed on other producers' forms): most of a signed form is
+ * content podpis never looks at node by node — rows of data that c14n copies as source
+ * (XmlElement.c14n) and no walker enters. The parser checks such content with the scan below,
+ * which builds nothing, and the nodes are built only if something reads `children`
+ * (XmlElement.collapsed).
+ *
+ * The scan accepts only the plainest canonical form — the subtree's own grammar is a subset of
+ * what parser.ts accepts, so that anything unusual is left to the full parser and its errors:
+ * start tags `<P:name a="v" b="w">` with the root's prefix P, unprefixed attributes in canonical
+ * order with double-quoted values holding no `&`, `<`, tab or line end, no namespace declaration,
+ * no ID-like attribute (Id, ID, id: XmlDocument.ids stays complete), no empty-element tag, end
+ * tags `</P:name>`, text holding no `&` or `>`, and no comment, PI or CDATA section. Everything it
+ * accepts is well-formed and canonical below the apex, in inclusive and exclusive c14n alike.
+ */
+
+import { isNameCharCp, isNameStartCp, NAME, codePointAtOctet } from "./chars.js";
+import { sequenceLength } from "../binary.js";
+
+/**
+ * Whether elements of a namespace may be collapsed: none of the W3C's (XMLDSig, XHTML, …) or
+ * ETSI's (XAdES) — so no ds:Signature, ds:Manifest, ds:Object or XAdES property lies in a
+ * collapsed subtree, and the walkers looking for them skip it.
+ */
+export function collapsible(ns: string): boolean {
+  return !ns.startsWith("http://www.w3.org/") && !ns.startsWith("http://uri.etsi.org/");
+}
+
+/** What a scan found: set by scanCollapsible. */
+export interface ScanResult {
+  /** offset just past the subtree's end tag */
+  end: number;
+  /** nodes (elements and text) inside the subtree, the root not counted */
+  nodes: number;
+  /** elements inside the subtree */
+  elements: number;
+  /** on failure: the start offsets of the elements the scan had open where it stopped (each holds what stopped it) */
+  open: number[];
+  /** the open elements' name lengths (scratch) */
+  lens: number[];
+}
+
+/**
+ * Scans the content of the element whose start tag spans `start`…`tagEnd` (name of `qnLen` octets
+ * at start + 1, prefix of `preLen`) in the octets `b`. True when the whole content is of the
+ * plain form above; `res` then says where it ends and what it holds. `depth`: how many elements
+ * may still nest inside. (Octet by octet, with no string search: the pieces between markup are
+ * short, and a call per piece costs more than reading it.)
+ */
+export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qnLen: number, preLen: number, depth: number, maxAttributes: number, res: ScanResult): boolean {
+  const n = b.length;
+  const nameFrom = start + 1;
+  const open = res.open;
+  const lens = res.lens;
+  open.length = 0;
+  lens.length = 0;
+  open.push(start);
+  lens.push(qnLen);
+  let nodes = 0;
+  let elements = 0;
+  let p = tagEnd + 1;
+  for (;;) {
+    // text up to the next markup: nothing c14n escapes (`&`, `>`; no CR is left in the source)
+    const from = p;
+    let c = 0;
+    while (p < n) {
+      c = b[p]!;
+      if (c === 0x3c || c === 0x3e || c === 0x26) break;
+      p++;
+    }
+    if (p >= n || c !== 0x3c) return false;
+    if (p > from) nodes++;
+    const lt = p;
+    let q = lt + 1;
+    c = b[q]!;
+    if (c === 0x2f /* / */) {
+      // an end tag: exactly the open element's name, then `>`
+      const at = open[open.length - 1]! + 1;
+      const len = lens[lens.length - 1]!;
+      q++;
+      for (let i = 0; i < len; i++) if (b[q + i] !== b[at + i]) return false;
+      q += len;
+      if (b[q] !== 0x3e) return false;
+      p = q + 1;
+      open.pop();
+      lens.pop();
+      if (open.length === 0) break;
+      continue;
+    }
+    // a start tag: the root's prefix and colon, then a local name without a colon
+    if (preLen !== 0) {
+      for (let i = 0; i < preLen; i++) if (b[q + i] !== b[nameFrom + i]) return false;
+      if (b[q + preLen] !== 0x3a) return false;
+      q += preLen + 1;
+    }
+    q = localName(b, q, n);
+    if (q === -1) return false;
+    const nameLen = q - lt - 1;
+    // attributes: one space before each, `name="value"`, in canonical order
+    let prev = -1;
+    let prevLen = 0;
+    let na = 0;
+    for (;;) {
+      c = b[q]!;
+      if (c === 0x3e /* > */) {
+        q++;
+        break;
+      }
+      if (c !== 0x20) return false;
+      const af = q + 1;
+      q = localName(b, af, n);
+      if (q === -1) return false;
+      const al = q - af;
+      if (b[q] !== 0x3d || b[q + 1] !== 0x22) return false;
+      // a namespace declaration, or an ID-like attribute: left to the parser
+      if (al === 5 && b[af] === 0x78 && b[af + 1] === 0x6d && b[af + 2] === 0x6c && b[af + 3] === 0x6e && b[af + 4] === 0x73) return false;
+      if (al === 2 && (b[af]! | 0x20) === 0x69 && (b[af + 1]! | 0x20) === 0x64) return false;
+      if (prev !== -1 && !after(b, af, al, prev, prevLen)) return false;
+      if (++na > maxAttributes) return false;
+      prev = af;
+      prevLen = al;
+      // the value: up to the closing quote, none of `<` `&` tab line end
+      q += 2;
+      while (q < n) {
+        c = b[q]!;
+        if (c === 0x22 || c === 0x3c || c === 0x26 || c === 0x09 || c === 0x0a) break;
+        q++;
+      }
+      if (q >= n || c !== 0x22) return false;
+      q++;
+    }
+    if (open.length > depth) return false;
+    open.push(lt);
+    lens.push(nameLen);
+    elements++;
+    nodes++;
+    p = q;
+  }
+  res.end = p;
+  res.nodes = nodes;
+  res.elements = elements;
+  return true;
+}
+
+/** The end of an unprefixed name (XML 1.0 §2.3, as parser.ts name() reads it) starting at q, or -1. */
+function localName(b: Uint8Array, q: number, n: number): number {
+  if (q >= n) return -1;
+  let c = b[q]!;
+  if (c < 128) {
+    if ((NAME[c]! & 1) === 0 || c === 0x3a) return -1;
+    q++;
+  } else {
+    if (!isNameStartCp(codePointAtOctet(b, q))) return -1;
+    q += sequenceLength(c);
+  }
+  while (q < n) {
+    c = b[q]!;
+    if (c < 128) {
+      if (NAME[c] === 0) break;
+      if (c === 0x3a) return -1;
+      q++;
+    } else if (c < 0xe0 && c !== 0xc3) q += 2;
+    else {
+      if (!isNameCharCp(codePointAtOctet(b, q))) break;
+      q += sequenceLength(c);
+    }
+  }
+  return q;
+}
+
+/** Whether the octets at a (length al) sort after those at b (length bl): c14n attribute order, strictly. */
+function after(o: Uint8Array, a: number, al: number, b: number, bl: number): boolean {
+  const m = al < bl ? al : bl;
+  for (let i = 0; i < m; i++) {
+    const x = o[a + i]!;
+    const y = o[b + i]!;
+    if (x !== y) return x > y;
+  }
+  return al > bl;
+}

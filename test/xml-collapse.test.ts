@@ -1,0 +1,152 @@
+/**
+ * Collapsed subtrees (src/xades/xml/collapse.ts): content the parser only scans must come out
+ * exactly as parsing it whole builds it — the same nodes, offsets, document order, c14n facts
+ * and canonical forms — and anything outside the scan's plain form, or over a cap, must be read
+ * (and refused) by the full parser as before.
+ */
+import { describe, expect, it } from "vitest";
+import { canonicalBinary, type C14nOptions } from "../src/xades/c14n.js";
+import { XmlElement, type XmlDocument, type XmlNode, parseXml } from "../src/xades/xml.js";
+import { findSignatures } from "../src/xades/xmldsig.js";
+
+function rows(n: number, p = "n:"): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += `<${p}Ред вид="а" номер="${i}"><${p}Име>Иван ${i}</${p}Име><${p}Дял>1/${n}</${p}Дял></${p}Ред>`;
+  return s;
+}
+
+/** Every fact of a node that parsing decides, its children read through `children` (building a collapsed one's). */
+function dump(n: XmlNode): unknown {
+  if (n.type === 1) {
+    return {
+      qn: n.qn, ns: n.ns, start: n.start, end: n.end, tagEnd: n.tagEnd, order: n.order, c14n: n.c14n, excNeeds: [...n.excNeeds],
+      attrs: n.attrs.map((a) => [a.qn, a.ns, a.raw]), decls: n.nsDecls?.map((d) => [d.bp, d.bu]) ?? null,
+      parent: n.parent?.start ?? null, children: n.children.map(dump),
+    };
+  }
+  if (n.type === 3) return { text: n.raw, start: n.start, special: n.special, parent: n.parent?.start };
+  return { type: n.type, raw: n.raw, start: n.start };
+}
+
+function collapsedCount(d: XmlDocument): number {
+  let c = 0;
+  const walk = (e: XmlElement): void => {
+    if (e.collapsed !== null) c++;
+    for (const k of e.kids) if (k.type === 1) walk(k);
+  };
+  walk(d.root);
+  return c;
+}
+
+const METHODS: C14nOptions[] = [
+  { method: "c14n10", comments: false },
+  { method: "c14n10", comments: true },
+  { method: "c14n11", comments: false },
+  { method: "exc-c14n", comments: false },
+  { method: "exc-c14n", comments: false, inclusivePrefixes: ["n"] },
+];
+
+const NS = `xmlns:n="urn:x:form"`;
+const DS = `xmlns:ds="http://www.w3.org/2000/09/xmldsig#"`;
+const CASES: Record<string, string> = {
+  rows: `<n:Ф ${NS}><n:Редове>${rows(30)}</n:Редове></n:Ф>`,
+  "default namespace": `<Ф xmlns="urn:x:form" a="1"><Редове>${rows(10, "")}</Редове><Край/></Ф>`,
+  "no namespace, nested": `<a><b><c><d x="1" y="2">t</d><d>u</d></c></b><b><c>v</c></b></a>`,
+  "signature beside the rows": `<n:Ф ${NS}><n:Р>${rows(3)}</n:Р><ds:Signature ${DS} Id="S"><ds:SignedInfo/></ds:Signature></n:Ф>`,
+  "a comment deep inside": `<n:Ф ${NS}><n:Р>${rows(3)}<n:Р><n:Q><!-- c --></n:Q></n:Р>${rows(2)}</n:Р></n:Ф>`,
+  "references in text and values": `<n:Ф ${NS}><n:Р>${rows(2)}<n:Q a="&amp;">x &lt; y</n:Q>${rows(2)}</n:Р></n:Ф>`,
+  "an Id inside": `<n:Ф ${NS}><n:Р>${rows(2)}<n:Q Id="q1">x</n:Q><n:Q id="q2">y</n:Q></n:Р></n:Ф>`,
+  "a declaration inside": `<n:Ф ${NS}><n:Р>${rows(2)}<n:Q xmlns:m="urn:m"><m:Z>1</m:Z></n:Q><n:Q xmlns="urn:d"><Z/></n:Q></n:Р></n:Ф>`,
+  "another prefix inside": `<n:Ф ${NS} xmlns:m="urn:m"><n:Р>${rows(2)}<m:Q><m:Z>1</m:Z></m:Q></n:Р></n:Ф>`,
+  "prefixed attribute inside": `<n:Ф ${NS}><n:Р><n:Q n:a="1"><n:Z>1</n:Z></n:Q></n:Р></n:Ф>`,
+  "empty-element tags inside": `<n:Ф ${NS}><n:Р><n:Q><n:Z/></n:Q>${rows(2)}</n:Р></n:Ф>`,
+  "attributes out of order, single quotes, tabs": `<n:Ф ${NS}><n:Р><n:Q b="1" a="2"><n:Z>1</n:Z></n:Q><n:Q a='1'><n:Z>1</n:Z></n:Q><n:Q a="1\t2"><n:Z/></n:Q></n:Р></n:Ф>`,
+  "> in text, CDATA, PI, whitespace in tags": `<n:Ф ${NS}><n:Р><n:Q><n:Z>a > b</n:Z></n:Q><n:Q><n:Z><![CDATA[x]]></n:Z></n:Q><n:Q><?p d?><n:Z>1</n:Z></n:Q><n:Q ><n:Z>1</n:Z ></n:Q></n:Р></n:Ф>`,
+  "xml:lang and indentation": `<n:Ф ${NS} xml:lang="bg">\n  <n:Р>\n    <n:Q>\n      <n:Z>1</n:Z>\n    </n:Q>\n  </n:Р>\n</n:Ф>\n`,
+  "the xmlns attribute name and Xmlns": `<a><b><c xmlnsx="1"><d>1</d></c><c Xmlns="1"><d>1</d></c></b></a>`,
+};
+
+describe("collapsed subtrees", () => {
+  for (const [name, xml] of Object.entries(CASES)) {
+    it(`${name}: the same tree, ids and canonical forms as parsing it whole`, () => {
+      const whole = parseXml(xml, { collapse: false });
+      const lazy = parseXml(xml);
+      expect(collapsedCount(whole)).toBe(0);
+      // c14n first, before anything builds the collapsed content
+      for (const m of METHODS) expect(canonicalBinary(lazy, m), JSON.stringify(m)).toBe(canonicalBinary(whole, m));
+      expect(findSignatures(lazy).map((e) => e.start)).toEqual(findSignatures(whole).map((e) => e.start));
+      expect([...lazy.ids.keys()]).toEqual([...whole.ids.keys()]);
+      expect([lazy.elementCount, lazy.nodeCount]).toEqual([whole.elementCount, whole.nodeCount]);
+      expect(dump(lazy.root)).toEqual(dump(whole.root));
+    });
+  }
+
+  it("collapses the rows of a form, and not what holds a signature, a comment, a reference or an Id", () => {
+    expect(collapsedCount(parseXml(CASES.rows!))).toBe(1);
+    const sig = parseXml(CASES["signature beside the rows"]!);
+    expect(sig.root.collapsed).toBeNull();
+    expect((sig.root.kids[0] as XmlElement).collapsed).not.toBeNull();
+    for (const name of ["a comment deep inside", "references in text and values", "an Id inside", "a declaration inside"]) {
+      const d = parseXml(CASES[name]!);
+      const r = d.root.kids[0] as XmlElement;
+      expect(r.collapsed, name).toBeNull();
+      // rows before the unusual part are collapsed on their own
+      expect((r.kids[0] as XmlElement).collapsed, name).not.toBeNull();
+    }
+  });
+
+  it("a subtree read through an XPath-like walk (children) is built once, in document order", () => {
+    const d = parseXml(CASES["signature beside the rows"]!);
+    const list = d.root.kids[0] as XmlElement;
+    expect(list.collapsed).not.toBeNull();
+    const first = list.children;
+    expect(list.collapsed).toBeNull();
+    expect(list.children).toBe(first);
+    const orders: number[] = [];
+    const walk = (e: XmlElement): void => {
+      orders.push(e.order);
+      for (const c of e.children) if (c.type === 1) walk(c);
+    };
+    walk(d.root);
+    expect(orders).toEqual(orders.map((_, i) => i));
+    expect(orders.length).toBe(d.elementCount);
+  });
+
+  const MALFORMED: Record<string, string> = {
+    "mismatched end tag": `<a><b><c><d>1</e></c></b></a>`,
+    "end tag of another prefix": `<n:a ${NS} xmlns:m="urn:x:form"><n:b><n:c>1</m:c></n:b></n:a>`,
+    "duplicate attribute": `<a><b><c x="1" x="2">1</c></b></a>`,
+    "bad name character": `<a><b><c\u00d7>1</c\u00d7></b></a>`,
+    "name starting with a digit": `<a><b><1c>1</1c></b></a>`,
+    "unterminated": `<a><b><c>1</c>`,
+    "']]>' in text": `<a><b><c>x]]>y</c></b></a>`,
+    "'<' in a value": `<a><b><c x="<">1</c></b></a>`,
+    "undeclared entity": `<a><b><c>&nope;</c></b></a>`,
+    "double colon": `<n:a ${NS}><n:b><n:c:d>1</n:c:d></n:b></n:a>`,
+    "undeclared prefix": `<n:a ${NS}><n:b><m:c>1</m:c></n:b></n:a>`,
+  };
+  for (const [name, xml] of Object.entries(MALFORMED)) {
+    it(`${name}: refused with the same error as the full parser`, () => {
+      let whole: unknown = null;
+      try {
+        parseXml(xml, { collapse: false });
+      } catch (e) {
+        whole = e;
+      }
+      expect(whole).not.toBeNull();
+      expect(() => parseXml(xml)).toThrow((whole as Error).message);
+    });
+  }
+
+  it("caps hold in collapsible content: nodes, depth and attributes are refused as before", () => {
+    const doc = `<a><b>${"<c>x</c>".repeat(50)}</b></a>`;
+    expect(() => parseXml(doc, { maxNodes: 101, collapse: false })).toThrow(/more than the limit of 101/);
+    expect(() => parseXml(doc, { maxNodes: 101 })).toThrow(/more than the limit of 101/);
+    expect(parseXml(doc, { maxNodes: 102 }).nodeCount).toBe(102);
+    const deep = `<a>${"<b>".repeat(20)}x${"</b>".repeat(20)}</a>`;
+    expect(() => parseXml(deep, { maxDepth: 20 })).toThrow(/deeper than 20/);
+    expect(parseXml(deep, { maxDepth: 21 }).elementCount).toBe(21);
+    const attrs = Array.from({ length: 9 }, (_, i) => ` a${i}="1"`).join("");
+    expect(() => parseXml(`<a><b><c${attrs}>1</c></b></a>`, { maxAttributes: 8 })).toThrow(/more than 8 attributes/);
+  });
+});
