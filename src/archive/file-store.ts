@@ -7,8 +7,8 @@
  *
  * Durability: a file is written to ROOT/tmp, fsynced, renamed into place and its directory
  * fsynced before the caller commits the submission that names it; a crash before that commit
- * leaves at most an unnamed file (harmless: nothing refers to it, and the next upload of the
- * same bytes reuses it). Several nodes on one PostgreSQL need ROOT on a shared directory.
+ * leaves at most a file no row names (harmless; ROOT/tmp may hold the remains of an upload cut
+ * short by a crash, which nothing removes yet). Several nodes on one PostgreSQL need ROOT on a shared directory.
  */
 import { type Hash, createHash, randomUUID } from "node:crypto";
 import { type ReadStream, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
@@ -111,9 +111,9 @@ export class FileWriter {
       const dir = dirname(target);
       const made = !existsSync(dir);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const existing = await stat(target).catch(() => null);
-      if (existing && existing.size === this.size) await rm(this.tmp, { force: true });
-      else await rename(this.tmp, target);
+      // an equal file there already is replaced by this fresh copy (rename is atomic: a reader
+      // sees one or the other), which also mends one that was damaged meanwhile
+      await rename(this.tmp, target);
       await fsyncDir(dir);
       // new directories are entries of their parents: those are made durable too
       if (made) for (let d = dirname(dir); d.length >= this.store.root.length; d = dirname(d)) await fsyncDir(d);

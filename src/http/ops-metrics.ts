@@ -41,3 +41,12 @@ export function observeCommitQueue(metrics: Metrics): void {
     return [[{ state: "waiting" }, q.waiting], [{ state: "committing" }, q.committing]];
   });
 }
+
+/**
+ * A cluster primary that hosts the node's SQLite writer (archive/writer-ipc.ts) holds the commit
+ * queue; the workers' gauges (always 0 there) in the summed exposition are replaced by its own.
+ */
+export function withCommitQueueOfThisProcess(text: string): string {
+  const q = commitQueue();
+  return text.replace(/^podpis_archive_commit_queue\{state="(waiting|committing)"\} .*$/gm, (_line, state: "waiting" | "committing") => `podpis_archive_commit_queue{state="${state}"} ${q[state]}`);
+}

@@ -18,7 +18,7 @@ import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogg
 import { ClusterMetrics, Metrics, serveToAggregator } from "./metrics.js";
 import { onBatchNumbered, onBatchSize } from "../archive/group-commit.js";
 import { WRITER_ENV, hostWriter } from "../archive/writer-ipc.js";
-import { observeCommitQueue, observeFetches, observeTrustedLists } from "./ops-metrics.js";
+import { observeCommitQueue, observeFetches, observeTrustedLists, withCommitQueueOfThisProcess } from "./ops-metrics.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
 export const CONFIG_ENV = "PODPIS_SERVE_CONFIG";
@@ -180,6 +180,8 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
         const reqId = m.reqId;
         void clusterMetrics
           .text({ podpis_workers: Object.keys(cluster.workers ?? {}).length })
+          // SQLite: the node's one writer (and its commit queue) is this primary, not the workers
+          .then((text) => (writer ? withCommitQueueOfThisProcess(text) : text))
           .catch(() => "")
           .then((text) => w.isConnected() && w.send({ type: "metrics!", reqId, text }));
       }

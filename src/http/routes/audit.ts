@@ -97,7 +97,7 @@ export const auditRouter: Router = {
       doc: {
         summary: "The signed file as received (or a detached content with ?content=N)",
         parameters: [...idParam, { name: "content", in: "query", required: false, schema: { type: "integer", minimum: 0 } }],
-        responses: { "200": { description: "bytes", content: { "application/octet-stream": {} } }, ...noSuch },
+        responses: { "200": { description: "bytes", content: { "application/octet-stream": {} } }, "409": problem("the content is kept in the file store, and its file is missing there (FILE_STORE_MISMATCH)"), ...noSuch },
       },
       handler: async ({ res, params, query, ctx }) => {
         const id = idOf(params);
@@ -133,7 +133,7 @@ export const auditRouter: Router = {
       doc: {
         summary: "Replay the validation from archived material only (at=received) or validate now",
         parameters: [...idParam, { name: "at", in: "query", required: false, schema: { type: "string", enum: ["received", "now"], default: "received" } }],
-        responses: { "200": jsonOf("the revalidation", "Revalidation"), "400": problem("bad at"), ...noSuch },
+        responses: { "200": jsonOf("the revalidation", "Revalidation"), "400": problem("bad at"), "409": problem("a content in the file store is missing or altered (FILE_STORE_MISMATCH)"), ...noSuch },
       },
       handler: async ({ res, params, query, ctx }) => {
         const at = query.at ?? "received";
