@@ -126,7 +126,8 @@ function onPrimaryMessage(m: ToWorker): void {
 /** classified as the database being away (503, Retry-After) by the store's sqliteUnavailable */
 const writerAway = (why: string) => Object.assign(new Error(`the node's archive writer cannot be reached: ${why}`), { code: "SQLITE_IOERR_WRITER" });
 
-function submitToPrimary(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
+/** at the store's opening, not its first submit: the primary relays batch metrics to any worker */
+function listen(): void {
   if (!listening) {
     listening = true;
     process.on("message", onPrimaryMessage);
@@ -136,6 +137,9 @@ function submitToPrimary(input: NewSubmission, seal: (a: Assigned) => Promise<st
       waiting.clear();
     });
   }
+}
+
+function submitToPrimary(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
   return new Promise((resolve, reject) => {
     const id = ++nextId;
     waiting.set(id, { seal, resolve, reject, failures: new Map() });
@@ -149,5 +153,6 @@ function submitToPrimary(input: NewSubmission, seal: (a: Assigned) => Promise<st
 
 /** Worker: `store` with its submit sent to the primary's writer (the rest stays local). */
 export function submitThroughPrimary<T extends ArchiveStore>(store: T): T {
+  listen();
   return new Proxy(store, { get: (t, p, r) => (p === "submit" ? submitToPrimary : Reflect.get(t, p, r)) });
 }

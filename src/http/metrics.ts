@@ -24,6 +24,7 @@ const DEFS: Record<string, Def> = {
   podpis_signing_total: { help: "two-step signing steps by format", type: "counter", labels: ["step", "format"] },
   // group commit (archive/group-commit.ts): how many submissions shared one transaction
   podpis_archive_batch_size: { help: "submissions committed together in one archive transaction", type: "histogram", labels: [], buckets: [1, 2, 4, 8, 16, 32, 64] },
+  podpis_archive_batches_total: { help: "committed archive batches by how their numbers were given: guessed (sealed outside the lock), resealed (guess taken by another writer), locked (sealed inside)", type: "counter", labels: ["numbering"] },
   // what the archive's writer has in hand: SQLite has one connection, so its "pool" is this queue
   podpis_archive_commit_queue: { help: "submissions of this process waiting for a group commit, or in the one being committed", type: "gauge", labels: ["state"] },
   // outbound fetches (revocation/fetch.ts onFetchExchange): CRLs, OCSP, trusted lists
@@ -34,7 +35,6 @@ const DEFS: Record<string, Def> = {
   podpis_trusted_list_age_seconds: { help: "seconds since the trusted list in use was issued (ListIssueDateTime)", type: "gauge", labels: ["territory"], aggregate: "max" },
   podpis_trusted_list_fetched_age_seconds: { help: "seconds since the trusted list in use was fetched", type: "gauge", labels: ["territory"], aggregate: "max" },
   podpis_trusted_list_next_update_seconds: { help: "seconds until the trusted list in use reaches its NextUpdate (negative: past it)", type: "gauge", labels: ["territory"], aggregate: "min" },
-  podpis_archive_batches_total: { help: "committed archive batches by how their numbers were given: guessed (sealed outside the lock), resealed (guess taken by another writer), locked (sealed inside)", type: "counter", labels: ["numbering"] },
   podpis_db_pool_connections: { help: "PostgreSQL pool connections of this process by state (total, idle, waiting clients)", type: "gauge", labels: ["state"] },
 };
 

@@ -124,6 +124,23 @@ export class OctetSink {
     this.length += latin1Write(this.buf, b, this.length);
   }
 
+  /** Makes room for n octets in all (a digest of a known size is not regrown piece by piece). */
+  reserve(n: number): void {
+    if (n > this.buf.length && this.length === 0) this.buf = scratchOf(n);
+  }
+
+  /** Octets from..to of `b` (a binary string's octets: XmlDocument.octets), copied with no conversion. */
+  writeOctets(b: Uint8Array, from: number, to: number): void {
+    const n = this.length + (to - from);
+    if (n > this.buf.length) {
+      const bigger = scratchOf(Math.max(n, this.buf.length * 2));
+      if (bigger !== this.buf) this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.buf.set(b.subarray(from, to), this.length);
+    this.length = n;
+  }
+
   digest(alg: string): Buffer {
     return hash(alg, this.buf.subarray(0, this.length), "buffer");
   }

@@ -42,6 +42,12 @@ export interface C14nOptions extends C14nAlgorithm {
   contentOnly?: boolean;
 }
 
+/** The document source and its octets (XmlDocument): canonicalDigest copies source spans as octets. */
+export interface SourceOctets {
+  source: string;
+  octets: Uint8Array;
+}
+
 /** Canonicalizes an element subtree or a whole document; the result is to be encoded as UTF-8. */
 export function canonicalize(target: XmlElement | XmlDocument, opts: C14nOptions): string {
   return fromBinary(new Canonicalizer(opts).run(target));
@@ -56,9 +62,11 @@ export function canonicalBinary(target: XmlElement | XmlDocument, opts: C14nOpti
  * The digest of the canonical form and its length in octets: the pieces go straight to the
  * octets that are hashed, with no canonical string joined first.
  */
-export function canonicalDigest(target: XmlElement | XmlDocument, opts: C14nOptions, alg: string): { digest: Buffer; length: number } {
+export function canonicalDigest(target: XmlElement | XmlDocument, opts: C14nOptions, alg: string, doc?: SourceOctets): { digest: Buffer; length: number } {
   const sink = new OctetSink();
-  new Canonicalizer(opts, sink).run(target);
+  // (the canonical form is about as long as its source)
+  sink.reserve("root" in target ? target.source.length : target.end - target.start);
+  new Canonicalizer(opts, sink, doc ?? null).run(target);
   return { digest: sink.digest(alg), length: sink.length };
 }
 
@@ -156,6 +164,8 @@ class Canonicalizer {
     private readonly opts: C14nOptions,
     /** where the output goes when not to a string */
     private readonly sink: OctetSink | null = null,
+    /** with a sink: the octets of the source copied from */
+    private readonly octets: SourceOctets | null = null,
   ) {
     this.exclusive = opts.method === "exc-c14n";
     this.inclusive = this.exclusive ? (opts.inclusivePrefixes ?? []).map((p) => (p === "#default" ? "" : toBinary(p))) : NONE;
@@ -205,7 +215,10 @@ class Canonicalizer {
 
   private flush(): void {
     if (this.pendFrom !== -1) {
-      if (this.sink !== null) this.sink.write(this.src.slice(this.pendFrom, this.pendTo));
+      if (this.sink !== null) {
+        if (this.octets !== null && this.src === this.octets.source) this.sink.writeOctets(this.octets.octets, this.pendFrom, this.pendTo);
+        else this.sink.write(this.src.slice(this.pendFrom, this.pendTo));
+      }
       else this.out += this.src.slice(this.pendFrom, this.pendTo);
       this.pendFrom = -1;
       this.pendTo = -1;

@@ -451,7 +451,7 @@ function nodeSetSha256(doc: XmlDocument, ns: NodeSet, c14n: C14nOptions, meter: 
   if (ns.empty) return createHash("sha256").digest();
   const charged = sourceSpan(ns.apex);
   meter.add(charged);
-  const { digest, length } = canonicalDigest(ns.apex, nodeSetC14n(doc, ns, c14n, meter), "sha256");
+  const { digest, length } = canonicalDigest(ns.apex, nodeSetC14n(doc, ns, c14n, meter), "sha256", doc);
   meter.settle(charged, length);
   return digest;
 }

@@ -357,6 +357,8 @@ export interface XmlDocument {
    * offsets refer to it. fromBinary() turns a slice of it into text.
    */
   source: string;
+  /** the octets of `source`, one per character (copied source goes from here to a digest as it is) */
+  octets: Uint8Array;
   /**
    * Elements carrying an ID-like attribute (unprefixed Id, ID or id, or xml:id), by value. Without a
    * DTD nothing says which attributes are IDs; XMLDSig practice uses these, and collecting all of

@@ -240,7 +240,7 @@ class Parser {
     }
     if (cur) this.fail(`element <${cur.name}> is not closed`, n);
     if (!root) this.fail("no document element", n);
-    return { root, children: top, source: s, ids: this.ids, elementCount: this.order, nodeCount: this.nodes };
+    return { root, children: top, source: s, octets: this.b, ids: this.ids, elementCount: this.order, nodeCount: this.nodes };
   }
 
   /**
