@@ -171,7 +171,7 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
     w.on("message", (m: { type?: string; reqId?: string; message?: string }) => {
       // a worker that cannot start before any worker listens: the configuration (or the port)
       // is at fault, and restarting would only repeat it — one line, exit 64 (issue 10 item 6)
-      if (m?.type === "start-failed" && !announced && !stopping) {
+      if (m?.type === "start-failed" && !announced && !stopping && !startFailed) {
         say(`podpis serve: ${m.message ?? "a worker failed to start"}`);
         startFailed = true;
         process.kill(process.pid, "SIGTERM");
