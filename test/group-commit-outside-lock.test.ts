@@ -13,10 +13,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../src/archive/audit.js";
 import type { Assigned, NewSubmission } from "../src/archive/port.js";
 import { PostgresArchive } from "../src/archive/postgres.js";
-import { sha256hex } from "../src/archive/record.js";
 import { SqliteArchive } from "../src/archive/sqlite.js";
 import { WalSync } from "../src/archive/wal-sync.js";
 import { CI } from "./helpers/peers.js";
+import { newSubmission } from "./helpers/new-submission.js";
 import { PG_URL, dropSchemas, newSchemaName, pgProblem, pgSkipMessage } from "./helpers/pg-target.js";
 
 const FORMAT = "{register}-{seq}";
@@ -28,13 +28,7 @@ afterAll(async () => {
   await dropSchemas(schemas).catch(() => {});
 });
 
-function submission(applicant: string): NewSubmission {
-  const crl = Buffer.from("a CRL");
-  return {
-    id: randomUUID(), register: "PDP", receivedAt: AT, validationTime: AT, applicant, service: "urn:service:test", accepted: true, policyVersion: "p",
-    document: Buffer.from(`signed ${applicant}`), contents: [], reportJson: "{}", indication: "TOTAL_PASSED", material: [{ kind: "crl", sha256: sha256hex(crl), bytes: crl }],
-  };
-}
+const submission = (applicant: string): NewSubmission => newSubmission(applicant, AT);
 
 /** a hang guard, not a timing assertion: before issue 15 the second writer waited for the first one's seal forever */
 const within = <T>(p: Promise<T>, what: string): Promise<T> =>

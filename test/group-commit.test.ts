@@ -12,9 +12,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type Pending, sealInOrder } from "../src/archive/group-commit.js";
 import type { ArchiveStore, Assigned, NewSubmission } from "../src/archive/port.js";
 import { PostgresArchive } from "../src/archive/postgres.js";
-import { sha256hex } from "../src/archive/record.js";
 import { SqliteArchive } from "../src/archive/sqlite.js";
 import { CI } from "./helpers/peers.js";
+import { newSubmission } from "./helpers/new-submission.js";
 import { PG_URL, dropSchemas, newSchemaName, pgProblem, pgSkipMessage } from "./helpers/pg-target.js";
 
 const FORMAT = "{register}-{seq}";
@@ -26,13 +26,7 @@ afterAll(async () => {
   await dropSchemas(schemas).catch(() => {});
 });
 
-function submission(applicant: string): NewSubmission {
-  const crl = Buffer.from("a CRL");
-  return {
-    id: randomUUID(), register: "PDP", receivedAt: AT, validationTime: AT, applicant, service: "urn:service:test", accepted: true, policyVersion: "p",
-    document: Buffer.from(`signed ${applicant}`), contents: [], reportJson: "{}", indication: "TOTAL_PASSED", material: [{ kind: "crl", sha256: sha256hex(crl), bytes: crl }],
-  };
-}
+const submission = (applicant: string): NewSubmission => newSubmission(applicant, AT);
 
 describe("sealInOrder", () => {
   it("renumbers and reseals the submissions after a failed seal", async () => {
