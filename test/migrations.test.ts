@@ -94,6 +94,31 @@ pgDescribe("PostgreSQL", () => {
     await Promise.all(nodes.map((n) => n.close()));
   });
 
+  it("a node starting beside a running one takes no table lock when the schema is current; a missing added column is still added", async () => {
+    if (problem) expect.fail(pgSkipMessage(problem));
+    const schema = newSchemaName();
+    schemas.push(schema);
+    const first = store(schema);
+    await first.migrate();
+    // another node's write in flight: ROW EXCLUSIVE on the tables a submission batch writes
+    const writer = new pg.Client({ connectionString: PG_URL });
+    await writer.connect();
+    await writer.query(`SET search_path = ${schema}`);
+    await writer.query("BEGIN");
+    await writer.query("LOCK TABLE submission_contents, api_keys IN ROW EXCLUSIVE MODE");
+    // before: ADD COLUMN IF NOT EXISTS queued an ACCESS EXCLUSIVE lock behind it and waited (hang guard only)
+    const second = store(schema);
+    const done = await Promise.race([second.migrate().then(() => "migrated"), new Promise((r) => setTimeout(() => r("still waiting for a table lock"), 15_000))]);
+    await writer.query("ROLLBACK");
+    expect(done).toBe("migrated");
+    // a database of the current version that lacks an added column is repaired as before
+    await writer.query(`ALTER TABLE ${schema}.submission_contents DROP COLUMN location`);
+    await writer.end();
+    await second.migrate();
+    expect(await second.rawQuery("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'submission_contents' AND column_name = 'location'", [schema])).toEqual([{ n: 1 }]);
+    await Promise.all([first.close(), second.close()]);
+  }, 60_000);
+
   it("an older database is migrated; a newer one is refused", async () => {
     if (problem) expect.fail(pgSkipMessage(problem));
     const schema = newSchemaName();

@@ -13,7 +13,7 @@ import type { LogStore } from "./log-port.js";
 import { PostgresLogStore, insertLogEntriesPg, nextLogIndexPg } from "./log-postgres.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
-import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
+import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 import { apiKeyCreated, apiKeyRow, auditRow } from "./sqlite.js";
 
 export interface PostgresOptions {
@@ -32,6 +32,28 @@ export interface PostgresOptions {
 export const PG_DEFAULTS = { poolSize: 8, statementTimeoutMs: 15_000, connectTimeoutMs: 5_000 } as const;
 
 type Client = pg.PoolClient;
+
+/**
+ * Whether every relation the baseline creates and every column it adds already exists (catalog
+ * reads only: no table lock). A baseline statement of any other shape means "run the baseline".
+ */
+async function baselineInPlace(c: Client): Promise<boolean> {
+  const names: string[] = [];
+  for (const step of baselineSteps("BYTEA")) {
+    if (!("sql" in step)) continue;
+    const m = /^\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+([a-z_][a-z0-9_]*)/i.exec(step.sql);
+    if (!m) return false;
+    names.push(m[1]!.toLowerCase());
+  }
+  const cols = ADDED_COLUMNS.map((col) => [col.table, col.column]);
+  const r = await c.query<{ missing: number }>(
+    `SELECT (SELECT count(*) FROM unnest($1::text[]) AS t(name) WHERE to_regclass(quote_ident(current_schema()) || '.' || quote_ident(name)) IS NULL)
+          + (SELECT count(*) FROM unnest($2::text[], $3::text[]) AS t(tab, col)
+             WHERE NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = tab AND column_name = col)) AS missing`,
+    [names, cols.map((x) => x[0]), cols.map((x) => x[1])],
+  );
+  return Number(r.rows[0]!.missing) === 0;
+}
 
 export class PostgresArchive implements ArchiveStore {
   readonly kind = "postgres" as const;
@@ -107,7 +129,12 @@ export class PostgresArchive implements ArchiveStore {
           try {
             const row = (await c.query<{ version: number }>("SELECT version FROM schema_version WHERE id = 1")).rows[0];
             const next = pendingMigrations(row?.version ?? 0, `schema ${this.schema}`)[0];
-            for (const step of next ? next.steps("BYTEA") : baselineSteps("BYTEA")) {
+            // a current schema with every baseline table, index and column in place has nothing to
+            // repair: ALTER TABLE … ADD COLUMN IF NOT EXISTS (and CREATE INDEX IF NOT EXISTS) take
+            // their table lock before they look, so a node starting beside running ones would queue
+            // an ACCESS EXCLUSIVE lock behind their writes and stall every request behind it
+            const steps = next ? next.steps("BYTEA") : (await baselineInPlace(c)) ? [] : baselineSteps("BYTEA");
+            for (const step of steps) {
               await c.query("sql" in step ? step.sql : `ALTER TABLE ${step.addColumn.table} ADD COLUMN IF NOT EXISTS ${step.addColumn.column} ${step.addColumn.type}`);
             }
             if (next) {
