@@ -15,6 +15,9 @@ export function initVerify(): void {
   const result = $("#verify-result");
   formEl.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    // the previous answer goes at once, before the files are read: it must never stand for this one
+    result.hidden = true;
+    delete result.dataset.indication;
     const file = await readFile($<HTMLInputElement>("#verify-file"));
     const content = await readFile($<HTMLInputElement>("#verify-content"));
     if (!file) {
@@ -23,8 +26,6 @@ export function initVerify(): void {
       return;
     }
     say(status, t("busy"));
-    result.hidden = true;
-    delete result.dataset.indication;
     try {
       const parts: Array<[string, Uint8Array, string]> = [["signature", file.bytes, file.name]];
       if (content) parts.push(["content", content.bytes, content.name]);
