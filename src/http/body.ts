@@ -103,6 +103,30 @@ export function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * busboy over a signed upload's multipart body, with the limits every route shares; a header
+ * busboy cannot read is a 400 through `reject` (null returned). `fail` ends the upload once: the
+ * request is unpiped and the rest of its body drained, and only the first failure is reported.
+ */
+export function openMultipart(req: IncomingMessage, limit: number, reject: (e: unknown) => void): { bb: busboy.Busboy; fail: (p: unknown) => void; failed: () => boolean } | null {
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 64 * 1024, fields: 20, files: 20, parts: 40 } });
+  } catch (e) {
+    reject(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${(e as Error).message}`));
+    return null;
+  }
+  let failed = false;
+  const fail = (p: unknown): void => {
+    if (failed) return;
+    failed = true;
+    req.unpipe(bb);
+    req.resume();
+    reject(p);
+  };
+  return { bb, fail, failed: () => failed };
+}
+
 export const isMultipart = (req: IncomingMessage): boolean => /^multipart\/form-data/i.test(req.headers["content-type"] ?? "");
 
 /** Parts named in `allowed` only; every other file part is a 400. `limit` caps the whole body. */
@@ -111,23 +135,11 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
 export function readMultipart(req: IncomingMessage, limit: number, allowedFiles: readonly string[], allowedFields: readonly string[], streamOver?: { part: string; bytes: number }): Promise<StreamedUpload> {
   checkDeclaredLength(req, limit);
   return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 64 * 1024, fields: 20, files: 20, parts: 40 } });
-    } catch (e) {
-      reject(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${(e as Error).message}`));
-      return;
-    }
+    const m = openMultipart(req, limit, reject);
+    if (!m) return;
+    const { bb, fail } = m;
     const out: StreamedUpload = { files: new Map(), fields: new Map() };
     let total = 0;
-    let failed = false;
-    const fail = (p: HttpProblem): void => {
-      if (failed) return;
-      failed = true;
-      req.unpipe(bb);
-      req.resume();
-      reject(p);
-    };
     bb.on("file", (name, stream, info) => {
       // busboy reports a body that ends inside a part ("Unexpected end of form") on the part's
       // stream as well as on busboy itself: without this listener that error ends the worker
@@ -166,7 +178,7 @@ export function readMultipart(req: IncomingMessage, limit: number, allowedFiles:
     bb.on("fieldsLimit", () => fail(new HttpProblem("BAD_REQUEST", "too many fields")));
     bb.on("error", (e: Error) => fail(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${e.message}`)));
     bb.on("close", () => {
-      if (!failed) resolve(out);
+      if (!m.failed()) resolve(out);
     });
     req.on("error", (e) => fail(new HttpProblem("BAD_REQUEST", `upload interrupted: ${e.message}`)));
     // a client that disconnects mid-part: busboy never sees the end, so say so here

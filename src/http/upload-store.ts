@@ -8,12 +8,11 @@
  * Smaller parts are kept as bytes, as body.ts does for every other route. Any failure (a
  * malformed body, the size limit, the client gone) removes what was being written.
  */
-import busboy from "busboy";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { type FileStore, type FileWriter, type StoredFile } from "../archive/file-store.js";
 import { ArchiveError, type FileRef } from "../archive/port.js";
-import { isMultipart, readSignedUpload } from "./body.js";
+import { isMultipart, openMultipart, readSignedUpload } from "./body.js";
 import { HttpProblem } from "./problem.js";
 
 /** bytes written ahead of the disk before the upload is paused */
@@ -81,25 +80,13 @@ export async function readSubmissionUpload(req: IncomingMessage, limit: number, 
   const sinks: ContentSink[] = [];
   try {
     const up = await new Promise<{ signature: Buffer[]; fields: Map<string, string> }>((resolve, reject) => {
-      let bb: busboy.Busboy;
-      try {
-        bb = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 64 * 1024, fields: 20, files: 20, parts: 40 } });
-      } catch (e) {
-        reject(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${(e as Error).message}`));
-        return;
-      }
+      const m = openMultipart(req, limit, reject);
+      if (!m) return;
+      const { bb, fail } = m;
       const signature: Buffer[] = [];
       const out = new Map<string, string>();
       let total = 0;
-      let failed = false;
       const parts: Promise<void>[] = [];
-      const fail = (p: unknown): void => {
-        if (failed) return;
-        failed = true;
-        req.unpipe(bb);
-        req.resume();
-        reject(p);
-      };
       bb.on("file", (name, stream, info) => {
         stream.on("error", (e: Error) => fail(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${e.message}`)));
         if (name !== "signature" && name !== "content") {
@@ -141,7 +128,7 @@ export async function readSubmissionUpload(req: IncomingMessage, limit: number, 
       bb.on("fieldsLimit", () => fail(new HttpProblem("BAD_REQUEST", "too many fields")));
       bb.on("error", (e: Error) => fail(new HttpProblem("BAD_REQUEST", `malformed multipart request: ${e.message}`)));
       bb.on("close", () => {
-        if (!failed) void Promise.all(parts).then(() => resolve({ signature, fields: out }), fail);
+        if (!m.failed()) void Promise.all(parts).then(() => resolve({ signature, fields: out }), fail);
       });
       req.on("error", (e) => fail(new HttpProblem("BAD_REQUEST", `upload interrupted: ${e.message}`)));
       req.once("close", () => {
