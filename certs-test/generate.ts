@@ -276,7 +276,7 @@ defs.push({
 });
 
 // --- TSA ---
-defs.push({
+const tsaDef = {
   name: "tsa",
   role: "tsa",
   keySpec: "rsa2048",
@@ -296,28 +296,16 @@ defs.push({
   description: "Time-stamping unit: extKeyUsage timeStamping (critical), issued directly by the root.",
   openssl: OK,
   p12: true,
-});
+} satisfies (typeof defs)[number];
+defs.push(tsaDef);
 // a second time-stamping unit with an ECDSA key: a deployment whose TSA signs with P-256 (issue 15: what a submission costs with ECDSA keys)
 defs.push({
+  ...tsaDef,
   name: "tsa-p256",
-  role: "tsa",
   keySpec: "p256",
-  issuer: "root-ca",
   serial: "7E570200000000000002",
-  notBefore: D.tsaNotBefore,
-  notAfter: D.tsaNotAfter,
   subject: caSubject("podpis Test TSA 2 (P-256)"),
-  extensions: {
-    keyUsage: ["digitalSignature", "nonRepudiation"],
-    extKeyUsage: { oids: [OID.ekuTimeStamping], critical: true },
-    certificatePolicies: [{ oid: POLICY.tsa, cps: CPS }],
-    crlDistributionPoints: [crlUrl("root-ca")],
-    authorityInfoAccess: { caIssuers: [caUrl("root-ca")] },
-  },
-  scenario: "valid",
   description: "Time-stamping unit with an ECDSA P-256 key, issued directly by the root (otherwise as tsa).",
-  openssl: OK,
-  p12: true,
 });
 
 // --- citizens (natural persons), from the Qualified CA ---
