@@ -14,7 +14,7 @@ import type { KeyProvider } from "../src/pki/signing-key.js";
 import { ownTimestampToken } from "../src/timestamp/issued.js";
 import { readTimestampToken } from "../src/timestamp/token.js";
 import { TimestampAuthority, issuedToken } from "../src/timestamp/tsa.js";
-import { memorySerialSource } from "../src/timestamp/tsa-serial.js";
+import { memorySerialSource, randomSerialSource } from "../src/timestamp/tsa-serial.js";
 import { validateTimestamp } from "../src/validation/timestamp.js";
 import { type Validator, createValidator } from "../src/validator.js";
 
@@ -71,5 +71,23 @@ describe("a token read from what the TSA recorded", () => {
       expect(issuedToken(token)).toBeNull();
       expect(readTimestampToken(token, { kind: "signature", imprintedData: data, ctx: v.context }).integrity.signatureIntact).toBe(false);
     }
+  });
+});
+
+describe("randomSerialSource", () => {
+  it("gives odd, distinct serials of at most 120 bits, across refills of its pool", () => {
+    const s = randomSerialSource();
+    const seen = new Set<bigint>();
+    let highBits = 0;
+    for (let i = 0; i < 600; i++) {
+      const n = s.next();
+      expect(n & 1n).toBe(1n);
+      expect(n < 1n << 120n).toBe(true);
+      if (n >= 1n << 112n) highBits++;
+      seen.add(n);
+    }
+    expect(seen.size).toBe(600);
+    // the top byte is random too (about 599 of 600 serials have it non-zero)
+    expect(highBits).toBeGreaterThan(550);
   });
 });
