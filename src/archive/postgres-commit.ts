@@ -8,8 +8,9 @@
  *  3. one durable transaction: the reservations claimed (still this process's?), every row of
  *     the batch, the audit entries chained on the head; commit; then answer;
  *  4. what the batch did not use (failed seals, a failed transaction) is given back.
- * While batch k is in 3, batch k+1 is in 1–2; several batches of one process and of other
- * nodes may be in 3 at once and commit in any order: their numbers cannot collide.
+ * While batch k is in 3, batch k+1 is in 1–2 (and k+2 waits: what arrives meanwhile makes the
+ * batches, and so the transactions and fsyncs, fewer). Batches of other nodes are in 3 at the
+ * same time and commit in any order: their numbers cannot collide.
  *
  * A kill -9 at any step loses nothing acknowledged: before 3 commits nothing of the batch is
  * written but its reservations, which the next reservation of any node takes over (the dead
@@ -53,6 +54,8 @@ function split(r: Reservation, sealed: readonly Sealed[]): { used: Reservation; 
 export class ReservingCommitter {
   private readonly queue: Pending[] = [];
   private sealing = false;
+  /** this process's batch in step 3 (one at a time) */
+  private completing: Promise<void> = Promise.resolve();
   readonly stats: CommitStats = { batches: 0, guessed: 0, resealed: 0, locked: 0 };
 
   constructor(
@@ -109,23 +112,33 @@ export class ReservingCommitter {
     try {
       for (let attempt = 1; ; attempt++) {
         const { sealed, used, unused } = await this.reserveAndSeal(items);
+        const previous = this.completing;
+        let completed!: () => void;
+        this.completing = new Promise((r) => (completed = r));
+        await previous;
         nextBatch();
-        if (!sealed.length) return void (await this.writer.release(unused));
+        if (!sealed.length) {
+          completed();
+          return void (await this.writer.release(unused));
+        }
         let done: boolean;
         try {
           done = await this.writer.complete(sealed, used);
         } catch (e) {
+          completed();
           await this.writer.release(used);
           await this.writer.release(unused);
           for (const s of sealed) s.item.reject(e);
           return;
         }
-        await this.writer.release(done ? unused : { ...unused, numbers: new Map([...unused.numbers].map(([k, v]) => [k, [...v, ...(used.numbers.get(k) ?? [])]])), logIndexes: [...unused.logIndexes, ...used.logIndexes] });
+        completed();
         if (done) {
           committerReports.numbered(this.stats, attempt === 1 ? "guessed" : "resealed");
           for (const s of sealed) s.item.resolve(this.writer.record(s));
-          return;
+          return void (await this.writer.release(unused));
         }
+        // taken over: whatever of it is still this process's is given back with the rest
+        await this.writer.release({ ...unused, numbers: new Map([...unused.numbers].map(([k, v]) => [k, [...v, ...(used.numbers.get(k) ?? [])]])), logIndexes: [...unused.logIndexes, ...used.logIndexes] });
         if (attempt >= ATTEMPTS) throw new ArchiveError("STORAGE_UNAVAILABLE", "the reserved numbers were taken over twice (the database connection keeps failing)");
         items = sealed.map((s) => s.item);
       }
