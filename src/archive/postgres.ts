@@ -8,9 +8,13 @@ import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type FileRef, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { CONTENT_SIZE_SQL, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
-import { type Base, type BatchWriter, GroupCommitter, type Sealed } from "./group-commit.js";
+import type { Reservation } from "./postgres-slots.js";
+import type { Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
-import { PostgresLogStore, insertLogEntriesPg, nextLogIndexPg } from "./log-postgres.js";
+import { PostgresLogStore } from "./log-postgres.js";
+import { ReservingCommitter, type ReservingWriter } from "./postgres-commit.js";
+import { PostgresSlots } from "./postgres-slots.js";
+import { insertLogEntries, submissionRecord } from "./postgres-rows.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -60,7 +64,8 @@ export class PostgresArchive implements ArchiveStore {
   private readonly pool: pg.Pool;
   private readonly schema: string;
   readonly transparencyLog: LogStore;
-  private readonly committer: GroupCommitter;
+  private readonly committer: ReservingCommitter;
+  private readonly slots: PostgresSlots;
 
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
@@ -86,7 +91,13 @@ export class PostgresArchive implements ArchiveStore {
     // process. The query in flight fails on its own (and is classified as "database unavailable").
     this.pool.on("connect", (c) => c.on("error", () => {}));
     this.transparencyLog = new PostgresLogStore(this.pool);
-    this.committer = new GroupCommitter(this.batchWriter(), this.opts.numberFormat);
+    this.slots = new PostgresSlots(this.pool, {
+      connectionString: opts.url,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? PG_DEFAULTS.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
+    });
+    this.committer = new ReservingCommitter(this.batchWriter(), this.opts.numberFormat);
   }
 
   private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
@@ -183,31 +194,30 @@ export class PostgresArchive implements ArchiveStore {
     return { ...this.committer.stats };
   }
 
-  private batchWriter(): BatchWriter {
+  private batchWriter(): ReservingWriter {
     return {
-      peek: async (registers) => {
-        const r = (
-          await this.q<{ next_index: string | null; last: Record<string, number> }>(
-            "SELECT (SELECT next_index FROM log_state WHERE id = 1) AS next_index, coalesce((SELECT json_object_agg(name, last_seq) FROM registers WHERE name = ANY($1)), '{}') AS last",
-            [registers],
-          )
-        )[0]!;
-        return { last: new Map(Object.entries(r.last).map(([k, v]) => [k, Number(v)])), logNext: Number(r.next_index ?? 0) };
+      reserve: (counts, logCount) => this.slots.reserve(counts, logCount),
+      complete: async (sealed, used) => {
+        try {
+          await this.tx((c) => this.completeBatch(c, sealed, used));
+          return true;
+        } catch (e) {
+          if (e instanceof ClaimLost) return false;
+          throw e;
+        }
       },
-      commit: (registers, settle) => this.tx((c) => this.commitBatch(c, registers, settle)),
-      // synchronous_commit: COMMIT answers once the WAL is flushed
-      durable: async () => {},
-      record: async (id) => (await this.getSubmission(id))!,
+      release: (unused) => this.slots.release(unused),
+      record: (s) => submissionRecord(s),
     };
   }
 
-  private async commitBatch(c: Client, registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]> {
-    await c.query("INSERT INTO registers (name, last_seq) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING", [registers]);
-    const locked = await c.query<{ name: string; last_seq: string }>("SELECT name, last_seq FROM registers WHERE name = ANY($1) ORDER BY name FOR UPDATE", [registers]);
-    // the log's counter after the registers' rows (one lock order everywhere)
-    const actual: Base = { last: new Map(locked.rows.map((r) => [r.name, Number(r.last_seq)])), logNext: await nextLogIndexPg(c) };
-    const sealed = await settle(actual);
-    if (!sealed.length) return sealed;
+  /**
+   * postgres-commit.ts step 3: the claim first (a batch whose numbers were taken over writes
+   * nothing), the rows, then the audit head, locked last so that other nodes' batches wait for
+   * it only over the chain's two statements and this commit.
+   */
+  private async completeBatch(c: Client, sealed: readonly Sealed[], used: Reservation): Promise<void> {
+    if (!(await this.slots.claim(c, used))) throw new ClaimLost();
     await insertRows(c, "submissions", SUBMISSION_INSERT, sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt)));
     await this.insertContents(c, sealed.map((s) => s.item.input));
     await this.insertMaterial(c, sealed.map((s) => s.item.input));
@@ -215,6 +225,7 @@ export class PostgresArchive implements ArchiveStore {
       const e = s.item.input.evidence!;
       return [s.item.input.id, 1, s.item.input.receivedAt.toISOString(), sha256hex(e), Buffer.from(e)];
     }));
+    await insertLogEntries(c, sealed.map((s) => ({ index: s.assigned.logIndex, submissionId: s.item.input.id, receipt: s.receipt })));
     await this.appendManyIn(c, sealed.flatMap((s) => {
       const audit = auditDataFor(s.item.input, s.assigned, s.receipt);
       const at = s.item.input.receivedAt;
@@ -226,12 +237,6 @@ export class PostgresArchive implements ArchiveStore {
         ...(evidence ? [{ kind: "evidence" as const, subject: id, data: { reason: "receipt", version: 1, sha256: sha256hex(evidence) }, at }] : []),
       ];
     }));
-    await insertLogEntriesPg(c, sealed.map((s) => ({ index: s.assigned.logIndex, submissionId: s.item.input.id, receipt: s.receipt })));
-    for (const r of registers) {
-      const top = Math.max(0, ...sealed.filter((s) => s.item.input.register === r).map((s) => s.assigned.sequence));
-      if (top > 0) await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [r, top]);
-    }
-    return sealed;
   }
 
   private async insertContents(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
@@ -252,18 +257,38 @@ export class PostgresArchive implements ArchiveStore {
     await insertRows(c, "submission_material", ["submission_id", "sha256"], [...links.values()], "ON CONFLICT DO NOTHING");
   }
 
-  /** audit entries in order, chained on the head (locked once), in one insert */
+  /** audit entries in order, chained on the head (locked once); the entries and the new head in one statement */
   private async appendManyIn(c: Client, entries: ReadonlyArray<{ kind: AuditEntry["kind"]; subject: string; data: unknown; at: Date }>): Promise<void> {
-    await c.query("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING");
-    const h = (await c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")).rows[0]!;
+    const lockHead = () => c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
+    let h = (await lockHead()).rows[0];
+    if (!h) {
+      await c.query("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING");
+      h = (await lockHead()).rows[0]!;
+    }
     let prev = Number(h.seq) === 0 ? null : { seq: Number(h.seq), hash: h.hash };
-    const rows = entries.map((x) => {
+    const params: unknown[] = [];
+    const values = entries.map((x) => {
       const e = nextAuditEntry(prev, x.kind, x.subject, x.data, x.at);
       prev = e;
-      return [e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash];
+      params.push(e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash);
+      const n = params.length;
+      return `($${n - 6}::bigint, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
     });
-    await insertRows(c, "audit_log", ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows);
-    if (prev) await c.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [prev.seq, prev.hash]);
+    if (!prev || !values.length) return;
+    if (params.length > 65_000) {
+      // beyond one statement's parameters (a very large PODPIS_ARCHIVE_BATCH_MAX): in parts
+      const rows: unknown[][] = [];
+      for (let i = 0; i < params.length; i += 7) rows.push(params.slice(i, i + 7));
+      await insertRows(c, "audit_log", ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows);
+      await c.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [prev.seq, prev.hash]);
+      return;
+    }
+    params.push(prev.seq, prev.hash);
+    await c.query(
+      `WITH entries AS (INSERT INTO audit_log (seq, at, kind, subject, data, prev_hash, hash) VALUES ${values.join(", ")} RETURNING 1)
+       UPDATE audit_head SET seq = $${params.length - 1}, hash = $${params.length} WHERE id = 1`,
+      params,
+    );
   }
 
   private async writeEvidence(c: Client, id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
@@ -421,6 +446,7 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   async close(): Promise<void> {
+    await this.slots.close();
     await this.pool.end();
   }
 
@@ -429,6 +455,9 @@ export class PostgresArchive implements ArchiveStore {
     return this.q(sql, params);
   }
 }
+
+/** the batch's reservations were taken over (postgres-commit.ts): it is reserved and sealed again */
+class ClaimLost extends Error {}
 
 const SUBMISSION_INSERT = [
   "id", "register", "seq", "registration_number", "received_at", "validation_time", "applicant", "service", "accepted",
