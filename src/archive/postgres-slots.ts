@@ -140,8 +140,6 @@ const flat = (r: Reservation): [string[], number[]] => {
   return [regs, seqs];
 };
 
-type Queryable = { query: pg.Pool["query"] } | pg.PoolClient;
-
 /**
  * This process's side of reservations: the owner key (held as a session advisory lock on a
  * connection of its own, outside the pool) and the calls of the functions above.
@@ -221,10 +219,13 @@ export class PostgresSlots {
     return { owner, numbers: new Map(registers.map((r, i) => [r, values[i]!])), logIndexes };
   }
 
-  /** Inside the batch's transaction: takes `used` out of the reservations, or returns false when one is no longer this owner's. */
-  async claim(c: Queryable, used: Reservation): Promise<boolean> {
+  /**
+   * Inside the batch's transaction: takes `used` out of the reservations; the statement's `ok` is
+   * false when one is no longer this owner's (the transaction must then roll back).
+   */
+  claimStatement(used: Reservation): { sql: string; params: unknown[] } {
     const [regs, seqs] = flat(used);
-    return (await c.query<{ ok: boolean }>("SELECT podpis_claim($1, $2::text[], $3::bigint[], $4::bigint[]) AS ok", [used.owner, regs, seqs, used.logIndexes])).rows[0]!.ok;
+    return { sql: "SELECT podpis_claim($1, $2::text[], $3::bigint[], $4::bigint[]) AS ok", params: [used.owner, regs, seqs, used.logIndexes] };
   }
 
   /** Gives reservations back (best effort: what cannot be given back now is given back before the next reservation). */
