@@ -243,9 +243,14 @@ export class PostgresSlots {
     await this.pool.query("SELECT podpis_release($1, $2::text[], $3::bigint[], $4::bigint[])", [r.owner, regs, seqs, r.logIndexes]);
   }
 
+  /** (a release that fails again waits for the next reservation: a reservation is not refused for it) */
   private async retryReleases(): Promise<void> {
     while (this.unreleased.length) {
-      await this.releaseNow(this.unreleased[0]!);
+      try {
+        await this.releaseNow(this.unreleased[0]!);
+      } catch {
+        return;
+      }
       this.unreleased.shift();
     }
   }
@@ -253,7 +258,7 @@ export class PostgresSlots {
   /** ends the owner connection (its lock with it): whatever it still owned is free for the other nodes */
   async close(): Promise<void> {
     this.closed = true;
-    await this.retryReleases().catch(() => {});
+    await this.retryReleases();
     const c = this.client;
     this.client = null;
     await c?.end().catch(() => {});
