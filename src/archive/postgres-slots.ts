@@ -23,7 +23,8 @@
  *    (podpis_claim, which checks every one is still this owner's) with the submissions it writes;
  *  - free (owner NULL): the batch gave it back (a seal failed, the database failed under it);
  *  - owned by a dead process (kill -9, a lost connection): its advisory lock is gone, which any
- *    other session can tell with pg_try_advisory_xact_lock.
+ *    other session can tell with pg_try_advisory_xact_lock on the owners registered in
+ *    slot_owners (one row per process); each reservation first frees the rows of dead owners.
  * Every reservation takes free and dead numbers first, lowest first, before it moves a counter;
  * and a free number at the top of its register is simply given back to the counter. So a number
  * a failed batch or a killed node left is the next submission's, on whichever node: a gap lasts
@@ -126,6 +127,74 @@ export const RESERVATION_SQL: readonly string[] = [
    END $$`,
 ];
 
+/**
+ * Schema version 4: finding free and dead reservations without scanning. The slot tables churn
+ * (two rows in and out per submission), so until autovacuum comes their indexes are mostly dead
+ * entries, and version 3's scan for free or dead-owned rows walked them on every reservation.
+ * Now free rows have a partial index of their own, and dead owners are found among the
+ * registered owners (slot_owners: a row per process, written when it takes its key): their rows
+ * are freed through the owner index, then taken like any free row.
+ */
+export const RESERVATION_V4_SQL: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS slot_owners (owner INTEGER PRIMARY KEY)`,
+  `INSERT INTO slot_owners (owner) SELECT DISTINCT owner FROM number_slots WHERE owner IS NOT NULL UNION SELECT DISTINCT owner FROM log_slots WHERE owner IS NOT NULL ON CONFLICT DO NOTHING`,
+  `CREATE INDEX IF NOT EXISTS number_slots_free ON number_slots (register, seq) WHERE owner IS NULL`,
+  `CREATE INDEX IF NOT EXISTS number_slots_owner ON number_slots (owner)`,
+  `CREATE INDEX IF NOT EXISTS log_slots_free ON log_slots (idx) WHERE owner IS NULL`,
+  `CREATE INDEX IF NOT EXISTS log_slots_owner ON log_slots (owner)`,
+  // the rows of every registered owner whose session is gone become free (a few try-locks: one per process on the database)
+  `CREATE OR REPLACE FUNCTION podpis_free_dead(p_owner integer) RETURNS void
+   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+   DECLARE dead integer[];
+   BEGIN
+     PERFORM set_config('synchronous_commit', 'off', true);
+     -- every owner with rows is registered, even one whose session died before it knew
+     INSERT INTO slot_owners (owner) VALUES (p_owner) ON CONFLICT DO NOTHING;
+     SELECT coalesce(array_agg(owner), '{}') INTO dead FROM slot_owners WHERE owner <> p_owner AND pg_try_advisory_xact_lock(${OWNER_LOCK_CLASS}, owner);
+     IF cardinality(dead) > 0 THEN
+       UPDATE number_slots SET owner = NULL WHERE owner = ANY(dead);
+       UPDATE log_slots SET owner = NULL WHERE owner = ANY(dead);
+       DELETE FROM slot_owners WHERE owner = ANY(dead);
+     END IF;
+   END $$`,
+  `CREATE OR REPLACE FUNCTION podpis_reserve_numbers(p_owner integer, p_register text, p_count integer) RETURNS bigint[]
+   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+   DECLARE got bigint[]; top bigint; need integer;
+   BEGIN
+     PERFORM set_config('synchronous_commit', 'off', true);
+     INSERT INTO registers (name, last_seq) VALUES (p_register, 0) ON CONFLICT (name) DO NOTHING;
+     SELECT last_seq INTO top FROM registers WHERE name = p_register FOR UPDATE;
+     WITH c AS (SELECT seq FROM number_slots WHERE register = p_register AND owner IS NULL ORDER BY seq LIMIT p_count FOR UPDATE SKIP LOCKED),
+     u AS (UPDATE number_slots s SET owner = p_owner FROM c WHERE s.register = p_register AND s.seq = c.seq RETURNING s.seq)
+     SELECT coalesce(array_agg(seq ORDER BY seq), '{}') INTO got FROM u;
+     need := p_count - cardinality(got);
+     IF need > 0 THEN
+       UPDATE registers SET last_seq = top + need WHERE name = p_register;
+       INSERT INTO number_slots (register, seq, owner) SELECT p_register, s, p_owner FROM generate_series(top + 1, top + need) AS s;
+       got := got || ARRAY(SELECT generate_series(top + 1, top + need));
+     END IF;
+     RETURN got;
+   END $$`,
+  `CREATE OR REPLACE FUNCTION podpis_reserve_log(p_owner integer, p_count integer) RETURNS bigint[]
+   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+   DECLARE got bigint[]; top bigint; need integer;
+   BEGIN
+     PERFORM set_config('synchronous_commit', 'off', true);
+     INSERT INTO log_state (id, next_index) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+     SELECT next_index INTO top FROM log_state WHERE id = 1 FOR UPDATE;
+     WITH c AS (SELECT idx FROM log_slots WHERE owner IS NULL ORDER BY idx LIMIT p_count FOR UPDATE SKIP LOCKED),
+     u AS (UPDATE log_slots s SET owner = p_owner FROM c WHERE s.idx = c.idx RETURNING s.idx)
+     SELECT coalesce(array_agg(idx ORDER BY idx), '{}') INTO got FROM u;
+     need := p_count - cardinality(got);
+     IF need > 0 THEN
+       UPDATE log_state SET next_index = top + need WHERE id = 1;
+       INSERT INTO log_slots (idx, owner) SELECT s, p_owner FROM generate_series(top, top + need - 1) AS s;
+       got := got || ARRAY(SELECT generate_series(top, top + need - 1));
+     END IF;
+     RETURN got;
+   END $$`,
+];
+
 /** What one batch reserved: numbers per register and log indexes, ascending. */
 export interface Reservation {
   owner: number;
@@ -139,8 +208,6 @@ const flat = (r: Reservation): [string[], number[]] => {
   for (const [reg, ns] of r.numbers) for (const n of ns) regs.push(reg), seqs.push(n);
   return [regs, seqs];
 };
-
-type Queryable = { query: pg.Pool["query"] } | pg.PoolClient;
 
 /**
  * This process's side of reservations: the owner key (held as a session advisory lock on a
@@ -209,22 +276,26 @@ export class PostgresSlots {
     await this.retryReleases();
     const registers = [...counts.keys()].sort();
     const params: unknown[] = [owner];
-    const calls = registers.map((r) => {
+    const calls = ["podpis_free_dead($1) AS dead"];
+    calls.push(...registers.map((r) => {
       params.push(r, counts.get(r));
       return `podpis_reserve_numbers($1, $${params.length - 1}, $${params.length}) AS n${params.length}`;
-    });
+    }));
     params.push(logCount);
     calls.push(`podpis_reserve_log($1, $${params.length}) AS log`);
-    const row = (await this.pool.query<Record<string, string[]>>(`SELECT ${calls.join(", ")}`, params)).rows[0]!;
+    const { dead: _, ...row } = (await this.pool.query<Record<string, string[]>>(`SELECT ${calls.join(", ")}`, params)).rows[0]!;
     const values = Object.values(row).map((a) => a.map(Number));
     const logIndexes = values.pop()!;
     return { owner, numbers: new Map(registers.map((r, i) => [r, values[i]!])), logIndexes };
   }
 
-  /** Inside the batch's transaction: takes `used` out of the reservations, or returns false when one is no longer this owner's. */
-  async claim(c: Queryable, used: Reservation): Promise<boolean> {
+  /**
+   * Inside the batch's transaction: takes `used` out of the reservations; the statement's `ok` is
+   * false when one is no longer this owner's (the transaction must then roll back).
+   */
+  claimStatement(used: Reservation): { sql: string; params: unknown[] } {
     const [regs, seqs] = flat(used);
-    return (await c.query<{ ok: boolean }>("SELECT podpis_claim($1, $2::text[], $3::bigint[], $4::bigint[]) AS ok", [used.owner, regs, seqs, used.logIndexes])).rows[0]!.ok;
+    return { sql: "SELECT podpis_claim($1, $2::text[], $3::bigint[], $4::bigint[]) AS ok", params: [used.owner, regs, seqs, used.logIndexes] };
   }
 
   /** Gives reservations back (best effort: what cannot be given back now is given back before the next reservation). */
@@ -242,9 +313,14 @@ export class PostgresSlots {
     await this.pool.query("SELECT podpis_release($1, $2::text[], $3::bigint[], $4::bigint[])", [r.owner, regs, seqs, r.logIndexes]);
   }
 
+  /** (a release that fails again waits for the next reservation: a reservation is not refused for it) */
   private async retryReleases(): Promise<void> {
     while (this.unreleased.length) {
-      await this.releaseNow(this.unreleased[0]!);
+      try {
+        await this.releaseNow(this.unreleased[0]!);
+      } catch {
+        return;
+      }
       this.unreleased.shift();
     }
   }
@@ -252,7 +328,7 @@ export class PostgresSlots {
   /** ends the owner connection (its lock with it): whatever it still owned is free for the other nodes */
   async close(): Promise<void> {
     this.closed = true;
-    await this.retryReleases().catch(() => {});
+    await this.retryReleases();
     const c = this.client;
     this.client = null;
     await c?.end().catch(() => {});

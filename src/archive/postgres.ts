@@ -14,7 +14,7 @@ import type { LogStore } from "./log-port.js";
 import { PostgresLogStore } from "./log-postgres.js";
 import { ReservingCommitter, type ReservingWriter } from "./postgres-commit.js";
 import { PostgresSlots } from "./postgres-slots.js";
-import { insertLogEntries, submissionRecord } from "./postgres-rows.js";
+import { type Insert, insertAll, logEntriesInsert, submissionRecord } from "./postgres-rows.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -66,6 +66,9 @@ export class PostgresArchive implements ArchiveStore {
   readonly transparencyLog: LogStore;
   private readonly committer: ReservingCommitter;
   private readonly slots: PostgresSlots;
+  /** material rows this process has seen committed (content-addressed, never removed) */
+  private readonly storedMaterial = new Set<string>();
+  private pendingMaterial = new Set<string>();
 
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
@@ -199,7 +202,9 @@ export class PostgresArchive implements ArchiveStore {
       reserve: (counts, logCount) => this.slots.reserve(counts, logCount),
       complete: async (sealed, used) => {
         try {
+          this.pendingMaterial = new Set();
           await this.tx((c) => this.completeBatch(c, sealed, used));
+          for (const sha of this.pendingMaterial) this.storedMaterial.add(sha);
           return true;
         } catch (e) {
           if (e instanceof ClaimLost) return false;
@@ -217,15 +222,43 @@ export class PostgresArchive implements ArchiveStore {
    * it only over the chain's two statements and this commit.
    */
   private async completeBatch(c: Client, sealed: readonly Sealed[], used: Reservation): Promise<void> {
-    if (!(await this.slots.claim(c, used))) throw new ClaimLost();
-    await insertRows(c, "submissions", SUBMISSION_INSERT, sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt)));
-    await this.insertContents(c, sealed.map((s) => s.item.input));
-    await this.insertMaterial(c, sealed.map((s) => s.item.input));
-    await insertRows(c, "submission_evidence", ["submission_id", "version", "created_at", "sha256", "bytes"], sealed.filter((s) => s.item.input.evidence).map((s) => {
-      const e = s.item.input.evidence!;
-      return [s.item.input.id, 1, s.item.input.receivedAt.toISOString(), sha256hex(e), Buffer.from(e)];
-    }));
-    await insertLogEntries(c, sealed.map((s) => ({ index: s.assigned.logIndex, submissionId: s.item.input.id, receipt: s.receipt })));
+    const inputs = sealed.map((s) => s.item.input);
+    const material = new Map(inputs.flatMap((s) => s.material.map((m) => [m.sha256, m] as const)));
+    const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
+    const claim = this.slots.claimStatement(used);
+    const inserts: Insert[] = [
+      { table: "submissions", columns: SUBMISSION_INSERT, rows: sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt)) },
+      {
+        table: "submission_contents",
+        columns: ["submission_id", "idx", "sha256", "bytes", "size", "location"],
+        rows: inputs.flatMap((s) => s.contents.map((b, i) => {
+          const row = contentRow(b); // issue 15: bytes, or the file store's size and location
+          return [s.id, i, row.sha256, row.bytes, row.size, row.location];
+        })),
+      },
+      // material is kept once: the bytes go only when this process has not yet seen them stored (most submissions share their CRLs and anchors)
+      { table: "material", columns: ["sha256", "kind", "bytes"], rows: [...material.values()].filter((m) => !this.storedMaterial.has(m.sha256)).map((m) => [m.sha256, m.kind, Buffer.from(m.bytes)]), suffix: "ON CONFLICT (sha256) DO NOTHING" },
+      { table: "submission_material", columns: ["submission_id", "sha256"], rows: [...links.values()], suffix: "ON CONFLICT DO NOTHING" },
+      {
+        table: "submission_evidence",
+        columns: ["submission_id", "version", "created_at", "sha256", "bytes"],
+        rows: inputs.filter((s) => s.evidence).map((s) => [s.id, 1, s.receivedAt.toISOString(), sha256hex(s.evidence!), Buffer.from(s.evidence!)]),
+      },
+      logEntriesInsert(sealed),
+    ];
+    let ok: boolean;
+    try {
+      ok = (await insertAll<{ ok: boolean }>(c, claim, inserts))[0]!.ok;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // a material row this process thought stored is gone (a foreign key violation): send the bytes again next time
+      if (code === "23503") this.storedMaterial.clear();
+      // the claim and the rows are one statement: numbers taken over collide with the rows of
+      // whoever took them (a unique violation) before the claim's answer is seen
+      if (code === "23505") throw new ClaimLost();
+      throw e;
+    }
+    if (!ok) throw new ClaimLost();
     await this.appendManyIn(c, sealed.flatMap((s) => {
       const audit = auditDataFor(s.item.input, s.assigned, s.receipt);
       const at = s.item.input.receivedAt;
@@ -237,24 +270,7 @@ export class PostgresArchive implements ArchiveStore {
         ...(evidence ? [{ kind: "evidence" as const, subject: id, data: { reason: "receipt", version: 1, sha256: sha256hex(evidence) }, at }] : []),
       ];
     }));
-  }
-
-  private async insertContents(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
-    await insertRows(c, "submission_contents", ["submission_id", "idx", "sha256", "bytes", "size", "location"], inputs.flatMap((s) => s.contents.map((b, i) => {
-      const row = contentRow(b); // issue 15: bytes, or the file store's size and location
-      return [s.id, i, row.sha256, row.bytes, row.size, row.location];
-    })));
-  }
-
-  /** material is kept once: only what the database lacks is sent (most submissions share their CRLs and anchors) */
-  private async insertMaterial(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
-    const all = new Map(inputs.flatMap((s) => s.material.map((m) => [m.sha256, m] as const)));
-    if (!all.size) return;
-    const have = new Set((await c.query<{ sha256: string }>("SELECT sha256 FROM material WHERE sha256 = ANY($1)", [[...all.keys()]])).rows.map((r) => r.sha256));
-    const missing = [...all.values()].filter((m) => !have.has(m.sha256));
-    await insertRows(c, "material", ["sha256", "kind", "bytes"], missing.map((m) => [m.sha256, m.kind, Buffer.from(m.bytes)]), "ON CONFLICT (sha256) DO NOTHING");
-    const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
-    await insertRows(c, "submission_material", ["submission_id", "sha256"], [...links.values()], "ON CONFLICT DO NOTHING");
+    for (const sha of material.keys()) this.pendingMaterial.add(sha);
   }
 
   /** audit entries in order, chained on the head (locked once); the entries and the new head in one statement */
