@@ -403,6 +403,10 @@ export class PostgresArchive implements ArchiveStore {
     return (await this.q<{ id: string }>("SELECT id FROM submissions ORDER BY register, seq")).map((r) => r.id);
   }
 
+  async reservedLogIndexes(): Promise<number[]> {
+    return (await this.q<{ idx: string }>("SELECT idx FROM log_slots ORDER BY idx")).map((r) => Number(r.idx));
+  }
+
   async auditEntriesFor(subject: string): Promise<AuditEntry[]> {
     return (await this.q("SELECT seq, at, kind, subject, data, prev_hash, hash FROM audit_log WHERE subject = $1 ORDER BY seq", [subject])).map(auditRow);
   }
