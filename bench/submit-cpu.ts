@@ -21,7 +21,7 @@ import type { Material } from "../src/archive/port.js";
 import { buildRuntime, createLogger, defaultConfig } from "../src/http/config.js";
 import { crlMaterial } from "../src/http/material.js";
 import { openKey } from "../src/keys/index.js";
-import { buildReceipt } from "../src/receipt/document.js";
+import { buildReceipt, buildReceiptForms } from "../src/receipt/document.js";
 
 // (absent before issue 15's change: the bench then measures extend re-validating, as the service did)
 const checker = await import("../src/http/augment.js").then((m) => m.timestampChecker).catch(() => undefined);
@@ -95,6 +95,9 @@ for (const set of keySets) {
   const receipt = await cost(N, () => buildReceipt(receiptInput));
   const xml = buildReceipt(receiptInput);
   const seal = await cost(N, () => rt.sealer.seal(xml, at));
+  // (aug, issue 15) the seal as service.submit calls it: with the receipt's canonical form, sealed as text
+  const forms = buildReceiptForms(receiptInput);
+  const sealAsSubmit = await cost(N, () => rt.sealer.seal(forms.xml, at, forms.canonical));
   const token = await cost(N, (i) => timestamper(Buffer.from(`token ${i}`), "sha256"));
   // the archive write alone: the same record with the material a submission archives (the service's fixed items and the CRLs) and a ready receipt
   const evidence = (await extendSignatures(p7m, "B-LTA", env, { verdict: report })).bytes;
@@ -121,6 +124,7 @@ for (const set of keySets) {
     fmt("  augment to B-LTA (2 TSA tokens)", augment),
     fmt("  receipt document", receipt),
     fmt("  seal (XAdES-B-T, 1 TSA token)", seal),
+    fmt("  seal as submit calls it (canonical)", sealAsSubmit),
     fmt("    of which one TSA token", token),
     fmt("archive write (alone, receipt ready)", archive),
     fmt("rest (material, report JSON, digests, …)", { wall: submit.wall - validate.wall - augment.wall - receipt.wall - seal.wall - archive.wall, cpu: submit.cpu - validate.cpu - augment.cpu - receipt.cpu - seal.cpu - archive.cpu }),
