@@ -33,6 +33,9 @@ function submission(accepted: boolean): NewSubmission {
   };
 }
 
+/** SQLite keeps a receipt once, as its log entry (issue 15): that is the stored copy to change */
+const SQLITE_RECEIPT_TAMPER = "UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'Receipt', 'Receipu') AS BLOB) WHERE submission_id = ?";
+
 const seal = async (a: { registrationNumber: string }) => `<Receipt n="${a.registrationNumber}"/>`;
 
 interface Target {
@@ -96,7 +99,7 @@ function tamperSuite(t: Target): void {
 
   const cases: Array<{ name: string; tamper: (f: Fixture) => Promise<void>; object: string; subject: (f: Fixture) => string }> = [
     { name: "one byte of a stored report", object: "report", subject: (f) => f.accepted, tamper: (f) => t.exec(f.store, "UPDATE submissions SET report = replace(report, 'TOTAL_PASSED', 'TOTAL_PASSEd') WHERE id = ?", [f.accepted]) },
-    { name: "one byte of a stored receipt", object: "receipt", subject: (f) => f.rejected, tamper: (f) => t.exec(f.store, "UPDATE submissions SET receipt = replace(receipt, 'Receipt', 'Receipu') WHERE id = ?", [f.rejected]) },
+    { name: "one byte of a stored receipt", object: "receipt", subject: (f) => f.rejected, tamper: (f) => (f.store.kind === "sqlite" ? t.exec(f.store, SQLITE_RECEIPT_TAMPER, [f.rejected]) : t.exec(f.store, "UPDATE submissions SET receipt = replace(receipt, 'Receipt', 'Receipu') WHERE id = ?", [f.rejected])) },
     { name: "one byte of a stored document", object: "document", subject: (f) => f.accepted, tamper: (f) => flipByte(t, f.store, "submissions", "document", "id = ?", [f.accepted]) },
     { name: "one byte of a detached content", object: "content 0", subject: (f) => f.accepted, tamper: (f) => flipByte(t, f.store, "submission_contents", "bytes", "submission_id = ? AND idx = 0", [f.accepted]) },
     {

@@ -13,6 +13,7 @@ import { verifyAuditChain } from "../src/archive/audit.js";
 import type { Assigned } from "../src/archive/port.js";
 import { PostgresArchive } from "../src/archive/postgres.js";
 import { OWNER_LOCK_CLASS } from "../src/archive/postgres-slots.js";
+import { verifyLog } from "../src/archive/log-verify.js";
 import { CI } from "./helpers/peers.js";
 import { newSubmission } from "./helpers/new-submission.js";
 import { PG_URL, dropSchemas, newSchemaName, pgProblem, pgSkipMessage } from "./helpers/pg-target.js";
@@ -215,6 +216,28 @@ describe.runIf(!problem || CI)("reserved numbers on PostgreSQL", () => {
       await expectConsistent(a, 3);
     });
   }
+
+  it("audit verify takes a log index reserved by a batch in flight for a hole in progress, and a hole nobody holds for a removal", async () => {
+    if (problem) expect.fail(pgSkipMessage(problem));
+    const schema = await freshSchema();
+    const [a, b] = [archive(schema), archive(schema)];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const first = a.submit(newSubmission("a"), async (x) => (entered(), await gate, receipt(x)));
+    await inside;
+    await b.submit(newSubmission("b"), receipt); // log index 1 committed while 0 is being sealed
+    expect((await verifyLog(b)).mismatches).toEqual([]);
+    // the same hole with no reservation behind it is a removed entry
+    await b.rawQuery("UPDATE log_slots SET idx = 99");
+    expect((await verifyLog(b)).mismatches).toEqual([expect.objectContaining({ subject: "log entry 1", object: "index" })]);
+    await b.rawQuery("UPDATE log_slots SET idx = 0");
+    open();
+    expect((await first).registrationNumber).toBe("PDP-1");
+    expect((await verifyLog(b)).ok).toBe(true);
+    await expectConsistent(a, 2);
+  });
 
   it("a failed seal's number is given back: to the counter when nothing came after it, else to the next submission", async () => {
     if (problem) expect.fail(pgSkipMessage(problem));

@@ -18,6 +18,10 @@
  *
  * Stages run as a pipeline: while batch k commits (and SQLite fsyncs its WAL, off the event
  * loop), batch k+1 is sealed with the numbers after k's.
+ *
+ * This is SQLite's committer (one writer: the guesses hold). PostgreSQL, where several nodes
+ * write, reserves its numbers before sealing instead (postgres-commit.ts, which shares the
+ * numbering below and this module's queue counters and observers).
  */
 import type { Assigned, NewSubmission, SubmissionRecord } from "./port.js";
 import { formatRegistrationNumber } from "./registration.js";

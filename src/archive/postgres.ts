@@ -1,8 +1,9 @@
 /**
- * The PostgreSQL archive (DATABASE_URL), for when one machine is not enough. The register's
- * counter row and the audit head row are locked (SELECT … FOR UPDATE, always in that order) for
- * the length of the transaction, so numbers stay gap-free and the audit chain linear across
- * every process and machine.
+ * The PostgreSQL archive (DATABASE_URL), for when one machine is not enough. Submissions commit
+ * in batches on numbers reserved before the seal (postgres-commit.ts, postgres-slots.ts), so
+ * several nodes seal at once and numbers stay gap-free per register; every transaction that
+ * appends to the audit chain locks its head row (last, so for a short while), which keeps the
+ * chain linear across every process and machine.
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
@@ -182,11 +183,10 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   /**
-   * group-commit.ts: the submissions that arrive during a batch share the next transaction. The
-   * register rows are locked (in name order) for the batch, then the log's counter, then the
-   * audit head; so across nodes numbers stay gap-free and the audit chain linear. A batch is a
-   * fixed number of statements (multi-row inserts), not a few per submission: the locks are held
-   * for that many round trips only.
+   * postgres-commit.ts: the submissions that arrive while a batch is sealed share the next one:
+   * its numbers reserved in one round trip, sealed outside any lock, written in one transaction of
+   * four round trips (the claim and every row in one statement, the audit head, its entries, the
+   * commit) whatever the batch's size.
    */
   submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
     return this.committer.submit(input, seal);
@@ -401,6 +401,10 @@ export class PostgresArchive implements ArchiveStore {
 
   async submissionIds(): Promise<string[]> {
     return (await this.q<{ id: string }>("SELECT id FROM submissions ORDER BY register, seq")).map((r) => r.id);
+  }
+
+  async reservedLogIndexes(): Promise<number[]> {
+    return (await this.q<{ idx: string }>("SELECT idx FROM log_slots ORDER BY idx")).map((r) => Number(r.idx));
   }
 
   async auditEntriesFor(subject: string): Promise<AuditEntry[]> {
