@@ -16,8 +16,11 @@ export const contentSha256 = (c: Uint8Array | FileRef): string => (isRef(c) ? c.
  */
 export function contentRow(c: Uint8Array | FileRef): { sha256: string; bytes: Buffer; size: number; location: string | null } {
   if (isRef(c)) return { sha256: c.sha256, bytes: Buffer.alloc(0), size: c.size, location: c.location };
-  return { sha256: sha256hex(c), bytes: Buffer.from(c), size: c.length, location: null };
+  return { sha256: sha256hex(c), bytes: asBuffer(c), size: c.length, location: null };
 }
+
+/** bytes as a Buffer without copying them (better-sqlite3 binds a Buffer; Buffer.from(buffer) would copy) */
+export const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** A submission_contents row read back: bytes, or the file store's reference. */
 export function contentOf(r: { sha256: string; bytes: Buffer; size?: number | string | null; location?: string | null }): Buffer | FileRef {
@@ -58,13 +61,13 @@ export const applicantHash = (submissionId: string, applicant: string): string =
  * applicant in clear). Since schema 2 it also binds the applicant, the service and the
  * validation time (issue 10.2), so every stored field of the row is covered by the chain.
  */
-export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string): { submission: unknown; receipt: unknown } {
+export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string, digests?: { document: string; receipt: string }): { submission: unknown; receipt: unknown } {
   return {
     submission: {
       registrationNumber: a.registrationNumber,
       register: s.register,
       sequence: a.sequence,
-      documentSha256: sha256hex(s.document),
+      documentSha256: digests?.document ?? sha256hex(s.document),
       contents: s.contents.map(contentSha256),
       reportSha256: sha256hex(s.reportJson),
       indication: s.indication,
@@ -75,7 +78,7 @@ export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string): { 
       service: s.service,
       validationTime: s.validationTime.toISOString(),
     },
-    receipt: { registrationNumber: a.registrationNumber, receiptSha256: sha256hex(receipt) },
+    receipt: { registrationNumber: a.registrationNumber, receiptSha256: digests?.receipt ?? sha256hex(receipt) },
   };
 }
 

@@ -13,14 +13,25 @@
 import type { Worker } from "node:cluster";
 import { LogError } from "../log/index.js";
 import { announceBatch, handedToWriter, onBatchNumbered, onBatchSize, type Numbering } from "./group-commit.js";
-import { ArchiveError, type ArchiveStore, type Assigned, type NewSubmission, type SubmissionRecord } from "./port.js";
+import { ArchiveError, type ArchiveStore, type Assigned, type Material, type NewSubmission, type SubmissionRecord } from "./port.js";
+
+/**
+ * Material items the primary keeps per worker (the worker decides, in the order it sends): the
+ * same anchors, policy, seal chain and CRLs come with every submission, ~12 KB the channel need
+ * not carry each time. The oldest are forgotten past this many (a CRL replaced hourly must not
+ * grow the primary without bound); a forgotten item is simply sent again.
+ */
+export const MATERIAL_KEPT = 64;
 
 /** set in a worker's environment by a primary that hosts the node's writer */
 export const WRITER_ENV = "PODPIS_ARCHIVE_WRITER";
 
 type WireError = { kind: "archive" | "log" | "error"; message: string; code?: string };
+/** a material item the primary was sent before on this channel: named, not sent again */
+type MaterialRef = { kind: Material["kind"]; sha256: string; bytes?: undefined };
+export type WireSubmission = Omit<NewSubmission, "material"> & { material: Array<Material | MaterialRef>; forget?: string[]; forgetAll?: true };
 type ToPrimary =
-  | { type: "archive:submit"; id: number; input: NewSubmission }
+  | { type: "archive:submit"; id: number; input: WireSubmission }
   | { type: "archive:sealed"; id: number; attempt: number; receipt?: string; failed?: boolean };
 type ToWorker =
   | { type: "archive:seal"; id: number; attempt: number; assigned: Assigned }
@@ -57,6 +68,7 @@ export function hostWriter(archive: ArchiveStore, workers: () => Worker[]): { at
   return {
     attach(w: Worker) {
       const seals = new Map<string, { resolve: (r: string) => void; reject: (e: unknown) => void }>();
+      const withMaterial = materialReceiver();
       const send = (m: ToWorker) => void (w.isConnected() && w.send(m));
       w.on("message", (m: ToPrimary) => {
         if (m?.type === "archive:sealed") {
@@ -68,6 +80,12 @@ export function hostWriter(archive: ArchiveStore, workers: () => Worker[]): { at
         }
         if (m?.type !== "archive:submit") return;
         const id = m.id;
+        let input: NewSubmission;
+        try {
+          input = withMaterial(m.input);
+        } catch (e) {
+          return send({ type: "archive:done", id, error: toWire(e) });
+        }
         let attempts = 0;
         const seal = (assigned: Assigned) =>
           new Promise<string>((resolve, reject) => {
@@ -76,7 +94,7 @@ export function hostWriter(archive: ArchiveStore, workers: () => Worker[]): { at
             seals.set(`${id}/${attempt}`, { resolve, reject });
             send({ type: "archive:seal", id, attempt, assigned });
           });
-        archive.submit(m.input, seal).then(
+        archive.submit(input, seal).then(
           (record) => send({ type: "archive:done", id, record }),
           (e: unknown) => send(e instanceof SealFailed ? { type: "archive:done", id, sealAttempt: e.attempt } : { type: "archive:done", id, error: toWire(e) }),
         );
@@ -92,6 +110,58 @@ export function hostWriter(archive: ArchiveStore, workers: () => Worker[]): { at
     },
   };
 }
+
+/** Primary, per worker: the worker's submissions with their material as bytes again. */
+export function materialReceiver(): (wire: WireSubmission) => NewSubmission {
+  const kept = new Map<string, Material>();
+  return (wire) => {
+    const { forget, forgetAll, ...input } = wire;
+    if (forgetAll) kept.clear();
+    const items = input.material.map((m): Material => {
+      if (m.bytes !== undefined) {
+        kept.set(m.sha256, m);
+        return m;
+      }
+      const known = kept.get(m.sha256);
+      if (!known) throw new Error(`the worker named material ${m.sha256} it had not sent`);
+      return known;
+    });
+    // after the items: one evicted by this very submission was still named in it
+    for (const sha of forget ?? []) kept.delete(sha);
+    return { ...input, material: items };
+  };
+}
+
+/** Worker: submissions as sent to the primary, material it already has named by its hash. */
+export function materialSender(): { wire(input: NewSubmission): WireSubmission; unsure(): void } {
+  // insertion order: the oldest are forgotten first
+  const sent = new Set<string>();
+  // a send failed: what the primary got is not known, so it forgets everything and is sent all again
+  let unsure = false;
+  return {
+    unsure: () => void (unsure = true),
+    wire(input) {
+      const reset = unsure;
+      unsure = false;
+      if (reset) sent.clear();
+      const material = input.material.map((m): Material | MaterialRef => (sent.has(m.sha256) ? { kind: m.kind, sha256: m.sha256 } : m));
+      const forget: string[] = [];
+      for (const m of input.material) {
+        if (sent.has(m.sha256)) continue;
+        sent.add(m.sha256);
+        if (sent.size > MATERIAL_KEPT) {
+          const oldest = sent.values().next().value!;
+          sent.delete(oldest);
+          forget.push(oldest);
+        }
+      }
+      return { ...input, material, ...(forget.length ? { forget } : {}), ...(reset ? { forgetAll: true as const } : {}) };
+    },
+  };
+}
+
+/** one primary per worker process */
+const toPrimary = materialSender();
 
 type Waiting = { seal: (a: Assigned) => Promise<string>; resolve: (r: SubmissionRecord) => void; reject: (e: unknown) => void; failures: Map<number, unknown> };
 /** one id space per process, however many stores it opens */
@@ -146,12 +216,17 @@ function submitToPrimary(input: NewSubmission, seal: (a: Assigned) => Promise<st
     let answered = false;
     const answer = () => void (answered || ((answered = true), handedToWriter(-1)));
     waiting.set(id, { seal, resolve: (r) => (answer(), resolve(r)), reject: (e) => (answer(), reject(e)), failures: new Map() });
-    process.send!({ type: "archive:submit", id, input } satisfies ToPrimary, (e: Error | null) => {
-      if (!e) return;
+    const failed = (e: Error): void => {
+      toPrimary.unsure();
       const w = waiting.get(id);
       waiting.delete(id);
       w?.reject(writerAway(e.message));
-    });
+    };
+    try {
+      process.send!({ type: "archive:submit", id, input: toPrimary.wire(input) } satisfies ToPrimary, (e: Error | null) => void (e && failed(e)));
+    } catch (e) {
+      failed(e as Error);
+    }
   });
 }
 
