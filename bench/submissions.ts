@@ -188,6 +188,14 @@ if (MODES.includes("postgres")) {
       const { key: apiKey, record } = newApiKey("bench", ["submit"], new Date());
       await archive.createApiKey(record);
       await archive.close();
+      /** every server process of the bench's PostgreSQL (backends, WAL writer, checkpointer…) */
+      const dbPids = async () => {
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        const rows = (await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()")).rows;
+        await c.end();
+        return rows.map((x) => x.pid);
+      };
       const walSyncs = async () => {
         const c = new pg.Client({ connectionString: db.url });
         await c.connect();
@@ -204,9 +212,13 @@ if (MODES.includes("postgres")) {
         await load(nodes, apiKey);
         const w0 = await walSyncs();
         const procs = nodes.flatMap(pids);
+        // the database's processes share the cores too: their CPU per submission beside the nodes'
+        const dbProcs = await dbPids();
         const cpu0 = cpuMs(procs);
+        const dbCpu0 = cpuMs(dbProcs);
         const r = await load(nodes, apiKey);
-        row(label, r, (await walSyncs()) - w0, cpuMs(procs) - cpu0, await numbering(nodes));
+        const dbCpu = cpuMs(dbProcs) - dbCpu0;
+        row(label, r, (await walSyncs()) - w0, cpuMs(procs) - cpu0, `${await numbering(nodes)}   database CPU ${(dbCpu / Math.max(1, r.ok)).toFixed(2)} ms/submission`);
         await Promise.all(nodes.map(stopNode));
         for (const d of dirs) rmSync(d, { recursive: true, force: true });
       }

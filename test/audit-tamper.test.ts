@@ -28,6 +28,8 @@ function submission(accepted: boolean): NewSubmission {
     policyVersion: "test-policy", document: Buffer.from(`signed ${randomUUID()}`), contents: [Buffer.from("content")],
     reportJson: JSON.stringify({ validationTime: AT.toISOString(), indication }), indication,
     material: [{ kind: "crl", sha256: sha256hex(crl), bytes: crl }],
+    // long-term evidence is stored (and logged) with accepted submissions only
+    evidence: accepted ? Buffer.from(`B-LTA evidence ${randomUUID()}`) : null,
   };
 }
 
@@ -58,6 +60,8 @@ async function fixture(t: Target): Promise<Fixture> {
   const { record } = newApiKey("portal", ["verify"], AT);
   await store.createApiKey(record);
   await store.appendAudit("revalidation", a.id, { indication: "TOTAL_PASSED" }, AT);
+  // a renewal (`archive renew`): evidence version 2 of the accepted submission
+  await store.addEvidence(a.id, Buffer.from(`renewed evidence ${randomUUID()}`), AT, { reason: "renewal" });
   return { store, accepted: a.id, rejected: r.id };
 }
 
@@ -107,6 +111,17 @@ function tamperSuite(t: Target): void {
         await flipByte(t, f.store, "material", "bytes", "sha256 = ?", [m[0]!.sha256]);
       },
     },
+    { name: "one byte of the newest evidence", object: "evidence 2", subject: (f) => f.accepted, tamper: (f) => flipByte(t, f.store, "submission_evidence", "bytes", "submission_id = ? AND version = 2", [f.accepted]) },
+    {
+      name: "the newest evidence rewritten with its row's hash to match",
+      object: "evidence 2",
+      subject: (f) => f.accepted,
+      tamper: async (f) => {
+        const forged = Buffer.from("forged evidence");
+        await t.exec(f.store, "UPDATE submission_evidence SET bytes = ?, sha256 = ? WHERE submission_id = ? AND version = 2", [forged, sha256hex(forged), f.accepted]);
+      },
+    },
+    { name: "a renewal removed (evidence rolled back to version 1)", object: "evidence", subject: (f) => f.accepted, tamper: (f) => t.exec(f.store, "DELETE FROM submission_evidence WHERE submission_id = ? AND version = 2", [f.accepted]) },
     { name: "the applicant", object: "applicant", subject: (f) => f.accepted, tamper: (f) => t.exec(f.store, "UPDATE submissions SET applicant = 'Мария Георгиева' WHERE id = ?", [f.accepted]) },
     { name: "a rejected submission flipped to accepted", object: "accepted", subject: (f) => f.rejected, tamper: (f) => t.exec(f.store, "UPDATE submissions SET accepted = 1, indication = 'TOTAL_PASSED' WHERE id = ?", [f.rejected]) },
     {
@@ -114,7 +129,7 @@ function tamperSuite(t: Target): void {
       object: "row",
       subject: (f) => f.rejected,
       tamper: async (f) => {
-        for (const table of ["submission_contents", "submission_material"]) await t.exec(f.store, `DELETE FROM ${table} WHERE submission_id = ?`, [f.rejected]);
+        for (const table of ["submission_contents", "submission_material", "submission_evidence"]) await t.exec(f.store, `DELETE FROM ${table} WHERE submission_id = ?`, [f.rejected]);
         await t.exec(f.store, "DELETE FROM submissions WHERE id = ?", [f.rejected]);
       },
     },

@@ -19,7 +19,7 @@ import { type ExtendEnv, extendSignatures } from "../src/evidence/extend.js";
 import { timestampChecker } from "../src/http/augment.js";
 import { openPkcs12 } from "../src/keys/software.js";
 import { buildTimestampRequest, parseTimestampResponse } from "../src/timestamp/request.js";
-import { TimestampAuthority } from "../src/timestamp/tsa.js";
+import { TimestampAuthority, issuedToken } from "../src/timestamp/tsa.js";
 import { memorySerialSource } from "../src/timestamp/tsa-serial.js";
 import { type Validator, createValidator } from "../src/validator.js";
 import { signXades } from "../src/xades/sign.js";
@@ -35,6 +35,20 @@ function tsaOf(name: string): Timestamper {
     const token = parseTimestampResponse(res.response).token;
     if (!token) throw new Error(res.failure ?? "no token");
     return token;
+  };
+}
+
+/** the built-in TSA as the service calls it (in process): its fresh tokens are checked from what it recorded (timestamp/issued.ts) */
+function issuingTsa(name: string): { timestamper: Timestamper; recorded: () => number } {
+  const tsa = new TimestampAuthority({ key: p12(name), policy: BUNDLED.tsaPolicy, serials: memorySerialSource(), clock: now });
+  let recorded = 0;
+  return {
+    timestamper: async (data, hash) => {
+      const token = await tsa.issue(data, hash);
+      if (issuedToken(token)) recorded++;
+      return token;
+    },
+    recorded: () => recorded,
   };
 }
 
@@ -109,6 +123,31 @@ describe("extend at receipt with the caller's verdict", () => {
     expect(after.indication).toBe("TOTAL_PASSED");
     expect(after.signatures[0]!.level).toBe(before.signatures[0]!.level);
     expect(after.signatures[0]!.timestamps.every((t) => t.indication === "TOTAL_PASSED")).toBe(true);
+  });
+
+  it("CAdES with the in-process TSA: its recorded tokens give the same validation data, and the result validates as B-LTA", async () => {
+    const verdict = await validator.verify(cades, { at: AT });
+    const own = issuingTsa("tsa-p256");
+    const quick = countingEnv(own.timestamper, true);
+    const a = await extendSignatures(cades, "B-LTA", quick.env, { verdict });
+    expect([quick.validations(), own.recorded()]).toEqual([0, 2]);
+    const b = await extendSignatures(cades, "B-LTA", countingEnv(tsaOf("tsa-p256"), false).env, { verdict });
+    const [sa, sb] = [splitSignedData(a.bytes), splitSignedData(b.bytes)];
+    expect(sorted(sa.certificates)).toEqual(sorted(sb.certificates));
+    expect(sorted(sa.crls)).toEqual(sorted(sb.crls));
+    expect(sa.certificates.some((c) => Buffer.compare(Buffer.from(c), Buffer.from(p12("tsa-p256").certificate)) === 0)).toBe(true);
+    const after = await validator.verify(a.bytes, { at: AT });
+    expect(after.indication).toBe("TOTAL_PASSED");
+    expect(after.signatures[0]!.level).toMatch(/LTA/);
+  });
+
+  it("a recorded token of an in-process 'TSA' whose certificate is not a TSA's still refuses the extension (its path is validated)", async () => {
+    const verdict = await validator.verify(cades, { at: AT });
+    const own = issuingTsa("citizen-p256");
+    const e = await extendSignatures(cades, "B-LTA", countingEnv(own.timestamper, true).env, { verdict }).catch((x: unknown) => x);
+    expect(own.recorded()).toBe(1);
+    expect((e as ExtendError).code).toBe("EXTEND_REFUSED_INDETERMINATE");
+    expect((e as Error).message).toMatch(/time-stamp just added.*extendedKeyUsage/);
   });
 
   it("a new time-stamp that does not validate (its certificate is not a TSA's) refuses the extension", async () => {

@@ -32,12 +32,15 @@ const MAIN = resolve("dist/cli/main.js");
 /** the installed command: bin/podpis.js runs dist/cli/main.js */
 const BIN = resolve("bin/podpis.js");
 /**
- * Per request: a guard against hangs, not a speed claim. The route budgets answer every request
- * here within 2 s on an idle two-core machine; the guard grows with the machine's load (a shared
- * CI runner, parallel test files) so that it catches a hang (minutes, before the budgets) and
- * never a busy neighbour. The times measured are printed at the end.
+ * Per request: a guard against hangs, not a speed claim (what bounds the work is asserted by each
+ * answer's LIMIT_EXCEEDED and its limit). The route budgets answer every request here within 2 s
+ * on an idle two-core machine; a hang runs for minutes. The guard is 10 s, grown with the load
+ * read when the answer came (a shared CI runner, parallel test files: a load average read once at
+ * the start missed the neighbours that started later, and a 5 s answer under load 5 failed CI).
+ * The times measured are printed at the end.
  */
-const HANG_GUARD_MS = Math.round(2_000 * Math.max(1, loadavg()[0]! / Math.max(1, availableParallelism())));
+const hangGuardMs = (): number => Math.round(10_000 * Math.max(1, loadavg()[0]! / Math.max(1, availableParallelism())));
+const HANG_GUARD_MS = hangGuardMs();
 /** each worker's resident set after the run; generous (an idle worker is ~150–250 MB) */
 const WORKER_RSS_BOUND = 1024 * 1024 * 1024;
 
@@ -100,7 +103,7 @@ async function send(name: string, path: string, init: RequestInit & { auth?: boo
     /* not JSON */
   }
   expect(r.status, `${name}: ${text.slice(0, 300)}`).toBeLessThan(500);
-  expect(ms, `${name}: answered in ${Math.round(ms)} ms`).toBeLessThan(HANG_GUARD_MS);
+  expect(ms, `${name}: answered in ${Math.round(ms)} ms`).toBeLessThan(hangGuardMs());
   return { status: r.status, body };
 }
 
@@ -120,7 +123,7 @@ function sendOverCap(name: string, path: string, body: Buffer | string): Promise
       res.resume();
       const ms = Math.round(performance.now() - t);
       timings.push({ name, status: res.statusCode!, ms });
-      expect(ms, `${name}: answered in ${ms} ms`).toBeLessThan(HANG_GUARD_MS);
+      expect(ms, `${name}: answered in ${ms} ms`).toBeLessThan(hangGuardMs());
       ok(res.statusCode!);
       req.destroy();
     });

@@ -6,11 +6,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkXadesDocument } from "../src/xades/check.js";
-import { canonicalize } from "../src/xades/c14n.js";
+import { createPrivateKey, createSign } from "node:crypto";
+import { canonicalOctets, canonicalize } from "../src/xades/c14n.js";
 import { XmlError, parseXml } from "../src/xades/xml.js";
 
 const dir = "fixtures/xades";
 const base = readFileSync(join(dir, "zayavlenie-enveloped-rsa.xml"), "utf8");
+const DS = "http://www.w3.org/2000/09/xmldsig#";
 
 function code(f: () => unknown): string {
   try {
@@ -101,6 +103,29 @@ describe("hostile signatures", () => {
     expect(failure(sig((s) => s.replace('<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>', '<ds:DigestMethod Algorithm="urn:md4"/>')))).toBe("TOTAL_FAILED/FORMAT_FAILURE");
     expect(failure(sig((s) => s.replace(/<ds:CanonicalizationMethod Algorithm="[^"]*"/, '<ds:CanonicalizationMethod Algorithm="urn:x"')))).toBe("TOTAL_FAILED/FORMAT_FAILURE");
     expect(failure(sig((s) => s.replace("xmldsig#enveloped-signature", "xmldsig#xslt")))).toBe("TOTAL_FAILED/FORMAT_FAILURE");
+  });
+
+  it("algorithm URIs that name Object.prototype members are unknown algorithms, in a signature whose value verifies", () => {
+    // (re-signed with the fixture's own key: the references and properties are then read, and an
+    // Algorithm of "constructor" once reached createHash as a function — a TypeError, not a verdict)
+    const key = createPrivateKey(readFileSync("certs-test/keys/citizen-rsa2048.key.pem"));
+    const resigned = (xml: string): string => {
+      // (the fixture's SignedInfo is inclusive c14n 1.0; read by hand: parseSignature refuses these)
+      const signedInfo = parseXml(xml).root.first(DS, "Signature")!.first(DS, "SignedInfo")!;
+      const value = createSign("sha256").update(canonicalOctets(signedInfo, { method: "c14n10", comments: false })).sign(key).toString("base64");
+      return xml.replace(/(<ds:SignatureValue[^>]*>)[^<]*/, `$1${value}`);
+    };
+    const SHA256 = 'Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"';
+    const C14N = 'Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"';
+    expect(failure(sig((s) => resigned(s)))).toBe("TOTAL_PASSED/null");
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      // a SignedInfo DigestMethod, a Transform, the SignedInfo's c14n, the SigningCertificateV2 digest
+      expect(failure(sig((s) => resigned(s.replace(`<ds:DigestMethod ${SHA256}/>`, `<ds:DigestMethod Algorithm="${name}"/>`)))), name).toBe("TOTAL_FAILED/FORMAT_FAILURE");
+      expect(failure(sig((s) => resigned(s.replace(/(<ds:Reference Type[^>]*><ds:Transforms><ds:Transform )Algorithm="[^"]*"/, `$1Algorithm="${name}"`)))), name).toBe("TOTAL_FAILED/FORMAT_FAILURE");
+      expect(failure(sig((s) => resigned(s.replace(`<ds:CanonicalizationMethod ${C14N}`, `<ds:CanonicalizationMethod Algorithm="${name}"`)))), name).toBe("TOTAL_FAILED/FORMAT_FAILURE");
+      const cert = sig((s) => s.replace(/(<xades:CertDigest><ds:DigestMethod )Algorithm="[^"]*"/, `$1Algorithm="${name}"`)).signatures[0]!;
+      expect(cert.verdict.indication, name).not.toBe("TOTAL_PASSED");
+    }
   });
 
   it("a Signature without SignedInfo → FORMAT_FAILURE", () => {

@@ -6,6 +6,8 @@
  * the defect is there to judge.
  */
 import { describe, expect } from "vitest";
+import { readFileSync } from "node:fs";
+import { parseCertificate } from "../src/pki/certificate.js";
 import { verifyXades } from "../src/validation/verify-xades.js";
 import { TEST_TIME, testContext } from "./helpers/xades-context.js";
 import { requirePeer } from "./helpers/peers.js";
@@ -77,5 +79,26 @@ describe("intact is a fact about bytes", () => {
   xs.it("a changed form is not intact, whatever else holds", async () => {
     const s = await verify(signed(TIME + certV2(certDigest(RSA_CERT))).replace(">100<", ">900<"));
     expect(s).toMatchObject({ subIndication: "HASH_FAILURE", intact: false });
+  });
+
+  xs.it("IssuerSerialV2 naming the signer, then another serial, then the signer again: each answered on its own bytes (the per-certificate answer cache)", async () => {
+    const c = parseCertificate(readFileSync("certs-test/citizen-rsa2048.der"));
+    // RFC 5035 IssuerSerial: SEQUENCE { GeneralNames { [4] directoryName }, serialNumber }
+    const tlv = (tag: number, body: Buffer): Buffer => {
+      const n = body.length;
+      const len = n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 255]);
+      return Buffer.concat([Buffer.from([tag]), len, body]);
+    };
+    const serial = (hex: string): Buffer => tlv(0x02, Buffer.from((parseInt(hex[0]!, 16) >= 8 ? "00" : "") + hex, "hex"));
+    const issuerSerial = (hex: string) => `<xades:IssuerSerialV2>${tlv(0x30, Buffer.concat([tlv(0x30, tlv(0xa4, Buffer.from(c.issuer.der))), serial(hex)])).toString("base64")}</xades:IssuerSerialV2>`;
+    const other = (BigInt("0x" + c.serialNumber) + 1n).toString(16).padStart(c.serialNumber.length, "0");
+    const right = signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(c.serialNumber)));
+    const wrong = signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(other)));
+    for (let round = 0; round < 2; round++) {
+      expect(await verify(right)).toMatchObject({ indication: "TOTAL_PASSED", intact: true });
+      const w = await verify(wrong);
+      expect(w).toMatchObject({ indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND", intact: true });
+      expect(codes(w)).toContain("ISSUER_SERIAL_MISMATCH");
+    }
   });
 });

@@ -18,6 +18,10 @@
  *
  * Stages run as a pipeline: while batch k commits (and SQLite fsyncs its WAL, off the event
  * loop), batch k+1 is sealed with the numbers after k's.
+ *
+ * This is SQLite's committer (one writer: the guesses hold). PostgreSQL, where several nodes
+ * write, reserves its numbers before sealing instead (postgres-commit.ts, which shares the
+ * numbering below and this module's queue counters and observers).
  */
 import type { Assigned, NewSubmission, SubmissionRecord } from "./port.js";
 import { formatRegistrationNumber } from "./registration.js";
@@ -43,36 +47,51 @@ export interface Sealed {
  * indexes (issue 16) are given the same way from `logBase` on, one log for every register, so
  * the kept ones are gap-free in commit order too.
  */
-export async function sealInOrder(items: readonly Pending[], last: (register: string) => number, numberFormat: string, logBase = 0): Promise<Sealed[]> {
+export function sealInOrder(items: readonly Pending[], last: (register: string) => number, numberFormat: string, logBase = 0): Promise<Sealed[]> {
+  return sealOnPositions(items, (r, k) => last(r) + 1 + k, (k) => logBase + k, numberFormat);
+}
+
+/**
+ * The numbering under sealInOrder, over any numbers: the k-th kept submission of a register
+ * (k from 0, in item order) gets `numberAt(register, k)`, the k-th kept one of the batch
+ * `logAt(k)`. PostgreSQL's reserved numbers (postgres-commit.ts) are such a list; a failed seal
+ * moves the ones after it down the list, so what is left unused is always the list's end.
+ */
+export async function sealOnPositions(
+  items: readonly Pending[],
+  numberAt: (register: string, k: number) => number,
+  logAt: (k: number) => number,
+  numberFormat: string,
+): Promise<Sealed[]> {
   const done: Sealed[] = [];
-  const next = new Map<string, number>();
-  const counter = (r: string): number => next.get(r) ?? last(r);
+  const kept = new Map<string, number>();
   let todo = [...items];
   while (todo.length) {
-    const base = new Map(next);
-    const logNext = logBase + done.length;
+    const next = new Map(kept);
     const assigned = todo.map((item, i) => {
-      const sequence = counter(item.input.register) + 1;
-      next.set(item.input.register, sequence);
-      return { sequence, registrationNumber: formatRegistrationNumber(numberFormat, item.input.register, sequence, item.input.receivedAt), logIndex: logNext + i };
+      const r = item.input.register;
+      const k = next.get(r) ?? 0;
+      next.set(r, k + 1);
+      const sequence = numberAt(r, k);
+      return { sequence, registrationNumber: formatRegistrationNumber(numberFormat, r, sequence, item.input.receivedAt), logIndex: logAt(done.length + i) };
     });
     const results = await Promise.allSettled(todo.map((item, i) => item.seal(assigned[i]!)));
     const firstFailure = results.findIndex((r) => r.status === "rejected");
+    const keep = (item: Pending, i: number): void => {
+      done.push({ item, assigned: assigned[i]!, receipt: (results[i] as PromiseFulfilledResult<string>).value });
+      kept.set(item.input.register, (kept.get(item.input.register) ?? 0) + 1);
+    };
     if (firstFailure < 0) {
-      todo.forEach((item, i) => done.push({ item, assigned: assigned[i]!, receipt: (results[i] as PromiseFulfilledResult<string>).value }));
+      todo.forEach(keep);
       break;
     }
     const again: Pending[] = [];
     todo.forEach((item, i) => {
       const r = results[i]!;
-      if (i < firstFailure) done.push({ item, assigned: assigned[i]!, receipt: (r as PromiseFulfilledResult<string>).value });
+      if (i < firstFailure) keep(item, i);
       else if (r.status === "rejected") item.reject(r.reason);
       else again.push(item); // sealed with a number that is now someone else's: seal again
     });
-    // the counters go back to what the kept ones used
-    next.clear();
-    for (const [k, v] of base) next.set(k, v);
-    for (const s of done) next.set(s.item.input.register, Math.max(next.get(s.item.input.register) ?? 0, s.assigned.sequence));
     todo = again;
   }
   return done;
@@ -166,6 +185,21 @@ export const handedToWriter = (n: 1 | -1): void => void (queueState.committing +
 
 /** What the archive's writer has in hand (the metrics' view of SQLite's single writer, and of PostgreSQL's batches). */
 export const commitQueue = (): { waiting: number; committing: number } => ({ ...queueState });
+
+/**
+ * What another committer of this process (PostgreSQL's, postgres-commit.ts) reports, so the
+ * metrics see one queue and one count of batches whichever adapter runs.
+ */
+export const committerReports = {
+  queued: (): void => void queueState.waiting++,
+  batched(size: number): void {
+    queueState.waiting -= size;
+    queueState.committing += size;
+    for (const f of batchObservers) f(size);
+  },
+  answered: (): void => void queueState.committing--,
+  numbered,
+};
 
 /** One batch sealing and one committing per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {

@@ -11,7 +11,7 @@
 import { parseXml } from "../xades/xml.js";
 import { RECEIPT_NS } from "../receipt/document.js";
 import { auditHash } from "./audit.js";
-import type { ApiKeyRecord, AuditEntry, FileRef, Material, SubmissionRecord } from "./port.js";
+import type { ApiKeyRecord, AuditEntry, EvidenceRecord, FileRef, Material, SubmissionRecord } from "./port.js";
 import { applicantHash, sha256hex } from "./record.js";
 
 export interface Mismatch {
@@ -47,6 +47,8 @@ export interface SubmissionSnapshot {
   receipt: string;
   material: Material[];
   entries: AuditEntry[];
+  /** the newest version of the long-term evidence (B-LTA), when the snapshot read it */
+  evidence?: EvidenceRecord | null;
 }
 
 interface LoggedSubmission {
@@ -163,9 +165,40 @@ export function checkSubmission(s: SubmissionSnapshot): Mismatch[] {
     if (logged.applicantSha256 === undefined && named.applicant !== null && named.applicant !== r.applicant) add("applicant", "the row's applicant is not the one the sealed receipt names", rcptEntry);
     if (logged.service === undefined && named.service !== null && named.service !== r.service) add("service", `the row says ${JSON.stringify(r.service)}, the sealed receipt names ${JSON.stringify(named.service)}`, rcptEntry);
   }
+  if (s.evidence !== undefined) out.push(...checkEvidence(s.evidence, s.entries, subject));
   if (logged.validationTime === undefined && logged.reportSha256 === sha256hex(s.report)) {
     const t = reportTime(s.report);
     if (t !== undefined && t !== r.validationTime) add("validationTime", `the row says ${r.validationTime}, the archived report ${t}`);
+  }
+  return out;
+}
+
+/**
+ * The long-term evidence against its log entries: every version is logged with its SHA-256 when
+ * it is stored (at receipt, then by `archive renew`). The newest stored version must hash to what
+ * its row and its entry record, and no logged version may be newer than the newest stored one
+ * (a renewal removed, or evidence rolled back to an older version).
+ */
+export function checkEvidence(ev: EvidenceRecord | null, entries: readonly AuditEntry[], subject: string): Mismatch[] {
+  const out: Mismatch[] = [];
+  const logged = entries
+    .filter((e) => e.kind === "evidence")
+    .map((e) => ({ e, d: parse<{ version?: number; sha256?: string }>(e) ?? {} }))
+    .filter((x) => typeof x.d.version === "number");
+  for (const x of logged) if (auditHash(x.e) !== x.e.hash) out.push({ subject, object: "audit entry", entry: x.e.seq, message: `audit entry ${x.e.seq} (evidence) no longer matches its own hash` });
+  const newestLogged = logged.reduce<(typeof logged)[number] | null>((m, x) => (!m || x.d.version! > m.d.version! ? x : m), null);
+  if (!ev) {
+    if (newestLogged) out.push({ subject, object: "evidence", entry: newestLogged.e.seq, message: `audit entry ${newestLogged.e.seq} recorded evidence version ${newestLogged.d.version}, the archive holds none` });
+    return out;
+  }
+  const object = `evidence ${ev.version}`;
+  const actual = sha256hex(ev.bytes);
+  if (actual !== ev.sha256) out.push({ subject, object, message: `the stored evidence hashes to ${actual}, its row records ${ev.sha256}` });
+  const mine = logged.find((x) => x.d.version === ev.version);
+  if (!mine) out.push({ subject, object, message: `no audit entry records evidence version ${ev.version}: it was written outside the service` });
+  else if (mine.d.sha256 !== actual) out.push({ subject, object, entry: mine.e.seq, message: `the stored evidence hashes to ${actual}, audit entry ${mine.e.seq} recorded ${mine.d.sha256}` });
+  if (newestLogged && newestLogged.d.version! > ev.version) {
+    out.push({ subject, object: "evidence", entry: newestLogged.e.seq, message: `audit entry ${newestLogged.e.seq} recorded evidence version ${newestLogged.d.version}, the newest stored is version ${ev.version}` });
   }
   return out;
 }

@@ -14,6 +14,7 @@
  * once more, so a table or column another part adds there arrives without a new version number.
  */
 import { ArchiveError } from "./port.js";
+import { RESERVATION_SQL, RESERVATION_V4_SQL } from "./postgres-slots.js";
 import { ADDED_COLUMNS, schemaSql } from "./schema.js";
 
 export type Blob = "BLOB" | "BYTEA";
@@ -35,6 +36,16 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: "API key revocation, rotation and last use (issue 10.8)",
     steps: () => ADDED_COLUMNS.filter((c) => c.table === "api_keys" && KEY_COLUMNS_V2.includes(c.column)).map((c) => ({ addColumn: c })),
+  },
+  {
+    version: 3,
+    description: "PostgreSQL: reserved registration numbers and log indexes, so several nodes seal outside the lock (issue 15, postgres-slots.ts); nothing in SQLite",
+    steps: (b) => (b === "BYTEA" ? RESERVATION_SQL.map((sql) => ({ sql })) : []),
+  },
+  {
+    version: 4,
+    description: "PostgreSQL: free and dead reservations found by index and by registered owner, not by a scan (postgres-slots.ts); nothing in SQLite",
+    steps: (b) => (b === "BYTEA" ? RESERVATION_V4_SQL.map((sql) => ({ sql })) : []),
   },
 ];
 

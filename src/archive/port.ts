@@ -171,6 +171,11 @@ export interface ArchiveStore {
   submissionIds(): Promise<string[]>;
   /** the audit entries about one subject (a submission id, a key name), in log order */
   auditEntriesFor(subject: string): Promise<AuditEntry[]>;
+  /**
+   * log indexes reserved by a batch not yet committed (PostgreSQL, postgres-slots.ts): another
+   * node may have committed the ones after them, so the log has a hole there for the moment
+   */
+  reservedLogIndexes?(): Promise<number[]>;
   createApiKey(record: ApiKeyRecord): Promise<void>;
   findApiKey(id: string): Promise<ApiKeyRecord | null>;
   /** every key, revoked ones included, by name */

@@ -1,16 +1,21 @@
 /**
- * The PostgreSQL archive (DATABASE_URL), for when one machine is not enough. The register's
- * counter row and the audit head row are locked (SELECT … FOR UPDATE, always in that order) for
- * the length of the transaction, so numbers stay gap-free and the audit chain linear across
- * every process and machine.
+ * The PostgreSQL archive (DATABASE_URL), for when one machine is not enough. Submissions commit
+ * in batches on numbers reserved before the seal (postgres-commit.ts, postgres-slots.ts), so
+ * several nodes seal at once and numbers stay gap-free per register; every transaction that
+ * appends to the audit chain locks its head row (last, so for a short while), which keeps the
+ * chain linear across every process and machine.
  */
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type FileRef, type SubmissionQuery, type SubmissionRecord } from "./port.js";
 import { CONTENT_SIZE_SQL, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
-import { type Base, type BatchWriter, GroupCommitter, type Sealed } from "./group-commit.js";
+import type { Reservation } from "./postgres-slots.js";
+import type { Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
-import { PostgresLogStore, insertLogEntriesPg, nextLogIndexPg } from "./log-postgres.js";
+import { PostgresLogStore } from "./log-postgres.js";
+import { ReservingCommitter, type ReservingWriter } from "./postgres-commit.js";
+import { PostgresSlots } from "./postgres-slots.js";
+import { type Insert, insertAll, logEntriesInsert, submissionRecord } from "./postgres-rows.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -60,7 +65,11 @@ export class PostgresArchive implements ArchiveStore {
   private readonly pool: pg.Pool;
   private readonly schema: string;
   readonly transparencyLog: LogStore;
-  private readonly committer: GroupCommitter;
+  private readonly committer: ReservingCommitter;
+  private readonly slots: PostgresSlots;
+  /** material rows this process has seen committed (content-addressed, never removed) */
+  private readonly storedMaterial = new Set<string>();
+  private pendingMaterial = new Set<string>();
 
   constructor(private readonly opts: PostgresOptions) {
     this.schema = opts.schema ?? "public";
@@ -86,7 +95,13 @@ export class PostgresArchive implements ArchiveStore {
     // process. The query in flight fails on its own (and is classified as "database unavailable").
     this.pool.on("connect", (c) => c.on("error", () => {}));
     this.transparencyLog = new PostgresLogStore(this.pool);
-    this.committer = new GroupCommitter(this.batchWriter(), this.opts.numberFormat);
+    this.slots = new PostgresSlots(this.pool, {
+      connectionString: opts.url,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? PG_DEFAULTS.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
+    });
+    this.committer = new ReservingCommitter(this.batchWriter(), this.opts.numberFormat);
   }
 
   private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
@@ -168,11 +183,10 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   /**
-   * group-commit.ts: the submissions that arrive during a batch share the next transaction. The
-   * register rows are locked (in name order) for the batch, then the log's counter, then the
-   * audit head; so across nodes numbers stay gap-free and the audit chain linear. A batch is a
-   * fixed number of statements (multi-row inserts), not a few per submission: the locks are held
-   * for that many round trips only.
+   * postgres-commit.ts: the submissions that arrive while a batch is sealed share the next one:
+   * its numbers reserved in one round trip, sealed outside any lock, written in one transaction of
+   * four round trips (the claim and every row in one statement, the audit head, its entries, the
+   * commit) whatever the batch's size.
    */
   submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
     return this.committer.submit(input, seal);
@@ -183,38 +197,68 @@ export class PostgresArchive implements ArchiveStore {
     return { ...this.committer.stats };
   }
 
-  private batchWriter(): BatchWriter {
+  private batchWriter(): ReservingWriter {
     return {
-      peek: async (registers) => {
-        const r = (
-          await this.q<{ next_index: string | null; last: Record<string, number> }>(
-            "SELECT (SELECT next_index FROM log_state WHERE id = 1) AS next_index, coalesce((SELECT json_object_agg(name, last_seq) FROM registers WHERE name = ANY($1)), '{}') AS last",
-            [registers],
-          )
-        )[0]!;
-        return { last: new Map(Object.entries(r.last).map(([k, v]) => [k, Number(v)])), logNext: Number(r.next_index ?? 0) };
+      reserve: (counts, logCount) => this.slots.reserve(counts, logCount),
+      complete: async (sealed, used) => {
+        try {
+          this.pendingMaterial = new Set();
+          await this.tx((c) => this.completeBatch(c, sealed, used));
+          for (const sha of this.pendingMaterial) this.storedMaterial.add(sha);
+          return true;
+        } catch (e) {
+          if (e instanceof ClaimLost) return false;
+          throw e;
+        }
       },
-      commit: (registers, settle) => this.tx((c) => this.commitBatch(c, registers, settle)),
-      // synchronous_commit: COMMIT answers once the WAL is flushed
-      durable: async () => {},
-      record: async (id) => (await this.getSubmission(id))!,
+      release: (unused) => this.slots.release(unused),
+      record: (s) => submissionRecord(s),
     };
   }
 
-  private async commitBatch(c: Client, registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]> {
-    await c.query("INSERT INTO registers (name, last_seq) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING", [registers]);
-    const locked = await c.query<{ name: string; last_seq: string }>("SELECT name, last_seq FROM registers WHERE name = ANY($1) ORDER BY name FOR UPDATE", [registers]);
-    // the log's counter after the registers' rows (one lock order everywhere)
-    const actual: Base = { last: new Map(locked.rows.map((r) => [r.name, Number(r.last_seq)])), logNext: await nextLogIndexPg(c) };
-    const sealed = await settle(actual);
-    if (!sealed.length) return sealed;
-    await insertRows(c, "submissions", SUBMISSION_INSERT, sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt)));
-    await this.insertContents(c, sealed.map((s) => s.item.input));
-    await this.insertMaterial(c, sealed.map((s) => s.item.input));
-    await insertRows(c, "submission_evidence", ["submission_id", "version", "created_at", "sha256", "bytes"], sealed.filter((s) => s.item.input.evidence).map((s) => {
-      const e = s.item.input.evidence!;
-      return [s.item.input.id, 1, s.item.input.receivedAt.toISOString(), sha256hex(e), Buffer.from(e)];
-    }));
+  /**
+   * postgres-commit.ts step 3: the claim first (a batch whose numbers were taken over writes
+   * nothing), the rows, then the audit head, locked last so that other nodes' batches wait for
+   * it only over the chain's two statements and this commit.
+   */
+  private async completeBatch(c: Client, sealed: readonly Sealed[], used: Reservation): Promise<void> {
+    const inputs = sealed.map((s) => s.item.input);
+    const material = new Map(inputs.flatMap((s) => s.material.map((m) => [m.sha256, m] as const)));
+    const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
+    const claim = this.slots.claimStatement(used);
+    const inserts: Insert[] = [
+      { table: "submissions", columns: SUBMISSION_INSERT, rows: sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt)) },
+      {
+        table: "submission_contents",
+        columns: ["submission_id", "idx", "sha256", "bytes", "size", "location"],
+        rows: inputs.flatMap((s) => s.contents.map((b, i) => {
+          const row = contentRow(b); // issue 15: bytes, or the file store's size and location
+          return [s.id, i, row.sha256, row.bytes, row.size, row.location];
+        })),
+      },
+      // material is kept once: the bytes go only when this process has not yet seen them stored (most submissions share their CRLs and anchors)
+      { table: "material", columns: ["sha256", "kind", "bytes"], rows: [...material.values()].filter((m) => !this.storedMaterial.has(m.sha256)).map((m) => [m.sha256, m.kind, Buffer.from(m.bytes)]), suffix: "ON CONFLICT (sha256) DO NOTHING" },
+      { table: "submission_material", columns: ["submission_id", "sha256"], rows: [...links.values()], suffix: "ON CONFLICT DO NOTHING" },
+      {
+        table: "submission_evidence",
+        columns: ["submission_id", "version", "created_at", "sha256", "bytes"],
+        rows: inputs.filter((s) => s.evidence).map((s) => [s.id, 1, s.receivedAt.toISOString(), sha256hex(s.evidence!), Buffer.from(s.evidence!)]),
+      },
+      logEntriesInsert(sealed),
+    ];
+    let ok: boolean;
+    try {
+      ok = (await insertAll<{ ok: boolean }>(c, claim, inserts))[0]!.ok;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // a material row this process thought stored is gone (a foreign key violation): send the bytes again next time
+      if (code === "23503") this.storedMaterial.clear();
+      // the claim and the rows are one statement: numbers taken over collide with the rows of
+      // whoever took them (a unique violation) before the claim's answer is seen
+      if (code === "23505") throw new ClaimLost();
+      throw e;
+    }
+    if (!ok) throw new ClaimLost();
     await this.appendManyIn(c, sealed.flatMap((s) => {
       const audit = auditDataFor(s.item.input, s.assigned, s.receipt);
       const at = s.item.input.receivedAt;
@@ -226,44 +270,41 @@ export class PostgresArchive implements ArchiveStore {
         ...(evidence ? [{ kind: "evidence" as const, subject: id, data: { reason: "receipt", version: 1, sha256: sha256hex(evidence) }, at }] : []),
       ];
     }));
-    await insertLogEntriesPg(c, sealed.map((s) => ({ index: s.assigned.logIndex, submissionId: s.item.input.id, receipt: s.receipt })));
-    for (const r of registers) {
-      const top = Math.max(0, ...sealed.filter((s) => s.item.input.register === r).map((s) => s.assigned.sequence));
-      if (top > 0) await c.query("UPDATE registers SET last_seq = $2 WHERE name = $1", [r, top]);
-    }
-    return sealed;
+    for (const sha of material.keys()) this.pendingMaterial.add(sha);
   }
 
-  private async insertContents(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
-    await insertRows(c, "submission_contents", ["submission_id", "idx", "sha256", "bytes", "size", "location"], inputs.flatMap((s) => s.contents.map((b, i) => {
-      const row = contentRow(b); // issue 15: bytes, or the file store's size and location
-      return [s.id, i, row.sha256, row.bytes, row.size, row.location];
-    })));
-  }
-
-  /** material is kept once: only what the database lacks is sent (most submissions share their CRLs and anchors) */
-  private async insertMaterial(c: Client, inputs: readonly NewSubmission[]): Promise<void> {
-    const all = new Map(inputs.flatMap((s) => s.material.map((m) => [m.sha256, m] as const)));
-    if (!all.size) return;
-    const have = new Set((await c.query<{ sha256: string }>("SELECT sha256 FROM material WHERE sha256 = ANY($1)", [[...all.keys()]])).rows.map((r) => r.sha256));
-    const missing = [...all.values()].filter((m) => !have.has(m.sha256));
-    await insertRows(c, "material", ["sha256", "kind", "bytes"], missing.map((m) => [m.sha256, m.kind, Buffer.from(m.bytes)]), "ON CONFLICT (sha256) DO NOTHING");
-    const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
-    await insertRows(c, "submission_material", ["submission_id", "sha256"], [...links.values()], "ON CONFLICT DO NOTHING");
-  }
-
-  /** audit entries in order, chained on the head (locked once), in one insert */
+  /** audit entries in order, chained on the head (locked once); the entries and the new head in one statement */
   private async appendManyIn(c: Client, entries: ReadonlyArray<{ kind: AuditEntry["kind"]; subject: string; data: unknown; at: Date }>): Promise<void> {
-    await c.query("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING");
-    const h = (await c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")).rows[0]!;
+    const lockHead = () => c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
+    let h = (await lockHead()).rows[0];
+    if (!h) {
+      await c.query("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING");
+      h = (await lockHead()).rows[0]!;
+    }
     let prev = Number(h.seq) === 0 ? null : { seq: Number(h.seq), hash: h.hash };
-    const rows = entries.map((x) => {
+    const params: unknown[] = [];
+    const values = entries.map((x) => {
       const e = nextAuditEntry(prev, x.kind, x.subject, x.data, x.at);
       prev = e;
-      return [e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash];
+      params.push(e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash);
+      const n = params.length;
+      return `($${n - 6}::bigint, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
     });
-    await insertRows(c, "audit_log", ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows);
-    if (prev) await c.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [prev.seq, prev.hash]);
+    if (!prev || !values.length) return;
+    if (params.length > 65_000) {
+      // beyond one statement's parameters (a very large PODPIS_ARCHIVE_BATCH_MAX): in parts
+      const rows: unknown[][] = [];
+      for (let i = 0; i < params.length; i += 7) rows.push(params.slice(i, i + 7));
+      await insertRows(c, "audit_log", ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows);
+      await c.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [prev.seq, prev.hash]);
+      return;
+    }
+    params.push(prev.seq, prev.hash);
+    await c.query(
+      `WITH entries AS (INSERT INTO audit_log (seq, at, kind, subject, data, prev_hash, hash) VALUES ${values.join(", ")} RETURNING 1)
+       UPDATE audit_head SET seq = $${params.length - 1}, hash = $${params.length} WHERE id = 1`,
+      params,
+    );
   }
 
   private async writeEvidence(c: Client, id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
@@ -362,6 +403,10 @@ export class PostgresArchive implements ArchiveStore {
     return (await this.q<{ id: string }>("SELECT id FROM submissions ORDER BY register, seq")).map((r) => r.id);
   }
 
+  async reservedLogIndexes(): Promise<number[]> {
+    return (await this.q<{ idx: string }>("SELECT idx FROM log_slots ORDER BY idx")).map((r) => Number(r.idx));
+  }
+
   async auditEntriesFor(subject: string): Promise<AuditEntry[]> {
     return (await this.q("SELECT seq, at, kind, subject, data, prev_hash, hash FROM audit_log WHERE subject = $1 ORDER BY seq", [subject])).map(auditRow);
   }
@@ -421,6 +466,7 @@ export class PostgresArchive implements ArchiveStore {
   }
 
   async close(): Promise<void> {
+    await this.slots.close();
     await this.pool.end();
   }
 
@@ -429,6 +475,9 @@ export class PostgresArchive implements ArchiveStore {
     return this.q(sql, params);
   }
 }
+
+/** the batch's reservations were taken over (postgres-commit.ts): it is reserved and sealed again */
+class ClaimLost extends Error {}
 
 const SUBMISSION_INSERT = [
   "id", "register", "seq", "registration_number", "received_at", "validation_time", "applicant", "service", "accepted",

@@ -42,15 +42,16 @@ export async function checkStoredContent(ref: FileRef, files: FileStore | undefi
 export async function snapshotSubmission(store: ArchiveStore, id: string, files?: FileStore): Promise<SubmissionSnapshot | null> {
   const record = await store.getSubmission(id);
   if (!record) return null;
-  const [doc, report, receipt, material, entries] = await Promise.all([
+  const [doc, report, receipt, material, entries, evidence] = await Promise.all([
     store.getDocument(id),
     store.getReport(id),
     store.getReceipt(id),
     store.getMaterial(id),
     store.auditEntriesFor(id),
+    store.getEvidence(id),
   ]);
   const contents = await Promise.all((doc?.contents ?? []).map((c) => (isFileRef(c) ? checkStoredContent(c, files) : c)));
-  return { record, document: doc?.document ?? Buffer.alloc(0), contents, report: report ?? "", receipt: receipt ?? "", material, entries };
+  return { record, document: doc?.document ?? Buffer.alloc(0), contents, report: report ?? "", receipt: receipt ?? "", material, entries, evidence };
 }
 
 /** One submission's stored bytes and fields against its log entries; null when there is no such submission. */

@@ -55,3 +55,51 @@ export function signingCertificateV2(cert: Certificate, h: SigningHash): Buffer 
   const essCertId = h === "sha256" ? sequence(certHash, issuerSerial(cert)) : sequence(digestAlgorithm(h), certHash, issuerSerial(cert));
   return sequence(sequence(essCertId));
 }
+
+/** An element to be written: octets as they are, or a tag around parts. */
+export type DerTree = Uint8Array | DerNode;
+export interface DerNode {
+  tag: number;
+  parts: DerTree[];
+}
+
+/** X.690 §8.1.3 length octets, as tlv() writes them: short form below 128, else the fewest octets */
+const lengthOctets = (len: number): number => (len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : len < 0x1000000 ? 4 : 5);
+
+/**
+ * The tree encoded into one buffer, as nested tlv() calls would encode it — but every length is
+ * measured first and each part copied once, where tlv() inside tlv() copies the content again at
+ * each level (a 20 KB SignedData five levels deep: issue 15). `placed` receives where each
+ * node it names ended up (a subarray of the result).
+ */
+export function encodeTree(tree: DerTree, placed?: Map<DerNode, Buffer>): Buffer {
+  const lengths = new Map<DerNode, number>();
+  const measure = (t: DerTree): number => {
+    if (t instanceof Uint8Array) return t.length;
+    let n = 0;
+    for (const p of t.parts) n += measure(p);
+    lengths.set(t, n);
+    return 1 + lengthOctets(n) + n;
+  };
+  const out = Buffer.allocUnsafe(measure(tree));
+  const write = (t: DerTree, o: number): number => {
+    if (t instanceof Uint8Array) {
+      out.set(t, o);
+      return o + t.length;
+    }
+    const start = o;
+    const len = lengths.get(t)!;
+    out[o++] = t.tag;
+    const k = lengthOctets(len) - 1;
+    if (k === 0) out[o++] = len;
+    else {
+      out[o++] = 0x80 | k;
+      for (let i = k - 1; i >= 0; i--) out[o++] = (len >>> (8 * i)) & 0xff;
+    }
+    for (const p of t.parts) o = write(p, o);
+    if (placed?.has(t)) placed.set(t, out.subarray(start, o));
+    return o;
+  };
+  if (write(tree, 0) !== out.length) throw new Error("encodeTree: measured and written lengths differ");
+  return out;
+}

@@ -11,7 +11,7 @@ import { hashName, parseAlgorithmIdentifier } from "../pki/algorithms.js";
 import { CMS } from "../cms/oids.js";
 import { DIGEST_OID } from "../cms/write.js";
 import { CmsFormatError } from "../cms/errors.js";
-import { type SignedDataParts, type SignerInfoParts, oidContent, signedDataParts, signerInfoParts } from "./cms-parts.js";
+import { type AtsParts, type SignedDataParts, type SignerInfoParts, oidContent, signedDataParts, signerInfoParts } from "./cms-parts.js";
 
 const ARCHIVE_OIDS = [CMS.archiveTimestampV3, CMS.archiveTimestampV2, CMS.archiveTimestampV1].map((o) => oidContent(o));
 const ATS_V3 = oidContent(CMS.archiveTimestampV3);
@@ -32,7 +32,7 @@ export interface AtsHashIndexV3 {
 }
 
 /** EN 319 122-1 §5.5.2: one hash per attribute value, over the encoded attrType and that value; `skip`: an attribute left out. */
-function attrValueHashes(si: SignerInfoParts, hash: string, skip = -1): Buffer[] {
+function attrValueHashes(si: Pick<SignerInfoParts, "unsignedAttrs">, hash: string, skip = -1): Buffer[] {
   const out: Buffer[] = [];
   si.unsignedAttrs.forEach((a, i) => {
     if (i !== skip) for (const v of a.values) out.push(createHash(hash).update(a.type).update(v).digest());
@@ -45,7 +45,7 @@ function attrValueHashes(si: SignerInfoParts, hash: string, skip = -1): Buffer[]
  * archive time-stamp is added), as its DER value (ATSHashIndexV3 ::= SEQUENCE { hashIndAlgorithm
  * DEFAULT sha256, certificatesHashIndex, crlsHashIndex, unsignedAttrValuesHashIndex }).
  */
-export function buildAtsHashIndexV3(sd: SignedDataParts, signer: number, hash: "sha256" | "sha384" | "sha512" = "sha256"): Buffer {
+export function buildAtsHashIndexV3(sd: AtsParts, signer: number, hash: "sha256" | "sha384" | "sha512" = "sha256"): Buffer {
   const si = sd.signerInfos[signer];
   if (!si) throw new CmsFormatError(`no signer #${signer}`);
   const h = (b: Uint8Array) => createHash(hash).update(b).digest();
@@ -113,7 +113,7 @@ export function checkAtsHashIndexV3(index: AtsHashIndexV3, sd: SignedDataParts, 
  * the digest of the content (eContent's value, or the detached content), the SignerInfo's
  * fields but unsignedAttrs, and the ats-hash-index-v3 value.
  */
-export function atsV3Data(sd: SignedDataParts, signer: number, hashIndex: Uint8Array, hash: string, detached: Uint8Array | null = null): Buffer {
+export function atsV3Data(sd: AtsParts, signer: number, hashIndex: Uint8Array, hash: string, detached: Uint8Array | null = null): Buffer {
   const si = sd.signerInfos[signer];
   if (!si) throw new CmsFormatError(`no signer #${signer}`);
   const content = sd.eContent ?? detached;

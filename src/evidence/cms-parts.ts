@@ -90,13 +90,25 @@ export function signerInfoParts(buf: Uint8Array, node: Node): SignerInfoParts {
       continue;
     }
     out.unsignedAttrsElement = bytesOf(buf, n);
-    for (const a of children(buf, n, BER)) {
-      const [t, vs] = children(buf, a, BER);
-      if (!t || !vs) throw new CmsFormatError("malformed unsigned attribute");
-      out.unsignedAttrs.push({ der: bytesOf(buf, a), type: bytesOf(buf, t), oidBytes: contentOf(buf, t), values: children(buf, vs, BER).map((v) => bytesOf(buf, v)), valuesSet: bytesOf(buf, vs) });
-    }
+    for (const a of children(buf, n, BER)) out.unsignedAttrs.push(attributeParts(buf, a));
   }
   return out;
+}
+
+/** One Attribute { attrType, attrValues SET }, each part as encoded. */
+export function attributeParts(buf: Uint8Array, a: Node): SignerInfoParts["unsignedAttrs"][number] {
+  const [t, vs] = children(buf, a, BER);
+  if (!t || !vs) throw new CmsFormatError("malformed unsigned attribute");
+  return { der: bytesOf(buf, a), type: bytesOf(buf, t), oidBytes: contentOf(buf, t), values: children(buf, vs, BER).map((v) => bytesOf(buf, v)), valuesSet: bytesOf(buf, vs) };
+}
+
+/** What an archive-time-stamp-v3's hash index and imprint are computed from (EN 319 122-1 §5.5.3): a part of SignedDataParts */
+export interface AtsParts {
+  eContentType: Uint8Array;
+  eContent: Uint8Array | null;
+  certificates: Uint8Array[];
+  crls: Uint8Array[];
+  signerInfos: Array<Pick<SignerInfoParts, "signedFields" | "unsignedAttrs">>;
 }
 
 /** The OID as its encoded content octets, to compare with SignerInfoParts attributes. */

@@ -7,8 +7,8 @@
 import { CMS } from "../cms/oids.js";
 import type { Timestamper } from "../cms/write.js";
 import { parseSignature } from "../xades/xmldsig.js";
-import { atsV3Data, attachAtsHashIndexV3, buildAtsHashIndexV3, signedDataParts } from "./cades-ats-v3.js";
-import { type RawSignedData, attribute, joinSignedData } from "./extend-cades.js";
+import { atsV3Data, attachAtsHashIndexV3, buildAtsHashIndexV3 } from "./cades-ats-v3.js";
+import { type RawSignedData, atsPartsOf, attribute } from "./extend-cades.js";
 import { addXadesArchiveTimestamps } from "./extend-xades.js";
 import { archiveTimestampData } from "./xades-archive.js";
 
@@ -26,7 +26,7 @@ export interface NamedContent {
  * signer's new attribute is not covered by another's index).
  */
 export async function addCadesArchiveTimestamps(sd: RawSignedData, timestamper: Timestamper, contents: readonly NamedContent[]): Promise<number> {
-  const parts = signedDataParts(joinSignedData(sd));
+  const parts = atsPartsOf(sd);
   const detached = sd.eContent ? null : (contents[0]?.bytes ?? null);
   const tokens: Buffer[] = [];
   for (let i = 0; i < sd.signers.length; i++) {

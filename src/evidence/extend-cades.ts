@@ -10,9 +10,10 @@
 import { type Node, Tag, bytesOf, children, readOid, readRoot, readSmallInt } from "../asn1/der.js";
 import { integer, oid, sequence, tlv } from "../asn1/writer.js";
 import { CMS } from "../cms/oids.js";
-import { DIGEST_OID, type Timestamper } from "../cms/write.js";
+import { DIGEST_OID, type DerNode, type Timestamper, encodeTree } from "../cms/write.js";
 import { parseSignedData, unwrapPem } from "../cms/signed-data.js";
 import type { SigningHash } from "../pki/signing-key.js";
+import { type AtsParts, attributeParts } from "./cms-parts.js";
 import { ExtendError } from "./extend-errors.js";
 import type { DataCollector, NewTimestamp, ValidationData } from "./extend-evidence.js";
 
@@ -76,19 +77,46 @@ export function encodeSigner(s: RawSigner): Buffer {
   return sequence(...s.head, ...(s.unsigned.length ? [tlv(0xa1, ...s.unsigned)] : []));
 }
 
-/** The ContentInfo around the pieces; the order of every list is kept (new items at the end). */
+const signerTree = (s: RawSigner): DerNode => ({ tag: Tag.SEQUENCE, parts: [...s.head, ...(s.unsigned.length ? [{ tag: 0xa1, parts: s.unsigned }] : [])] });
+
+/** The ContentInfo around the pieces; the order of every list is kept (new items at the end). Written once (encodeTree). */
 export function joinSignedData(sd: RawSignedData): Buffer {
   const hasOther = sd.crls.some((c) => c[0] === 0xa1);
   const version = hasOther ? Math.max(sd.version, 5) : sd.version;
-  const signedData = sequence(
-    integer(version),
-    sd.digestAlgorithms,
-    sd.encapContentInfo,
-    ...(sd.certificates.length ? [tlv(0xa0, ...sd.certificates)] : []),
-    ...(sd.crls.length ? [tlv(0xa1, ...sd.crls)] : []),
-    tlv(Tag.SET, ...sd.signers.map((s) => (s.der = encodeSigner(s)))),
-  );
-  return sequence(oid(CMS.signedData), tlv(0xa0, signedData));
+  const signers = sd.signers.map(signerTree);
+  const signedData: DerNode = {
+    tag: Tag.SEQUENCE,
+    parts: [
+      integer(version),
+      sd.digestAlgorithms,
+      sd.encapContentInfo,
+      ...(sd.certificates.length ? [{ tag: 0xa0, parts: sd.certificates }] : []),
+      ...(sd.crls.length ? [{ tag: 0xa1, parts: sd.crls }] : []),
+      { tag: Tag.SET, parts: signers },
+    ],
+  };
+  const placed = new Map<DerNode, Buffer>(signers.map((n) => [n, Buffer.alloc(0)]));
+  const out = encodeTree({ tag: Tag.SEQUENCE, parts: [oid(CMS.signedData), { tag: 0xa0, parts: [signedData] }] }, placed);
+  sd.signers.forEach((s, i) => (s.der = placed.get(signers[i]!)!));
+  return out;
+}
+
+/**
+ * What the archive time-stamps cover (EN 319 122-1 §5.5.3), read from the pieces as
+ * joinSignedData writes them — the same octets signedDataParts(joinSignedData(sd)) finds, without
+ * writing and reading the file once more.
+ */
+export function atsPartsOf(sd: RawSignedData): AtsParts {
+  const eci = sd.encapContentInfo;
+  const type = children(eci, readRoot(eci, BER), BER)[0];
+  if (!type) throw new ExtendError("EXTEND_UNSUPPORTED", "the SignedData's encapContentInfo has no eContentType");
+  return {
+    eContentType: bytesOf(eci, type),
+    eContent: sd.eContent,
+    certificates: sd.certificates,
+    crls: sd.crls,
+    signerInfos: sd.signers.map((s) => ({ signedFields: s.head, unsignedAttrs: s.unsigned.map((a) => attributeParts(a, readRoot(a, BER))) })),
+  };
 }
 
 export const attribute = (type: string, value: Uint8Array): Buffer => sequence(oid(type), tlv(Tag.SET, value));

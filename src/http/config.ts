@@ -3,7 +3,6 @@
  * the runtime each worker builds from it: validator, archive, seal, service, logger.
  */
 import { PodpisError } from "../errors/base.js";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pino from "pino";
 import { type ArchiveConfig, openArchive } from "../archive/open.js";
@@ -14,6 +13,7 @@ import { openKey } from "../keys/index.js";
 import { DEFAULT_ROUTE_BUDGETS } from "../limits/budgets.js";
 import { type ReceiptSealer, xadesSealer } from "../receipt/seal.js";
 import { TimestampAuthority } from "../timestamp/tsa.js";
+import { randomSerialSource } from "../timestamp/tsa-serial.js";
 import { createTimestamper } from "../io/tsa-client.js";
 import { loadPolicy } from "../validation/policy.js";
 import type { Validator } from "../validator.js";
@@ -254,7 +254,7 @@ async function builtInTimestamper(c: ServeConfig, clock: Clock): Promise<{ times
     key,
     policy: c.tsaPolicy,
     clock,
-    serials: { next: () => BigInt("0x" + randomBytes(15).toString("hex")) | 1n, close: () => {} },
+    serials: randomSerialSource(),
   });
   const timestamper: Timestamper = (data, hash) => tsa.issue(data, hash);
   return { timestamper, close: () => key.close(), chain: ownChain(key) };

@@ -8,7 +8,7 @@ import type { KeyProvider } from "../pki/signing-key.js";
 import { parseCertificate } from "../pki/certificate.js";
 import { subjectIdentity } from "../pki/identifier.js";
 import { nameAttribute } from "../pki/name.js";
-import { signXades } from "../xades/sign.js";
+import { signOwnFormText, signXades } from "../xades/sign.js";
 
 export interface ReceiptSealer {
   /** SHA-256 of the seal certificate: receipts sealed with it are this service's */
@@ -31,10 +31,9 @@ export function xadesSealer(key: KeyProvider, timestamper: Timestamper | undefin
       identifier: org ? `${org.type}${org.country}-${org.value}` : null,
     },
     async seal(receiptXml, at, canonical) {
-      const signed = await signXades({
-        key, packaging: "enveloped", content: Buffer.from(receiptXml, "utf8"), signingTime: at, timestamper,
-        ...(canonical ? { canonicalForm: Buffer.from(canonical, "utf8") } : {}),
-      });
+      // the receipt is podpis's own text: with its canonical form it is sealed as text (issue 15)
+      if (canonical) return signOwnFormText({ key, form: receiptXml, canonicalForm: Buffer.from(canonical, "utf8"), signingTime: at, timestamper });
+      const signed = await signXades({ key, packaging: "enveloped", content: Buffer.from(receiptXml, "utf8"), signingTime: at, timestamper });
       return signed.toString("utf8");
     },
     async close() {

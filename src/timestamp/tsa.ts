@@ -8,10 +8,14 @@ import { createHash } from "node:crypto";
 import { bitString, explicit, integer, octetString, oid, sequence, setOf, tlv, utf8String, generalizedTime, x509Time } from "../asn1/writer.js";
 import { digestAlgorithm, serialOf, signatureAlgorithm, signingCertificateV2 } from "../cms/write.js";
 import { CMS } from "../cms/oids.js";
-import type { KeyProvider, SigningHash } from "../pki/signing-key.js";
-import { type Certificate, parseCertificate } from "../pki/certificate.js";
+import type { KeyProvider, SigningHash, SigningScheme } from "../pki/signing-key.js";
+import { type Certificate, parseCertificate, publicKeyOf } from "../pki/certificate.js";
+import { verifySignature } from "../pki/algorithms.js";
+import { parseGeneralName, type GeneralName } from "../pki/general-name.js";
+import { readIntegerHex, readRoot } from "../asn1/der.js";
 import { parseTimestampRequest, type ParsedRequest } from "./request.js";
 import type { SerialSource } from "./tsa-serial.js";
+import type { TstInfo } from "./tst-info.js";
 
 export interface TsaOptions {
   key: KeyProvider;
@@ -50,6 +54,32 @@ export interface TsaResult {
   failure: string | null;
 }
 
+/**
+ * What the TSA knows of a token it has just issued in process (issueTracked): its TSTInfo, the
+ * TSA certificate and the chain it carries, the signature's algorithm — what reading the token
+ * back would find (timestamp/issued.ts makes the TimestampToken of it; issue 15: the service's
+ * check of its fresh tokens then neither parses nor verifies them again).
+ */
+export interface IssuedToken {
+  /** the token's octets as issued (a copy: a lookup compares them, they are not trusted to stay) */
+  der: Buffer;
+  tstInfo: TstInfo;
+  certificate: Uint8Array;
+  /** the certificates [0] of the token (certReq), TSA certificate first */
+  certificates: readonly Uint8Array[];
+  /** SignerInfo.digestAlgorithm (Node name) and the signature scheme */
+  digest: SigningHash;
+  scheme: SigningScheme;
+}
+
+const issuedTokens = new WeakMap<Uint8Array, IssuedToken>();
+
+/** What this process's TSA recorded of exactly these octets, or null (another TSA's token, or altered since). */
+export function issuedToken(token: Uint8Array): IssuedToken | null {
+  const t = issuedTokens.get(token);
+  return t && t.der.length === token.length && t.der.equals(token) ? t : null;
+}
+
 /** What every token of one TSA shares, per token signature digest: encoded once (the key, certificate and policy do not change) */
 interface FixedParts {
   policy: Buffer;
@@ -58,17 +88,29 @@ interface FixedParts {
   tsaName: Buffer;
   /** the certificates [0] field of SignedData */
   certificates: Buffer;
-  perHash: Map<SigningHash, { digestAlgorithm: Buffer; digestAlgorithms: Buffer; contentType: Buffer; signingCertificate: Buffer; sid: Buffer; signatureAlgorithm: Buffer }>;
+  /** the tsa field parsed, as a reader of the token would find it (TstInfo.tsa) */
+  tsaGeneralName: GeneralName;
+  perHash: Map<SigningHash, { digestAlgorithm: Buffer; digestAlgorithms: Buffer; contentType: Buffer; signingCertificate: Buffer; sid: Buffer; signatureAlgorithm: Buffer; scheme: SigningScheme }>;
 }
 
 export class TimestampAuthority {
   private readonly cert: Certificate;
   private readonly accepted: Set<string>;
   private readonly fixed: FixedParts;
+  /** the TSA certificate first, then its issuers as the key store holds them (DER) */
+  private readonly chainDer: Buffer[];
+  /**
+   * Whether the key signs what the certificate's public key verifies: settled by the first token
+   * (a PKCS#12 or PKCS#11 key paired with another certificate would make every token fail). Only
+   * with a proven key are issued tokens recorded for issuedToken.
+   */
+  private keyMatches: boolean | null = null;
 
   constructor(private readonly opts: TsaOptions) {
     this.cert = parseCertificate(opts.key.certificate);
     this.accepted = new Set(opts.acceptedHashes ?? ["sha256", "sha384", "sha512"]);
+    const rest = opts.key.chain.filter((der) => Buffer.compare(Buffer.from(der), Buffer.from(this.cert.der)) !== 0);
+    this.chainDer = [Buffer.from(this.cert.der), ...rest.map((der) => Buffer.from(der))];
     const accuracyMs = opts.accuracyMs ?? 1000;
     this.fixed = {
       policy: oid(opts.policy),
@@ -77,9 +119,10 @@ export class TimestampAuthority {
         ...(accuracyMs % 1000 ? [tlv(0x80, integer(accuracyMs % 1000).subarray(2))] : []),
       ),
       tsaName: explicit(0, explicit(4, this.cert.subject.der)),
+      tsaGeneralName: parseGeneralName(...generalNameNode(explicit(4, this.cert.subject.der))),
       // RFC 3161 §2.4.1: with certReq the TSA's certificate MUST be there and others MAY; the
       // chain as the key store gives it lets a verifier that trusts only the root build the path
-      certificates: tlv(0xa0, ...this.chain()),
+      certificates: tlv(0xa0, ...this.chainDer),
       perHash: new Map(),
     };
   }
@@ -96,6 +139,7 @@ export class TimestampAuthority {
         signingCertificate: sequence(oid(CMS.signingCertificateV2), setOf(signingCertificateV2(this.cert, h))),
         sid: sequence(this.cert.issuer.der, serialOf(this.cert)),
         signatureAlgorithm: signatureAlgorithm(scheme, h),
+        scheme,
       };
       this.fixed.perHash.set(h, p);
     }
@@ -108,8 +152,29 @@ export class TimestampAuthority {
    */
   async issue(data: Uint8Array, hash: SigningHash): Promise<Buffer> {
     if (!this.accepted.has(hash)) throw new Error(`the TSA does not accept ${hash} imprints`);
-    const imprint = sequence(digestAlgorithm(hash), octetString(createHash(hash).update(data).digest()));
-    return this.token({ messageImprintDer: imprint, nonceDer: null, certReq: true }, this.opts.serials.next());
+    return (await this.issueTracked(data, hash)).token;
+  }
+
+  /** `issue`, and what the TSA knows of the token (null until the key is proven to match the certificate) */
+  async issueTracked(data: Uint8Array, hash: SigningHash): Promise<{ token: Buffer; issued: IssuedToken | null }> {
+    if (!this.accepted.has(hash)) throw new Error(`the TSA does not accept ${hash} imprints`);
+    const digest = createHash(hash).update(data).digest();
+    const imprint = sequence(digestAlgorithm(hash), octetString(digest));
+    const serial = this.opts.serials.next();
+    const made = await this.make({ messageImprintDer: imprint, nonceDer: null, certReq: true }, serial);
+    if (this.keyMatches === null) {
+      const p = this.parts(made.hash);
+      this.keyMatches = verifySignature({ scheme: p.scheme, hash: made.hash, saltLength: createHash(made.hash).digest().length, name: p.scheme }, publicKeyOf(this.cert), made.signedAttrs, made.signature);
+    }
+    if (!this.keyMatches) return { token: made.token, issued: null };
+    const serialDer = integer(serial);
+    const tstInfo: TstInfo = {
+      version: 1, policy: this.opts.policy, imprintAlgorithm: hash, imprint: digest, serialNumber: readIntegerHex(serialDer, readRoot(serialDer)),
+      genTime: new Date(made.genTime.getTime()), accuracyMs: this.opts.accuracyMs ?? 1000, ordering: false, nonce: null, tsa: this.fixed.tsaGeneralName,
+    };
+    const issued: IssuedToken = { der: Buffer.from(made.token), tstInfo, certificate: this.cert.der, certificates: this.chainDer, digest: made.hash, scheme: this.parts(made.hash).scheme };
+    issuedTokens.set(made.token, issued);
+    return { token: made.token, issued };
   }
 
   async respond(requestDer: Uint8Array): Promise<TsaResult> {
@@ -129,21 +194,15 @@ export class TimestampAuthority {
     } catch {
       return this.reject(FailInfo.systemFailure, "the TSA cannot issue a serial number");
     }
-    const token = await this.token(req, serial);
+    const { token } = await this.make(req, serial);
     return { response: sequence(sequence(integer(0)), token), serial, failure: null };
-  }
-
-  /** the TSA certificate first, then its issuers as the key store holds them (DER) */
-  private chain(): Buffer[] {
-    const rest = this.opts.key.chain.filter((der) => Buffer.compare(Buffer.from(der), Buffer.from(this.cert.der)) !== 0);
-    return [Buffer.from(this.cert.der), ...rest.map((der) => Buffer.from(der))];
   }
 
   private reject(bit: number, text: string): TsaResult {
     return { response: rejection(bit, text), serial: null, failure: text };
   }
 
-  private async token(req: Pick<ParsedRequest, "messageImprintDer" | "nonceDer" | "certReq">, serial: bigint): Promise<Buffer> {
+  private async make(req: Pick<ParsedRequest, "messageImprintDer" | "nonceDer" | "certReq">, serial: bigint): Promise<{ token: Buffer; genTime: Date; hash: SigningHash; signedAttrs: Buffer; signature: Uint8Array }> {
     const now = (this.opts.clock ?? (() => new Date()))();
     const f = this.fixed;
     const tstInfo = sequence(
@@ -159,7 +218,7 @@ export class TimestampAuthority {
     const h = this.opts.signatureHash ?? "sha256";
     const p = this.parts(h);
     const key = this.opts.key;
-    const scheme = key.schemes[0]!;
+    const scheme = p.scheme;
     const signedAttrs = setOf(
       p.contentType,
       sequence(oid(CMS.signingTime), setOf(x509Time(now))),
@@ -178,6 +237,11 @@ export class TimestampAuthority {
       ...(req.certReq ? [f.certificates] : []),
       setOf(signerInfo),
     );
-    return sequence(oid(CMS.signedData), explicit(0, signedData));
+    return { token: sequence(oid(CMS.signedData), explicit(0, signedData)), genTime: now, hash: h, signedAttrs, signature };
   }
+}
+
+/** The GeneralName node of an encoded GeneralName, for parseGeneralName */
+function generalNameNode(der: Buffer): [Buffer, ReturnType<typeof readRoot>] {
+  return [der, readRoot(der)];
 }

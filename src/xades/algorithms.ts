@@ -3,8 +3,12 @@
  */
 import type { SignatureAlgorithm } from "../pki/algorithms.js";
 
-/** DigestMethod URIs → Node digest names (XMLDSig 1.1 §6.2, RFC 9231 §2.1) */
-export const DIGEST_URIS: Readonly<Record<string, string>> = {
+/**
+ * DigestMethod URIs → Node digest names (XMLDSig 1.1 §6.2, RFC 9231 §2.1). A null-prototype
+ * table: an Algorithm of "constructor" or "__proto__" names no digest (a plain object literal
+ * answered Object's members, and createHash was handed a function). Look up with digestName().
+ */
+export const DIGEST_URIS: Readonly<Record<string, string>> = nullPrototype({
   "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
   "http://www.w3.org/2001/04/xmldsig-more#sha224": "sha224",
   "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
@@ -14,7 +18,19 @@ export const DIGEST_URIS: Readonly<Record<string, string>> = {
   "http://www.w3.org/2007/05/xmldsig-more#sha3-256": "sha3-256",
   "http://www.w3.org/2007/05/xmldsig-more#sha3-384": "sha3-384",
   "http://www.w3.org/2007/05/xmldsig-more#sha3-512": "sha3-512",
-};
+});
+
+/** A frozen copy of a table with no prototype: only its own keys are found. */
+export function nullPrototype<T>(table: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, table));
+}
+
+const DIGEST_BY_URI: ReadonlyMap<string, string> = new Map(Object.entries(DIGEST_URIS));
+
+/** The Node digest name of a DigestMethod URI, or undefined (a Map: attribute values are fresh strings, and a Map looks them up for their hash alone). */
+export function digestName(uri: string | null | undefined): string | undefined {
+  return uri == null ? undefined : DIGEST_BY_URI.get(uri);
+}
 
 /** Node digest name → DigestMethod URI (for signing) */
 export const DIGEST_URI_OF: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DIGEST_URIS).map(([u, h]) => [h, u]));

@@ -12,6 +12,7 @@
 import { OctetSink, binaryOctets, compareCodePoints, fromBinary, toBinary } from "./binary.js";
 
 export { compareCodePoints };
+import { nullPrototype } from "./algorithms.js";
 import { C14N_EXC, C14N_START_TAG, C14N_SUBTREE, C14N_SUBTREE_COMMENTS, XML_NS, type XmlDocument, type XmlElement, type XmlNode } from "./xml.js";
 
 export type C14nMethod = "c14n10" | "c14n11" | "exc-c14n";
@@ -21,15 +22,22 @@ export interface C14nAlgorithm {
   comments: boolean;
 }
 
-/** Algorithm URIs (XMLDSig 1.1 §6.6, c14n 1.1 §1, exc-c14n §2.1) */
-export const C14N_ALGORITHMS: Readonly<Record<string, C14nAlgorithm>> = {
+/** Algorithm URIs (XMLDSig 1.1 §6.6, c14n 1.1 §1, exc-c14n §2.1); no prototype (algorithms.ts nullPrototype), look up with c14nAlgorithm() */
+export const C14N_ALGORITHMS: Readonly<Record<string, C14nAlgorithm>> = nullPrototype({
   "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": { method: "c14n10", comments: false },
   "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": { method: "c14n10", comments: true },
   "http://www.w3.org/2006/12/xml-c14n11": { method: "c14n11", comments: false },
   "http://www.w3.org/2006/12/xml-c14n11#WithComments": { method: "c14n11", comments: true },
   "http://www.w3.org/2001/10/xml-exc-c14n#": { method: "exc-c14n", comments: false },
   "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": { method: "exc-c14n", comments: true },
-};
+});
+
+const C14N_BY_URI: ReadonlyMap<string, C14nAlgorithm> = new Map(Object.entries(C14N_ALGORITHMS));
+
+/** The canonicalization an Algorithm URI names, or undefined. */
+export function c14nAlgorithm(uri: string | null | undefined): C14nAlgorithm | undefined {
+  return uri == null ? undefined : C14N_BY_URI.get(uri);
+}
 
 export const EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#";
 

@@ -171,13 +171,24 @@ function normName(s: string): string {
 
 /** XAdES IssuerSerialV2 holds the DER of an RFC 5035 IssuerSerial: read and matched as CMS does; malformed names no certificate. */
 function issuerSerialV2Matches(der: Buffer, c: Certificate): boolean {
+  // (a fact about two byte strings, the same for every form the signer signs: kept per certificate)
+  let known = issuerSerialV2Known.get(c);
+  const key = der.toString("latin1");
+  const hit = known?.get(key);
+  if (hit !== undefined) return hit;
+  let answer: boolean;
   try {
-    return issuerSerialMatches(c, readIssuerSerial(der)) === true;
+    answer = issuerSerialMatches(c, readIssuerSerial(der)) === true;
   } catch (e) {
-    if (e instanceof Asn1Error) return false;
-    throw e;
+    if (!(e instanceof Asn1Error)) throw e;
+    answer = false;
   }
+  if (!known) issuerSerialV2Known.set(c, (known = new Map()));
+  if (known.size >= 16) known.clear();
+  known.set(key, answer);
+  return answer;
 }
+const issuerSerialV2Known = new WeakMap<Certificate, Map<string, boolean>>();
 
 function fail(check: XadesSignatureCheck, verdict: Verdict, code: string, message: string): XadesSignatureCheck {
   if (check.verdict.indication === "TOTAL_PASSED" || (check.verdict.indication === "INDETERMINATE" && verdict.indication === "TOTAL_FAILED")) {

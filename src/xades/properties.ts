@@ -3,10 +3,10 @@
  * reads what a signature claims and binds, without judging it. Judging happens in verify.ts.
  */
 import { type C14nOptions } from "./c14n.js";
-import { DIGEST_URIS } from "./algorithms.js";
+import { digestName } from "./algorithms.js";
 import { DS_NS, type Signature, XmlDsigFormatError, decodeBase64 } from "./xmldsig.js";
 import type { XmlElement } from "./xml.js";
-import { C14N_ALGORITHMS } from "./c14n.js";
+import { c14nAlgorithm } from "./c14n.js";
 
 export const XADES_NS = "http://uri.etsi.org/01903/v1.3.2#";
 export const XADES141_NS = "http://uri.etsi.org/01903/v1.4.1#";
@@ -92,7 +92,7 @@ function digestOf(parent: XmlElement, what: string): { digest: string; digestVal
   const dm = parent.first(DS_NS, "DigestMethod") ?? parent.first(parent.ns, "DigestMethod");
   const dv = parent.first(DS_NS, "DigestValue") ?? parent.first(parent.ns, "DigestValue");
   if (!dm || !dv) throw new XmlDsigFormatError(`${what} without ds:DigestMethod/ds:DigestValue`);
-  const digest = DIGEST_URIS[dm.attr("Algorithm") ?? ""];
+  const digest = digestName(dm.attr("Algorithm"));
   if (!digest) throw new XmlDsigFormatError(`${what}: unsupported digest ${dm.attr("Algorithm")}`);
   return { digest, digestValue: decodeBase64(dv.rawText(), `${what} DigestValue`) };
 }
@@ -121,7 +121,7 @@ function timestampsOf(parent: XmlElement | null, ns: string, local: string, skip
     // an empty Algorithm is read as an absent one: the default (XAdES §5.1.4.1), as producers meant it
     const alg = cm?.attr("Algorithm") ?? "";
     if (alg !== "") {
-      const a = C14N_ALGORITHMS[alg];
+      const a = c14nAlgorithm(alg);
       if (!a) {
         skipped.push({ code: "UNSIGNED_PROPERTY_SKIPPED", message: `a ${local} with the unsupported canonicalization ${alg} was left out` });
         continue;

@@ -8,7 +8,7 @@
  * The signature is written as text and parsed back with podpis's own hardened parser, so the
  * digests are computed by the same canonicalizer that validation uses.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 import type { KeyProvider, SigningHash, SigningScheme } from "../pki/signing-key.js";
 import { type Certificate, parseCertificate } from "../pki/certificate.js";
 import { SigningError, type Timestamper, issuerSerial } from "../cades/sign.js";
@@ -121,6 +121,18 @@ function signerCertificate(der: Uint8Array): Certificate {
   return cert;
 }
 
+const tags = { pool: Buffer.alloc(8 * 128), at: 8 * 128 };
+
+/** 8 random octets in hex, the default Id suffix: the CSPRNG is called once per 128 signatures (a call costs more than the suffix is worth, issue 15) */
+function randomTag(): string {
+  if (tags.at === tags.pool.length) {
+    randomFillSync(tags.pool);
+    tags.at = 0;
+  }
+  tags.at += 8;
+  return tags.pool.toString("hex", tags.at - 8, tags.at);
+}
+
 /** Where a signature goes in a form podpis wrote itself: before the root's end tag (the root has content) */
 function ownFormHost(content: Uint8Array): NonNullable<PreparedXades["host"]> {
   const source = Buffer.from(content).toString("latin1");
@@ -145,15 +157,18 @@ export interface PreparedXades {
   host: { source: string; insertAt: number; selfClosing: boolean; rootName: string } | null;
 }
 
-/** The SignedInfo of a XAdES-B-B signature, and what is needed to finish it. */
-export function prepareXades(opts: XadesSigningInput): PreparedXades {
+/**
+ * The SignedInfo of a XAdES-B-B signature, and what is needed to finish it. `ownHost`: where the
+ * signature goes in a form given with its canonical octets (null: the caller inserts it, signOwnFormText).
+ */
+export function prepareXades(opts: XadesSigningInput, ownHost: (content: Uint8Array) => PreparedXades["host"] = ownFormHost): PreparedXades {
   const h = opts.hash;
   const scheme = opts.scheme;
   const digestUri = DIGEST_URI_OF[h]!;
   const sigUri = signatureUriFor(scheme, h);
   const signer = signerCertificate(opts.certificate);
   const signingTime = opts.signingTime;
-  const tag = opts.idTag ?? randomBytes(8).toString("hex");
+  const tag = opts.idTag ?? randomTag();
   if (!/^[\w-]{1,64}$/.test(tag)) throw new SigningError("XADES_INTERNAL", "the Id suffix must be a short token");
   const id = (what: string) => `${what}-${tag}`;
   const sigId = id("Signature");
@@ -173,7 +188,7 @@ export function prepareXades(opts: XadesSigningInput): PreparedXades {
     if (!isXml) throw new SigningError("NOT_XML", "an enveloped XAdES signature needs an XML document to go into");
     dataRef.transforms = [ENVELOPED_SIGNATURE, EXC_C14N];
     dataRef.digest = digest(opts.canonicalForm);
-    host = ownFormHost(content!);
+    host = ownHost(content!);
   } else if (opts.packaging === "enveloped") {
     if (!isXml) throw new SigningError("NOT_XML", "an enveloped XAdES signature needs an XML document to go into");
     const doc = parseXml(content!);
@@ -238,6 +253,19 @@ export function prepareXades(opts: XadesSigningInput): PreparedXades {
   return { input: opts, idTag: tag, mimeType, toBeSigned, signatureMethod: sigUri, render, host };
 }
 
+/** B-T: the xades:UnsignedProperties with a SignatureTimeStamp; B-B (no time-stamper): none */
+async function unsignedProperties(prepared: PreparedXades, sigValue: string, timestamper: Timestamper | undefined): Promise<string> {
+  if (!timestamper) return "";
+  // EN 319 132-1 §5.3: the time-stamped data is the canonicalized ds:SignatureValue element (podpis's own text)
+  const sv = ownCanonical(`<ds:SignatureValue Id="SignatureValue-${prepared.idTag}">${sigValue}</ds:SignatureValue>`, { prefix: "ds", uri: DS_NS });
+  const token = await timestamper(Buffer.from(sv, "utf8"), prepared.input.hash);
+  return (
+    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp Id="SignatureTimeStamp-${prepared.idTag}">` +
+    `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><xades:EncapsulatedTimeStamp>${b64(token)}</xades:EncapsulatedTimeStamp>` +
+    `</xades:SignatureTimeStamp></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`
+  );
+}
+
 /**
  * The signed document around a signature value over `prepared.toBeSigned` (ECDSA as r || s,
  * XMLDSig 1.1 §6.4.3): the form with the signature in it (enveloped), or the ds:Signature
@@ -245,17 +273,7 @@ export function prepareXades(opts: XadesSigningInput): PreparedXades {
  */
 export async function assembleXades(prepared: PreparedXades, signature: Uint8Array, opts: { timestamper?: Timestamper } = {}): Promise<Buffer> {
   const sigValue = b64(signature);
-  let unsigned = "";
-  if (opts.timestamper) {
-    // EN 319 132-1 §5.3: the time-stamped data is the canonicalized ds:SignatureValue element (podpis's own text)
-    const sv = ownCanonical(`<ds:SignatureValue Id="SignatureValue-${prepared.idTag}">${sigValue}</ds:SignatureValue>`, { prefix: "ds", uri: DS_NS });
-    const token = await opts.timestamper(Buffer.from(sv, "utf8"), prepared.input.hash);
-    unsigned =
-      `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp Id="SignatureTimeStamp-${prepared.idTag}">` +
-      `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><xades:EncapsulatedTimeStamp>${b64(token)}</xades:EncapsulatedTimeStamp>` +
-      `</xades:SignatureTimeStamp></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`;
-  }
-  const element = prepared.render(sigValue, unsigned);
+  const element = prepared.render(sigValue, await unsignedProperties(prepared, sigValue, opts.timestamper));
 
   if (!prepared.host) return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${element}\n`, "utf8");
   const { source, insertAt, selfClosing, rootName } = prepared.host;
@@ -285,4 +303,29 @@ export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
   });
   const signature = await key.sign({ data: prepared.toBeSigned }, { scheme, hash, ecdsaEncoding: "raw" });
   return assembleXades(prepared, signature, { timestamper: opts.timestamper });
+}
+
+/**
+ * signXades for an enveloped signature into a form the caller wrote itself and holds as text,
+ * with its exclusive canonical form (the receipt seal, issue 15): the same document, returned as
+ * text — the form is inserted into, not decoded from UTF-8 and encoded again.
+ */
+export async function signOwnFormText(opts: Omit<XadesSignOptions, "packaging" | "content" | "canonicalForm"> & { form: string; canonicalForm: Uint8Array; idTag?: string }): Promise<string> {
+  const key = opts.key;
+  const hash = opts.hash ?? "sha256";
+  const scheme = opts.scheme ?? key.schemes[0]!;
+  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
+  const end = opts.form.lastIndexOf("</");
+  if (end < 0 || !/^<\/[^\s>]+\s*>/.test(opts.form.slice(end))) throw new SigningError("XADES_INTERNAL", "the form given with its canonical octets has no root end tag");
+  // the form's head decides "is it XML" as in prepareXades; its octets are not needed (the digest is over canonicalForm)
+  const prepared = prepareXades({
+    certificate: key.certificate, chain: key.chain, packaging: "enveloped", content: Buffer.from(opts.form.slice(0, 512), "utf8"), name: opts.name, mimeType: opts.mimeType,
+    hash, scheme, signingTime: opts.signingTime ?? new Date(), canonicalForm: opts.canonicalForm, ...(opts.idTag ? { idTag: opts.idTag } : {}),
+  }, () => null);
+  const signature = await key.sign({ data: prepared.toBeSigned }, { scheme, hash, ecdsaEncoding: "raw" });
+  const sigValue = b64(signature);
+  const element = prepared.render(sigValue, await unsignedProperties(prepared, sigValue, opts.timestamper));
+  // a lone surrogate becomes U+FFFD, as signXades's trip through UTF-8 makes it (and as the canonical octets have it)
+  const out = (opts.form.slice(0, end) + element + opts.form.slice(end)) as string & { toWellFormed(): string };
+  return out.toWellFormed().replace(/^(<\?xml[^?]*?encoding\s*=\s*)(["'])[^"']*\2/, "$1$2UTF-8$2");
 }

@@ -11,8 +11,8 @@
 import { createHash, type KeyObject } from "node:crypto";
 import { PodpisError } from "../errors/base.js";
 import { type SignatureAlgorithm, verifySignature } from "../pki/algorithms.js";
-import { type C14nOptions, C14N_ALGORITHMS, EXC_C14N_NS, canonicalBinary, canonicalDigest, canonicalOctets } from "./c14n.js";
-import { DIGEST_URIS, PSS_NS, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignatureAlgorithm, ecdsaRawToDer } from "./algorithms.js";
+import { type C14nOptions, EXC_C14N_NS, c14nAlgorithm, canonicalBinary, canonicalDigest, canonicalOctets } from "./c14n.js";
+import { PSS_NS, digestName, RSA_PSS_PARAMS_URI, SIGNATURE_URIS, type XmlSignatureAlgorithm, ecdsaRawToDer } from "./algorithms.js";
 import { type XmlDocument, type XmlElement, XmlError, elementPath, parseXml } from "./xml.js";
 import { digestBinary, digestOctets } from "./binary.js";
 import { DEFAULT_VALIDATION_BUDGET, LimitExceededError } from "../limits/budgets.js";
@@ -198,7 +198,7 @@ export function decodeBase64(text: string, what: string): Buffer {
 function c14nOf(el: XmlElement, what: string): { c14n: C14nOptions; uri: string } {
   const uri = el.attr("Algorithm");
   if (!uri) throw new XmlDsigFormatError(`${what} without an Algorithm`);
-  const alg = C14N_ALGORITHMS[uri];
+  const alg = c14nAlgorithm(uri);
   if (!alg) throw new XmlDsigFormatError(`unsupported canonicalization ${uri}`);
   const c14n: C14nOptions = { ...alg };
   if (alg.method === "exc-c14n") {
@@ -227,14 +227,14 @@ function pssParams(el: XmlElement, uri: string): XmlSignatureAlgorithm {
   if (p) {
     const dm = p.first(DS_NS, "DigestMethod");
     if (dm) {
-      const h = DIGEST_URIS[dm.attr("Algorithm") ?? ""];
+      const h = digestName(dm.attr("Algorithm"));
       if (!h) throw new XmlDsigFormatError(`unsupported RSA-PSS digest ${dm.attr("Algorithm")}`);
       hash = h;
     }
     const mgf = p.first(PSS_NS, "MaskGenerationFunction");
     if (mgf) {
       const mdm = mgf.first(DS_NS, "DigestMethod");
-      const mh = mdm ? DIGEST_URIS[mdm.attr("Algorithm") ?? ""] : hash;
+      const mh = mdm ? digestName(mdm.attr("Algorithm")) : hash;
       if (mh !== hash) throw new XmlDsigFormatError("RSA-PSS with an MGF1 digest other than the message digest");
     }
     const sl = p.first(PSS_NS, "SaltLength");
@@ -263,7 +263,7 @@ function transformsOf(ref: XmlElement): Transform[] {
     if (!uri) throw new XmlDsigFormatError("ds:Transform without an Algorithm");
     if (uri === ENVELOPED_SIGNATURE) out.push({ kind: "enveloped" });
     else if (uri === BASE64_TRANSFORM) out.push({ kind: "base64" });
-    else if (C14N_ALGORITHMS[uri]) out.push({ kind: "c14n", ...c14nOf(t, "ds:Transform") });
+    else if (c14nAlgorithm(uri)) out.push({ kind: "c14n", ...c14nOf(t, "ds:Transform") });
     else if (uri === XPATH_TRANSFORM) {
       // Only the one XPath that multi-signature forms use; general XPath is not evaluated.
       const xp = t.first(DS_NS, "XPath");
@@ -294,7 +294,7 @@ export function readReferences(container: XmlElement, maxRefs: number): Referenc
     if (r.type !== 1 || r.ns !== DS_NS || r.local !== "Reference") continue;
     const dm = only(r, "DigestMethod", true);
     const digestUri = dm.attr("Algorithm") ?? "";
-    const digest = DIGEST_URIS[digestUri];
+    const digest = digestName(digestUri);
     if (!digest) throw new XmlDsigFormatError(`unsupported digest algorithm ${digestUri || "(none)"}`);
     const digestValue = decodeBase64(only(r, "DigestValue", true).rawText(), "ds:DigestValue");
     // a DigestValue of the wrong length is one that does not match (HASH_FAILURE), as DSS reads it
