@@ -56,6 +56,17 @@ describe("receipt sealed as text", () => {
     });
   }
 
+  it("writes the chain the key has now into KeyInfo (what is kept per certificate follows a changed chain)", async () => {
+    const { xml, canonical } = receipt("Иван Петров Иванов");
+    const count = (x: string) => x.split("<ds:X509Certificate>").length - 1;
+    const sign = (k: KeyProvider) => signOwnFormText({ key: k, form: xml, canonicalForm: Buffer.from(canonical!, "utf8"), signingTime: AT });
+    expect(key.chain.length).toBeGreaterThan(1);
+    expect(count(await sign(key))).toBe(key.chain.length);
+    const alone: KeyProvider = { certificate: key.certificate, chain: [key.certificate], keyType: key.keyType, keyBits: key.keyBits, schemes: key.schemes, sign: (i, a) => key.sign(i, a), close: async () => {} };
+    expect(count(await sign(alone))).toBe(1);
+    expect(count(await sign(key))).toBe(key.chain.length);
+  });
+
   it("refuses a form without a root end tag", async () => {
     await expect(signOwnFormText({ key, form: "<a/>", canonicalForm: Buffer.from("<a></a>"), signingTime: AT })).rejects.toThrow(/no root end tag/);
   });

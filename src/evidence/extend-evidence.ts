@@ -104,16 +104,28 @@ export class EvidenceRecorder {
   }
 }
 
-/** Collects validation data once per item (by SHA-256), in the order first met. */
+/**
+ * Collects validation data once per item (the same octets), in the order first met. Items are
+ * compared octet for octet among those of the same length — a few certificates and CRLs per
+ * signature, where hashing each one (as this did) cost more than the comparisons (issue 15).
+ */
 export class DataCollector {
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<number, Uint8Array[]>();
   readonly data: ValidationData = { certificates: [], crls: [], ocsp: [] };
 
+  /** true when `der` was new */
+  private mark(der: Uint8Array): boolean {
+    const same = this.seen.get(der.length);
+    if (!same) {
+      this.seen.set(der.length, [der]);
+      return true;
+    }
+    for (const d of same) if (d === der || Buffer.compare(d, der) === 0) return false;
+    same.push(der);
+    return true;
+  }
   private add(list: Uint8Array[], der: Uint8Array): void {
-    const s = sha256Hex(der);
-    if (this.seen.has(s)) return;
-    this.seen.add(s);
-    list.push(der);
+    if (this.mark(der)) list.push(der);
   }
   certificate(der: Uint8Array): void {
     this.add(this.data.certificates, der);
@@ -126,7 +138,7 @@ export class DataCollector {
   }
   /** marks items already present (in the signature) so that they are not added again */
   already(der: Uint8Array): void {
-    this.seen.add(sha256Hex(der));
+    this.mark(der);
   }
   get empty(): boolean {
     return this.data.certificates.length + this.data.crls.length + this.data.ocsp.length === 0;

@@ -121,6 +121,34 @@ function signerCertificate(der: Uint8Array): Certificate {
   return cert;
 }
 
+interface SignerXml {
+  chain: readonly Uint8Array[];
+  chainXml: string;
+  certDigest: string;
+  issuerSerialB64: string;
+}
+const signerXmls = new WeakMap<Certificate, Map<SigningHash, SignerXml>>();
+
+/**
+ * What a key's every signature writes of its certificate and chain (KeyInfo, CertDigest,
+ * IssuerSerialV2), made once per certificate, chain and hash (a seal key signs every receipt);
+ * the chain is compared octet for octet, not trusted to stay.
+ */
+function signerXml(signer: Certificate, chain: readonly Uint8Array[], h: SigningHash): SignerXml {
+  let byHash = signerXmls.get(signer);
+  const known = byHash?.get(h);
+  if (known && known.chain.length === chain.length && known.chain.every((c, i) => Buffer.compare(c, chain[i]!) === 0)) return known;
+  const made: SignerXml = {
+    chain: chain.map((c) => Buffer.from(c)),
+    chainXml: chain.map((c) => `<ds:X509Certificate>${b64(c)}</ds:X509Certificate>`).join(""),
+    certDigest: createHash(h).update(signer.der).digest("base64"),
+    issuerSerialB64: b64(issuerSerial(signer)),
+  };
+  if (!byHash) signerXmls.set(signer, (byHash = new Map()));
+  byHash.set(h, made);
+  return made;
+}
+
 const tags = { pool: Buffer.alloc(8 * 128), at: 8 * 128 };
 
 /** 8 random octets in hex, the default Id suffix: the CSPRNG is called once per 128 signatures (a call costs more than the suffix is worth, issue 15) */
@@ -217,13 +245,13 @@ export function prepareXades(opts: XadesSigningInput, ownHost: (content: Uint8Ar
     dataRef.digest = content ? digest(content) : b64((given as { digest: Uint8Array }).digest);
   }
 
-  const chainXml = opts.chain.map((c) => `<ds:X509Certificate>${b64(c)}</ds:X509Certificate>`).join("");
+  const { chainXml, certDigest, issuerSerialB64 } = signerXml(signer, opts.chain, h);
   const signedProperties =
     `<xades:SignedProperties Id="${spId}">` +
     `<xades:SignedSignatureProperties>` +
     `<xades:SigningTime>${dateTime(signingTime)}</xades:SigningTime>` +
-    `<xades:SigningCertificateV2><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${digest(signer.der)}</ds:DigestValue></xades:CertDigest>` +
-    `<xades:IssuerSerialV2>${b64(issuerSerial(signer))}</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2>` +
+    `<xades:SigningCertificateV2><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${certDigest}</ds:DigestValue></xades:CertDigest>` +
+    `<xades:IssuerSerialV2>${issuerSerialB64}</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2>` +
     `</xades:SignedSignatureProperties>` +
     `<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#${dataRef.id}"><xades:MimeType>${escapeText(mimeType)}</xades:MimeType></xades:DataObjectFormat></xades:SignedDataObjectProperties>` +
     `</xades:SignedProperties>`;
