@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseCertificate } from "../src/pki/certificate.js";
 import { checkXadesDocument } from "../src/xades/check.js";
 import { createPrivateKey, createSign } from "node:crypto";
 import { canonicalOctets, canonicalize } from "../src/xades/c14n.js";
@@ -126,6 +127,17 @@ describe("hostile signatures", () => {
       const cert = sig((s) => s.replace(/(<xades:CertDigest><ds:DigestMethod )Algorithm="[^"]*"/, `$1Algorithm="${name}"`)).signatures[0]!;
       expect(cert.verdict.indication, name).not.toBe("TOTAL_PASSED");
     }
+  });
+
+  it("a signer named by SigningCertificate and carried nowhere is found in the pool, and only when `signers` allows it", () => {
+    const bare = Buffer.from(base.replace(/<ds:KeyInfo>[\s\S]*<\/ds:KeyInfo>/, ""));
+    const signer = parseCertificate(readFileSync("certs-test/citizen-rsa2048.der"));
+    const ca = parseCertificate(readFileSync("certs-test/qualified-ca.der"));
+    const with_ = (o: Parameters<typeof checkXadesDocument>[1]) => failure(checkXadesDocument(bare, o));
+    expect(with_({})).toBe("INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND");
+    expect(with_({ pool: [ca, signer] })).toBe("TOTAL_PASSED/null");
+    expect(with_({ pool: [ca, signer], signers: [ca.sha256] })).toBe("INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND");
+    expect(with_({ pool: [ca, signer], signers: [signer.sha256] })).toBe("TOTAL_PASSED/null");
   });
 
   it("a Signature without SignedInfo → FORMAT_FAILURE", () => {

@@ -154,22 +154,27 @@ export function scrub(s: string): string {
   return s.replace(/\d{10}/g, "[redacted]");
 }
 
+const needsScrub = (a: unknown): boolean => typeof a === "string" && /\d{10}/.test(a);
+
 /**
  * `sync: false` (the request log): lines go out through an asynchronous writer, so under load the
  * lines of many requests leave in one write(2) instead of one each — a synchronous write per
  * request was a twentieth of a worker's time. Flushed on shutdown (Runtime.close). Messages
  * written just before an exit use the synchronous default.
  */
-export function createLogger(level: string, opts: { sync?: boolean } = {}): pino.Logger {
-  const dest = pino.destination({ dest: 1, sync: opts.sync ?? true });
+export function createLogger(level: string, opts: { sync?: boolean; dest?: pino.DestinationStream } = {}): pino.Logger {
+  // (`dest`: where the lines go instead of stdout — tests)
+  const dest = opts.dest ?? pino.destination({ dest: 1, sync: opts.sync ?? true });
   return pino({
     level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     hooks: {
+      // every log line passes here (the request log: one per request), so the arguments are
+      // copied only when a string among them carries a ten-digit run to mask (issue 15)
       logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === "string" ? scrub(a) : a)) as Parameters<typeof method>);
+        method.apply(this, (args.some(needsScrub) ? args.map((a) => (typeof a === "string" ? scrub(a) : a)) : args) as Parameters<typeof method>);
       },
     },
   }, dest);

@@ -83,6 +83,8 @@ export interface SubmissionInput {
 export interface SubmissionResult {
   record: SubmissionRecord;
   report: ValidationReport;
+  /** `report` as the JSON text archived (the answer splices it in instead of serialising the report again) */
+  reportJson: string;
   receipt: string;
   /** the receipt's index in the transparency log */
   logIndex: number;
@@ -215,7 +217,7 @@ export class PodpisService {
         return receipt;
       },
     );
-    return { record, report, receipt, logIndex };
+    return { record, report, reportJson, receipt, logIndex };
   }
 
   /**

@@ -112,16 +112,43 @@ function latin1Write(buf: Buffer, b: string, at: number): number {
  */
 export class OctetSink {
   private buf: Buffer = scratchOf(0);
-  length = 0;
+  /** octets written so far, not counting `small` */
+  private written = 0;
+  /**
+   * Short pieces (tags such as "<x></x>" of empty elements) gathered as one string and written
+   * together: each write into the buffer is a call into C++ that costs more than the few octets
+   * it copies, and 100,000 empty elements made c14n run at a tenth of its usual speed.
+   */
+  private small = "";
+
+  get length(): number {
+    return this.written + this.small.length;
+  }
 
   write(b: string): void {
-    const n = this.length + b.length;
+    if (b.length < 64) {
+      this.small += b;
+      if (this.small.length >= 4096) this.flushSmall();
+      return;
+    }
+    if (this.small.length !== 0) this.flushSmall();
+    this.put(b);
+  }
+
+  private flushSmall(): void {
+    const s = this.small;
+    this.small = "";
+    this.put(s);
+  }
+
+  private put(b: string): void {
+    const n = this.written + b.length;
     if (n > this.buf.length) {
       const bigger = scratchOf(Math.max(n, this.buf.length * 2));
-      if (bigger !== this.buf) this.buf.copy(bigger, 0, 0, this.length);
+      if (bigger !== this.buf) this.buf.copy(bigger, 0, 0, this.written);
       this.buf = bigger;
     }
-    this.length += latin1Write(this.buf, b, this.length);
+    this.written += latin1Write(this.buf, b, this.written);
   }
 
   /** Makes room for n octets in all (a digest of a known size is not regrown piece by piece). */
@@ -131,17 +158,21 @@ export class OctetSink {
 
   /** Octets from..to of `b` (a binary string's octets: XmlDocument.octets), copied with no conversion. */
   writeOctets(b: Uint8Array, from: number, to: number): void {
-    const n = this.length + (to - from);
+    if (this.small.length !== 0) this.flushSmall();
+    const n = this.written + (to - from);
     if (n > this.buf.length) {
       const bigger = scratchOf(Math.max(n, this.buf.length * 2));
-      if (bigger !== this.buf) this.buf.copy(bigger, 0, 0, this.length);
+      if (bigger !== this.buf) this.buf.copy(bigger, 0, 0, this.written);
       this.buf = bigger;
     }
-    this.buf.set(b.subarray(from, to), this.length);
-    this.length = n;
+    // a short span byte by byte: a subarray (an object) per span cost more than its copy
+    if (to - from < 64) for (let i = from, j = this.written; i < to; i++, j++) this.buf[j] = b[i]!;
+    else this.buf.set(b.subarray(from, to), this.written);
+    this.written = n;
   }
 
   digest(alg: string): Buffer {
-    return hash(alg, this.buf.subarray(0, this.length), "buffer");
+    if (this.small.length !== 0) this.flushSmall();
+    return hash(alg, this.buf.subarray(0, this.written), "buffer");
   }
 }

@@ -305,7 +305,9 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
   meter.signal?.throwIfAborted();
   const siOctets = signedInfoOctets(sig, meter);
   const allowed = opts.signers;
-  const candidates = [...check.certificates, ...(opts.pool ?? [])].filter((c) => !allowed || allowed.includes(c.sha256));
+  // the carried certificates, then the pool (read in place: the pool can hold a trust list's hundreds)
+  const carried = check.certificates;
+  const pool = opts.pool ?? [];
   // check.certificates starts with the KeyInfo certificates, in order (looked up once)
   const keyInfoCerts = check.certificates.slice(0, sig.keyInfoCertificates.length).filter((c) => !allowed || allowed.includes(c.sha256));
   let sigOk = false;
@@ -319,8 +321,9 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
     outer: for (const ref of sc.certs) {
       if (ref.malformed !== null && ref.digestValue.length === 0) continue;
       const want = ref.digestValue.toString("hex");
-      for (const c of candidates) {
-        if (digestHex(c, ref.digest) !== want) continue;
+      for (let i = 0; i < carried.length + pool.length; i++) {
+        const c = i < carried.length ? carried[i]! : pool[i - carried.length]!;
+        if ((allowed && !allowed.includes(c.sha256)) || digestHex(c, ref.digest) !== want) continue;
         if (verifySignatureValue(sig, publicKeyOf(c), siOctets)) {
           chosen = { c, ref };
           sigOk = true;

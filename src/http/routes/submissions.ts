@@ -2,6 +2,7 @@
 import { isMultipart, readSignedUpload } from "../body.js";
 import { readSubmissionUpload } from "../upload-store.js";
 import { HttpProblem } from "../problem.js";
+import type { SubmissionResult } from "../service.js";
 import { type Router, json, jsonOf, problem, send } from "./route.js";
 import { signedBody } from "./verify.js";
 
@@ -35,11 +36,21 @@ export const submissionsRouter: Router = {
         const r = await ctx.service.submit({ document: up.document, contents: up.contents, applicant, service });
         ctx.metrics.inc("podpis_submissions_total", { accepted: String(r.record.accepted) });
         res.setHeader("Location", `/api/v1/submissions/${r.record.id}`);
-        json(res, 201, { id: r.record.id, registrationNumber: r.record.registrationNumber, accepted: r.record.accepted, report: r.report, receipt: r.receipt, log: { index: r.logIndex } });
+        json(res, 201, submissionAnswer(r));
       },
     },
   ],
 };
+
+/**
+ * The 201's body: JSON.stringify of { id, registrationNumber, accepted, report, receipt, log }
+ * with the report's JSON text, already made for the archive, spliced in (one serialisation of
+ * the report per submission, not two).
+ */
+export function submissionAnswer(r: SubmissionResult): string {
+  const head = JSON.stringify({ id: r.record.id, registrationNumber: r.record.registrationNumber, accepted: r.record.accepted });
+  return `${head.slice(0, -1)},"report":${r.reportJson},"receipt":${JSON.stringify(r.receipt)},"log":${JSON.stringify({ index: r.logIndex })}}`;
+}
 
 /** POST /api/v1/public/submissions: the citizen page hands in what it signed (rate-limited per address, the public body cap). */
 export const publicSubmissionRoutes = submissionsRouter.routes.map((r) => ({
