@@ -429,9 +429,12 @@ export function decodePem(input: Uint8Array | string, label: string): Buffer[] {
   return out;
 }
 
+const PEM_BEGIN = Buffer.from("-----BEGIN ", "latin1");
+
+/** Whether a PEM header starts within the first 4 KB (searched as bytes: no copy, no string per parse). */
 export function looksLikePem(input: Uint8Array): boolean {
-  const head = Buffer.from(input.subarray(0, Math.min(input.length, 4096))).toString("latin1");
-  return head.includes("-----BEGIN ");
+  const head = Buffer.from(input.buffer, input.byteOffset, Math.min(input.length, 4096));
+  return head.indexOf(PEM_BEGIN) !== -1;
 }
 
 /** Reads one or more certificates from DER or PEM bytes. */
