@@ -201,6 +201,22 @@ export const committerReports = {
   numbered,
 };
 
+/**
+ * A submission into a committer's queue (either committer's `submit`): counted as waiting until
+ * its batch is taken (committerReports.batched) and as committing until it is answered, once.
+ */
+export function enqueue(queue: Pending[], input: NewSubmission, seal: Seal, kick: () => void): Promise<SubmissionRecord> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const answer = (): void => {
+      if (!answered) (answered = true), committerReports.answered();
+    };
+    committerReports.queued();
+    queue.push({ input, seal, resolve: (r) => (answer(), resolve(r)), reject: (e) => (answer(), reject(e)) });
+    kick();
+  });
+}
+
 /** One batch sealing and one committing per process; what arrives meanwhile is the next batch (at most `max`). */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -217,32 +233,18 @@ export class GroupCommitter {
     private readonly writer: BatchWriter,
     private readonly numberFormat: string,
     private readonly max = BATCH_MAX,
-    private readonly onBatch?: (size: number) => void,
   ) {}
 
   submit(input: NewSubmission, seal: Seal): Promise<SubmissionRecord> {
-    return new Promise((resolve, reject) => {
-      let answered = false;
-      const answer = (): void => {
-        if (answered) return;
-        answered = true;
-        queueState.committing--;
-      };
-      queueState.waiting++;
-      this.queue.push({ input, seal, resolve: (r) => (answer(), resolve(r)), reject: (e) => (answer(), reject(e)) });
-      this.kick();
-    });
+    return enqueue(this.queue, input, seal, () => this.kick());
   }
 
   private kick(): void {
     if (this.sealing || this.queue.length === 0) return;
     this.sealing = true;
     const batch = this.queue.splice(0, this.max);
-    queueState.waiting -= batch.length;
-    queueState.committing += batch.length;
     this.stats.batches++;
-    this.onBatch?.(batch.length);
-    for (const f of batchObservers) f(batch.length);
+    committerReports.batched(batch.length);
     void this.run(batch);
   }
 

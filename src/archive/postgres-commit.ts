@@ -20,7 +20,7 @@
  * say by a database restart, and another node reserved meanwhile), the claim fails: the batch is
  * reserved and sealed again, once more at most, then fails.
  */
-import { committerReports, type Pending, type Seal, type CommitStats, BATCH_MAX, sealOnPositions, type Sealed } from "./group-commit.js";
+import { committerReports, enqueue, type Pending, type Seal, type CommitStats, BATCH_MAX, sealOnPositions, type Sealed } from "./group-commit.js";
 import { ArchiveError, type NewSubmission, type SubmissionRecord } from "./port.js";
 import type { Reservation } from "./postgres-slots.js";
 
@@ -65,15 +65,7 @@ export class ReservingCommitter {
   ) {}
 
   submit(input: NewSubmission, seal: Seal): Promise<SubmissionRecord> {
-    return new Promise((resolve, reject) => {
-      let answered = false;
-      const answer = (): void => {
-        if (!answered) (answered = true), committerReports.answered();
-      };
-      committerReports.queued();
-      this.queue.push({ input, seal, resolve: (r) => (answer(), resolve(r)), reject: (e) => (answer(), reject(e)) });
-      this.kick();
-    });
+    return enqueue(this.queue, input, seal, () => this.kick());
   }
 
   private kick(): void {

@@ -7,7 +7,7 @@ import type pg from "pg";
 import { LogError, MAX_ENTRY_BYTES, leafHash } from "../log/index.js";
 import type { Sealed } from "./group-commit.js";
 import type { SubmissionRecord } from "./port.js";
-import { contentSha256, sha256hex, toRecord } from "./record.js";
+import { type SubmissionDigests, contentSha256, sha256hex, writtenRecord } from "./record.js";
 
 /** A multi-row INSERT not yet sent. */
 export interface Insert {
@@ -60,16 +60,17 @@ export function logEntriesInsert(sealed: readonly Sealed[]): Insert {
   };
 }
 
-/** what getSubmission would read back for this sealed submission (the same mapping, record.ts toRecord) */
+const digestsKept = new WeakMap<Sealed, SubmissionDigests>();
+
+/** the document's and receipt's SHA-256 of a sealed submission, computed once (row, audit entries, record) */
+export function digestsOf(s: Sealed): SubmissionDigests {
+  let d = digestsKept.get(s);
+  if (!d) digestsKept.set(s, (d = { document: sha256hex(s.item.input.document), receipt: sha256hex(s.receipt) }));
+  return d;
+}
+
+/** what getSubmission would read back for this sealed submission (record.ts writtenRecord) */
 export function submissionRecord(s: Sealed): SubmissionRecord {
   const i = s.item.input;
-  return toRecord(
-    {
-      id: i.id, register: i.register, seq: s.assigned.sequence, registration_number: s.assigned.registrationNumber,
-      received_at: i.receivedAt.toISOString(), validation_time: i.validationTime.toISOString(), applicant: i.applicant, service: i.service,
-      accepted: i.accepted ? 1 : 0, indication: i.indication, policy_version: i.policyVersion, document_sha256: sha256hex(i.document),
-      document_size: i.document.length, receipt_sha256: sha256hex(s.receipt),
-    },
-    i.contents.map((c) => ({ sha256: contentSha256(c), size: c instanceof Uint8Array ? c.length : c.size })),
-  );
+  return writtenRecord(i, s.assigned, digestsOf(s), i.contents.map((c) => ({ sha256: contentSha256(c), size: c instanceof Uint8Array ? c.length : c.size })));
 }

@@ -8,14 +8,14 @@
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type FileRef, type SubmissionQuery, type SubmissionRecord } from "./port.js";
-import { CONTENT_SIZE_SQL, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
+import { CONTENT_SIZE_SQL, type SubmissionDigests, asBuffer, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
 import type { Reservation } from "./postgres-slots.js";
 import type { Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
 import { PostgresLogStore } from "./log-postgres.js";
 import { ReservingCommitter, type ReservingWriter } from "./postgres-commit.js";
 import { PostgresSlots } from "./postgres-slots.js";
-import { type Insert, insertAll, logEntriesInsert, submissionRecord } from "./postgres-rows.js";
+import { type Insert, digestsOf, insertAll, logEntriesInsert, submissionRecord } from "./postgres-rows.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -227,7 +227,7 @@ export class PostgresArchive implements ArchiveStore {
     const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
     const claim = this.slots.claimStatement(used);
     const inserts: Insert[] = [
-      { table: "submissions", columns: SUBMISSION_INSERT, rows: sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt)) },
+      { table: "submissions", columns: SUBMISSION_INSERT, rows: sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt, digestsOf(s))) },
       {
         table: "submission_contents",
         columns: ["submission_id", "idx", "sha256", "bytes", "size", "location"],
@@ -237,12 +237,12 @@ export class PostgresArchive implements ArchiveStore {
         })),
       },
       // material is kept once: the bytes go only when this process has not yet seen them stored (most submissions share their CRLs and anchors)
-      { table: "material", columns: ["sha256", "kind", "bytes"], rows: [...material.values()].filter((m) => !this.storedMaterial.has(m.sha256)).map((m) => [m.sha256, m.kind, Buffer.from(m.bytes)]), suffix: "ON CONFLICT (sha256) DO NOTHING" },
+      { table: "material", columns: ["sha256", "kind", "bytes"], rows: [...material.values()].filter((m) => !this.storedMaterial.has(m.sha256)).map((m) => [m.sha256, m.kind, asBuffer(m.bytes)]), suffix: "ON CONFLICT (sha256) DO NOTHING" },
       { table: "submission_material", columns: ["submission_id", "sha256"], rows: [...links.values()], suffix: "ON CONFLICT DO NOTHING" },
       {
         table: "submission_evidence",
         columns: ["submission_id", "version", "created_at", "sha256", "bytes"],
-        rows: inputs.filter((s) => s.evidence).map((s) => [s.id, 1, s.receivedAt.toISOString(), sha256hex(s.evidence!), Buffer.from(s.evidence!)]),
+        rows: inputs.filter((s) => s.evidence).map((s) => [s.id, 1, s.receivedAt.toISOString(), sha256hex(s.evidence!), asBuffer(s.evidence!)]),
       },
       logEntriesInsert(sealed),
     ];
@@ -260,7 +260,7 @@ export class PostgresArchive implements ArchiveStore {
     }
     if (!ok) throw new ClaimLost();
     await this.appendManyIn(c, sealed.flatMap((s) => {
-      const audit = auditDataFor(s.item.input, s.assigned, s.receipt);
+      const audit = auditDataFor(s.item.input, s.assigned, s.receipt, digestsOf(s));
       const at = s.item.input.receivedAt;
       const id = s.item.input.id;
       const evidence = s.item.input.evidence;
@@ -282,29 +282,17 @@ export class PostgresArchive implements ArchiveStore {
       h = (await lockHead()).rows[0]!;
     }
     let prev = Number(h.seq) === 0 ? null : { seq: Number(h.seq), hash: h.hash };
-    const params: unknown[] = [];
-    const values = entries.map((x) => {
+    const rows = entries.map((x) => {
       const e = nextAuditEntry(prev, x.kind, x.subject, x.data, x.at);
       prev = e;
-      params.push(e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash);
-      const n = params.length;
-      return `($${n - 6}::bigint, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+      return [e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash];
     });
-    if (!prev || !values.length) return;
-    if (params.length > 65_000) {
-      // beyond one statement's parameters (a very large PODPIS_ARCHIVE_BATCH_MAX): in parts
-      const rows: unknown[][] = [];
-      for (let i = 0; i < params.length; i += 7) rows.push(params.slice(i, i + 7));
-      await insertRows(c, "audit_log", ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows);
-      await c.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [prev.seq, prev.hash]);
-      return;
-    }
-    params.push(prev.seq, prev.hash);
-    await c.query(
-      `WITH entries AS (INSERT INTO audit_log (seq, at, kind, subject, data, prev_hash, hash) VALUES ${values.join(", ")} RETURNING 1)
-       UPDATE audit_head SET seq = $${params.length - 1}, hash = $${params.length} WHERE id = 1`,
-      params,
-    );
+    if (!prev || !rows.length) return;
+    const head = prev as { seq: number; hash: string };
+    // the entries ride in the head's UPDATE (one statement; in parts past the parameter limit)
+    await insertAll(c, { sql: "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", params: [head.seq, head.hash] }, [
+      { table: "audit_log", columns: ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows },
+    ]);
   }
 
   private async writeEvidence(c: Client, id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
@@ -484,21 +472,11 @@ const SUBMISSION_INSERT = [
   "indication", "policy_version", "document_sha256", "document", "report", "receipt", "receipt_sha256",
 ];
 
-function submissionRow(input: NewSubmission, assigned: Assigned, receipt: string): unknown[] {
+function submissionRow(input: NewSubmission, assigned: Assigned, receipt: string, digests: SubmissionDigests): unknown[] {
   return [
     input.id, input.register, assigned.sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
-    input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, sha256hex(input.document),
-    Buffer.from(input.document), input.reportJson, receipt, sha256hex(receipt),
+    input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, digests.document,
+    asBuffer(input.document), input.reportJson, receipt, digests.receipt,
   ];
 }
 
-/** One multi-row INSERT (a round trip for the lot); PostgreSQL takes at most 65,535 parameters a statement. */
-async function insertRows(c: Client, table: string, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>, suffix = ""): Promise<void> {
-  const perStatement = Math.floor(65_535 / columns.length);
-  for (let at = 0; at < rows.length; at += perStatement) {
-    const part = rows.slice(at, at + perStatement);
-    const params: unknown[] = [];
-    const values = part.map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(", ")})`);
-    await c.query(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${values.join(", ")} ${suffix}`, params);
-  }
-}

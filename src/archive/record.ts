@@ -50,6 +50,28 @@ export function toRecord(r: SubmissionRow, contents: Array<{ sha256: string; siz
   };
 }
 
+/** The SHA-256s a submission's rows, audit entries and record all carry: computed once per submission. */
+export interface SubmissionDigests {
+  document: string;
+  receipt: string;
+}
+
+/**
+ * The record of a submission just written, as getSubmission would read it back (the same
+ * mapping, toRecord), made from what was written: both adapters answer with it instead of a read.
+ */
+export function writtenRecord(s: NewSubmission, a: Assigned, digests: SubmissionDigests, contents: Array<{ sha256: string; size: number }>): SubmissionRecord {
+  return toRecord(
+    {
+      id: s.id, register: s.register, seq: a.sequence, registration_number: a.registrationNumber, received_at: s.receivedAt.toISOString(),
+      validation_time: s.validationTime.toISOString(), applicant: s.applicant, service: s.service, accepted: s.accepted ? 1 : 0,
+      indication: s.indication, policy_version: s.policyVersion, document_sha256: digests.document, document_size: s.document.length,
+      receipt_sha256: digests.receipt,
+    },
+    contents,
+  );
+}
+
 /**
  * The applicant as the log records it: a hash salted with the submission id, so the log binds
  * the archived name without becoming a list of names (or EGNs) anyone holding it could look up.
@@ -61,7 +83,7 @@ export const applicantHash = (submissionId: string, applicant: string): string =
  * applicant in clear). Since schema 2 it also binds the applicant, the service and the
  * validation time (issue 10.2), so every stored field of the row is covered by the chain.
  */
-export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string, digests?: { document: string; receipt: string }): { submission: unknown; receipt: unknown } {
+export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string, digests?: SubmissionDigests): { submission: unknown; receipt: unknown } {
   return {
     submission: {
       registrationNumber: a.registrationNumber,

@@ -14,7 +14,7 @@ import type { LogStore } from "./log-port.js";
 import { SqliteLogStore, insertLogEntrySqlite, nextLogIndexSqlite } from "./log-sqlite.js";
 import { Mutex } from "./mutex.js";
 import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, EvidenceRecord, Material, MaterialKind, NewSubmission, FileRef, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
-import { CONTENT_SIZE_SQL, asBuffer, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
+import { CONTENT_SIZE_SQL, asBuffer, auditDataFor, contentOf, contentRow, sha256hex, toRecord, writtenRecord } from "./record.js";
 import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 import { WalSync } from "./wal-sync.js";
@@ -227,12 +227,7 @@ export class SqliteArchive implements ArchiveStore {
     audit.append("submission", s.id, data.submission, s.receivedAt);
     audit.append("receipt", s.id, data.receipt, s.receivedAt);
     if (s.evidence) this.writeEvidence(s.id, 1, s.evidence, s.receivedAt, { reason: "receipt" }, audit);
-    const row: SubmissionRow = {
-      id: s.id, register: s.register, seq: a.sequence, registration_number: a.registrationNumber, received_at: receivedAt, validation_time: s.validationTime.toISOString(),
-      applicant: s.applicant, service: s.service, accepted: s.accepted ? 1 : 0, indication: s.indication, policy_version: s.policyVersion,
-      document_sha256: digests.document, document_size: s.document.length, receipt_sha256: digests.receipt,
-    };
-    return toRecord(row, contents);
+    return writtenRecord(s, a, digests, contents);
   }
 
   private writeEvidence(id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>, chain: AuditAppender): EvidenceRecord {

@@ -9,7 +9,7 @@
  * - SigAndRefsTimeStamp (§7.5.1) and RefsOnlyTimeStamp (§7.5.2) of the X forms.
  * The signature time-stamp's data (canonical SignatureValue) is xades/check.ts's.
  */
-import { type C14nOptions, C14N_ALGORITHMS, canonicalOctets } from "../xades/c14n.js";
+import { type C14nOptions, c14nAlgorithm, canonicalOctets } from "../xades/c14n.js";
 import { XADES141_NS, findQualifyingProperties } from "../xades/properties.js";
 import { type DetachedContent, DS_NS, type Reference, type Signature, XmlDsigFormatError, decodeBase64, parseSignature, resolveId } from "../xades/xmldsig.js";
 import { type XmlDocument, XmlElement, parseXml } from "../xades/xml.js";
@@ -144,7 +144,7 @@ export function archiveTimestampData(
  * TimeStampValidationData too). `c14nUri`: what the new time-stamp's ds:CanonicalizationMethod names.
  */
 export function newArchiveTimestampData(doc: XmlDocument, signatureElement: XmlElement, c14nUri: string, contents: readonly DetachedContent[] = []): Buffer {
-  const c14n = C14N_ALGORITHMS[c14nUri];
+  const c14n = c14nAlgorithm(c14nUri);
   if (!c14n) throw new XmlDsigFormatError(`unsupported canonicalization ${c14nUri}`);
   const sig = parseSignature(signatureElement);
   const qp = findQualifyingProperties(sig);

@@ -5,7 +5,7 @@
  * (ArchiveTimeStamp of 1.4.1 and 1.3.2, SigAndRefsTimeStamp, RefsOnlyTimeStamp) with the octets
  * each one's message imprint must be over.
  */
-import { type C14nOptions, C14N_ALGORITHMS } from "../xades/c14n.js";
+import { type C14nOptions, c14nAlgorithm } from "../xades/c14n.js";
 import { XADES141_NS } from "../xades/properties.js";
 import { DS_NS, type DetachedContent, type Signature, decodeBase64 } from "../xades/xmldsig.js";
 import type { XmlDocument, XmlElement } from "../xades/xml.js";
@@ -21,7 +21,7 @@ const C14N_DEFAULT: C14nOptions = { method: "c14n10", comments: false };
 function c14nOf(ts: XmlElement): C14nOptions | string {
   const cm = ts.first(DS_NS, "CanonicalizationMethod");
   if (!cm) return C14N_DEFAULT;
-  const a = C14N_ALGORITHMS[cm.attr("Algorithm") ?? ""];
+  const a = c14nAlgorithm(cm.attr("Algorithm"));
   return a ? { ...a } : `unsupported canonicalization ${cm.attr("Algorithm")}`;
 }
 

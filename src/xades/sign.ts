@@ -8,9 +8,10 @@
  * The signature is written as text and parsed back with podpis's own hardened parser, so the
  * digests are computed by the same canonicalizer that validation uses.
  */
-import { createHash, randomFillSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { KeyProvider, SigningHash, SigningScheme } from "../pki/signing-key.js";
 import { type Certificate, parseCertificate } from "../pki/certificate.js";
+import { pooledRandomHex } from "../pki/random-pool.js";
 import { SigningError, type Timestamper, issuerSerial } from "../cades/sign.js";
 import { DIGEST_URI_OF, signatureUriFor } from "./algorithms.js";
 import { fromBinary } from "./binary.js";
@@ -149,17 +150,8 @@ function signerXml(signer: Certificate, chain: readonly Uint8Array[], h: Signing
   return made;
 }
 
-const tags = { pool: Buffer.alloc(8 * 128), at: 8 * 128 };
-
-/** 8 random octets in hex, the default Id suffix: the CSPRNG is called once per 128 signatures (a call costs more than the suffix is worth, issue 15) */
-function randomTag(): string {
-  if (tags.at === tags.pool.length) {
-    randomFillSync(tags.pool);
-    tags.at = 0;
-  }
-  tags.at += 8;
-  return tags.pool.toString("hex", tags.at - 8, tags.at);
-}
+/** 8 random octets in hex, the default Id suffix (from a pool refilled every 128 signatures, issue 15) */
+const randomTag = pooledRandomHex(8, 128);
 
 /** Where a signature goes in a form podpis wrote itself: before the root's end tag (the root has content) */
 function ownFormHost(content: Uint8Array): NonNullable<PreparedXades["host"]> {
@@ -307,16 +299,27 @@ export async function assembleXades(prepared: PreparedXades, signature: Uint8Arr
   const { source, insertAt, selfClosing, rootName } = prepared.host;
   const before = fromBinary(source.slice(0, insertAt));
   const out = selfClosing ? `${before}>${element}</${rootName}>${fromBinary(source.slice(insertAt + 2))}` : before + element + fromBinary(source.slice(insertAt));
-  // the text is written as UTF-8 whatever the form's declaration said
-  return Buffer.from(out.replace(/^(<\?xml[^?]*?encoding\s*=\s*)(["'])[^"']*\2/, "$1$2UTF-8$2"), "utf8");
+  return Buffer.from(declaredUtf8(out), "utf8");
 }
+
+/** The text is written as UTF-8 whatever the form's XML declaration said. */
+const declaredUtf8 = (text: string): string => text.replace(/^(<\?xml[^?]*?encoding\s*=\s*)(["'])[^"']*\2/, "$1$2UTF-8$2");
+
+/** The hash and scheme a signing call uses (the key's first scheme unless one is asked for), refused when the key cannot. */
+function signingChoice(key: KeyProvider, opts: { hash?: SigningHash; scheme?: SigningScheme }): { hash: SigningHash; scheme: SigningScheme } {
+  const scheme = opts.scheme ?? key.schemes[0]!;
+  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
+  return { hash: opts.hash ?? "sha256", scheme };
+}
+
+/** The signature value over a prepared SignedInfo (ECDSA as r || s, XMLDSig 1.1 §6.4.3). */
+const signPrepared = (key: KeyProvider, p: PreparedXades): Promise<Uint8Array> =>
+  key.sign({ data: p.toBeSigned }, { scheme: p.input.scheme, hash: p.input.hash, ecdsaEncoding: "raw" });
 
 /** Builds and signs; returns the signed document (enveloped), the ds:Signature document (enveloping, detached), UTF-8. */
 export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
   const key = opts.key;
-  const hash = opts.hash ?? "sha256";
-  const scheme = opts.scheme ?? key.schemes[0]!;
-  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
+  const { hash, scheme } = signingChoice(key, opts);
   const prepared = prepareXades({
     certificate: key.certificate,
     chain: key.chain,
@@ -329,8 +332,7 @@ export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
     signingTime: opts.signingTime ?? new Date(),
     ...(opts.canonicalForm ? { canonicalForm: opts.canonicalForm } : {}),
   });
-  const signature = await key.sign({ data: prepared.toBeSigned }, { scheme, hash, ecdsaEncoding: "raw" });
-  return assembleXades(prepared, signature, { timestamper: opts.timestamper });
+  return assembleXades(prepared, await signPrepared(key, prepared), { timestamper: opts.timestamper });
 }
 
 /**
@@ -340,9 +342,7 @@ export async function signXades(opts: XadesSignOptions): Promise<Buffer> {
  */
 export async function signOwnFormText(opts: Omit<XadesSignOptions, "packaging" | "content" | "canonicalForm"> & { form: string; canonicalForm: Uint8Array; idTag?: string }): Promise<string> {
   const key = opts.key;
-  const hash = opts.hash ?? "sha256";
-  const scheme = opts.scheme ?? key.schemes[0]!;
-  if (!key.schemes.includes(scheme)) throw new SigningError("UNSUPPORTED_ALGORITHM", `this ${key.keyType.toUpperCase()} key cannot sign with ${scheme}`);
+  const { hash, scheme } = signingChoice(key, opts);
   const end = opts.form.lastIndexOf("</");
   if (end < 0 || !/^<\/[^\s>]+\s*>/.test(opts.form.slice(end))) throw new SigningError("XADES_INTERNAL", "the form given with its canonical octets has no root end tag");
   // the form's head decides "is it XML" as in prepareXades; its octets are not needed (the digest is over canonicalForm)
@@ -350,10 +350,9 @@ export async function signOwnFormText(opts: Omit<XadesSignOptions, "packaging" |
     certificate: key.certificate, chain: key.chain, packaging: "enveloped", content: Buffer.from(opts.form.slice(0, 512), "utf8"), name: opts.name, mimeType: opts.mimeType,
     hash, scheme, signingTime: opts.signingTime ?? new Date(), canonicalForm: opts.canonicalForm, ...(opts.idTag ? { idTag: opts.idTag } : {}),
   }, () => null);
-  const signature = await key.sign({ data: prepared.toBeSigned }, { scheme, hash, ecdsaEncoding: "raw" });
-  const sigValue = b64(signature);
+  const sigValue = b64(await signPrepared(key, prepared));
   const element = prepared.render(sigValue, await unsignedProperties(prepared, sigValue, opts.timestamper));
   // a lone surrogate becomes U+FFFD, as signXades's trip through UTF-8 makes it (and as the canonical octets have it)
   const out = (opts.form.slice(0, end) + element + opts.form.slice(end)) as string & { toWellFormed(): string };
-  return out.toWellFormed().replace(/^(<\?xml[^?]*?encoding\s*=\s*)(["'])[^"']*\2/, "$1$2UTF-8$2");
+  return declaredUtf8(out.toWellFormed());
 }
