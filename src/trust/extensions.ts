@@ -50,8 +50,8 @@ function criteria(cl: XmlElement): Criteria {
   if (a !== null && a !== "all" && a !== "atLeastOne" && a !== "none") c.unknown++;
   for (const e of cl.elements()) {
     if (e.ns === TSL_SIE_NS && e.local === "KeyUsage") {
-      const bits: Record<string, boolean> = {};
-      for (const b of e.elements(TSL_SIE_NS, "KeyUsageBit")) bits[b.attr("name") ?? ""] = b.text().trim() === "true";
+      const bits = new Map<string, boolean>();
+      for (const b of e.elements(TSL_SIE_NS, "KeyUsageBit")) bits.set(b.attr("name") ?? "", b.text().trim() === "true");
       c.keyUsage.push(bits);
     } else if (e.ns === TSL_SIE_NS && e.local === "PolicySet") {
       c.policySets.push(e.elements(TSL_SIE_NS, "PolicyIdentifier").map(oid).filter((x): x is string => x !== null));

@@ -80,8 +80,8 @@ export const ADDITIONAL_INFO = {
 /** A CriteriaList (TS 119 612 §5.5.9.2.2): which certificates a QualificationElement is about. */
 export interface Criteria {
   assert: "all" | "atLeastOne" | "none";
-  /** each: key usage bit name → required value */
-  keyUsage: Array<Record<string, boolean>>;
+  /** each: key usage bit name → required value (a Map: a name such as "__proto__" is a name) */
+  keyUsage: Array<Map<string, boolean>>;
   /** each: a set of policy OIDs, all of which the certificate must carry */
   policySets: string[][];
   /** extended key usage OIDs (otherCriteriaList), each one criterion */

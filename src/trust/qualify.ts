@@ -27,25 +27,29 @@ export interface QualificationAtTime {
   status: string | null;
 }
 
-const KU_BITS: Record<string, number> = {
-  digitalSignature: KeyUsage.digitalSignature,
-  nonRepudiation: KeyUsage.nonRepudiation,
-  contentCommitment: KeyUsage.nonRepudiation,
-  keyEncipherment: KeyUsage.keyEncipherment,
-  dataEncipherment: KeyUsage.dataEncipherment,
-  keyAgreement: KeyUsage.keyAgreement,
-  keyCertSign: KeyUsage.keyCertSign,
-  crlSign: KeyUsage.cRLSign,
-  encipherOnly: KeyUsage.encipherOnly,
-  decipherOnly: KeyUsage.decipherOnly,
-};
+// a Map, not an object literal: a KeyUsageBit named "constructor" or "toString" is no bit at all
+const KU_BITS = new Map<string, number>([
+  ["digitalSignature", KeyUsage.digitalSignature],
+  ["nonRepudiation", KeyUsage.nonRepudiation],
+  ["contentCommitment", KeyUsage.nonRepudiation],
+  ["keyEncipherment", KeyUsage.keyEncipherment],
+  ["dataEncipherment", KeyUsage.dataEncipherment],
+  ["keyAgreement", KeyUsage.keyAgreement],
+  ["keyCertSign", KeyUsage.keyCertSign],
+  ["crlSign", KeyUsage.cRLSign],
+  ["encipherOnly", KeyUsage.encipherOnly],
+  ["decipherOnly", KeyUsage.decipherOnly],
+]);
 
 /** TS 119 612 §5.5.9.2.2: a CriteriaList's assertion over its criteria. */
 export function criteriaMatch(c: Criteria, cert: Certificate): boolean {
   if (c.unknown > 0) return false;
   const policies = new Set((cert.certificatePolicies ?? []).map((p) => p.oid));
   const results: boolean[] = [
-    ...c.keyUsage.map((bits) => Object.entries(bits).every(([name, want]) => KU_BITS[name] !== undefined && ((cert.keyUsage ?? 0) & (1 << KU_BITS[name]!)) !== 0 === want)),
+    ...c.keyUsage.map((bits) => bits.size > 0 && [...bits].every(([name, want]) => {
+      const bit = KU_BITS.get(name);
+      return bit !== undefined && ((cert.keyUsage ?? 0) & (1 << bit)) !== 0 === want;
+    })),
     ...c.policySets.map((set) => set.length > 0 && set.every((p) => policies.has(p))),
     ...c.extendedKeyUsage.map((oid) => (cert.extKeyUsage ?? []).includes(oid)),
     ...c.nested.map((n) => criteriaMatch(n, cert)),
