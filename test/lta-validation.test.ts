@@ -167,6 +167,20 @@ describe("XAdES B-LTA (xadesv141:ArchiveTimeStamp over references, SignedInfo, S
     expect(s.chain[0]!.revocation.embedded).toBe(true);
   });
 
+  it("an unsigned property named like a member of Object (here \"constructor\", holding an archive time-stamp's token) is no time-stamp: ignored, the signature passes", async () => {
+    const xml = await xadesLta();
+    const ats = /<(\w+):ArchiveTimeStamp\b[\s\S]*?<\/\1:ArchiveTimeStamp>/.exec(xml);
+    expect(ats).not.toBeNull();
+    const odd = ats![0].replace(/(<\/?\w+:)ArchiveTimeStamp\b/g, "$1constructor").replace(/ Id="[^"]*"/, "");
+    const r = await verifyXades(Buffer.from(xml.replace(ats![0], ats![0] + odd)), { at: d("2030-03-01T00:00:00Z"), context: offline });
+    const s = r.signatures[0]!;
+    expect(s.timestamps.map((t) => [t.type, t.intact, t.valid])).toEqual([
+      ["signature", true, true],
+      ["archive", true, true],
+    ]);
+    expect(s.indication).toBe("TOTAL_PASSED");
+  });
+
   it("a value removed after the archive time-stamp: not intact, and the signature is no longer shown valid in 2030", async () => {
     const r = await verifyXades(Buffer.from(await xadesLta(true)), { at: d("2030-03-01T00:00:00Z"), context: offline });
     const s = r.signatures[0]!;

@@ -89,7 +89,7 @@ export async function archiveCommand(argv: string[], out: Output): Promise<numbe
     out.stdout(ARCHIVE_HELP() + "\n");
     return sub ? 0 : 64;
   }
-  const cmd = ARCHIVE_COMMANDS[sub];
+  const cmd = Object.hasOwn(ARCHIVE_COMMANDS, sub) ? ARCHIVE_COMMANDS[sub] : undefined;
   if (!cmd) throw new UsageError(`unknown archive command "${sub}" (${ARCHIVE_HELP()})`);
   if (rest.includes("--help")) {
     out.stdout(`use: podpis archive ${cmd.usage}\n`);

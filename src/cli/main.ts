@@ -121,7 +121,8 @@ export async function run(argv: string[], out: Output = stdio): Promise<number> 
     out.stdout(HELP);
     return name ? 0 : EXIT_USAGE;
   }
-  const cmd = COMMANDS[name];
+  // own keys only: "constructor" or "__proto__" is an unknown command, not a member of Object
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
     out.stderr(`podpis: unknown command "${name}"\n\n${HELP}`);
     return EXIT_USAGE;

@@ -52,13 +52,15 @@ function readValues(container: XmlElement, out: EmbeddedValues): void {
   }
 }
 
-const TIMESTAMP_TYPES: Record<string, EvidenceTimestamp["type"]> = {
-  ArchiveTimeStamp: "archive",
-  SigAndRefsTimeStamp: "validation-data",
-  SigAndRefsTimeStampV2: "validation-data",
-  RefsOnlyTimeStamp: "refs",
-  RefsOnlyTimeStampV2: "refs",
-};
+// a Map: an element named "constructor" or "toString" is no time-stamp (as an object's key it
+// was Object's own function, and the element was read as a RefsOnlyTimeStamp)
+const TIMESTAMP_TYPES = new Map<string, EvidenceTimestamp["type"]>([
+  ["ArchiveTimeStamp", "archive"],
+  ["SigAndRefsTimeStamp", "validation-data"],
+  ["SigAndRefsTimeStampV2", "validation-data"],
+  ["RefsOnlyTimeStamp", "refs"],
+  ["RefsOnlyTimeStampV2", "refs"],
+]);
 
 /**
  * Reads the unsigned signature properties of `qp` in document order. The imprint data of each
@@ -75,7 +77,7 @@ export function readXadesEvidence(doc: XmlDocument, sig: Signature, qp: XmlEleme
     if (p.ns !== ns && p.ns !== XADES141_NS) return;
     if (p.local === "CertificateValues" || p.local === "RevocationValues") readValues(p, out);
     else if (p.local === "TimeStampValidationData") for (const c of p.elements()) readValues(c, out);
-    const type = TIMESTAMP_TYPES[p.local];
+    const type = TIMESTAMP_TYPES.get(p.local);
     if (!type) return;
     const enc = p.elements().find((e) => e.local === "EncapsulatedTimeStamp");
     if (!enc) {
