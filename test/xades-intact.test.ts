@@ -7,6 +7,7 @@
  */
 import { describe, expect } from "vitest";
 import { readFileSync } from "node:fs";
+import { children, readRoot } from "../src/asn1/der.js";
 import { parseCertificate } from "../src/pki/certificate.js";
 import { verifyXades } from "../src/validation/verify-xades.js";
 import { TEST_TIME, testContext } from "./helpers/xades-context.js";
@@ -31,6 +32,15 @@ function certV2(digest: string, issuerSerial = ""): string {
 async function verify(xml: string) {
   return (await verifyXades(Buffer.from(xml), { at: TEST_TIME, context: testContext() })).signatures[0]!;
 }
+
+/** one DER TLV (definite length up to 64 KB) */
+function tlv(tag: number, body: Buffer): Buffer {
+  const n = body.length;
+  const len = n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 255]);
+  return Buffer.concat([Buffer.from([tag]), len, body]);
+}
+/** a positive INTEGER from hex */
+const serial = (hex: string): Buffer => tlv(0x02, Buffer.from((parseInt(hex[0]!, 16) >= 8 ? "00" : "") + hex, "hex"));
 
 const codes = (s: { errors: Array<{ code: string }> }) => s.errors.map((e) => e.code);
 const xs = requirePeer("xmlsec1");
@@ -84,12 +94,6 @@ describe("intact is a fact about bytes", () => {
   xs.it("IssuerSerialV2 naming the signer, then another serial, then the signer again: each answered on its own bytes (the per-certificate answer cache)", async () => {
     const c = parseCertificate(readFileSync("certs-test/citizen-rsa2048.der"));
     // RFC 5035 IssuerSerial: SEQUENCE { GeneralNames { [4] directoryName }, serialNumber }
-    const tlv = (tag: number, body: Buffer): Buffer => {
-      const n = body.length;
-      const len = n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 255]);
-      return Buffer.concat([Buffer.from([tag]), len, body]);
-    };
-    const serial = (hex: string): Buffer => tlv(0x02, Buffer.from((parseInt(hex[0]!, 16) >= 8 ? "00" : "") + hex, "hex"));
     const issuerSerial = (hex: string) => `<xades:IssuerSerialV2>${tlv(0x30, Buffer.concat([tlv(0x30, tlv(0xa4, Buffer.from(c.issuer.der))), serial(hex)])).toString("base64")}</xades:IssuerSerialV2>`;
     const other = (BigInt("0x" + c.serialNumber) + 1n).toString(16).padStart(c.serialNumber.length, "0");
     const right = signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(c.serialNumber)));
@@ -99,6 +103,28 @@ describe("intact is a fact about bytes", () => {
       const w = await verify(wrong);
       expect(w).toMatchObject({ indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND", intact: true });
       expect(codes(w)).toContain("ISSUER_SERIAL_MISMATCH");
+    }
+  });
+
+  xs.it("IssuerSerialV2 writing the issuer's RDNs back to front (DSS's xades-extended-xl.xml does): the signer, with ISSUER_NAME_DIFFERS; with another serial or another RDN it names no one", async () => {
+    const c = parseCertificate(readFileSync("certs-test/citizen-rsa2048.der"));
+    const der = Buffer.from(c.issuer.der);
+    const rdns = children(der, readRoot(der)).map((n) => der.subarray(n.start, n.end));
+    expect(rdns.length).toBeGreaterThan(2);
+    const name = (sets: Buffer[]) => tlv(0x30, Buffer.concat(sets));
+    const issuerSerial = (n: Buffer, hex: string) => `<xades:IssuerSerialV2>${tlv(0x30, Buffer.concat([tlv(0x30, tlv(0xa4, n)), serial(hex)])).toString("base64")}</xades:IssuerSerialV2>`;
+    const reversed = name([...rdns].reverse());
+    const other = (BigInt("0x" + c.serialNumber) + 1n).toString(16).padStart(c.serialNumber.length, "0");
+    // one RDN left out, the rest reversed: not the same RDNs
+    const fewer = name([...rdns].reverse().slice(1));
+
+    const ok = await verify(signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(reversed, c.serialNumber))));
+    expect(ok).toMatchObject({ indication: "TOTAL_PASSED", intact: true });
+    expect(ok.warnings.map((w) => w.code)).toContain("ISSUER_NAME_DIFFERS");
+    for (const [n, hex] of [[reversed, other], [fewer, c.serialNumber]] as const) {
+      const s = await verify(signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(n, hex))));
+      expect(s).toMatchObject({ indication: "INDETERMINATE", subIndication: "NO_SIGNING_CERTIFICATE_FOUND", intact: true });
+      expect(codes(s)).toContain("ISSUER_SERIAL_MISMATCH");
     }
   });
 });

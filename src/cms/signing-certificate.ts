@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Asn1Error, Tag, children, readIntegerHex, readRoot, seq } from "../asn1/der.js";
 import type { Certificate } from "../pki/certificate.js";
 import { type GeneralName, parseGeneralNames } from "../pki/general-name.js";
+import { sameRdnsInAnyOrder } from "../pki/name.js";
 
 /** IssuerSerial: the issuer GeneralNames' encoding (parsed only when compared by name) and the serial (hex, as Certificate.serialNumber). */
 export interface IssuerSerial {
@@ -46,6 +47,21 @@ export function certHashMatches(cert: Certificate, hash: string, certHash: Uint8
   if (hash === "sha256") return Buffer.from(certHash).toString("hex") === cert.sha256;
   const d = createHash(hash).update(cert.der).digest();
   return d.length === certHash.length && timingSafeEqual(d, certHash);
+}
+
+/**
+ * The IssuerSerial has `cert`'s serial and names its issuer with the same RDNs in another order
+ * (seen in a Dutch QTSP's XAdES, DSS's xades-extended-xl.xml, which DSS takes as matching). Not a
+ * match under RFC 5280 §7.1; the caller decides, with the certificate already found by its digest.
+ */
+export function issuerSerialReordered(cert: Certificate, is: IssuerSerial): boolean {
+  if (is.serialNumber !== cert.serialNumber) return false;
+  try {
+    return issuerGeneralNames(is.issuerDer).some((g) => g.type === "directoryName" && sameRdnsInAnyOrder(g.name, cert.issuer));
+  } catch (e) {
+    if (e instanceof Asn1Error) return false;
+    throw e;
+  }
 }
 
 /** Whether the IssuerSerial names `cert`; null when there is none. A malformed issuer names no certificate. */

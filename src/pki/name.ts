@@ -122,6 +122,13 @@ export function namesEqual(a: Name, b: Name): boolean {
   return a.key === b.key;
 }
 
+/** The same RelativeDistinguishedNames, each compared as RFC 5280 §7.1 does, in any order (a producer that wrote the issuer back to front). Not name equality: a reference's hint only. */
+export function sameRdnsInAnyOrder(a: Name, b: Name): boolean {
+  if (a.rdns.length !== b.rdns.length) return false;
+  const sorted = (n: Name) => n.rdns.map(rdnKey).sort().join(",");
+  return sorted(a) === sorted(b);
+}
+
 export function isEmptyName(name: Name): boolean {
   return name.rdns.length === 0;
 }

@@ -8,7 +8,7 @@
  */
 import { createHash, hash } from "node:crypto";
 import { Asn1Error } from "../asn1/der.js";
-import { issuerSerialMatches, readIssuerSerial } from "../cms/signing-certificate.js";
+import { issuerSerialMatches, issuerSerialReordered, readIssuerSerial } from "../cms/signing-certificate.js";
 import { type Certificate, parseCertificate, publicKeyOf } from "../pki/certificate.js";
 import { nameToString } from "../pki/name.js";
 import { canonicalOctets } from "./c14n.js";
@@ -167,6 +167,15 @@ function decimalToHex(dec: string): string {
 
 function normName(s: string): string {
   return s.toLowerCase().replace(/\s*([,=+])\s*/g, "$1").replace(/\s+/g, " ").trim();
+}
+
+function issuerSerialV2Reordered(der: Buffer, c: Certificate): boolean {
+  try {
+    return issuerSerialReordered(c, readIssuerSerial(der));
+  } catch (e) {
+    if (!(e instanceof Asn1Error)) throw e;
+    return false;
+  }
 }
 
 /** XAdES IssuerSerialV2 holds the DER of an RFC 5035 IssuerSerial: read and matched as CMS does; malformed names no certificate. */
@@ -346,6 +355,12 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
         }
       } else if (ref.issuerSerialV2) {
         check.reference.issuerSerialMatches = issuerSerialV2Matches(ref.issuerSerialV2, c);
+        // the certificate its digest found, its serial, its issuer's RDNs written in another
+        // order: taken as naming it (as DSS does), with a warning, as for a V1 X509IssuerName
+        if (!check.reference.issuerSerialMatches && issuerSerialV2Reordered(ref.issuerSerialV2, c)) {
+          check.reference.issuerSerialMatches = true;
+          check.warnings.push({ code: "ISSUER_NAME_DIFFERS", message: `IssuerSerialV2 names the issuer "${nameToString(c.issuer)}" with its RDNs in another order` });
+        }
       }
       // the named certificate's key did not make the signature: if a carried one did, the bytes
       // are intact and the signed reference simply names someone else (issue 12)
