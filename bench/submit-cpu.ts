@@ -8,7 +8,7 @@
  * raw validation of the same 10 KB CAdES. Goal: ≤ 1.2 ms per submission with P-256 keys.
  *   npx tsx bench/submit-cpu.ts        PODPIS_BENCH_SUBMITS=400 (submissions per key set)
  */
-import { randomUUID } from "node:crypto";
+import { submissionId } from "../src/archive/submission-id.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,7 +114,7 @@ for (const set of keySets) {
   const archive = await cost(N, () =>
     rt.archive.submit(
       {
-        id: randomUUID(), register: "bench", receivedAt: at, validationTime: at, applicant: "Иван Петров Иванов", service: "urn:podpis:service:bench", accepted: true,
+        id: submissionId(rt.clock()), register: "bench", receivedAt: at, validationTime: at, applicant: "Иван Петров Иванов", service: "urn:podpis:service:bench", accepted: true,
         policyVersion: fixed.policyVersion, document: p7m, contents: [], reportJson: JSON.stringify(report), indication: report.indication, material, evidence,
       },
       async () => sealed,
@@ -122,7 +122,7 @@ for (const set of keySets) {
   );
   // the node's writer under load: 16 submissions in flight, so group commit batches them (the checkpoint as the writer runs it)
   const archiveRecord = () => ({
-    id: randomUUID(), register: "bench", receivedAt: at, validationTime: at, applicant: "Иван Петров Иванов", service: "urn:podpis:service:bench", accepted: true,
+    id: submissionId(rt.clock()), register: "bench", receivedAt: at, validationTime: at, applicant: "Иван Петров Иванов", service: "urn:podpis:service:bench", accepted: true,
     policyVersion: fixed.policyVersion, document: p7m, contents: [], reportJson: JSON.stringify(report), indication: report.indication, material, evidence,
   });
   const loop0 = loopThreadCpuMs();
