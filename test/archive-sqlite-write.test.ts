@@ -4,7 +4,7 @@
  * with one head write, and the record a submission answers with is the row as stored.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -89,5 +89,31 @@ describe("the SQLite archive's write", () => {
     const v = await verifyArchive(a);
     expect(v.ok).toBe(false);
     await a.close();
+  });
+
+  it("checkpoints the batch writer's WAL in a thread of its own, not inside its COMMIT; the database file then holds the rows", async () => {
+    const path = dbPath();
+    const a = new SqliteArchive({ path, numberFormat: "{register}-{seq:6}" });
+    await a.migrate();
+    expect(a.raw.pragma("wal_autocheckpoint", { simple: true })).toBe(1000); // not a batch writer yet
+    const records = await Promise.all(Array.from({ length: 20 }, (_, i) => a.submit(submission(i), seal)));
+    expect(a.raw.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+    await a.checkpointNow();
+    const stats = a.commitStats.checkpoints!;
+    expect(stats.failed).toBeNull();
+    expect(stats.runs).toBeGreaterThan(0);
+    expect(stats.lastLog).toBeGreaterThan(0);
+    expect(stats.lastCheckpointed).toBe(stats.lastLog);
+    // the database file alone (no -wal beside it) has every committed submission
+    const copy = path + ".copy";
+    copyFileSync(path, copy);
+    const alone = new Database(copy, { readonly: true });
+    expect((alone.prepare("SELECT count(*) AS n FROM submissions").get() as { n: number }).n).toBe(20);
+    alone.close();
+    await a.close();
+    const b = new SqliteArchive({ path, numberFormat: "{register}-{seq:6}" });
+    for (const r of records) expect(await b.getSubmission(r.id)).toEqual(r);
+    expect((await verifyArchive(b)).ok).toBe(true);
+    await b.close();
   });
 });

@@ -18,6 +18,7 @@ import { CONTENT_SIZE_SQL, asBuffer, auditDataFor, contentOf, contentRow, sha256
 import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 import { WalSync } from "./wal-sync.js";
+import { WalCheckpointer } from "./wal-checkpoint.js";
 
 export interface SqliteOptions {
   path: string;
@@ -43,6 +44,8 @@ export class SqliteArchive implements ArchiveStore {
   private readonly committer: GroupCommitter;
   /** null in memory: nothing to fsync */
   private readonly walSync: WalSync | null;
+  /** the batch writer's checkpoints, off its event loop: started at the first batch (null in memory, or before) */
+  private checkpointer: WalCheckpointer | null = null;
   /** statements of the per-request path, compiled once (a prepare costs more than the read) */
   private readonly statements = new Map<string, Database.Statement>();
   readonly transparencyLog: LogStore;
@@ -113,7 +116,25 @@ export class SqliteArchive implements ArchiveStore {
 
   /** how this process's batches were numbered (bench, tests) */
   get commitStats() {
-    return { ...this.committer.stats, fsyncs: this.walSync?.syncs ?? 0 };
+    return { ...this.committer.stats, fsyncs: this.walSync?.syncs ?? 0, checkpoints: this.checkpointer ? { ...this.checkpointer.stats } : null };
+  }
+
+  /** a checkpoint of the batch writer's thread, started after this call (tests); nothing without one */
+  async checkpointNow(): Promise<void> {
+    await this.checkpointer?.checkpointNow();
+  }
+
+  /**
+   * Only the process that commits submission batches (a node's one writer) checkpoints in a
+   * thread (wal-checkpoint.ts); every other connection keeps SQLite's automatic checkpoint,
+   * which the thread keeps from ever being due.
+   */
+  private startCheckpointer(): void {
+    if (this.checkpointer || !this.walSync) return;
+    this.stmt("PRAGMA wal_autocheckpoint = 0").run();
+    this.checkpointer = new WalCheckpointer(this.opts.path, () => {
+      if (this.db.open) this.stmt("PRAGMA wal_autocheckpoint = 1000").run();
+    });
   }
 
   private base(registers: readonly string[]): Base {
@@ -139,6 +160,8 @@ export class SqliteArchive implements ArchiveStore {
   private async commitBatch(registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]> {
     // the fsync of this commit is WalSync's, before any 201 (group-commit.ts `durable`)
     if (this.walSync) this.stmt("PRAGMA synchronous = NORMAL").run();
+    this.startCheckpointer();
+    let bytes = 0;
     try {
       await this.beginImmediate();
       const records = new Map<string, SubmissionRecord>();
@@ -151,6 +174,7 @@ export class SqliteArchive implements ArchiveStore {
         for (const s of sealed) {
           records.set(s.item.input.id, this.writeSubmission(s.item.input, s.assigned, s.receipt, audit, newMaterial));
           insertLogEntrySqlite(this.db, s.assigned.logIndex, s.item.input.id, s.receipt);
+          bytes += committedBytes(s.item.input, s.receipt);
         }
         audit.flush();
         this.db.exec("COMMIT");
@@ -161,6 +185,7 @@ export class SqliteArchive implements ArchiveStore {
       for (const m of newMaterial) this.knownMaterial.add(m);
       if (this.written.size > 4096) this.written.clear(); // records of batches whose fsync failed: never asked for
       for (const [id, r] of records) this.written.set(id, r);
+      this.checkpointer?.committed(bytes);
       return sealed;
     } finally {
       if (this.walSync) this.stmt("PRAGMA synchronous = FULL").run();
@@ -422,7 +447,10 @@ export class SqliteArchive implements ArchiveStore {
   }
 
   async close(): Promise<void> {
-    await this.writes.run(async () => this.db.close());
+    await this.writes.run(async () => {
+      await this.checkpointer?.close();
+      this.db.close();
+    });
     await this.walSync?.close();
   }
 
@@ -431,6 +459,10 @@ export class SqliteArchive implements ArchiveStore {
     return this.db;
   }
 }
+
+/** about what a submission's rows take in the WAL (the checkpointer's measure, not exact) */
+const committedBytes = (s: NewSubmission, receipt: string): number =>
+  s.document.length + (s.evidence?.length ?? 0) + s.reportJson.length + 2 * receipt.length + s.contents.reduce((n, c) => n + (c instanceof Uint8Array ? c.length : 0), 0) + 4096;
 
 export function auditRow(r: Record<string, unknown>): AuditEntry {
   return {

@@ -3,13 +3,15 @@
  * answer), auditor replay and receipt checks. Routes stay thin; this is the one place that ties
  * the validator, the archive and the receipt together.
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { canonicalJson } from "../archive/audit.js";
 import type { Integrity } from "../archive/integrity.js";
 import { type Difference, jsonDifferences } from "../archive/json-diff.js";
 import { ArchiveError, type ArchiveStore, type FileRef, type Material, type SubmissionRecord } from "../archive/port.js";
 import { type FileStore, type StoredFile, isFileRef } from "../archive/file-store.js";
 import { submissionIntegrity } from "../archive/verify-archive.js";
+import { submissionId } from "../archive/submission-id.js";
+import { pooledRandomHex } from "../pki/random-pool.js";
 import { DEFAULT_LOG_ORIGIN } from "../archive/log-key.js";
 import { proveInLog } from "../archive/log-reader.js";
 import { buildReceiptForms, rejectionReasons } from "../receipt/document.js";
@@ -114,6 +116,9 @@ export interface Revalidation {
 
 const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
 
+/** a receipt's case access identifier: 96 random bits (base64url), drawn from a pool (one CSPRNG call per 256) */
+const caseAccess = ((hex = pooledRandomHex(12, 256)) => (): string => Buffer.from(hex(), "hex").toString("base64url"))();
+
 export const isNotASignature = (r: ValidationReport): boolean =>
   r.signatures.length === 0 && ((r as { errors?: Array<{ code: string }> }).errors ?? []).some((e) => e.code === "NOT_A_SIGNATURE");
 
@@ -182,7 +187,7 @@ export class PodpisService {
     const reportJson = JSON.stringify(report);
     const material: Material[] = [...this.fixed.items, ...crlMaterial(this.o.validator, report, crls), ...ocspMaterial(this.o.validator, report), ...tlMaterial(this.o.validator)];
     const evidence = accepted ? await this.augment(input, report) : null;
-    const id = randomUUID();
+    const id = submissionId(receivedAt);
     let receipt = "";
     let logIndex = -1;
     const record = await this.o.archive.submit(
@@ -202,7 +207,7 @@ export class PodpisService {
           sequence: assigned.sequence,
           registrationNumber: assigned.registrationNumber,
           receivedAt,
-          caseAccessIdentifier: randomBytes(12).toString("base64url"),
+          caseAccessIdentifier: caseAccess(),
           applicant: input.applicant,
           documentType: input.service,
           files: [
