@@ -67,6 +67,7 @@ const CASES: Record<string, string> = {
   // a scan that stops deep inside has closed subtrees at every level on its way (ScanResult.done)
   "stopped three levels down, subtrees closed at each level": `<n:Ф ${NS}><n:A>${rows(2)}<n:B>${rows(2)}<n:C x="1">${rows(2)}<n:D><!-- c --></n:D>${rows(1)}</n:C>${rows(1)}<n:C>${rows(1)}</n:C></n:B>${rows(2)}</n:A>${rows(1)}<n:E Id="e"/></n:Ф>`,
   "stopped inside a subtree that follows a deeper one": `<a><b><c><d><e>1</e></d></c><f>2</f></b><g><h>3</h><i><j/></i></g></a>`,
+  "many subtrees, then a comment beside them": `<n:Ф ${NS}>${rows(200)}<!-- c -->${rows(3)}<n:Q><n:Z>1</n:Z><!-- d --></n:Q>${rows(2)}</n:Ф>`,
   "stopped at the last end tag's neighbour": `<a><b><c>1</c></b><b><c>2</c></b>x<?p?></a>`,
 };
 

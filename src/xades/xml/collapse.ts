@@ -39,8 +39,9 @@ export interface ScanResult {
   /** the open elements' name lengths (scratch) */
   lens: number[];
   /**
-   * On failure: the subtrees the scan closed that are children of the elements in `open`, as
-   * quintuples (start, end, nodes, elements, level) — what a scan from each of them would have
+   * On failure: the subtrees the scan closed that are children of the elements in `open` and hold
+   * elements (one holding only text is never collapsed), in document order, as quintuples (start,
+   * end, nodes, elements, level) — what a scan from each of them would have
    * found, so the parser, which enters `open` and meets these as children, does not scan them
    * again (an enveloped form's root holds the rows and ds:Signature: its scan reads all the rows
    * before it stops at the signature).
@@ -109,13 +110,14 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
       if (level === 0) break;
       // (its descendants' records are subsumed by its own)
       while (nd !== 0 && done[nd - 1]! > level) nd -= 5;
+      res.doneLength = nd;
+      if (elements === elementsBefore) continue;
       done[nd] = opened;
       done[nd + 1] = p;
       done[nd + 2] = nodes - nodesBefore;
       done[nd + 3] = elements - elementsBefore;
       done[nd + 4] = level;
-      nd += 5;
-      res.doneLength = nd;
+      res.doneLength = nd += 5;
       continue;
     }
     // a start tag: the root's prefix and colon, then a local name without a colon

@@ -107,8 +107,13 @@ class Parser {
   /** start offsets of elements not to collapse: a scan from an enclosing one stopped inside them */
   private readonly noCollapse = new Set<number>();
   private readonly scan: ScanResult = { end: 0, nodes: 0, elements: 0, open: [], lens: [], done: [], doneLength: 0, counts: [] };
-  /** what scans that stopped found of the elements inside them (ScanResult.done): start → [end, nodes, elements] */
-  private prescanned: Map<number, [number, number, number]> | null = null;
+  /**
+   * What the last scan that stopped found of the subtrees inside it (ScanResult.done), in document
+   * order, as quadruples (start, end, nodes, elements); the parser meets them in that order, so a
+   * cursor (`nextPrescanned`) finds each. A scan that stops later starts past all of them.
+   */
+  private prescanned: number[] = [];
+  private nextPrescanned = 0;
   /** what builds this document's collapsed elements (made on first use) */
   private expander: Expander | null = null;
 
@@ -258,12 +263,18 @@ class Parser {
     const lt = s.indexOf("<", from);
     if (lt === -1 || this.b[lt + 1] === 0x2f) return false;
     const r = this.scan;
-    const known = this.prescanned?.get(el.start);
+    const pre = this.prescanned;
+    let k = this.nextPrescanned;
+    while (k < pre.length && pre[k]! < el.start) k += 4;
+    this.nextPrescanned = k;
     let end: number;
     let nodes: number;
     let elements: number;
-    if (known !== undefined) [end, nodes, elements] = known;
-    else if (scanCollapsible(this.b, el.start, el.tagEnd, el.qn.length, el.bprefix.length, this.lim.maxDepth - ancestors - 1, this.lim.maxAttributes, r)) {
+    if (pre[k] === el.start) {
+      end = pre[k + 1]!;
+      nodes = pre[k + 2]!;
+      elements = pre[k + 3]!;
+    } else if (scanCollapsible(this.b, el.start, el.tagEnd, el.qn.length, el.bprefix.length, this.lim.maxDepth - ancestors - 1, this.lim.maxAttributes, r)) {
       end = r.end;
       nodes = r.nodes;
       elements = r.elements;
@@ -273,8 +284,10 @@ class Parser {
       for (const o of r.open) this.noCollapse.add(o);
       const d = r.done;
       if (r.doneLength !== 0) {
-        const m = (this.prescanned ??= new Map());
-        for (let i = 0; i < r.doneLength; i += 5) m.set(d[i]!, [d[i + 1]!, d[i + 2]!, d[i + 3]!]);
+        const found: number[] = [];
+        for (let i = 0; i < r.doneLength; i += 5) found.push(d[i]!, d[i + 1]!, d[i + 2]!, d[i + 3]!);
+        this.prescanned = found;
+        this.nextPrescanned = 0;
       }
       return false;
     }
