@@ -64,6 +64,11 @@ const CASES: Record<string, string> = {
   "> in text, CDATA, PI, whitespace in tags": `<n:Ф ${NS}><n:Р><n:Q><n:Z>a > b</n:Z></n:Q><n:Q><n:Z><![CDATA[x]]></n:Z></n:Q><n:Q><?p d?><n:Z>1</n:Z></n:Q><n:Q ><n:Z>1</n:Z ></n:Q></n:Р></n:Ф>`,
   "xml:lang and indentation": `<n:Ф ${NS} xml:lang="bg">\n  <n:Р>\n    <n:Q>\n      <n:Z>1</n:Z>\n    </n:Q>\n  </n:Р>\n</n:Ф>\n`,
   "the xmlns attribute name and Xmlns": `<a><b><c xmlnsx="1"><d>1</d></c><c Xmlns="1"><d>1</d></c></b></a>`,
+  // a scan that stops deep inside has closed subtrees at every level on its way (ScanResult.done)
+  "stopped three levels down, subtrees closed at each level": `<n:Ф ${NS}><n:A>${rows(2)}<n:B>${rows(2)}<n:C x="1">${rows(2)}<n:D><!-- c --></n:D>${rows(1)}</n:C>${rows(1)}<n:C>${rows(1)}</n:C></n:B>${rows(2)}</n:A>${rows(1)}<n:E Id="e"/></n:Ф>`,
+  "stopped inside a subtree that follows a deeper one": `<a><b><c><d><e>1</e></d></c><f>2</f></b><g><h>3</h><i><j/></i></g></a>`,
+  "many subtrees, then a comment beside them": `<n:Ф ${NS}>${rows(200)}<!-- c -->${rows(3)}<n:Q><n:Z>1</n:Z><!-- d --></n:Q>${rows(2)}</n:Ф>`,
+  "stopped at the last end tag's neighbour": `<a><b><c>1</c></b><b><c>2</c></b>x<?p?></a>`,
 };
 
 describe("collapsed subtrees", () => {
@@ -137,6 +142,56 @@ describe("collapsed subtrees", () => {
       expect(() => parseXml(xml)).toThrow((whole as Error).message);
     });
   }
+
+  it("random forms: a scan stopped anywhere leaves the same tree as parsing it whole", () => {
+    // deterministic (LCG), so a failure names its case
+    let seed = 12345;
+    const rnd = (k: number): number => ((seed = (seed * 48271) % 2147483647) % k);
+    const breakers = [`<n:Z/>`, `<!-- c -->`, `<n:Z Id="i${"$"}">1</n:Z>`, `<n:Z>a &amp; b</n:Z>`, `<?p?>`, `<n:Z xmlns:m="urn:m">1</n:Z>`, `<ds:Signature ${DS}><ds:SignedInfo/></ds:Signature>`];
+    let ids = 0;
+    const tree = (depth: number): string => {
+      let out = "";
+      const k = 1 + rnd(4);
+      for (let i = 0; i < k; i++) {
+        const r = rnd(10);
+        if (r < 2 && depth < 5) out += `<n:E a="${i}">${tree(depth + 1)}</n:E>`;
+        else if (r < 4 && depth < 5) out += `<n:E>${rnd(2) ? "t" : ""}${tree(depth + 1)}</n:E>`;
+        else if (r < 5) out += breakers[rnd(breakers.length)]!.replace("$", String(ids++));
+        else out += rows(1 + rnd(2));
+      }
+      return out;
+    };
+    let prescanned = 0;
+    for (let c = 0; c < 300; c++) {
+      const xml = `<n:Ф ${NS}>${tree(0)}</n:Ф>`;
+      const whole = parseXml(xml, { collapse: false });
+      const lazy = parseXml(xml);
+      for (const m of METHODS.slice(0, 4)) expect(canonicalBinary(lazy, m), `${c}: ${xml}`).toBe(canonicalBinary(whole, m));
+      expect([lazy.elementCount, lazy.nodeCount], xml).toEqual([whole.elementCount, whole.nodeCount]);
+      expect(dump(lazy.root), xml).toEqual(dump(whole.root));
+      if (collapsedCount(parseXml(xml)) > 1) prescanned++;
+    }
+    // (the generator does make forms whose scans stop after closing subtrees)
+    expect(prescanned).toBeGreaterThan(50);
+  });
+
+  it("caps hold in subtrees a stopped scan has read: nodes and depth are refused as before", () => {
+    // the root's scan stops at the comment after reading the 50 subtrees; the parser meets them one by one
+    const doc = `<a><b>${"<c><d>x</d></c>".repeat(50)}<!--x--></b></a>`;
+    for (const maxNodes of [150, 151, 152, 153]) {
+      let whole: unknown = null;
+      try {
+        parseXml(doc, { maxNodes, collapse: false });
+      } catch (e) {
+        whole = e;
+      }
+      if (whole === null) expect(parseXml(doc, { maxNodes }).nodeCount).toBe(parseXml(doc, { collapse: false }).nodeCount);
+      else expect(() => parseXml(doc, { maxNodes }), String(maxNodes)).toThrow((whole as Error).message);
+    }
+    const deep = `<a><b>${"<c>".repeat(18)}x${"</c>".repeat(18)}<!--x--></b></a>`;
+    expect(() => parseXml(deep, { maxDepth: 19 })).toThrow(/deeper than 19/);
+    expect(parseXml(deep, { maxDepth: 20 }).elementCount).toBe(20);
+  });
 
   it("caps hold in collapsible content: nodes, depth and attributes are refused as before", () => {
     const doc = `<a><b>${"<c>x</c>".repeat(50)}</b></a>`;

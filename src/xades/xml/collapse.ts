@@ -38,6 +38,19 @@ export interface ScanResult {
   open: number[];
   /** the open elements' name lengths (scratch) */
   lens: number[];
+  /**
+   * On failure: the subtrees the scan closed that are children of the elements in `open` and hold
+   * elements (one holding only text is never collapsed), in document order, as quintuples (start,
+   * end, nodes, elements, level) — what a scan from each of them would have
+   * found, so the parser, which enters `open` and meets these as children, does not scan them
+   * again (an enveloped form's root holds the rows and ds:Signature: its scan reads all the rows
+   * before it stops at the signature).
+   */
+  done: number[];
+  /** how many numbers of `done` are this scan's */
+  doneLength: number;
+  /** the open elements' node and element counts when they opened (scratch) */
+  counts: number[];
 }
 
 /**
@@ -52,10 +65,17 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
   const nameFrom = start + 1;
   const open = res.open;
   const lens = res.lens;
+  const done = res.done;
+  const counts = res.counts;
   open.length = 0;
   lens.length = 0;
+  counts.length = 0;
+  // (`done` is written by index and never shortened: setting an array's length is a runtime call)
+  let nd = 0;
+  res.doneLength = 0;
   open.push(start);
   lens.push(qnLen);
+  counts.push(0, 0);
   let nodes = 0;
   let elements = 0;
   let p = tagEnd + 1;
@@ -82,9 +102,22 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
       q += len;
       if (b[q] !== 0x3e) return false;
       p = q + 1;
-      open.pop();
+      const opened = open.pop()!;
       lens.pop();
-      if (open.length === 0) break;
+      const elementsBefore = counts.pop()!;
+      const nodesBefore = counts.pop()!;
+      const level = open.length;
+      if (level === 0) break;
+      // (its descendants' records are subsumed by its own)
+      while (nd !== 0 && done[nd - 1]! > level) nd -= 5;
+      res.doneLength = nd;
+      if (elements === elementsBefore) continue;
+      done[nd] = opened;
+      done[nd + 1] = p;
+      done[nd + 2] = nodes - nodesBefore;
+      done[nd + 3] = elements - elementsBefore;
+      done[nd + 4] = level;
+      res.doneLength = nd += 5;
       continue;
     }
     // a start tag: the root's prefix and colon, then a local name without a colon
@@ -134,6 +167,7 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
     lens.push(nameLen);
     elements++;
     nodes++;
+    counts.push(nodes, elements);
     p = q;
   }
   res.end = p;

@@ -106,7 +106,14 @@ class Parser {
   private colon = -1;
   /** start offsets of elements not to collapse: a scan from an enclosing one stopped inside them */
   private readonly noCollapse = new Set<number>();
-  private readonly scan: ScanResult = { end: 0, nodes: 0, elements: 0, open: [], lens: [] };
+  private readonly scan: ScanResult = { end: 0, nodes: 0, elements: 0, open: [], lens: [], done: [], doneLength: 0, counts: [] };
+  /**
+   * What the last scan that stopped found of the subtrees inside it (ScanResult.done), in document
+   * order, as quadruples (start, end, nodes, elements); the parser meets them in that order, so a
+   * cursor (`nextPrescanned`) finds each. A scan that stops later starts past all of them.
+   */
+  private prescanned: number[] = [];
+  private nextPrescanned = 0;
   /** what builds this document's collapsed elements (made on first use) */
   private expander: Expander | null = null;
 
@@ -256,18 +263,42 @@ class Parser {
     const lt = s.indexOf("<", from);
     if (lt === -1 || this.b[lt + 1] === 0x2f) return false;
     const r = this.scan;
-    if (!scanCollapsible(this.b, el.start, el.tagEnd, el.qn.length, el.bprefix.length, this.lim.maxDepth - ancestors - 1, this.lim.maxAttributes, r) || this.nodes + r.nodes > this.lim.maxNodes) {
-      // the elements open where the scan stopped would stop a scan at the same place
+    const pre = this.prescanned;
+    let k = this.nextPrescanned;
+    while (k < pre.length && pre[k]! < el.start) k += 4;
+    this.nextPrescanned = k;
+    let end: number;
+    let nodes: number;
+    let elements: number;
+    if (pre[k] === el.start) {
+      end = pre[k + 1]!;
+      nodes = pre[k + 2]!;
+      elements = pre[k + 3]!;
+    } else if (scanCollapsible(this.b, el.start, el.tagEnd, el.qn.length, el.bprefix.length, this.lim.maxDepth - ancestors - 1, this.lim.maxAttributes, r)) {
+      end = r.end;
+      nodes = r.nodes;
+      elements = r.elements;
+    } else {
+      // the elements open where the scan stopped would stop a scan at the same place; those it
+      // closed inside them would pass one
       for (const o of r.open) this.noCollapse.add(o);
+      const d = r.done;
+      if (r.doneLength !== 0) {
+        const found: number[] = [];
+        for (let i = 0; i < r.doneLength; i += 5) found.push(d[i]!, d[i + 1]!, d[i + 2]!, d[i + 3]!);
+        this.prescanned = found;
+        this.nextPrescanned = 0;
+      }
       return false;
     }
-    this.nodes += r.nodes;
-    this.order += r.elements;
-    this.pos = r.end;
-    el.end = r.end;
+    if (this.nodes + nodes > this.lim.maxNodes) return false;
+    this.nodes += nodes;
+    this.order += elements;
+    this.pos = end;
+    el.end = end;
     el.collapsed = this.expander ??= new ContentBuilder(s, this.b, this.lim);
     // what its element children would have added to its exc-c14n facts (same prefix, declaring nothing)
-    if ((el.c14n & C14N_EXC) !== 0 && r.elements !== 0) mergeExcNeeds(el, ownExcNeeds(el.bprefix, NO_ATTRS, null)!);
+    if ((el.c14n & C14N_EXC) !== 0 && elements !== 0) mergeExcNeeds(el, ownExcNeeds(el.bprefix, NO_ATTRS, null)!);
     return true;
   }
 
