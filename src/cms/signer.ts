@@ -20,7 +20,7 @@ import type { Message, SigningCertificateReference } from "./messages.js";
 import { CMS } from "./oids.js";
 import { type SignerIdentifier, type SignerInfo, sidIssuer } from "./signed-data.js";
 import { type Tolerance, verifySignedAttributes } from "./tolerant-verify.js";
-import { certHashMatches as hashMatches, issuerSerialMatches as namesCertificate } from "./signing-certificate.js";
+import { certHashMatches as hashMatches, issuerSerialReordered, issuerSerialMatches as namesCertificate } from "./signing-certificate.js";
 
 /** Content hashed elsewhere (a large detached file hashed as a stream): digest name → value. */
 export interface DetachedDigests {
@@ -220,6 +220,12 @@ export function checkSigner(si: SignerInfo, opts: SignerCheckOptions): SignerChe
     if (chosen) {
       out.reference.digestMatches = true;
       out.reference.issuerSerialMatches = issuerSerialMatches(chosen, first);
+      // the certificate its digest found, its serial, its issuer's RDNs in another order: named,
+      // with a warning (as XAdES IssuerSerialV2, xades/check.ts)
+      if (out.reference.issuerSerialMatches === false && first.issuerSerial && issuerSerialReordered(chosen, first.issuerSerial)) {
+        out.reference.issuerSerialMatches = true;
+        out.warnings.push({ code: "ISSUER_NAME_DIFFERS", message: "the signing-certificate reference names the issuer with its RDNs in another order" });
+      }
     } else if (candidates.length > 0) {
       chosen = candidates[0]!;
       out.reference.digestMatches = false;
