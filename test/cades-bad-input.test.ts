@@ -7,8 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { children, readRoot } from "../src/asn1/der.js";
-import { explicit, integer, octetString, oid, sequence, setOf, tlv, unsignedInteger, utcTime } from "../src/asn1/writer.js";
+import { explicit, integer, octetString, oid, sequence, setOf, tlv, utcTime } from "../src/asn1/writer.js";
 import { NotSignedDataError, verifyCades } from "../src/validation/verify-cades.js";
 import type { ValidationReport } from "../src/validation/report.js";
 import * as T from "./helpers/cms-tools.js";
@@ -133,11 +132,9 @@ describe("signed attributes", () => {
   });
   it("signing-certificate-v2 whose issuer has the signer's RDNs back to front → the signer, ISSUER_NAME_DIFFERS; another serial or other RDNs → NO_SIGNING_CERTIFICATE_FOUND", async () => {
     const c = T.cert("citizen-rsa2048");
-    const der = Buffer.from(c.issuer.der);
-    const rdns = children(der, readRoot(der)).map((n) => der.subarray(n.start, n.end));
+    const rdns = T.issuerRdns(c);
     expect(rdns.length).toBeGreaterThan(2);
-    const ess = (name: Buffer[], serialHex: string) =>
-      T.attribute(T.OIDS.signingCertificateV2, sequence(sequence(sequence(octetString(Buffer.from(c.sha256, "hex")), sequence(sequence(explicit(4, sequence(...name))), unsignedInteger(Buffer.from(serialHex, "hex")))))));
+    const ess = (name: Buffer[], serialHex: string) => T.attribute(T.OIDS.signingCertificateV2, sequence(sequence(sequence(octetString(Buffer.from(c.sha256, "hex")), T.issuerSerialOf(name, serialHex)))));
     const withEss = (a: Buffer) => {
       const attrs = baseAttrs();
       attrs[3] = a;
@@ -147,7 +144,7 @@ describe("signed attributes", () => {
     const ok = await run(withEss(ess(reversed, c.serialNumber)));
     expect(outcome(ok)).toEqual(["TOTAL_PASSED/null"]);
     expect(ok.signatures[0]!.warnings.map((w) => w.code)).toContain("ISSUER_NAME_DIFFERS");
-    const other = (BigInt("0x" + c.serialNumber) + 1n).toString(16).padStart(c.serialNumber.length, "0");
+    const other = T.nextSerial(c);
     for (const a of [ess(reversed, other), ess(reversed.slice(1), c.serialNumber)]) {
       const r = await run(withEss(a));
       expect(outcome(r)).toEqual(["INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND"]);

@@ -7,11 +7,11 @@
  */
 import { describe, expect } from "vitest";
 import { readFileSync } from "node:fs";
-import { children, readRoot } from "../src/asn1/der.js";
 import { parseCertificate } from "../src/pki/certificate.js";
 import { verifyXades } from "../src/validation/verify-xades.js";
 import { TEST_TIME, testContext } from "./helpers/xades-context.js";
 import { requirePeer } from "./helpers/peers.js";
+import { issuerRdns, issuerSerialOf, nextSerial } from "./helpers/cms-tools.js";
 import { CA_CERT, DS_DECL, RSA_CERT, SHA256_DIGEST, XADES_NS, certDigest, signedInfoStart, xmlsecSign } from "./helpers/xmlsec-template.js";
 
 const SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256";
@@ -33,14 +33,8 @@ async function verify(xml: string) {
   return (await verifyXades(Buffer.from(xml), { at: TEST_TIME, context: testContext() })).signatures[0]!;
 }
 
-/** one DER TLV (definite length up to 64 KB) */
-function tlv(tag: number, body: Buffer): Buffer {
-  const n = body.length;
-  const len = n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 255]);
-  return Buffer.concat([Buffer.from([tag]), len, body]);
-}
-/** a positive INTEGER from hex */
-const serial = (hex: string): Buffer => tlv(0x02, Buffer.from((parseInt(hex[0]!, 16) >= 8 ? "00" : "") + hex, "hex"));
+/** an xades:IssuerSerialV2 of the issuer written as these RDNs, with this serial */
+const issuerSerialV2 = (rdns: readonly Buffer[], serialHex: string) => `<xades:IssuerSerialV2>${issuerSerialOf(rdns, serialHex).toString("base64")}</xades:IssuerSerialV2>`;
 
 const codes = (s: { errors: Array<{ code: string }> }) => s.errors.map((e) => e.code);
 const xs = requirePeer("xmlsec1");
@@ -93,9 +87,8 @@ describe("intact is a fact about bytes", () => {
 
   xs.it("IssuerSerialV2 naming the signer, then another serial, then the signer again: each answered on its own bytes (the per-certificate answer cache)", async () => {
     const c = parseCertificate(readFileSync("certs-test/citizen-rsa2048.der"));
-    // RFC 5035 IssuerSerial: SEQUENCE { GeneralNames { [4] directoryName }, serialNumber }
-    const issuerSerial = (hex: string) => `<xades:IssuerSerialV2>${tlv(0x30, Buffer.concat([tlv(0x30, tlv(0xa4, Buffer.from(c.issuer.der))), serial(hex)])).toString("base64")}</xades:IssuerSerialV2>`;
-    const other = (BigInt("0x" + c.serialNumber) + 1n).toString(16).padStart(c.serialNumber.length, "0");
+    const issuerSerial = (hex: string) => issuerSerialV2(issuerRdns(c), hex);
+    const other = nextSerial(c);
     const right = signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(c.serialNumber)));
     const wrong = signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(other)));
     for (let round = 0; round < 2; round++) {
@@ -108,15 +101,13 @@ describe("intact is a fact about bytes", () => {
 
   xs.it("IssuerSerialV2 writing the issuer's RDNs back to front (DSS's xades-extended-xl.xml does): the signer, with ISSUER_NAME_DIFFERS; with another serial or another RDN it names no one", async () => {
     const c = parseCertificate(readFileSync("certs-test/citizen-rsa2048.der"));
-    const der = Buffer.from(c.issuer.der);
-    const rdns = children(der, readRoot(der)).map((n) => der.subarray(n.start, n.end));
+    const rdns = issuerRdns(c);
     expect(rdns.length).toBeGreaterThan(2);
-    const name = (sets: Buffer[]) => tlv(0x30, Buffer.concat(sets));
-    const issuerSerial = (n: Buffer, hex: string) => `<xades:IssuerSerialV2>${tlv(0x30, Buffer.concat([tlv(0x30, tlv(0xa4, n)), serial(hex)])).toString("base64")}</xades:IssuerSerialV2>`;
-    const reversed = name([...rdns].reverse());
-    const other = (BigInt("0x" + c.serialNumber) + 1n).toString(16).padStart(c.serialNumber.length, "0");
+    const issuerSerial = issuerSerialV2;
+    const reversed = [...rdns].reverse();
+    const other = nextSerial(c);
     // one RDN left out, the rest reversed: not the same RDNs
-    const fewer = name([...rdns].reverse().slice(1));
+    const fewer = reversed.slice(1);
 
     const ok = await verify(signed(TIME + certV2(certDigest(RSA_CERT), issuerSerial(reversed, c.serialNumber))));
     expect(ok).toMatchObject({ indication: "TOTAL_PASSED", intact: true });

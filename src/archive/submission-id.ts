@@ -7,9 +7,9 @@
  * random page each: fewer pages written into the WAL and copied by the checkpoint per commit.
  * The id then tells the time it was made, which the receipt states anyway.
  */
-import { pooledRandomHex } from "../pki/random-pool.js";
+import { pooledRandom } from "../pki/random-pool.js";
 
-const random10 = pooledRandomHex(10, 256);
+const random10 = pooledRandom(10, 256);
 
 /** a UUIDv7 for a submission received at `at` */
 export function submissionId(at: Date): string {

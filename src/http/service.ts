@@ -11,7 +11,7 @@ import { ArchiveError, type ArchiveStore, type FileRef, type Material, type Subm
 import { type FileStore, type StoredFile, isFileRef } from "../archive/file-store.js";
 import { submissionIntegrity } from "../archive/verify-archive.js";
 import { submissionId } from "../archive/submission-id.js";
-import { pooledRandomHex } from "../pki/random-pool.js";
+import { pooledRandom } from "../pki/random-pool.js";
 import { DEFAULT_LOG_ORIGIN } from "../archive/log-key.js";
 import { proveInLog } from "../archive/log-reader.js";
 import { buildReceiptForms, rejectionReasons } from "../receipt/document.js";
@@ -117,7 +117,7 @@ export interface Revalidation {
 const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
 
 /** a receipt's case access identifier: 96 random bits (base64url), drawn from a pool (one CSPRNG call per 256) */
-const caseAccess = ((hex = pooledRandomHex(12, 256)) => (): string => Buffer.from(hex(), "hex").toString("base64url"))();
+const caseAccess = pooledRandom(12, 256, "base64url");
 
 export const isNotASignature = (r: ValidationReport): boolean =>
   r.signatures.length === 0 && ((r as { errors?: Array<{ code: string }> }).errors ?? []).some((e) => e.code === "NOT_A_SIGNATURE");

@@ -5,8 +5,8 @@
  */
 import { randomFillSync } from "node:crypto";
 
-/** A source of `octets` random octets per call, in hex. */
-export function pooledRandomHex(octets: number, perFill: number): () => string {
+/** A source of `octets` random octets per call, as a string in `encoding` (hex, or base64url for tokens). */
+export function pooledRandom(octets: number, perFill: number, encoding: "hex" | "base64url" = "hex"): () => string {
   const pool = Buffer.alloc(octets * perFill);
   let at = pool.length;
   return () => {
@@ -15,6 +15,6 @@ export function pooledRandomHex(octets: number, perFill: number): () => string {
       at = 0;
     }
     at += octets;
-    return pool.toString("hex", at - octets, at);
+    return pool.toString(encoding, at - octets, at);
   };
 }

@@ -2,7 +2,7 @@
  * Where a TSA takes its serial numbers from (RFC 3161 §2.4.2: unique for each token of the TSA):
  * the port the TSA core calls. The durable, file-backed source is an adapter (io/tsa-serial.ts).
  */
-import { pooledRandomHex } from "../pki/random-pool.js";
+import { pooledRandom } from "../pki/random-pool.js";
 
 export interface SerialSource {
   next(): bigint;
@@ -21,6 +21,6 @@ export function memorySerialSource(start = 1n): SerialSource {
  * 256 serials at a time (pki/random-pool.ts).
  */
 export function randomSerialSource(): SerialSource {
-  const draw = pooledRandomHex(15, 256);
+  const draw = pooledRandom(15, 256);
   return { next: () => BigInt("0x" + draw()) | 1n, close: () => undefined };
 }

@@ -169,35 +169,30 @@ function normName(s: string): string {
   return s.toLowerCase().replace(/\s*([,=+])\s*/g, "$1").replace(/\s+/g, " ").trim();
 }
 
-function issuerSerialV2Reordered(der: Buffer, c: Certificate): boolean {
-  try {
-    return issuerSerialReordered(c, readIssuerSerial(der));
-  } catch (e) {
-    if (!(e instanceof Asn1Error)) throw e;
-    return false;
-  }
-}
+/** How an IssuerSerialV2 names a certificate: as it is, with the issuer's RDNs in another order (issuerSerialReordered), or not. */
+type IssuerSerialAnswer = "same" | "reordered" | "no";
 
 /** XAdES IssuerSerialV2 holds the DER of an RFC 5035 IssuerSerial: read and matched as CMS does; malformed names no certificate. */
-function issuerSerialV2Matches(der: Buffer, c: Certificate): boolean {
+function issuerSerialV2Answer(der: Buffer, c: Certificate): IssuerSerialAnswer {
   // (a fact about two byte strings, the same for every form the signer signs: kept per certificate)
   let known = issuerSerialV2Known.get(c);
   const key = der.toString("latin1");
   const hit = known?.get(key);
   if (hit !== undefined) return hit;
-  let answer: boolean;
+  let answer: IssuerSerialAnswer;
   try {
-    answer = issuerSerialMatches(c, readIssuerSerial(der)) === true;
+    const is = readIssuerSerial(der);
+    answer = issuerSerialMatches(c, is) === true ? "same" : issuerSerialReordered(c, is) ? "reordered" : "no";
   } catch (e) {
     if (!(e instanceof Asn1Error)) throw e;
-    answer = false;
+    answer = "no";
   }
   if (!known) issuerSerialV2Known.set(c, (known = new Map()));
   if (known.size >= 16) known.clear();
   known.set(key, answer);
   return answer;
 }
-const issuerSerialV2Known = new WeakMap<Certificate, Map<string, boolean>>();
+const issuerSerialV2Known = new WeakMap<Certificate, Map<string, IssuerSerialAnswer>>();
 
 function fail(check: XadesSignatureCheck, verdict: Verdict, code: string, message: string): XadesSignatureCheck {
   if (check.verdict.indication === "TOTAL_PASSED" || (check.verdict.indication === "INDETERMINATE" && verdict.indication === "TOTAL_FAILED")) {
@@ -354,11 +349,11 @@ function checkSignature(doc: XmlDocument, el: XmlElement, index: number, opts: C
           check.warnings.push({ code: "ISSUER_NAME_DIFFERS", message: `X509IssuerName "${ref.issuerName}" is written differently from the certificate's issuer "${nameToString(c.issuer)}"` });
         }
       } else if (ref.issuerSerialV2) {
-        check.reference.issuerSerialMatches = issuerSerialV2Matches(ref.issuerSerialV2, c);
+        const answer = issuerSerialV2Answer(ref.issuerSerialV2, c);
+        check.reference.issuerSerialMatches = answer !== "no";
         // the certificate its digest found, its serial, its issuer's RDNs written in another
         // order: taken as naming it (as DSS does), with a warning, as for a V1 X509IssuerName
-        if (!check.reference.issuerSerialMatches && issuerSerialV2Reordered(ref.issuerSerialV2, c)) {
-          check.reference.issuerSerialMatches = true;
+        if (answer === "reordered") {
           check.warnings.push({ code: "ISSUER_NAME_DIFFERS", message: `IssuerSerialV2 names the issuer "${nameToString(c.issuer)}" with its RDNs in another order` });
         }
       }

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import type { KeyProvider, SigningHash, SigningScheme } from "../pki/signing-key.js";
 import { type Certificate, parseCertificate } from "../pki/certificate.js";
-import { pooledRandomHex } from "../pki/random-pool.js";
+import { pooledRandom } from "../pki/random-pool.js";
 import { SigningError, type Timestamper, issuerSerial } from "../cades/sign.js";
 import { DIGEST_URI_OF, signatureUriFor } from "./algorithms.js";
 import { fromBinary } from "./binary.js";
@@ -151,7 +151,7 @@ function signerXml(signer: Certificate, chain: readonly Uint8Array[], h: Signing
 }
 
 /** 8 random octets in hex, the default Id suffix (from a pool refilled every 128 signatures, issue 15) */
-const randomTag = pooledRandomHex(8, 128);
+const randomTag = pooledRandom(8, 128);
 
 /** Where a signature goes in a form podpis wrote itself: before the root's end tag (the root has content) */
 function ownFormHost(content: Uint8Array): NonNullable<PreparedXades["host"]> {

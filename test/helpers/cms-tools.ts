@@ -184,6 +184,20 @@ const algId = (o: string, params: Buffer | null = nullValue()): Buffer => (param
 
 export const attribute = (type: string, ...values: Uint8Array[]): Buffer => sequence(oid(type), setOf(...values));
 
+/** The RelativeDistinguishedName SETs of `c`'s issuer, in the certificate's order (to write the name otherwise). */
+export function issuerRdns(c: Certificate): Buffer[] {
+  const der = Buffer.from(c.issuer.der);
+  return children(der, readRoot(der)).map((n) => der.subarray(n.start, n.end));
+}
+
+/** RFC 5035 IssuerSerial { GeneralNames { [4] directoryName of these RDN SETs }, serialNumber (hex) }. */
+export function issuerSerialOf(rdns: readonly Buffer[], serialHex: string): Buffer {
+  return sequence(sequence(explicit(4, sequence(...rdns))), unsignedInteger(Buffer.from(serialHex, "hex")));
+}
+
+/** `c`'s serial plus one, in hex of the same length: a serial that names another certificate. */
+export const nextSerial = (c: Certificate): string => (BigInt("0x" + c.serialNumber) + 1n).toString(16).padStart(c.serialNumber.length, "0");
+
 /** ESS signing-certificate-v2 over `c` with SHA-256 (RFC 5035), issuerSerial included. */
 export function signingCertificateV2(c: Certificate): Buffer {
   const issuerSerial = sequence(sequence(explicit(4, Buffer.from(c.issuer.der))), unsignedInteger(Buffer.from(c.serialNumber, "hex")));
