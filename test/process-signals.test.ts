@@ -48,10 +48,11 @@ function tree(root: number): number[] {
   return out;
 }
 
-async function until(what: string, ok: () => boolean, ms = GUARD_MS): Promise<void> {
+/** `what` is a function where it reports state that changes while waiting (read when the guard fires) */
+async function until(what: string | (() => string), ok: () => boolean, ms = GUARD_MS): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
-    if (Date.now() > end) throw new Error(`hang guard: ${what}`);
+    if (Date.now() > end) throw new Error(`hang guard: ${typeof what === "string" ? what : what()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -71,7 +72,8 @@ async function start(cmd: string, args: string[], env: Record<string, string> = 
   proc.stdout!.on("data", (d: Buffer) => void (err += d.toString()));
   const exit = new Promise<number | null>((r) => proc.on("exit", (c) => r(c)));
   seen.add(proc.pid!);
-  await until(`${cmd} ${args.join(" ")} listening; stderr so far: ${err}`, () => listening.test(err));
+  // (the output and the process tree as they are when the guard fires, not when waiting began)
+  await until(() => `${cmd} ${args.join(" ")} listening; processes ${tree(proc.pid!).join(",")}; output so far: ${err}`, () => listening.test(err));
   // the workers are up once the primary says "listening"; wait until the tree stops growing
   let last = -1;
   await until("tree settles", () => {
