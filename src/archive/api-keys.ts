@@ -28,7 +28,8 @@ export function secretMatches(record: ApiKeyRecord, secret: string): boolean {
 
 function hashMatches(stored: string, secret: string): boolean {
   const a = Buffer.from(stored, "hex");
-  const b = Buffer.from(sha256(secret), "hex");
+  // the digest's bytes, not its hex read back (issue 15: every request passes here)
+  const b = createHash("sha256").update(secret).digest();
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
