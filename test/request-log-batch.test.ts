@@ -3,9 +3,10 @@
  * one write, not one write each — and loses none: every line is there after the flush.
  */
 import fs from "node:fs";
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../src/http/config.js";
 
@@ -29,7 +30,12 @@ describe("the request log", () => {
     // ~220 bytes a line, 8 KB a batch: a handful of writes (one a line before issue 15)
     expect(mine).toBeGreaterThan(0);
     expect(mine).toBeLessThanOrEqual(N / 10);
-    closeSync(fd);
+    // end the writer (it closes the descriptor and its periodic flush with it)
+    const stream = (log as unknown as Record<symbol, NodeJS.EventEmitter & { end(): void }>)[pino.symbols.streamSym]!;
+    await new Promise((r) => {
+      stream.once("close", r);
+      stream.end();
+    });
     const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { reqId: string });
     expect(lines.map((l) => l.reqId)).toEqual(Array.from({ length: N }, (_, i) => `r${i}`));
     rmSync(dir, { recursive: true, force: true });
