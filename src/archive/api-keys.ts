@@ -2,7 +2,7 @@
  * API keys: `pdp_<id>_<secret>`. The id finds the record; only SHA-256 of the 256-bit random
  * secret is stored (a key that random needs no slow hash), compared in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { type ApiKeyRecord, SCOPES, type Scope } from "./port.js";
 
 export function newApiKey(name: string, scopes: Scope[], at: Date): { key: string; record: ApiKeyRecord } {
@@ -28,7 +28,8 @@ export function secretMatches(record: ApiKeyRecord, secret: string): boolean {
 
 function hashMatches(stored: string, secret: string): boolean {
   const a = Buffer.from(stored, "hex");
-  const b = Buffer.from(sha256(secret), "hex");
+  // one-shot, and the digest's bytes rather than its hex read back (issue 15: every request passes here)
+  const b = hash("sha256", secret, "buffer");
   return a.length === b.length && timingSafeEqual(a, b);
 }
 

@@ -190,7 +190,11 @@ export function createApp(o: AppOptions): express.Express {
     if (e instanceof ClientGoneError) return void res.destroy();
     const p = problemFor(e);
     if (p.status === 503) o.log.warn({ reqId: requestId, code: p.body.code, dependency: p.extra.dependency, err: { message: (e as Error)?.message } }, "dependency unavailable");
-    else if (p.status === 500) o.log.error({ reqId: requestId, code: p.body.code, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
+    else if (p.status === 500) {
+      o.log.error({ reqId: requestId, code: p.body.code, err: { message: (e as Error)?.message, stack: (e as Error)?.stack } }, "internal error");
+      // the request log holds lines for a while (config.ts createLogger): an error goes out now
+      o.log.flush();
+    }
     sendProblem(res, p, requestId);
   };
 

@@ -47,9 +47,15 @@ function addTimestamps(m: SignatureModel, stamps: readonly EvidenceTimestamp[], 
   }
 }
 
-/** CAdES: signer `si` of `sd`; `parts` the same SignedData's encodings; `detached` its content, when given as bytes. */
-export function addCadesEvidence(m: SignatureModel, sd: SignedData, si: SignerInfo, parts: SignedDataParts | null, detached: Uint8Array | null, ctx: ValidationContext): void {
+/**
+ * CAdES: signer `si` of `sd`; `partsOf` reads the same SignedData's encodings (null when they do
+ * not parse), asked only when the signer has unsigned attributes — every time-stamp read from
+ * them is one; `detached` its content, when given as bytes.
+ */
+export function addCadesEvidence(m: SignatureModel, sd: SignedData, si: SignerInfo, partsOf: () => SignedDataParts | null, detached: Uint8Array | null, ctx: ValidationContext): void {
   addValues(m, readCadesValues(sd, si), ctx);
+  if (!si.unsignedAttrs?.length) return;
+  const parts = partsOf();
   if (!parts) return;
   const index = parts.signerInfos.findIndex((p) => Buffer.from(p.der).equals(si.der));
   if (index < 0) return;

@@ -4,7 +4,7 @@
  * process; the outcomes become the contract's report. It sits in validation/ because it runs the
  * process: cades/ and cms/ below it only read and check bytes.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { Asn1Error, readRoot } from "../asn1/der.js";
 import { UnsupportedAlgorithmError } from "../pki/algorithms.js";
 import { type Certificate, CertificateError } from "../pki/certificate.js";
@@ -45,7 +45,8 @@ const MAX_COUNTERSIGNATURE_DEPTH = 4;
 export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): Promise<ValidationReport> {
   const at = opts.at;
   const ctx = opts.context;
-  const documentSha256 = createHash("sha256").update(bytes).digest("hex");
+  // one-shot digests: no Hash object per call (issue 15)
+  const documentSha256 = hash("sha256", bytes, "hex");
   const given = opts.contents ?? [];
   let sd: SignedData;
   try {
@@ -71,8 +72,7 @@ export async function verifyCades(bytes: Uint8Array, opts: CadesVerifyOptions): 
   const signedData = describeContents(contents, sd.eContent !== null, digest, sd.eContent ? [] : (opts.contentNames ?? []));
 
   const models: SignatureModel[] = [];
-  const parts = evidenceParts(bytes);
-  sd.signerInfos.forEach((si, i) => collect(models, si, `S${i + 1}`, null, { sd, bag, contents, signedData, ctx, digest, parts }, 0));
+  sd.signerInfos.forEach((si, i) => collect(models, si, `S${i + 1}`, null, { sd, bag, contents, signedData, ctx, digest, parts: evidenceParts(bytes) }, 0));
 
   const reports: SignatureReport[] = [];
   for (const m of models) {
@@ -89,17 +89,26 @@ interface Env {
   signedData: SignedDataEntry[];
   ctx: ValidationContext;
   digest(content: Uint8Array, algorithm: string): Uint8Array;
-  /** the encodings archive time-stamps cover (null when they cannot be read) */
-  parts: SignedDataParts | null;
+  /** the encodings archive time-stamps cover (null when they cannot be read), read on first use */
+  parts(): SignedDataParts | null;
 }
 
-function evidenceParts(bytes: Uint8Array): SignedDataParts | null {
-  try {
-    return signedDataParts(bytes);
-  } catch (e) {
-    if (isFormatError(e)) return null;
-    throw e;
-  }
+/**
+ * Issue 15: the second reading of the SignedData (its encodings, for archive and CAdES-C
+ * time-stamps) only for a signer that has unsigned attributes; a B-B signature never needs it.
+ */
+function evidenceParts(bytes: Uint8Array): () => SignedDataParts | null {
+  let parts: SignedDataParts | null | undefined;
+  return () => {
+    if (parts !== undefined) return parts;
+    try {
+      parts = signedDataParts(bytes);
+    } catch (e) {
+      if (!isFormatError(e)) throw e;
+      parts = null;
+    }
+    return parts;
+  };
 }
 
 /** Each content is hashed once per algorithm, whether for the report or for a message digest. */
@@ -109,7 +118,7 @@ function memoDigest(): (content: Uint8Array, algorithm: string) => Uint8Array {
     let m = memo.get(content);
     if (!m) memo.set(content, (m = new Map()));
     let d = m.get(algorithm);
-    if (!d) m.set(algorithm, (d = createHash(algorithm).update(content).digest()));
+    if (!d) m.set(algorithm, (d = hash(algorithm, content, "buffer")));
     return d;
   };
 }
@@ -177,7 +186,7 @@ function collect(models: SignatureModel[], si: SignerInfo, id: string, parent: s
     const counterEnv: Env = {
       ...env,
       contents: [si.signature],
-      signedData: [{ kind: "element", ref: `signature value of ${id}`, sha256: createHash("sha256").update(si.signature).digest("hex") }],
+      signedData: [{ kind: "element", ref: `signature value of ${id}`, sha256: hash("sha256", si.signature, "hex") }],
     };
     collect(models, csi, cid, id, counterEnv, depth + 1);
   });
