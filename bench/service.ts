@@ -13,7 +13,7 @@
 //        validator config), so 1/V core-seconds per validation.
 //   model req/s = C / (C/B + 1/V)
 // podpis/model is then how close the service comes; goal ≥ 0.85 with p99 < 50 ms. podpis runs as
-// deployed: API key checked per request (its row read at most every 250 ms, src/http/auth.ts), --rate per key, request log at info, metrics.
+// deployed: API key checked per request (its row read again whenever SQLite's data_version moved, src/http/auth.ts), --rate per key, request log at info, metrics.
 // The servers' own CPU per request (from /proc) is printed too: neighbours on a shared machine
 // change req/s much more than they change that.
 // Beside it: how often the servers' main threads were preempted per request, and V's validation

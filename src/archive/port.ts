@@ -186,6 +186,14 @@ export interface ArchiveStore {
   rotateApiKey(name: string, secretHash: string, graceUntil: Date, at: Date): Promise<ApiKeyRecord | null>;
   /** records that the key authenticated a request at `at` */
   touchApiKey(id: string, at: Date): Promise<void>;
+  /**
+   * A mark that is the same on two calls only when no API key can have changed in between, by
+   * any process (issue 15: a worker may then answer from a key's record read earlier, and a
+   * revocation still takes effect at once, issues 10.8/11.9). Absent: no such knowledge — the key
+   * is read on every request. May throw when the database cannot be asked (read then, and fail
+   * as a read does).
+   */
+  apiKeysMark?(): string;
   /** cheap liveness check of the database */
   ping(): Promise<void>;
   close(): Promise<void>;

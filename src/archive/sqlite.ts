@@ -48,6 +48,8 @@ export class SqliteArchive implements ArchiveStore {
   private checkpointer: WalCheckpointer | null = null;
   /** statements of the per-request path, compiled once (a prepare costs more than the read) */
   private readonly statements = new Map<string, Database.Statement>();
+  /** this connection's own API key changes (apiKeysMark) */
+  private keyWrites = 0;
   readonly transparencyLog: LogStore;
   /** material rows this process saw committed (the same few come with every submission) */
   private readonly knownMaterial = new Set<string>();
@@ -386,6 +388,7 @@ export class SqliteArchive implements ArchiveStore {
   async createApiKey(k: ApiKeyRecord): Promise<void> {
     await this.writes.run(async () =>
       this.db.transaction(() => {
+        this.keyWrites++;
         this.db.prepare("INSERT INTO api_keys (id, name, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)").run(k.id, k.name, k.secretHash, k.scopes.join(","), k.createdAt);
         this.appendAuditSync("api-key", k.name, apiKeyCreated(k), new Date(k.createdAt));
       }).immediate(),
@@ -396,6 +399,16 @@ export class SqliteArchive implements ArchiveStore {
     let st = this.statements.get(sql);
     if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
     return st;
+  }
+
+  /**
+   * SQLite's data_version changes on this connection whenever another connection (a `keys
+   * revoke` process, the node's writer) commits anything; keyWrites counts this connection's own
+   * key changes, which data_version does not show. Conservative (any commit elsewhere moves it)
+   * and exact: no key changes while the mark stands still.
+   */
+  apiKeysMark(): string {
+    return `${this.stmt("PRAGMA data_version").pluck().get() as number}.${this.keyWrites}`;
   }
 
   async findApiKey(id: string): Promise<ApiKeyRecord | null> {
@@ -417,6 +430,7 @@ export class SqliteArchive implements ArchiveStore {
       this.db.transaction(() => {
         const k = this.keyByName(name);
         if (!k || k.revokedAt) return k;
+        this.keyWrites++;
         this.db.prepare("UPDATE api_keys SET revoked_at = ?, previous_secret_hash = NULL, previous_valid_until = NULL WHERE id = ?").run(at.toISOString(), k.id);
         this.appendAuditSync("api-key", name, { action: "revoke", id: k.id }, at);
         return this.keyByName(name);
@@ -429,6 +443,7 @@ export class SqliteArchive implements ArchiveStore {
       this.db.transaction(() => {
         const k = this.keyByName(name);
         if (!k || k.revokedAt) return null;
+        this.keyWrites++;
         this.db
           .prepare("UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = ?, secret_hash = ? WHERE id = ?")
           .run(graceUntil.toISOString(), secretHash, k.id);

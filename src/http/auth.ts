@@ -2,46 +2,35 @@
  * API keys with scopes (`Authorization: Bearer pdp_…`): 401 without a usable key, 403 with one
  * that lacks the route's scope.
  *
- * Issue 11.9/10.8 asked that a revoked, deleted or rotated-out key fail on every worker and node
- * without an invalidation protocol; issue 15 that a request not read SQLite for it every time
- * (the row read was ≈ 5 % of a /verify worker's CPU). So a key's record, once read, answers this
- * process for at most KEY_RECORD_TTL_MS, counted from when the read began: a revocation or a
- * deletion committed at time t is refused everywhere from t + KEY_RECORD_TTL_MS on (README "API
- * keys"). Nothing else is kept: an unknown or revoked key is read again on every request, and a
- * secret the cached record does not accept is checked against a fresh read (a rotation's new
- * secret works at once). The secret is checked on every request (a SHA-256 of 43 characters).
- * Measured in bench/auth-lookup.ts. The last-used time is written at most once a minute per key
- * and process, after the answer, never holding the request.
+ * Issues 10.8/11.9: a revoked or rotated-out key is refused at once on every worker and node (an
+ * authentication cache once kept a deleted key alive for 30 s). Issue 15: a request should not
+ * read SQLite for its key every time (the row read and its mapping were ≈ 5 % of a /verify
+ * worker). Both hold with a mark the archive gives (ArchiveStore.apiKeysMark: on SQLite, the
+ * connection's data_version, which moves whenever any other process commits, and its own key
+ * writes): a key's record read earlier answers only while the mark has not moved since that
+ * read, so no key can have changed in between. An archive without a mark (PostgreSQL) is read on
+ * every request, as before. Nothing else is kept: an unknown or revoked key is read again every
+ * time, and a secret the held record does not accept is checked against a fresh read (a
+ * rotation's new secret works at once). The secret is checked on every request (a SHA-256 of 43
+ * characters). Measured in bench/auth-lookup.ts. The last-used time is written at most once a
+ * minute per key and process, after the answer, never holding the request.
  */
 import { keyAccepts, parseApiKey } from "../archive/api-keys.js";
 import type { ApiKeyRecord, ArchiveStore, Scope } from "../archive/port.js";
 import { HttpProblem } from "./problem.js";
 
 const TOUCH_EVERY_MS = 60_000;
-/** the longest a key's record read is used for: the bound on how late a revocation takes effect */
-export const KEY_RECORD_TTL_MS = 250;
 const MAX_CACHED = 10_000;
-
-export interface AuthenticatorOptions {
-  /** how long a record read answers (default KEY_RECORD_TTL_MS; 0: read on every request) */
-  recordTtlMs?: number;
-  /** a monotonic clock in ms for that bound (tests inject one; default performance.now) */
-  monotonic?: () => number;
-}
 
 export class Authenticator {
   private readonly touched = new Map<string, number>();
-  private readonly records = new Map<string, { record: ApiKeyRecord; until: number }>();
-  private readonly ttl: number;
-  private readonly monotonic: () => number;
+  /** records read while the archive's mark was `mark` */
+  private readonly records = new Map<string, ApiKeyRecord>();
+  private mark: string | null = null;
   constructor(
     private readonly archive: ArchiveStore,
     private readonly now: () => Date = () => new Date(),
-    o: AuthenticatorOptions = {},
-  ) {
-    this.ttl = o.recordTtlMs ?? KEY_RECORD_TTL_MS;
-    this.monotonic = o.monotonic ?? (() => performance.now());
-  }
+  ) {}
 
   /** the key's record, or throws 401/403 */
   async authorize(header: string | undefined, scope: Scope): Promise<ApiKeyRecord> {
@@ -50,8 +39,7 @@ export class Authenticator {
     const parsed = parseApiKey(m[1]!);
     if (!parsed) throw new HttpProblem("UNAUTHORIZED", "the API key is not valid");
     const now = this.now();
-    const held = this.records.get(parsed.id);
-    let record = held && held.until > this.monotonic() ? held.record : null;
+    let record = this.held(parsed.id);
     // a secret the held record refuses may be a rotation's new one: ask the database
     if (!record || !keyAccepts(record, parsed.secret, now)) record = await this.read(parsed.id);
     if (!record || !keyAccepts(record, parsed.secret, now)) throw new HttpProblem("UNAUTHORIZED", "the API key is not valid");
@@ -60,16 +48,39 @@ export class Authenticator {
     return record;
   }
 
-  /** the row, held until the TTL from this read's start (a revocation committed during the read is then still within the bound) */
+  /** the record read earlier, if no key can have changed since; forgets them all when one may have */
+  private held(id: string): ApiKeyRecord | null {
+    if (!this.archive.apiKeysMark || this.records.size === 0) return null;
+    let mark: string | null;
+    try {
+      mark = this.archive.apiKeysMark();
+    } catch {
+      mark = null; // the database cannot be asked: the read says why
+    }
+    if (mark !== null && mark === this.mark) return this.records.get(id) ?? null;
+    this.records.clear();
+    return null;
+  }
+
+  /** the row; kept (with the mark taken before the read: a change during it moves the mark) when usable */
   private async read(id: string): Promise<ApiKeyRecord | null> {
-    const began = this.monotonic();
+    let mark: string | null = null;
+    try {
+      mark = this.archive.apiKeysMark?.() ?? null;
+    } catch {
+      // not kept: the read below fails or answers, either way without a mark to hold it by
+    }
     const record = await this.archive.findApiKey(id);
-    if (!record || record.revokedAt || this.ttl <= 0) {
+    if (mark === null || !record || record.revokedAt) {
       this.records.delete(id);
       return record;
     }
+    if (mark !== this.mark) {
+      this.records.clear();
+      this.mark = mark;
+    }
     if (this.records.size >= MAX_CACHED) this.records.clear();
-    this.records.set(id, { record, until: began + this.ttl });
+    this.records.set(id, record);
     return record;
   }
 
