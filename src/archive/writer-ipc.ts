@@ -16,7 +16,7 @@ import type { Worker } from "node:cluster";
 import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { LogError } from "../log/index.js";
-import { announceBatch, handedToWriter, onBatchNumbered, onBatchSize, type Numbering } from "./group-commit.js";
+import { type Numbering, type Receipt, type Seal, announceBatch, handedToWriter, onBatchNumbered, onBatchSize } from "./group-commit.js";
 import { ArchiveError, type ArchiveStore, type Assigned, type FileRef, type Material, type NewSubmission, type SubmissionRecord } from "./port.js";
 import { type Frame, FrameError, FrameReader, encodeFrame } from "./writer-frames.js";
 
@@ -43,7 +43,8 @@ type MaterialRef = { kind: Material["kind"]; sha256: string; bytes?: undefined }
 export type WireSubmission = Omit<NewSubmission, "material"> & { material: Array<Material | MaterialRef>; forget?: string[]; forgetAll?: true };
 export type ToPrimary =
   | { type: "archive:submit"; id: number; input: WireSubmission }
-  | { type: "archive:sealed"; id: number; attempt: number; receipt?: string; failed?: boolean };
+  // the receipt as the worker's text; as its UTF-8 bytes once read from a frame
+  | { type: "archive:sealed"; id: number; attempt: number; receipt?: Receipt; failed?: boolean };
 type ToWorker =
   | { type: "archive:seal"; id: number; attempt: number; assigned: Assigned }
   | { type: "archive:done"; id: number; record?: SubmissionRecord; sealAttempt?: number; error?: WireError }
@@ -72,7 +73,7 @@ function fromWire(w: WireError): Error {
 export function toFrame(m: ToPrimary): Buffer[] {
   if (m.type === "archive:sealed") {
     const head = { type: m.type, id: m.id, attempt: m.attempt, ...(m.failed ? { failed: true } : {}) };
-    return encodeFrame(head, m.receipt === undefined ? [] : [Buffer.from(m.receipt, "utf8")]);
+    return encodeFrame(head, m.receipt === undefined ? [] : [typeof m.receipt === "string" ? Buffer.from(m.receipt, "utf8") : m.receipt]);
   }
   const { document, reportJson, evidence, contents, material, receivedAt, validationTime, ...fields } = m.input;
   const blobs: Uint8Array[] = [document, Buffer.from(reportJson, "utf8")];
@@ -101,7 +102,7 @@ export function fromFrame(f: Frame): ToPrimary {
   };
   if (h.type === "archive:sealed") {
     if (f.blobs.length > 1) throw new FrameError("a sealed answer carries one receipt at most");
-    return { type: "archive:sealed", id: int(h.id), attempt: int(h.attempt), ...(h.failed === true ? { failed: true } : {}), ...(f.blobs.length ? { receipt: f.blobs[0]!.toString("utf8") } : {}) };
+    return { type: "archive:sealed", id: int(h.id), attempt: int(h.attempt), ...(h.failed === true ? { failed: true } : {}), ...(f.blobs.length ? { receipt: f.blobs[0]! } : {}) };
   }
   const i = h.input as Record<string, any> | undefined;
   if (h.type !== "archive:submit" || typeof i !== "object" || i === null || !Array.isArray(i.contents) || !Array.isArray(i.material)) throw new FrameError("a frame that is no submission");
@@ -135,7 +136,7 @@ export function hostWriter(archive: ArchiveStore, workers: () => Worker[]): { at
   const offNumbered = onBatchNumbered((numbering) => relay({ type: "archive:batch", numbering }));
   return {
     attach(w: Worker) {
-      const seals = new Map<string, { resolve: (r: string) => void; reject: (e: unknown) => void }>();
+      const seals = new Map<string, { resolve: (r: Receipt) => void; reject: (e: unknown) => void }>();
       const withMaterial = materialReceiver();
       const send = (m: ToWorker) => void (w.isConnected() && w.send(m));
       const channel = w.process.stdio?.[WRITER_FD] as Readable | null | undefined;
@@ -174,13 +175,19 @@ export function hostWriter(archive: ArchiveStore, workers: () => Worker[]): { at
         }
         let attempts = 0;
         const seal = (assigned: Assigned) =>
-          new Promise<string>((resolve, reject) => {
+          new Promise<Receipt>((resolve, reject) => {
             if (!w.isConnected()) return reject(new Error("the worker that received this submission has ended"));
             const attempt = ++attempts;
             seals.set(`${id}/${attempt}`, { resolve, reject });
             send({ type: "archive:seal", id, attempt, assigned });
           });
-        archive.submit(input, seal).then(
+        // SQLite's store (the one a node's primary hosts) takes the receipt's bytes as the worker sent them
+        const submit = archive.submit as (input: NewSubmission, seal: Seal<Receipt>) => Promise<SubmissionRecord>;
+        const text = async (a: Assigned): Promise<string> => {
+          const r = await seal(a);
+          return typeof r === "string" ? r : Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString("utf8");
+        };
+        submit.call(archive, input, archive.kind === "sqlite" ? seal : text).then(
           (record) => send({ type: "archive:done", id, record }),
           (e: unknown) => send(e instanceof SealFailed ? { type: "archive:done", id, sealAttempt: e.attempt } : { type: "archive:done", id, error: toWire(e) }),
         );
