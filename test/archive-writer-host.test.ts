@@ -27,7 +27,8 @@ function playedWorker() {
   const channel = new PassThrough();
   const stdio: unknown[] = [];
   stdio[WRITER_FD] = channel;
-  Object.assign(w, { sent: [], channel, isConnected: () => true, send: (m: Sent) => (w.sent.push(m), true), disconnect: () => {}, process: { stdio } });
+  let connected = true;
+  Object.assign(w, { sent: [], channel, isConnected: () => connected, send: (m: Sent) => (w.sent.push(m), true), disconnect: () => void (connected = false), process: { stdio } });
   return w;
 }
 
@@ -75,4 +76,22 @@ describe("the node's writer, hosted by the primary", () => {
     host.close();
     await archive.close();
   }, 30_000);
+  it("lets a worker go whose channel carries a frame that does not read, and reads nothing more from it", async () => {
+    const d = mkdtempSync(join(tmpdir(), "podpis-writer-host-"));
+    dirs.push(d);
+    const archive = new SqliteArchive({ path: join(d, "a.db"), numberFormat: "{register}-{seq:6}" });
+    await archive.migrate();
+    const w = playedWorker();
+    const host = hostWriter(archive, () => [w as unknown as Worker]);
+    host.attach(w as unknown as Worker);
+    const frame = Buffer.concat(toFrame({ type: "archive:submit", id: 1, input: submission(1) }));
+    frame.writeUInt32LE(frame.readUInt32LE(4) + 3, 4); // the head's length past the frame's end
+    w.channel.write(frame);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((w as unknown as Worker).isConnected()).toBe(false);
+    expect(w.channel.destroyed).toBe(true);
+    expect(await archive.submissionIds()).toEqual([]);
+    host.close();
+    await archive.close();
+  });
 });
