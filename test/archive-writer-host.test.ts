@@ -38,15 +38,21 @@ const submission = (i: number): NewSubmission => ({
   indication: "TOTAL_PASSED", material: [], evidence: null,
 });
 
+/** a fresh archive's writer hosted for one played worker */
+async function hosted() {
+  const d = mkdtempSync(join(tmpdir(), "podpis-writer-host-"));
+  dirs.push(d);
+  const archive = new SqliteArchive({ path: join(d, "a.db"), numberFormat: "{register}-{seq:6}" });
+  await archive.migrate();
+  const w = playedWorker();
+  const host = hostWriter(archive, () => [w as unknown as Worker]);
+  host.attach(w as unknown as Worker);
+  return { archive, w, host };
+}
+
 describe("the node's writer, hosted by the primary", () => {
   it("commits the frames' submissions, has them sealed by the worker, and tells it a batch's seals and answers in one message each", async () => {
-    const d = mkdtempSync(join(tmpdir(), "podpis-writer-host-"));
-    dirs.push(d);
-    const archive = new SqliteArchive({ path: join(d, "a.db"), numberFormat: "{register}-{seq:6}" });
-    await archive.migrate();
-    const w = playedWorker();
-    const host = hostWriter(archive, () => [w as unknown as Worker]);
-    host.attach(w as unknown as Worker);
+    const { archive, w, host } = await hosted();
     const unpack = (m: Sent): Sent[] => (m.type === "archive:many" ? m.list! : [m]);
     const seen = new Set<string>();
     const answered = new Map<number, SubmissionRecord>();
@@ -76,14 +82,9 @@ describe("the node's writer, hosted by the primary", () => {
     host.close();
     await archive.close();
   }, 30_000);
+
   it("lets a worker go whose channel carries a frame that does not read, and reads nothing more from it", async () => {
-    const d = mkdtempSync(join(tmpdir(), "podpis-writer-host-"));
-    dirs.push(d);
-    const archive = new SqliteArchive({ path: join(d, "a.db"), numberFormat: "{register}-{seq:6}" });
-    await archive.migrate();
-    const w = playedWorker();
-    const host = hostWriter(archive, () => [w as unknown as Worker]);
-    host.attach(w as unknown as Worker);
+    const { archive, w, host } = await hosted();
     const frame = Buffer.concat(toFrame({ type: "archive:submit", id: 1, input: submission(1) }));
     frame.writeUInt32LE(frame.readUInt32LE(4) + 3, 4); // the head's length past the frame's end
     w.channel.write(frame);
