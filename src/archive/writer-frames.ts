@@ -11,9 +11,16 @@
  * up, or whose head is not such JSON, is refused (FrameError): the channel is then given up,
  * never read on from a guessed position.
  */
+import { ArchiveError } from "./port.js";
 
-export class FrameError extends Error {
-  readonly code = "WRITER_FRAME_INVALID";
+/**
+ * A frame that does not read. It stays in the primary (which lets the worker go); what that
+ * worker's requests see is the archive's writer unavailable, 503 — hence the code.
+ */
+export class FrameError extends ArchiveError {
+  constructor(message: string) {
+    super("STORAGE_UNAVAILABLE", `the writer's channel: ${message}`);
+  }
 }
 
 export interface Frame {
