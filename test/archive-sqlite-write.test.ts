@@ -116,4 +116,17 @@ describe("the SQLite archive's write", () => {
     expect((await verifyArchive(b)).ok).toBe(true);
     await b.close();
   });
+  it("stores a receipt given as its UTF-8 bytes (the node's writer, writer-ipc.ts) as it stores the text", async () => {
+    const a = new SqliteArchive({ path: dbPath(), numberFormat: "{register}-{seq:6}" });
+    await a.migrate();
+    const asText = await a.submit(submission(1), seal);
+    const asBytes = await a.submit(submission(2), async (n) => Buffer.from(await seal(n), "utf8"));
+    const text = await seal({ registrationNumber: asBytes.registrationNumber });
+    expect(asBytes.receiptSha256).toBe(sha256hex(Buffer.from(text, "utf8")));
+    expect(await a.getReceipt(asBytes.id)).toBe(text);
+    expect((await a.transparencyLog.entryOf(asBytes.id))!.entry.toString("utf8")).toBe(text);
+    expect(asText.receiptSha256).toBe(sha256hex(await seal({ registrationNumber: asText.registrationNumber })));
+    expect((await verifyArchive(a)).ok).toBe(true);
+    await a.close();
+  });
 });

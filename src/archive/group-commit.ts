@@ -26,19 +26,25 @@
 import type { Assigned, NewSubmission, SubmissionRecord } from "./port.js";
 import { formatRegistrationNumber } from "./registration.js";
 
-export type Seal = (assigned: Assigned) => Promise<string>;
+/**
+ * A sealed receipt: its text, or (a SQLite node's writer, writer-ipc.ts) the UTF-8 bytes of it a
+ * worker sent — the writer stores and hashes the bytes, so it need not make a string of them.
+ */
+export type Receipt = string | Uint8Array;
 
-export interface Pending {
+export type Seal<R extends Receipt = string> = (assigned: Assigned) => Promise<R>;
+
+export interface Pending<R extends Receipt = string> {
   input: NewSubmission;
-  seal: Seal;
+  seal: Seal<R>;
   resolve: (r: SubmissionRecord) => void;
   reject: (e: unknown) => void;
 }
 
-export interface Sealed {
-  item: Pending;
+export interface Sealed<R extends Receipt = string> {
+  item: Pending<R>;
   assigned: Assigned;
-  receipt: string;
+  receipt: R;
 }
 
 /**
@@ -47,7 +53,7 @@ export interface Sealed {
  * indexes (issue 16) are given the same way from `logBase` on, one log for every register, so
  * the kept ones are gap-free in commit order too.
  */
-export function sealInOrder(items: readonly Pending[], last: (register: string) => number, numberFormat: string, logBase = 0): Promise<Sealed[]> {
+export function sealInOrder<R extends Receipt = string>(items: readonly Pending<R>[], last: (register: string) => number, numberFormat: string, logBase = 0): Promise<Sealed<R>[]> {
   return sealOnPositions(items, (r, k) => last(r) + 1 + k, (k) => logBase + k, numberFormat);
 }
 
@@ -57,13 +63,13 @@ export function sealInOrder(items: readonly Pending[], last: (register: string) 
  * `logAt(k)`. PostgreSQL's reserved numbers (postgres-commit.ts) are such a list; a failed seal
  * moves the ones after it down the list, so what is left unused is always the list's end.
  */
-export async function sealOnPositions(
-  items: readonly Pending[],
+export async function sealOnPositions<R extends Receipt = string>(
+  items: readonly Pending<R>[],
   numberAt: (register: string, k: number) => number,
   logAt: (k: number) => number,
   numberFormat: string,
-): Promise<Sealed[]> {
-  const done: Sealed[] = [];
+): Promise<Sealed<R>[]> {
+  const done: Sealed<R>[] = [];
   const kept = new Map<string, number>();
   let todo = [...items];
   while (todo.length) {
@@ -77,15 +83,15 @@ export async function sealOnPositions(
     });
     const results = await Promise.allSettled(todo.map((item, i) => item.seal(assigned[i]!)));
     const firstFailure = results.findIndex((r) => r.status === "rejected");
-    const keep = (item: Pending, i: number): void => {
-      done.push({ item, assigned: assigned[i]!, receipt: (results[i] as PromiseFulfilledResult<string>).value });
+    const keep = (item: Pending<R>, i: number): void => {
+      done.push({ item, assigned: assigned[i]!, receipt: (results[i] as PromiseFulfilledResult<R>).value });
       kept.set(item.input.register, (kept.get(item.input.register) ?? 0) + 1);
     };
     if (firstFailure < 0) {
       todo.forEach(keep);
       break;
     }
-    const again: Pending[] = [];
+    const again: Pending<R>[] = [];
     todo.forEach((item, i) => {
       const r = results[i]!;
       if (i < firstFailure) keep(item, i);
@@ -138,14 +144,14 @@ export interface Base {
 }
 
 /** The adapter's side of group commit. */
-export interface BatchWriter {
+export interface BatchWriter<R extends Receipt = string> {
   /** the base as committed now, read without the lock (a guess the commit checks) */
   peek(registers: readonly string[]): Promise<Base>;
   /**
    * One transaction under the lock: reads the actual base, asks `settle` what to write (the
    * receipts sealed for exactly that base), writes it and commits. Returns what it wrote.
    */
-  commit(registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]>;
+  commit(registers: readonly string[], settle: (actual: Base) => Promise<Sealed<R>[]>): Promise<Sealed<R>[]>;
   /** resolves once every commit made before the call is durable (SQLite: the WAL fsynced) */
   durable(): Promise<void>;
   record(id: string): Promise<SubmissionRecord>;
@@ -154,7 +160,7 @@ export interface BatchWriter {
 const sameBase = (a: Base, b: Base, registers: readonly string[]): boolean => a.logNext === b.logNext && registers.every((r) => (a.last.get(r) ?? 0) === (b.last.get(r) ?? 0));
 
 /** the base after `sealed` commits on `base` */
-function advance(base: Base, sealed: readonly Sealed[]): Base {
+function advance(base: Base, sealed: readonly Sealed<Receipt>[]): Base {
   const last = new Map(base.last);
   for (const s of sealed) last.set(s.item.input.register, Math.max(last.get(s.item.input.register) ?? 0, s.assigned.sequence));
   return { last, logNext: base.logNext + sealed.length };
@@ -205,7 +211,7 @@ export const committerReports = {
  * A submission into a committer's queue (either committer's `submit`): counted as waiting until
  * its batch is taken (committerReports.batched) and as committing until it is answered, once.
  */
-export function enqueue(queue: Pending[], input: NewSubmission, seal: Seal, kick: () => void): Promise<SubmissionRecord> {
+export function enqueue<R extends Receipt = string>(queue: Pending<R>[], input: NewSubmission, seal: Seal<R>, kick: () => void): Promise<SubmissionRecord> {
   return new Promise((resolve, reject) => {
     let answered = false;
     const answer = (): void => {
@@ -218,8 +224,8 @@ export function enqueue(queue: Pending[], input: NewSubmission, seal: Seal, kick
 }
 
 /** One batch sealing and one committing per process; what arrives meanwhile is the next batch (at most `max`). */
-export class GroupCommitter {
-  private readonly queue: Pending[] = [];
+export class GroupCommitter<R extends Receipt = string> {
+  private readonly queue: Pending<R>[] = [];
   private sealing = false;
   /** the base the batch sealed last will leave, while the pipeline can trust it */
   private expected: Base | null = null;
@@ -230,12 +236,12 @@ export class GroupCommitter {
   readonly stats: CommitStats = { batches: 0, guessed: 0, resealed: 0, locked: 0 };
 
   constructor(
-    private readonly writer: BatchWriter,
+    private readonly writer: BatchWriter<R>,
     private readonly numberFormat: string,
     private readonly max = BATCH_MAX,
   ) {}
 
-  submit(input: NewSubmission, seal: Seal): Promise<SubmissionRecord> {
+  submit(input: NewSubmission, seal: Seal<R>): Promise<SubmissionRecord> {
     return enqueue(this.queue, input, seal, () => this.kick());
   }
 
@@ -248,11 +254,11 @@ export class GroupCommitter {
     void this.run(batch);
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  private async run(batch: Pending<R>[]): Promise<void> {
     const registers = [...new Set(batch.map((p) => p.input.register))].sort();
     // 1. seal outside the lock, on the guessed base
     let guess: Base | null = null;
-    let sealed: Sealed[] = [];
+    let sealed: Sealed<R>[] = [];
     try {
       const epoch = this.epoch;
       if (this.skipGuess > 0) this.skipGuess--;
@@ -274,7 +280,7 @@ export class GroupCommitter {
     await previous;
     this.sealing = false;
     this.kick();
-    let written: Sealed[] = [];
+    let written: Sealed<R>[] = [];
     try {
       if (items.length) {
         written = await this.writer.commit(registers, async (actual) => {

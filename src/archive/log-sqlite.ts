@@ -25,9 +25,9 @@ export function nextLogIndexSqlite(db: Database.Database): number {
   return Number(r?.next_index ?? 0);
 }
 
-/** Inside the submission's transaction: the entry is the receipt's UTF-8 bytes. */
-export function insertLogEntrySqlite(db: Database.Database, index: number, submissionId: string, receipt: string): void {
-  const entry = Buffer.from(receipt, "utf8");
+/** Inside the submission's transaction: the entry is the receipt's UTF-8 bytes (given as they are, or as its text). */
+export function insertLogEntrySqlite(db: Database.Database, index: number, submissionId: string, receipt: string | Buffer): void {
+  const entry = typeof receipt === "string" ? Buffer.from(receipt, "utf8") : receipt;
   if (entry.length > MAX_ENTRY_BYTES) throw new LogError("LOG_ENTRY_TOO_LARGE", `the receipt is ${entry.length} bytes; a log entry is at most ${MAX_ENTRY_BYTES}`);
   stmt(db, "INSERT INTO log_entries (idx, submission_id, entry, leaf_hash) VALUES (?, ?, ?, ?)").run(index, submissionId, entry, leafHash(entry));
   stmt(db, "INSERT INTO log_state (id, next_index) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET next_index = excluded.next_index").run(index + 1);

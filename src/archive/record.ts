@@ -83,7 +83,7 @@ export const applicantHash = (submissionId: string, applicant: string): string =
  * applicant in clear). Since schema 2 it also binds the applicant, the service and the
  * validation time (issue 10.2), so every stored field of the row is covered by the chain.
  */
-export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string, digests?: SubmissionDigests): { submission: unknown; receipt: unknown } {
+export function auditDataFor(s: NewSubmission, a: Assigned, receipt: string | Uint8Array, digests?: SubmissionDigests): { submission: unknown; receipt: unknown } {
   return {
     submission: {
       registrationNumber: a.registrationNumber,

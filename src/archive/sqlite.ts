@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from "../io/private-files.js";
 import { nextAuditEntry } from "./audit.js";
-import { type Base, type BatchWriter, GroupCommitter, type Sealed } from "./group-commit.js";
+import { type Base, type BatchWriter, GroupCommitter, type Receipt, type Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
 import { SqliteLogStore, insertLogEntrySqlite, nextLogIndexSqlite } from "./log-sqlite.js";
 import { Mutex } from "./mutex.js";
@@ -41,7 +41,7 @@ export class SqliteArchive implements ArchiveStore {
   readonly kind = "sqlite" as const;
   private readonly db: Db;
   private readonly writes = new Mutex();
-  private readonly committer: GroupCommitter;
+  private readonly committer: GroupCommitter<Receipt>;
   /** null in memory: nothing to fsync */
   private readonly walSync: WalSync | null;
   /** the batch writer's checkpoints, off its event loop: started at the first batch (null in memory, or before) */
@@ -111,8 +111,11 @@ export class SqliteArchive implements ArchiveStore {
     return row?.version ?? 0;
   }
 
-  /** group-commit.ts: submissions that arrive during a batch's transaction share the next one */
-  submit(input: NewSubmission, seal: (a: Assigned) => Promise<string>): Promise<SubmissionRecord> {
+  /**
+   * group-commit.ts: submissions that arrive during a batch's transaction share the next one.
+   * `seal` may give the receipt as its UTF-8 bytes (the node's writer, writer-ipc.ts).
+   */
+  submit(input: NewSubmission, seal: (a: Assigned) => Promise<Receipt>): Promise<SubmissionRecord> {
     return this.committer.submit(input, seal);
   }
 
@@ -144,7 +147,7 @@ export class SqliteArchive implements ArchiveStore {
     return { last: new Map(registers.map((r) => [r, last(r)])), logNext: nextLogIndexSqlite(this.db) };
   }
 
-  private batchWriter(): BatchWriter {
+  private batchWriter(): BatchWriter<Receipt> {
     return {
       // outside a transaction a read sees the last commit of every process (WAL)
       peek: async (registers) => this.base(registers),
@@ -159,7 +162,7 @@ export class SqliteArchive implements ArchiveStore {
     };
   }
 
-  private async commitBatch(registers: readonly string[], settle: (actual: Base) => Promise<Sealed[]>): Promise<Sealed[]> {
+  private async commitBatch(registers: readonly string[], settle: (actual: Base) => Promise<Sealed<Receipt>[]>): Promise<Sealed<Receipt>[]> {
     // the fsync of this commit is WalSync's, before any 201 (group-commit.ts `durable`)
     if (this.walSync) this.stmt("PRAGMA synchronous = NORMAL").run();
     this.startCheckpointer();
@@ -168,15 +171,17 @@ export class SqliteArchive implements ArchiveStore {
       await this.beginImmediate();
       const records = new Map<string, SubmissionRecord>();
       const newMaterial: string[] = [];
-      let sealed: Sealed[];
+      let sealed: Sealed<Receipt>[];
       try {
         sealed = await settle(this.base(registers));
         // the chain's head is read once and written once per batch: one transaction, one writer
         const audit = this.auditAppender();
         for (const s of sealed) {
-          records.set(s.item.input.id, this.writeSubmission(s.item.input, s.assigned, s.receipt, audit, newMaterial));
-          insertLogEntrySqlite(this.db, s.assigned.logIndex, s.item.input.id, s.receipt);
-          bytes += committedBytes(s.item.input, s.receipt);
+          // the receipt's UTF-8 bytes, made once: its log entry, its hash (a string would be encoded for each)
+          const receipt = typeof s.receipt === "string" ? Buffer.from(s.receipt, "utf8") : asBuffer(s.receipt);
+          records.set(s.item.input.id, this.writeSubmission(s.item.input, s.assigned, receipt, audit, newMaterial));
+          insertLogEntrySqlite(this.db, s.assigned.logIndex, s.item.input.id, receipt);
+          bytes += committedBytes(s.item.input, receipt);
         }
         audit.flush();
         this.db.exec("COMMIT");
@@ -219,7 +224,7 @@ export class SqliteArchive implements ArchiveStore {
   }
 
   /** Writes one submission's rows; returns its record as getSubmission would read it back. */
-  private writeSubmission(s: NewSubmission, a: Assigned, receipt: string, audit: AuditAppender, newMaterial: string[]): SubmissionRecord {
+  private writeSubmission(s: NewSubmission, a: Assigned, receipt: Buffer, audit: AuditAppender, newMaterial: string[]): SubmissionRecord {
     const digests = { document: sha256hex(s.document), receipt: sha256hex(receipt) };
     const receivedAt = s.receivedAt.toISOString();
     this.stmt("INSERT INTO registers (name, last_seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET last_seq = excluded.last_seq").run(s.register, a.sequence);
@@ -476,7 +481,7 @@ export class SqliteArchive implements ArchiveStore {
 }
 
 /** about what a submission's rows take in the WAL (the checkpointer's measure, not exact) */
-const committedBytes = (s: NewSubmission, receipt: string): number =>
+const committedBytes = (s: NewSubmission, receipt: Buffer): number =>
   s.document.length + (s.evidence?.length ?? 0) + s.reportJson.length + 2 * receipt.length + s.contents.reduce((n, c) => n + (c instanceof Uint8Array ? c.length : 0), 0) + 4096;
 
 export function auditRow(r: Record<string, unknown>): AuditEntry {

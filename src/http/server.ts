@@ -17,7 +17,7 @@ import { ClusterRateLimiter, answerRateQuestions } from "./cluster-rate.js";
 import { type Runtime, type ServeConfig, archiveConfig, buildRuntime, createLogger } from "./config.js";
 import { ClusterMetrics, Metrics, serveToAggregator } from "./metrics.js";
 import { onBatchNumbered, onBatchSize } from "../archive/group-commit.js";
-import { WRITER_ENV, hostWriter } from "../archive/writer-ipc.js";
+import { WRITER_ENV, WRITER_STDIO, hostWriter } from "../archive/writer-ipc.js";
 import { observeCommitQueue, observeFetches, observeTrustedLists, withCommitQueueOfThisProcess } from "./ops-metrics.js";
 import { type CallerLimiter, RateLimiter } from "./rate-limit.js";
 
@@ -153,7 +153,8 @@ async function runPrimary(config: ServeConfig, workers: number, say: Say): Promi
   // SQLite: the primary is the node's one writer, the workers seal (archive/writer-ipc.ts)
   const writer = archive.kind === "sqlite" ? hostWriter(archive, () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w)) : null;
   if (!writer) await archive.close();
-  cluster.setupPrimary({ ...workerExec(), silent: false, serialization: "advanced" });
+  // a writer's workers get their frame channel to it as fd 4 (writer-ipc.ts)
+  cluster.setupPrimary({ ...workerExec(), silent: false, serialization: "advanced", ...(writer ? { stdio: [...WRITER_STDIO] } : {}) });
   const clusterMetrics = new ClusterMetrics();
   let stopping = false;
   let announced = false;
