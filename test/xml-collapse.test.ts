@@ -205,6 +205,25 @@ describe("collapsed subtrees", () => {
     expect(() => parseXml(`<a><b><c${attrs}>1</c></b></a>`, { maxAttributes: 8 })).toThrow(/more than 8 attributes/);
   });
 
+  it("what one document's stopped scan recorded is never taken for another's (the scan's arrays are shared by every parse)", () => {
+    // the roots' start tags have the same length, so both documents' q:b starts at the same offset;
+    // the first root's scan stops at the comment having recorded q:b, the second root is not scanned
+    // (the space in its start tag is not canonical) and its q:b is
+    const first = `<q:a xmlns:q="urn:xy"><q:b><q:c>1</q:c></q:b><!--x--></q:a>`;
+    const second = `<q:a xmlns:q="urn:x" ><q:b><q:c>1</q:c><q:c>2</q:c></q:b></q:a>`;
+    const a = parseXml(first);
+    expect((a.root.kids[0] as XmlElement).collapsed).not.toBeNull();
+    const b = parseXml(second);
+    expect((b.root.kids[0] as XmlElement).start).toBe((a.root.kids[0] as XmlElement).start);
+    expect(dump(b.root)).toEqual(dump(parseXml(second, { collapse: false }).root));
+    // built after the other document's parse: still its own content
+    expect(dump(a.root)).toEqual(dump(parseXml(first, { collapse: false }).root));
+    // a document larger than the arrays keep between parses, then a small one
+    const big = `<n:Ф ${NS}>${"<n:A><n:B>1</n:B></n:A>".repeat(20_000)}<!--x-->${rows(2)}</n:Ф>`;
+    expect(parseXml(big, { maxNodes: 100_000 }).nodeCount).toBe(parseXml(big, { maxNodes: 100_000, collapse: false }).nodeCount);
+    expect(dump(parseXml(CASES.rows!).root)).toEqual(dump(parseXml(CASES.rows!, { collapse: false }).root));
+  });
+
   it("text, names and end tags read four octets at a time: whatever octet of a word holds the stop, the same tree or error", () => {
     /** the whole parse's error message, or null */
     const refusal = (xml: string, collapse: boolean): string | null => {
