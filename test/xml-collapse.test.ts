@@ -204,4 +204,80 @@ describe("collapsed subtrees", () => {
     const attrs = Array.from({ length: 9 }, (_, i) => ` a${i}="1"`).join("");
     expect(() => parseXml(`<a><b><c${attrs}>1</c></b></a>`, { maxAttributes: 8 })).toThrow(/more than 8 attributes/);
   });
+
+  it("what one document's stopped scan recorded is never taken for another's (the scan's arrays are shared by every parse)", () => {
+    // the roots' start tags have the same length, so both documents' q:b starts at the same offset;
+    // the first root's scan stops at the comment having recorded q:b, the second root is not scanned
+    // (the space in its start tag is not canonical) and its q:b is
+    const first = `<q:a xmlns:q="urn:xy"><q:b><q:c>1</q:c></q:b><!--x--></q:a>`;
+    const second = `<q:a xmlns:q="urn:x" ><q:b><q:c>1</q:c><q:c>2</q:c></q:b></q:a>`;
+    const a = parseXml(first);
+    expect((a.root.kids[0] as XmlElement).collapsed).not.toBeNull();
+    const b = parseXml(second);
+    expect((b.root.kids[0] as XmlElement).start).toBe((a.root.kids[0] as XmlElement).start);
+    expect(dump(b.root)).toEqual(dump(parseXml(second, { collapse: false }).root));
+    // built after the other document's parse: still its own content
+    expect(dump(a.root)).toEqual(dump(parseXml(first, { collapse: false }).root));
+    // a document larger than the arrays keep between parses, then a small one
+    const big = `<n:Ф ${NS}>${"<n:A><n:B>1</n:B></n:A>".repeat(20_000)}<!--x-->${rows(2)}</n:Ф>`;
+    expect(parseXml(big, { maxNodes: 100_000 }).nodeCount).toBe(parseXml(big, { maxNodes: 100_000, collapse: false }).nodeCount);
+    expect(dump(parseXml(CASES.rows!).root)).toEqual(dump(parseXml(CASES.rows!, { collapse: false }).root));
+  });
+
+  it("text, names and end tags read four octets at a time: whatever octet of a word holds the stop, the same tree or error", () => {
+    /** the whole parse's error message, or null */
+    const refusal = (xml: string, collapse: boolean): string | null => {
+      try {
+        parseXml(xml, { collapse });
+        return null;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const same = (xml: string): void => {
+      const err = refusal(xml, false);
+      expect(refusal(xml, true), xml).toBe(err);
+      if (err !== null) return;
+      const whole = parseXml(xml, { collapse: false });
+      const lazy = parseXml(xml);
+      for (const m of METHODS.slice(0, 4)) expect(canonicalBinary(lazy, m), xml).toBe(canonicalBinary(whole, m));
+      expect(dump(lazy.root), xml).toEqual(dump(whole.root));
+    };
+    // pads of one- and two-octet characters shift the stop through every octet of a word
+    const pads: string[] = [];
+    for (let a = 0; a < 4; a++) for (let c = 0; c < 3; c++) pads.push("a".repeat(a) + "б".repeat(c));
+    // in text: what ends it (markup, a reference, `>`), and what does not (tab, line end, wider characters)
+    const inText = ["&amp;", ">", "<n:W>1</n:W>", "<n:W/>", "\t", "\n", "名", "😀", "×", "&#x41;", "]]>"];
+    // in names: U+00D7 and U+00F7 (octets C3 97, C3 B7) are not name characters, U+00B7 and U+00C0 are
+    const inName = ["×", "÷", "·", "À", "名", "-", ".", "1", "б", ":", "\u2000", "\u203f"];
+    let cases = 0;
+    for (const p of pads) {
+      for (const q of ["", "бб", "aбa"]) {
+        for (const x of inText) {
+          same(`<n:Ф ${NS}><n:Р>${rows(1)}<n:Z>${p}${x}${q}</n:Z>${rows(1)}</n:Р></n:Ф>`);
+          cases++;
+        }
+        for (const x of inName) {
+          const name = `Z${p}${x}${q}`;
+          same(`<n:Ф ${NS}><n:Р>${rows(1)}<n:${name}>1</n:${name}>${rows(1)}</n:Р></n:Ф>`);
+          same(`<n:Ф ${NS}><n:Р>${rows(1)}<n:Q ${name}="1">1</n:Q>${rows(1)}</n:Р></n:Ф>`);
+          cases += 2;
+        }
+        // an end tag that differs from its start tag in one octet, at every place of the name
+        const name = `Z${p}Дял${q}`;
+        const octets = Buffer.from(name, "utf8");
+        for (let i = 0; i < octets.length; i++) {
+          const other = Buffer.from(octets);
+          other[i] = other[i]! ^ 1;
+          const xml = Buffer.concat([Buffer.from(`<n:Ф ${NS}><n:Р>${rows(1)}<n:${name}>1</n:`), other, Buffer.from(`>${rows(1)}</n:Р></n:Ф>`)]);
+          if (!Buffer.from(xml.toString("utf8"), "utf8").equals(xml)) continue; // (not UTF-8 any more)
+          same(xml.toString("utf8"));
+          cases++;
+        }
+      }
+    }
+    // the document ending inside a word: unterminated text, name or end tag
+    for (const p of pads) for (const tail of ["", "<", "</", "</n:", "</n:Z", "<n:Z", "<n:Z a=\"1"]) same(`<n:Ф ${NS}><n:Р>${rows(1)}<n:Z>${p}${tail}`);
+    expect(cases).toBeGreaterThan(1000);
+  });
 });

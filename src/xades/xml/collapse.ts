@@ -79,10 +79,14 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
   let nodes = 0;
   let elements = 0;
   let p = tagEnd + 1;
+  // (four octets at a time where they can be: text and end tags are most of a form's rows)
+  const words = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const wordsEnd = n - 4;
   for (;;) {
     // text up to the next markup: nothing c14n escapes (`&`, `>`; no CR is left in the source)
     const from = p;
     let c = 0;
+    while (p <= wordsEnd && !markupInWord(words.getUint32(p, true))) p += 4;
     while (p < n) {
       c = b[p]!;
       if (c === 0x3c || c === 0x3e || c === 0x26) break;
@@ -98,7 +102,10 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
       const at = open[open.length - 1]! + 1;
       const len = lens[lens.length - 1]!;
       q++;
-      for (let i = 0; i < len; i++) if (b[q + i] !== b[at + i]) return false;
+      if (q + len >= n) return false;
+      let i = 0;
+      for (; i + 4 <= len; i += 4) if (words.getUint32(q + i, true) !== words.getUint32(at + i, true)) return false;
+      for (; i < len; i++) if (b[q + i] !== b[at + i]) return false;
       q += len;
       if (b[q] !== 0x3e) return false;
       p = q + 1;
@@ -126,7 +133,7 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
       if (b[q + preLen] !== 0x3a) return false;
       q += preLen + 1;
     }
-    q = localName(b, q, n);
+    q = localName(b, words, q, n);
     if (q === -1) return false;
     const nameLen = q - lt - 1;
     // attributes: one space before each, `name="value"`, in canonical order
@@ -141,7 +148,7 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
       }
       if (c !== 0x20) return false;
       const af = q + 1;
-      q = localName(b, af, n);
+      q = localName(b, words, af, n);
       if (q === -1) return false;
       const al = q - af;
       if (b[q] !== 0x3d || b[q + 1] !== 0x22) return false;
@@ -176,8 +183,31 @@ export function scanCollapsible(b: Uint8Array, start: number, tagEnd: number, qn
   return true;
 }
 
+/**
+ * Whether one of the four octets of `x` is `<`, `>` or `&` (where a scanned text ends). A byte is
+ * zero in v exactly when `(v - 0x01010101) & ~v & 0x80808080` is non-zero (the borrow cannot
+ * reach the top bit of a byte above a non-zero one without one below being zero); `<` (0x3c) and
+ * `>` (0x3e) both become 0x3e when bit 1 is set.
+ */
+function markupInWord(x: number): boolean {
+  const angle = (x | 0x02020202) ^ 0x3e3e3e3e;
+  const amp = x ^ 0x26262626;
+  return ((((angle - 0x01010101) & ~angle) | ((amp - 0x01010101) & ~amp)) & 0x80808080) !== 0;
+}
+
+/**
+ * Whether the four octets of `x`, read at the start of a UTF-8 sequence, are two two-octet
+ * sequences of name characters (U+0080–U+07FF but the sequences led by 0xC3, which hold U+00D7
+ * and U+00F7: what name() takes without decoding). In valid UTF-8 four octets in 0x80–0xDF from a
+ * sequence start are lead, continuation, lead, continuation; a continuation is never 0xC3.
+ */
+function twoOctetNameChars(x: number): boolean {
+  const c3 = x ^ 0xc3c3c3c3;
+  return ((x & 0x80808080) ^ 0x80808080) === 0 && (x & (x << 1) & (x << 2) & 0x80808080) === 0 && (((c3 - 0x01010101) & ~c3) & 0x80808080) === 0;
+}
+
 /** The end of an unprefixed name (XML 1.0 §2.3, as parser.ts name() reads it) starting at q, or -1. */
-function localName(b: Uint8Array, q: number, n: number): number {
+function localName(b: Uint8Array, words: DataView, q: number, n: number): number {
   if (q >= n) return -1;
   let c = b[q]!;
   if (c < 128) {
@@ -187,6 +217,8 @@ function localName(b: Uint8Array, q: number, n: number): number {
     if (!isNameStartCp(codePointAtOctet(b, q))) return -1;
     q += sequenceLength(c);
   }
+  const wordsEnd = n - 4;
+  while (q <= wordsEnd && twoOctetNameChars(words.getUint32(q, true))) q += 4;
   while (q < n) {
     c = b[q]!;
     if (c < 128) {

@@ -77,7 +77,11 @@ export function parseXml(input: Uint8Array | string, options?: ParseOptions): Xm
     const least = nodesAtLeast(s);
     if (least > lim.maxNodes) throw new XmlLimitError("xmlNodes", lim.maxNodes, least, `at least ${least} nodes, more than the limit of ${lim.maxNodes}`);
   }
-  return new Parser(s, octets ?? Buffer.from(s, "latin1"), lim).parse();
+  try {
+    return new Parser(s, octets ?? Buffer.from(s, "latin1"), lim).parse();
+  } finally {
+    trimShared();
+  }
 }
 
 class Parser {
@@ -106,13 +110,15 @@ class Parser {
   private colon = -1;
   /** start offsets of elements not to collapse: a scan from an enclosing one stopped inside them */
   private readonly noCollapse = new Set<number>();
-  private readonly scan: ScanResult = { end: 0, nodes: 0, elements: 0, open: [], lens: [], done: [], doneLength: 0, counts: [] };
+  private readonly scan: ScanResult = SHARED.scan;
   /**
    * What the last scan that stopped found of the subtrees inside it (ScanResult.done), in document
    * order, as quadruples (start, end, nodes, elements); the parser meets them in that order, so a
    * cursor (`nextPrescanned`) finds each. A scan that stops later starts past all of them.
    */
-  private prescanned: number[] = [];
+  private readonly prescanned: number[] = SHARED.prescanned;
+  /** how many numbers of `prescanned` are this parse's (the array is shared: see SHARED) */
+  private prescannedLength = 0;
   private nextPrescanned = 0;
   /** what builds this document's collapsed elements (made on first use) */
   private expander: Expander | null = null;
@@ -265,12 +271,13 @@ class Parser {
     const r = this.scan;
     const pre = this.prescanned;
     let k = this.nextPrescanned;
-    while (k < pre.length && pre[k]! < el.start) k += 4;
+    const preLength = this.prescannedLength;
+    while (k < preLength && pre[k]! < el.start) k += 4;
     this.nextPrescanned = k;
     let end: number;
     let nodes: number;
     let elements: number;
-    if (pre[k] === el.start) {
+    if (k < preLength && pre[k] === el.start) {
       end = pre[k + 1]!;
       nodes = pre[k + 2]!;
       elements = pre[k + 3]!;
@@ -284,9 +291,14 @@ class Parser {
       for (const o of r.open) this.noCollapse.add(o);
       const d = r.done;
       if (r.doneLength !== 0) {
-        const found: number[] = [];
-        for (let i = 0; i < r.doneLength; i += 5) found.push(d[i]!, d[i + 1]!, d[i + 2]!, d[i + 3]!);
-        this.prescanned = found;
+        let m = 0;
+        for (let i = 0; i < r.doneLength; i += 5, m += 4) {
+          pre[m] = d[i]!;
+          pre[m + 1] = d[i + 1]!;
+          pre[m + 2] = d[i + 2]!;
+          pre[m + 3] = d[i + 3]!;
+        }
+        this.prescannedLength = m;
         this.nextPrescanned = 0;
       }
       return false;
@@ -694,6 +706,26 @@ class Parser {
 
 const NO_ATTRS: XmlAttribute[] = [];
 
+/**
+ * The scan's result and the parser's copy of what a stopped scan closed, shared by every parse:
+ * a parse runs to its end without yielding, and a collapsed element is built (ContentBuilder) only
+ * after its document's parse — so one parse uses them at a time, and the arrays, written by index,
+ * keep their room from one document to the next instead of growing anew in each (~12 KB a form).
+ */
+const SHARED: { scan: ScanResult; prescanned: number[] } = {
+  scan: { end: 0, nodes: 0, elements: 0, open: [], lens: [], done: [], doneLength: 0, counts: [] },
+  prescanned: [],
+};
+
+/** After a parse: arrays a large document grew are let go (a form's need a few thousand numbers). */
+function trimShared(): void {
+  const r = SHARED.scan;
+  if (r.done.length > 65_536 || SHARED.prescanned.length > 65_536 || r.open.length > 4_096) {
+    SHARED.scan = { end: 0, nodes: 0, elements: 0, open: [], lens: [], done: [], doneLength: 0, counts: [] };
+    SHARED.prescanned = [];
+  }
+}
+
 /** Builds the nodes of a collapsed element of one document, on first use (XmlElement.collapsed). */
 class ContentBuilder implements Expander {
   constructor(
@@ -705,7 +737,11 @@ class ContentBuilder implements Expander {
   expand(el: XmlElement): XmlNode[] {
     // (parsing the content again merges the children's facts into the element: they are already there)
     const { c14n, excNeeds, end } = el;
-    new Parser(this.s, this.b, this.lim).parse(el);
+    try {
+      new Parser(this.s, this.b, this.lim).parse(el);
+    } finally {
+      trimShared();
+    }
     el.c14n = c14n;
     el.excNeeds = excNeeds;
     el.end = end;
