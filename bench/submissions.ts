@@ -4,12 +4,15 @@
 // PostgreSQL of the bench's own with fsync on). Goal: ≥ 1,000/s on SQLite, PostgreSQL at least as
 // fast, p99 < 100 ms — each 201 only after a durable commit (SQLite synchronous=FULL, PostgreSQL
 // synchronous_commit=on). fsyncs: SQLite's counted by `perf stat` on the server's processes
-// (fsync + fdatasync tracepoints), PostgreSQL's from pg_stat_wal.wal_sync.
+// (fsync + fdatasync tracepoints), PostgreSQL's from pg_stat_wal.wal_sync. The PostgreSQL lines also
+// print the database's CPU (its processes, from /proc), its WAL bytes and full-page images per
+// submission (pg_stat_wal) and the submissions per transaction.
 // The SQLite node runs twice with group commit: with the bundled RSA-2048 seal and TSA keys, and
 // with P-256 ones (certs-test seal-p256, tsa-p256; `serve --seal-key/--tsa-key`: a P-256
 // qualified seal is an operator's choice). Both lines are printed, each with its own numbers;
 // the goal is judged on the P-256 line (the RSA one is the bundled default, four RSA-2048
-// signatures ≈ 1.4 ms of CPU per submission more) — no protection differs between the two.
+// signatures ≈ 1.4 ms of CPU per submission more) — no protection differs between the two. The
+// PostgreSQL nodes run with the same key sets (PODPIS_BENCH_KEYS picks them for both).
 // PODPIS_BENCH_SECONDS (default 8), PODPIS_BENCH_MODES (default "sqlite,postgres"),
 // PODPIS_BENCH_KEYS (default "rsa,p256"), PODPIS_BENCH_CPU_PROF=DIR (the nodes' primary and
 // workers write V8 CPU profiles there when they stop: `node --cpu-prof`).
@@ -134,13 +137,19 @@ const row = (name: string, r: Awaited<ReturnType<typeof load>>, fsyncs: number |
     `${name.padEnd(36)} ${r.perSecond.toFixed(0).padStart(6)} acknowledged/s   p50 ${r.p50.toFixed(0).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   fsyncs/submission ${fsyncs === null ? "n/a" : (fsyncs / Math.max(1, r.ok)).toFixed(2)}   server CPU ${(cpu / Math.max(1, r.ok)).toFixed(2)} ms/submission${r.bad ? `   (${r.bad} not 201)` : ""}${numbering}`,
   );
 
-/** how the nodes' batches were numbered (group-commit.ts), from their /metrics: the share sealed outside the lock */
-async function numbering(nodes: Node[]): Promise<string> {
+/** the nodes' batch counts by how they were numbered (group-commit.ts), from their /metrics */
+async function batchCounts(nodes: Node[]): Promise<{ guessed: number; resealed: number; locked: number }> {
   const counts = { guessed: 0, resealed: 0, locked: 0 };
   for (const n of nodes) {
     const text = await (await fetch(n.base + "/metrics")).text();
     for (const m of text.matchAll(/^podpis_archive_batches_total\{numbering="(\w+)"\} (\d+)/gm)) counts[m[1] as keyof typeof counts] += Number(m[2]);
   }
+  return counts;
+}
+
+/** the share of the nodes' batches sealed outside the lock */
+async function numbering(nodes: Node[]): Promise<string> {
+  const counts = await batchCounts(nodes);
   const all = counts.guessed + counts.resealed + counts.locked;
   return all ? `   batches sealed outside the lock ${((100 * counts.guessed) / all).toFixed(0)}% (resealed ${counts.resealed}, under the lock ${counts.locked})` : "";
 }
@@ -217,21 +226,28 @@ if (MODES.includes("postgres")) {
         await c.end();
         return rows.map((x) => x.pid);
       };
-      const walSyncs = async () => {
+      /** pg_stat_wal: WAL flushes (each one fsync), bytes and full-page images so far */
+      const walStats = async () => {
         const c = new pg.Client({ connectionString: db.url });
         await c.connect();
-        const n = Number((await c.query<{ n: string }>("SELECT wal_sync AS n FROM pg_stat_wal")).rows[0]!.n);
+        const r = (await c.query<{ s: string; b: string; f: string }>("SELECT wal_sync AS s, wal_bytes AS b, wal_fpi AS f FROM pg_stat_wal")).rows[0]!;
         await c.end();
-        return n;
+        return { syncs: Number(r.s), bytes: Number(r.b), fpi: Number(r.f) };
       };
-      for (const [label, env] of [
-        ["PostgreSQL, 2 nodes × 1 worker, no batching", { PODPIS_ARCHIVE_BATCH_MAX: "1" }],
-        ["PostgreSQL, 2 nodes × 1 worker, group commit", {}],
-      ] as const) {
+      const batchesOf = async (nodes: Node[]) => Object.values(await batchCounts(nodes)).reduce((a, b) => a + b, 0);
+      const runs: Array<readonly [string, Record<string, string>, string[]]> = [];
+      if (KEYS.includes("rsa")) {
+        runs.push(["PostgreSQL, 2 nodes × 1 worker, no batching", { PODPIS_ARCHIVE_BATCH_MAX: "1" }, []]);
+        runs.push(["PostgreSQL, 2 nodes × 1 worker, group commit", {}, []]);
+      }
+      // beside the SQLite node's P-256 line: the same keys, the same load
+      if (KEYS.includes("p256")) runs.push(["PostgreSQL, 2 nodes × 1 worker, group commit, P-256", P256.env, P256.args]);
+      for (const [label, env, args] of runs) {
         const dirs = [mkdtempSync(join(tmpdir(), "podpis-bench-pg-")), mkdtempSync(join(tmpdir(), "podpis-bench-pg-"))];
-        const nodes = await Promise.all(dirs.map((d) => startNode(d, ["--database-url", db.url, "--workers", "1"], env)));
+        const nodes = await Promise.all(dirs.map((d) => startNode(d, ["--database-url", db.url, "--workers", "1", ...args], env)));
         await load(nodes, apiKey);
-        const w0 = await walSyncs();
+        const w0 = await walStats();
+        const b0 = await batchesOf(nodes);
         const procs = nodes.flatMap(pids);
         // the database's processes share the cores too: their CPU per submission beside the nodes'
         const dbProcs = await dbPids();
@@ -239,7 +255,10 @@ if (MODES.includes("postgres")) {
         const dbCpu0 = cpuMs(dbProcs);
         const r = await load(nodes, apiKey);
         const dbCpu = cpuMs(dbProcs) - dbCpu0;
-        row(label, r, (await walSyncs()) - w0, cpuMs(procs) - cpu0, `${await numbering(nodes)}   database CPU ${(dbCpu / Math.max(1, r.ok)).toFixed(2)} ms/submission`);
+        const w1 = await walStats();
+        const per = (x: number) => x / Math.max(1, r.ok);
+        const dbLine = `   database CPU ${per(dbCpu).toFixed(2)} ms/submission, WAL ${(per(w1.bytes - w0.bytes) / 1024).toFixed(1)} KB/submission (full-page images ${per(w1.fpi - w0.fpi).toFixed(2)}), ${(r.ok / Math.max(1, (await batchesOf(nodes)) - b0)).toFixed(1)} submissions/transaction`;
+        row(label, r, w1.syncs - w0.syncs, cpuMs(procs) - cpu0, `${await numbering(nodes)}${dbLine}`);
         await Promise.all(nodes.map(stopNode));
         for (const d of dirs) rmSync(d, { recursive: true, force: true });
       }

@@ -14,6 +14,7 @@
  * once more, so a table or column another part adds there arrives without a new version number.
  */
 import { ArchiveError } from "./port.js";
+import { LZ4_COLUMNS_SQL } from "./postgres-storage.js";
 import { RESERVATION_SQL, RESERVATION_V4_SQL } from "./postgres-slots.js";
 import { ADDED_COLUMNS, schemaSql } from "./schema.js";
 
@@ -46,6 +47,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     description: "PostgreSQL: free and dead reservations found by index and by registered owner, not by a scan (postgres-slots.ts); nothing in SQLite",
     steps: (b) => (b === "BYTEA" ? RESERVATION_V4_SQL.map((sql) => ({ sql })) : []),
+  },
+  {
+    version: 5,
+    description: "PostgreSQL: documents, evidence, reports, receipts and log entries compressed with LZ4 instead of pglz, where the server has it (postgres-storage.ts); nothing in SQLite",
+    steps: (b) => (b === "BYTEA" ? [{ sql: LZ4_COLUMNS_SQL }] : []),
   },
 ];
 

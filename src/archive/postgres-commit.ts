@@ -36,19 +36,22 @@ export interface ReservingWriter {
 
 const ATTEMPTS = 2;
 
-function split(r: Reservation, sealed: readonly Sealed[]): { used: Reservation; unused: Reservation } {
-  const usedNumbers = new Map<string, number[]>();
+/** the numbers and log indexes these sealed submissions are on */
+export function reservationOf(owner: number, sealed: readonly Sealed[]): Reservation {
+  const numbers = new Map<string, number[]>();
   for (const s of sealed) {
-    const list = usedNumbers.get(s.item.input.register) ?? [];
+    const list = numbers.get(s.item.input.register) ?? [];
     list.push(s.assigned.sequence);
-    usedNumbers.set(s.item.input.register, list);
+    numbers.set(s.item.input.register, list);
   }
-  const usedLog = new Set(sealed.map((s) => s.assigned.logIndex));
-  const unusedNumbers = new Map([...r.numbers].map(([reg, ns]) => [reg, ns.filter((n) => !(usedNumbers.get(reg) ?? []).includes(n))] as const));
-  return {
-    used: { owner: r.owner, numbers: usedNumbers, logIndexes: [...usedLog] },
-    unused: { owner: r.owner, numbers: unusedNumbers, logIndexes: r.logIndexes.filter((i) => !usedLog.has(i)) },
-  };
+  return { owner, numbers, logIndexes: sealed.map((s) => s.assigned.logIndex) };
+}
+
+function split(r: Reservation, sealed: readonly Sealed[]): { used: Reservation; unused: Reservation } {
+  const used = reservationOf(r.owner, sealed);
+  const usedLog = new Set(used.logIndexes);
+  const unusedNumbers = new Map([...r.numbers].map(([reg, ns]) => [reg, ns.filter((n) => !(used.numbers.get(reg) ?? []).includes(n))] as const));
+  return { used, unused: { owner: r.owner, numbers: unusedNumbers, logIndexes: r.logIndexes.filter((i) => !usedLog.has(i)) } };
 }
 
 export class ReservingCommitter {

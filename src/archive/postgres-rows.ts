@@ -1,63 +1,90 @@
 /**
- * Rows a PostgreSQL batch writes that need no reading back: the log entries at their reserved
- * indexes, and each submission's record as the row now holds it (issue 15: reading every record
- * back after the commit cost two round trips a submission).
+ * The rows a PostgreSQL batch writes, and what needs no reading back: each submission's record
+ * as the row now holds it (issue 15: reading every record back after the commit cost two round
+ * trips a submission). The rows go in two statements of fixed text (postgres-arrays.ts): the
+ * claim with every submission's rows, and the audit entries with the new head.
  */
-import type pg from "pg";
 import { LogError, MAX_ENTRY_BYTES, leafHash } from "../log/index.js";
 import type { Sealed } from "./group-commit.js";
-import type { SubmissionRecord } from "./port.js";
-import { type SubmissionDigests, contentSha256, sha256hex, writtenRecord } from "./record.js";
+import type { AuditEntry, Material, SubmissionRecord } from "./port.js";
+import { type SubmissionDigests, asBuffer, contentRow, contentSha256, sha256hex, writtenRecord } from "./record.js";
+import { type Table, UnnestStatement } from "./postgres-arrays.js";
+import { CLAIM_SQL } from "./postgres-slots.js";
 
-/** A multi-row INSERT not yet sent. */
-export interface Insert {
-  table: string;
-  columns: readonly string[];
-  rows: ReadonlyArray<readonly unknown[]>;
-  suffix?: string;
-}
+const SUBMISSIONS: Table = {
+  name: "submissions",
+  columns: [
+    ["id", "text"], ["register", "text"], ["seq", "int8"], ["registration_number", "text"], ["received_at", "text"], ["validation_time", "text"],
+    ["applicant", "text"], ["service", "text"], ["accepted", "int4"], ["indication", "text"], ["policy_version", "text"], ["document_sha256", "text"],
+    ["document", "bytea"], ["report", "text"], ["receipt", "text"], ["receipt_sha256", "text"],
+  ],
+};
+const CONTENTS: Table = { name: "submission_contents", columns: [["submission_id", "text"], ["idx", "int4"], ["sha256", "text"], ["bytes", "bytea"], ["size", "int8"], ["location", "text"]] };
+const MATERIAL: Table = { name: "material", columns: [["sha256", "text"], ["kind", "text"], ["bytes", "bytea"]], suffix: "ON CONFLICT (sha256) DO NOTHING" };
+const LINKS: Table = { name: "submission_material", columns: [["submission_id", "text"], ["sha256", "text"]], suffix: "ON CONFLICT DO NOTHING" };
+const EVIDENCE: Table = { name: "submission_evidence", columns: [["submission_id", "text"], ["version", "int4"], ["created_at", "text"], ["sha256", "text"], ["bytes", "bytea"]] };
+// log_state is not touched: the reservation moved it (postgres-slots.ts)
+const LOG_ENTRIES: Table = { name: "log_entries", columns: [["idx", "int8"], ["submission_id", "text"], ["entry", "bytea"], ["leaf_hash", "bytea"]] };
 
-/** PostgreSQL takes at most 65,535 parameters a statement */
-const MAX_PARAMS = 65_000;
+/** the claim (postgres-slots.ts) and every row of the submissions; answers `ok` */
+export const BATCH_STATEMENT = new UnnestStatement(CLAIM_SQL, 4, [SUBMISSIONS, CONTENTS, MATERIAL, LINKS, EVIDENCE, LOG_ENTRIES]);
+
+/** the audit entries and the new head (its seq $1 and hash $2) */
+export const AUDIT_STATEMENT = new UnnestStatement("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", 2, [
+  { name: "audit_log", columns: [["seq", "int8"], ["at", "text"], ["kind", "text"], ["subject", "text"], ["data", "text"], ["prev_hash", "text"], ["hash", "text"]] },
+]);
+
+export const auditRows = (entries: readonly AuditEntry[]): unknown[][] => entries.map((e) => [e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash]);
 
 /**
- * A statement (`head`, its parameters numbered from $1) and then every insert, as few round
- * trips as the parameter limit allows: data-modifying WITH clauses all run, and the foreign keys
- * are checked at the end of the statement, so parents and children may share one. Returns the
- * head's rows.
+ * BATCH_STATEMENT's rows of these submissions (in its tables' order), with `material` (bytes not
+ * yet known stored; the caller decides) and the links of every submission to its material.
  */
-export async function insertAll<R extends pg.QueryResultRow>(c: pg.PoolClient, head: { sql: string; params: unknown[] }, inserts: readonly Insert[]): Promise<R[]> {
-  const params = [...head.params];
-  const clauses: string[] = [];
-  const later: Insert[] = [];
-  for (const ins of inserts.filter((i) => i.rows.length)) {
-    const size = ins.rows.length * ins.columns.length;
-    if (params.length + size > MAX_PARAMS) {
-      later.push(ins);
-      continue;
-    }
-    const values = ins.rows.map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(", ")})`);
-    clauses.push(`w${clauses.length} AS (INSERT INTO ${ins.table} (${ins.columns.join(", ")}) VALUES ${values.join(", ")} ${ins.suffix ?? ""} RETURNING 1)`);
-  }
-  const rows = (await c.query<R>(`${clauses.length ? `WITH ${clauses.join(",\n")} ` : ""}${head.sql}`, params)).rows;
-  for (const ins of later) {
-    const per = Math.floor(MAX_PARAMS / ins.columns.length);
-    for (let at = 0; at < ins.rows.length; at += per) await insertAll(c, { sql: "SELECT 1", params: [] }, [{ ...ins, rows: ins.rows.slice(at, at + per) }]);
-  }
-  return rows;
-}
-
-/** the log entries at their reserved indexes (log_state is not touched: the reservation moved it, postgres-slots.ts) */
-export function logEntriesInsert(sealed: readonly Sealed[]): Insert {
-  return {
-    table: "log_entries",
-    columns: ["idx", "submission_id", "entry", "leaf_hash"],
-    rows: sealed.map((s) => {
+export function batchRows(sealed: readonly Sealed[], material: readonly Material[]): Array<ReadonlyArray<readonly unknown[]>> {
+  const inputs = sealed.map((s) => s.item.input);
+  const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
+  return [
+    sealed.map((s) => submissionRow(s)),
+    inputs.flatMap((s) => s.contents.map((b, i) => {
+      const row = contentRow(b); // issue 15: bytes, or the file store's size and location
+      return [s.id, i, row.sha256, row.bytes, row.size, row.location];
+    })),
+    material.map((m) => [m.sha256, m.kind, asBuffer(m.bytes)]),
+    [...links.values()],
+    inputs.filter((s) => s.evidence).map((s) => [s.id, 1, s.receivedAt.toISOString(), sha256hex(s.evidence!), asBuffer(s.evidence!)]),
+    sealed.map((s) => {
       const entry = Buffer.from(s.receipt, "utf8");
       if (entry.length > MAX_ENTRY_BYTES) throw new LogError("LOG_ENTRY_TOO_LARGE", `the receipt is ${entry.length} bytes; a log entry is at most ${MAX_ENTRY_BYTES}`);
       return [s.assigned.logIndex, s.item.input.id, entry, leafHash(entry)];
     }),
-  };
+  ];
+}
+
+function submissionRow(s: Sealed): unknown[] {
+  const input = s.item.input;
+  const d = digestsOf(s);
+  return [
+    input.id, input.register, s.assigned.sequence, s.assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
+    input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, d.document,
+    asBuffer(input.document), input.reportJson, s.receipt, d.receipt,
+  ];
+}
+
+/** a statement's arrays stay far below PostgreSQL's 1 GB limit of a value and of a message */
+const STATEMENT_BYTES = 64 * 1024 * 1024;
+
+/** the batch in consecutive parts of at most STATEMENT_BYTES of values each (one part, but for large contents) */
+export function batchParts(sealed: readonly Sealed[]): Sealed[][] {
+  const parts: Sealed[][] = [];
+  let bytes = Infinity;
+  for (const s of sealed) {
+    const i = s.item.input;
+    const size = i.document.length + (i.evidence?.length ?? 0) + i.reportJson.length + 2 * s.receipt.length + i.contents.reduce((n, c) => n + (c instanceof Uint8Array ? c.length : 0), 0);
+    if (bytes + size > STATEMENT_BYTES) parts.push([]), (bytes = 0);
+    parts.at(-1)!.push(s);
+    bytes += size;
+  }
+  return parts;
 }
 
 const digestsKept = new WeakMap<Sealed, SubmissionDigests>();

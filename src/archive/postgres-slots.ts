@@ -195,6 +195,9 @@ export const RESERVATION_V4_SQL: readonly string[] = [
    END $$`,
 ];
 
+/** the claim of a batch's reservations, answering `ok` (PostgresSlots.claimParams: its four parameters) */
+export const CLAIM_SQL = "SELECT podpis_claim($1, $2::text[], $3::bigint[], $4::bigint[]) AS ok";
+
 /** What one batch reserved: numbers per register and log indexes, ascending. */
 export interface Reservation {
   owner: number;
@@ -290,12 +293,13 @@ export class PostgresSlots {
   }
 
   /**
-   * Inside the batch's transaction: takes `used` out of the reservations; the statement's `ok` is
-   * false when one is no longer this owner's (the transaction must then roll back).
+   * Inside the batch's transaction: CLAIM_SQL's parameters, which take `used` out of the
+   * reservations; its `ok` is false when one is no longer this owner's (the transaction must
+   * then roll back).
    */
-  claimStatement(used: Reservation): { sql: string; params: unknown[] } {
+  claimParams(used: Reservation): unknown[] {
     const [regs, seqs] = flat(used);
-    return { sql: "SELECT podpis_claim($1, $2::text[], $3::bigint[], $4::bigint[]) AS ok", params: [used.owner, regs, seqs, used.logIndexes] };
+    return [used.owner, regs, seqs, used.logIndexes];
   }
 
   /** Gives reservations back (best effort: what cannot be given back now is given back before the next reservation). */

@@ -8,14 +8,14 @@
 import pg from "pg";
 import { nextAuditEntry } from "./audit.js";
 import { ArchiveError, type ApiKeyRecord, type ArchiveStore, type Assigned, type AuditEntry, type EvidenceRecord, type Material, type MaterialKind, type NewSubmission, type FileRef, type SubmissionQuery, type SubmissionRecord } from "./port.js";
-import { CONTENT_SIZE_SQL, type SubmissionDigests, asBuffer, auditDataFor, contentOf, contentRow, sha256hex, toRecord } from "./record.js";
+import { CONTENT_SIZE_SQL, auditDataFor, contentOf, sha256hex, toRecord } from "./record.js";
 import type { Reservation } from "./postgres-slots.js";
 import type { Sealed } from "./group-commit.js";
 import type { LogStore } from "./log-port.js";
 import { PostgresLogStore } from "./log-postgres.js";
-import { ReservingCommitter, type ReservingWriter } from "./postgres-commit.js";
+import { ReservingCommitter, type ReservingWriter, reservationOf } from "./postgres-commit.js";
 import { PostgresSlots } from "./postgres-slots.js";
-import { type Insert, digestsOf, insertAll, logEntriesInsert, submissionRecord } from "./postgres-rows.js";
+import { AUDIT_STATEMENT, BATCH_STATEMENT, auditRows, batchParts, batchRows, digestsOf, submissionRecord } from "./postgres-rows.js";
 import { pgUnavailable } from "./unavailable.js";
 import { VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { ADDED_COLUMNS, API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
@@ -222,43 +222,27 @@ export class PostgresArchive implements ArchiveStore {
    * it only over the chain's two statements and this commit.
    */
   private async completeBatch(c: Client, sealed: readonly Sealed[], used: Reservation): Promise<void> {
-    const inputs = sealed.map((s) => s.item.input);
-    const material = new Map(inputs.flatMap((s) => s.material.map((m) => [m.sha256, m] as const)));
-    const links = new Map(inputs.flatMap((s) => s.material.map((m) => [`${s.id} ${m.sha256}`, [s.id, m.sha256]] as const)));
-    const claim = this.slots.claimStatement(used);
-    const inserts: Insert[] = [
-      { table: "submissions", columns: SUBMISSION_INSERT, rows: sealed.map((s) => submissionRow(s.item.input, s.assigned, s.receipt, digestsOf(s))) },
-      {
-        table: "submission_contents",
-        columns: ["submission_id", "idx", "sha256", "bytes", "size", "location"],
-        rows: inputs.flatMap((s) => s.contents.map((b, i) => {
-          const row = contentRow(b); // issue 15: bytes, or the file store's size and location
-          return [s.id, i, row.sha256, row.bytes, row.size, row.location];
-        })),
-      },
-      // material is kept once: the bytes go only when this process has not yet seen them stored (most submissions share their CRLs and anchors)
-      { table: "material", columns: ["sha256", "kind", "bytes"], rows: [...material.values()].filter((m) => !this.storedMaterial.has(m.sha256)).map((m) => [m.sha256, m.kind, asBuffer(m.bytes)]), suffix: "ON CONFLICT (sha256) DO NOTHING" },
-      { table: "submission_material", columns: ["submission_id", "sha256"], rows: [...links.values()], suffix: "ON CONFLICT DO NOTHING" },
-      {
-        table: "submission_evidence",
-        columns: ["submission_id", "version", "created_at", "sha256", "bytes"],
-        rows: inputs.filter((s) => s.evidence).map((s) => [s.id, 1, s.receivedAt.toISOString(), sha256hex(s.evidence!), asBuffer(s.evidence!)]),
-      },
-      logEntriesInsert(sealed),
-    ];
-    let ok: boolean;
-    try {
-      ok = (await insertAll<{ ok: boolean }>(c, claim, inserts))[0]!.ok;
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      // a material row this process thought stored is gone (a foreign key violation): send the bytes again next time
-      if (code === "23503") this.storedMaterial.clear();
-      // the claim and the rows are one statement: numbers taken over collide with the rows of
-      // whoever took them (a unique violation) before the claim's answer is seen
-      if (code === "23505") throw new ClaimLost();
-      throw e;
+    const material = new Map(sealed.flatMap((s) => s.item.input.material.map((m) => [m.sha256, m] as const)));
+    // material is kept once: the bytes go only when this process has not yet seen them stored (most submissions share their CRLs and anchors)
+    let unseen = [...material.values()].filter((m) => !this.storedMaterial.has(m.sha256));
+    // (one part unless contents are large, postgres-rows.ts; each part claims its own reservations)
+    for (const part of batchParts(sealed)) {
+      const claim = this.slots.claimParams(reservationOf(used.owner, part));
+      let ok: boolean;
+      try {
+        ok = (await BATCH_STATEMENT.run<{ ok: boolean }>(c, claim, batchRows(part, unseen)))[0]!.ok;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        // a material row this process thought stored is gone (a foreign key violation): send the bytes again next time
+        if (code === "23503") this.storedMaterial.clear();
+        // the claim and the rows are one statement: numbers taken over collide with the rows of
+        // whoever took them (a unique violation) before the claim's answer is seen
+        if (code === "23505") throw new ClaimLost();
+        throw e;
+      }
+      if (!ok) throw new ClaimLost();
+      unseen = [];
     }
-    if (!ok) throw new ClaimLost();
     await this.appendManyIn(c, sealed.flatMap((s) => {
       const audit = auditDataFor(s.item.input, s.assigned, s.receipt, digestsOf(s));
       const at = s.item.input.receivedAt;
@@ -275,24 +259,17 @@ export class PostgresArchive implements ArchiveStore {
 
   /** audit entries in order, chained on the head (locked once); the entries and the new head in one statement */
   private async appendManyIn(c: Client, entries: ReadonlyArray<{ kind: AuditEntry["kind"]; subject: string; data: unknown; at: Date }>): Promise<void> {
-    const lockHead = () => c.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
+    const lockHead = () => c.query<{ seq: string; hash: string }>({ name: "podpis_audit_head", text: LOCK_HEAD });
     let h = (await lockHead()).rows[0];
     if (!h) {
       await c.query("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING");
       h = (await lockHead()).rows[0]!;
     }
     let prev = Number(h.seq) === 0 ? null : { seq: Number(h.seq), hash: h.hash };
-    const rows = entries.map((x) => {
-      const e = nextAuditEntry(prev, x.kind, x.subject, x.data, x.at);
-      prev = e;
-      return [e.seq, e.at, e.kind, e.subject, e.data, e.prevHash, e.hash];
-    });
-    if (!prev || !rows.length) return;
+    const chained = entries.map((x) => (prev = nextAuditEntry(prev, x.kind, x.subject, x.data, x.at)));
+    if (!prev || !chained.length) return;
     const head = prev as { seq: number; hash: string };
-    // the entries ride in the head's UPDATE (one statement; in parts past the parameter limit)
-    await insertAll(c, { sql: "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", params: [head.seq, head.hash] }, [
-      { table: "audit_log", columns: ["seq", "at", "kind", "subject", "data", "prev_hash", "hash"], rows },
-    ]);
+    await AUDIT_STATEMENT.run(c, [head.seq, head.hash], [auditRows(chained)]);
   }
 
   private async writeEvidence(c: Client, id: string, version: number, bytes: Uint8Array, at: Date, audit: Record<string, unknown>): Promise<EvidenceRecord> {
@@ -467,16 +444,4 @@ export class PostgresArchive implements ArchiveStore {
 /** the batch's reservations were taken over (postgres-commit.ts): it is reserved and sealed again */
 class ClaimLost extends Error {}
 
-const SUBMISSION_INSERT = [
-  "id", "register", "seq", "registration_number", "received_at", "validation_time", "applicant", "service", "accepted",
-  "indication", "policy_version", "document_sha256", "document", "report", "receipt", "receipt_sha256",
-];
-
-function submissionRow(input: NewSubmission, assigned: Assigned, receipt: string, digests: SubmissionDigests): unknown[] {
-  return [
-    input.id, input.register, assigned.sequence, assigned.registrationNumber, input.receivedAt.toISOString(), input.validationTime.toISOString(),
-    input.applicant, input.service, input.accepted ? 1 : 0, input.indication, input.policyVersion, digests.document,
-    asBuffer(input.document), input.reportJson, receipt, digests.receipt,
-  ];
-}
-
+const LOCK_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
