@@ -7,7 +7,7 @@
 import { LogError, MAX_ENTRY_BYTES, leafHash } from "../log/index.js";
 import type { Sealed } from "./group-commit.js";
 import type { AuditEntry, Material, SubmissionRecord } from "./port.js";
-import { type SubmissionDigests, asBuffer, contentRow, contentSha256, sha256hex, writtenRecord } from "./record.js";
+import { type SubmissionDigests, asBuffer, contentRow, contentSha256, rowBytes, sha256hex, writtenRecord } from "./record.js";
 import { type Table, UnnestStatement } from "./postgres-arrays.js";
 import { CLAIM_SQL } from "./postgres-slots.js";
 
@@ -78,8 +78,7 @@ export function batchParts(sealed: readonly Sealed[]): Sealed[][] {
   const parts: Sealed[][] = [];
   let bytes = Infinity;
   for (const s of sealed) {
-    const i = s.item.input;
-    const size = i.document.length + (i.evidence?.length ?? 0) + i.reportJson.length + 2 * s.receipt.length + i.contents.reduce((n, c) => n + (c instanceof Uint8Array ? c.length : 0), 0);
+    const size = rowBytes(s.item.input, s.receipt);
     if (bytes + size > STATEMENT_BYTES) parts.push([]), (bytes = 0);
     parts.at(-1)!.push(s);
     bytes += size;

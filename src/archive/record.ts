@@ -8,6 +8,14 @@ export const sha256hex = (b: Uint8Array | string): string => createHash("sha256"
 
 const isRef = (c: Uint8Array | FileRef): c is FileRef => !(c instanceof Uint8Array);
 
+/**
+ * About how many bytes of values a submission's rows hold: document, evidence, report, in-row
+ * contents, and the receipt twice (the submission's row and its log entry). An estimate, for
+ * sizing (SQLite's WAL checkpoints, PostgreSQL's statement parts), not a measure.
+ */
+export const rowBytes = (s: NewSubmission, receipt: { length: number }): number =>
+  s.document.length + (s.evidence?.length ?? 0) + s.reportJson.length + 2 * receipt.length + s.contents.reduce((n, c) => n + (c instanceof Uint8Array ? c.length : 0), 0);
+
 export const contentSha256 = (c: Uint8Array | FileRef): string => (isRef(c) ? c.sha256 : sha256hex(c));
 
 /**

@@ -14,7 +14,7 @@ import type { LogStore } from "./log-port.js";
 import { SqliteLogStore, insertLogEntrySqlite, nextLogIndexSqlite } from "./log-sqlite.js";
 import { Mutex } from "./mutex.js";
 import type { ApiKeyRecord, ArchiveStore, Assigned, AuditEntry, EvidenceRecord, Material, MaterialKind, NewSubmission, FileRef, Scope, SubmissionQuery, SubmissionRecord } from "./port.js";
-import { CONTENT_SIZE_SQL, asBuffer, auditDataFor, contentOf, contentRow, sha256hex, toRecord, writtenRecord } from "./record.js";
+import { CONTENT_SIZE_SQL, asBuffer, auditDataFor, contentOf, contentRow, rowBytes, sha256hex, toRecord, writtenRecord } from "./record.js";
 import { type MigrationStep, VERSION_TABLE_SQL, baselineSteps, pendingMigrations } from "./migrations.js";
 import { API_KEY_COLUMNS, SUBMISSION_COLUMNS, type SubmissionRow, submissionQuerySql } from "./schema.js";
 import { WalSync } from "./wal-sync.js";
@@ -481,8 +481,7 @@ export class SqliteArchive implements ArchiveStore {
 }
 
 /** about what a submission's rows take in the WAL (the checkpointer's measure, not exact) */
-const committedBytes = (s: NewSubmission, receipt: Buffer): number =>
-  s.document.length + (s.evidence?.length ?? 0) + s.reportJson.length + 2 * receipt.length + s.contents.reduce((n, c) => n + (c instanceof Uint8Array ? c.length : 0), 0) + 4096;
+const committedBytes = (s: NewSubmission, receipt: Buffer): number => rowBytes(s, receipt) + 4096;
 
 export function auditRow(r: Record<string, unknown>): AuditEntry {
   return {
