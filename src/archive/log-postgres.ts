@@ -1,10 +1,9 @@
 /**
- * The transparency log in the PostgreSQL archive. Submissions take the log_state row FOR UPDATE
- * after their register's row (one order everywhere, so no deadlock), which makes indexes
- * gap-free and committed in index order; one sequencer at a time holds an advisory lock.
+ * The transparency log in the PostgreSQL archive. A batch's log indexes are reserved with its
+ * registration numbers (postgres-slots.ts) and its entries written in its transaction
+ * (postgres-rows.ts); one sequencer at a time holds an advisory lock.
  */
 import type pg from "pg";
-import { LogError, MAX_ENTRY_BYTES, leafHash } from "../log/index.js";
 import { ArchiveError } from "./port.js";
 import { type LogStore, SEQUENCER_LOCK, type SequencerView, type SequencerWrite, type StoredCheckpoint } from "./log-port.js";
 
@@ -12,34 +11,6 @@ type Row = Record<string, unknown>;
 type Q = { query: pg.Pool["query"] } | pg.PoolClient;
 const cp = (r: Row | undefined): StoredCheckpoint | null =>
   r ? { size: Number(r.size), note: String(r.note), cosignatures: String(r.cosignatures), createdAt: String(r.created_at) } : null;
-
-export async function nextLogIndexPg(c: pg.PoolClient): Promise<number> {
-  await c.query("INSERT INTO log_state (id, next_index) VALUES (1, 0) ON CONFLICT (id) DO NOTHING");
-  const r = (await c.query<{ next_index: string }>("SELECT next_index FROM log_state WHERE id = 1 FOR UPDATE")).rows[0]!;
-  return Number(r.next_index);
-}
-
-export async function insertLogEntryPg(c: pg.PoolClient, index: number, submissionId: string, receipt: string): Promise<void> {
-  const entry = Buffer.from(receipt, "utf8");
-  if (entry.length > MAX_ENTRY_BYTES) throw new LogError("LOG_ENTRY_TOO_LARGE", `the receipt is ${entry.length} bytes; a log entry is at most ${MAX_ENTRY_BYTES}`);
-  await c.query("INSERT INTO log_entries (idx, submission_id, entry, leaf_hash) VALUES ($1, $2, $3, $4)", [index, submissionId, entry, leafHash(entry)]);
-  await c.query("UPDATE log_state SET next_index = $1 WHERE id = 1", [index + 1]);
-}
-
-/** Inside a batch's transaction: the entries (the receipts' UTF-8 bytes) in one statement. */
-export async function insertLogEntriesPg(c: pg.PoolClient, entries: ReadonlyArray<{ index: number; submissionId: string; receipt: string }>): Promise<void> {
-  if (!entries.length) return;
-  const params: unknown[] = [];
-  const rows = entries.map((x) => {
-    const entry = Buffer.from(x.receipt, "utf8");
-    if (entry.length > MAX_ENTRY_BYTES) throw new LogError("LOG_ENTRY_TOO_LARGE", `the receipt is ${entry.length} bytes; a log entry is at most ${MAX_ENTRY_BYTES}`);
-    params.push(x.index, x.submissionId, entry, leafHash(entry));
-    const n = params.length;
-    return `($${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
-  });
-  await c.query(`INSERT INTO log_entries (idx, submission_id, entry, leaf_hash) VALUES ${rows.join(", ")}`, params);
-  await c.query("UPDATE log_state SET next_index = $1 WHERE id = 1", [Math.max(...entries.map((x) => x.index)) + 1]);
-}
 
 async function readTile(q: Q, level: number, index: number, width: number): Promise<Buffer> {
   const r = (await q.query<{ hashes: Buffer }>("SELECT hashes FROM log_tiles WHERE level = $1 AND idx = $2", [level, index])).rows[0];
