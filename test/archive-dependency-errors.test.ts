@@ -48,6 +48,24 @@ describe("SQLite", () => {
   });
 });
 
+describe("withDependencyErrors", () => {
+  it("wraps each method once, keeps classifying, and a method replaced on the store gets its own wrapper", async () => {
+    const busy = Object.assign(new Error("locked"), { code: "SQLITE_BUSY" });
+    const base = { fail: async () => Promise.reject(busy), ok: () => 7, value: 3 } as unknown as Record<string, unknown>;
+    const store = withDependencyErrors(base as never, sqliteUnavailable) as unknown as Record<string, (...a: unknown[]) => unknown>;
+    expect(store.fail).toBe(store.fail);
+    expect(store.ok).toBe(store.ok);
+    expect(store.ok!()).toBe(7);
+    expect(store.value).toBe(3);
+    await expect(store.fail!()).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(store.fail!()).rejects.toBeInstanceOf(DependencyUnavailableError);
+    const before = store.ok;
+    base.ok = () => { throw busy; };
+    expect(store.ok).not.toBe(before);
+    expect(() => store.ok!()).toThrow(DependencyUnavailableError);
+  });
+});
+
 describe("seal key", () => {
   const gone = new KeyError("PKCS11_ERROR", "PKCS#11: CKR_DEVICE_REMOVED");
   const key = { certificate: new Uint8Array(), chain: [], keyType: "rsa", keyBits: 2048, schemes: ["rsa-pkcs1"], sign: async () => Promise.reject(gone), close: async () => {} } as KeyProvider;

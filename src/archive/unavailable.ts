@@ -39,20 +39,31 @@ export function sqliteUnavailable(e: unknown): unknown {
   return e;
 }
 
-/** The store with every method's failure classified. */
+/**
+ * The store with every method's failure classified. Each method is wrapped once (keyed by the
+ * function itself, so a method replaced on the store gets a fresh wrapper, never a stale one):
+ * the hot paths read `store.x` per request and used to get a new closure every time.
+ */
 export function withDependencyErrors<T extends ArchiveStore>(store: T, classify: (e: unknown) => unknown): T {
+  const wrapped = new WeakMap<object, (...args: unknown[]) => unknown>();
   return new Proxy(store, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== "function") return v;
-      return (...args: unknown[]) => {
-        try {
-          const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-          return r instanceof Promise ? r.catch((e: unknown) => Promise.reject(classify(e))) : r;
-        } catch (e) {
-          throw classify(e);
-        }
-      };
+      let w = wrapped.get(v);
+      if (w === undefined) {
+        const f = v as (...a: unknown[]) => unknown;
+        w = (...args: unknown[]) => {
+          try {
+            const r = f.apply(target, args);
+            return r instanceof Promise ? r.catch((e: unknown) => Promise.reject(classify(e))) : r;
+          } catch (e) {
+            throw classify(e);
+          }
+        };
+        wrapped.set(v, w);
+      }
+      return w;
     },
   });
 }
